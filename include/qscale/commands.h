@@ -1,0 +1,13 @@
+/*
+ * The subcommands main() dispatches to. Each takes the arguments after its
+ * own name (argv[0] is the command name) and returns the process exit status:
+ * 0 success, 1 runtime failure, 2 usage or configuration error.
+ */
+#ifndef QSCALE_COMMANDS_H
+#define QSCALE_COMMANDS_H
+
+#define EXIT_USAGE 2
+
+int command_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * Logging: one small printf-checked API writing key=value lines to stderr.
+ * Under systemd (JOURNAL_STREAM set) each line carries a "<N>" priority prefix
+ * that journald turns into the entry's priority; with log.format json each line
+ * is one JSON object.
+ */
+#ifndef QSCALE_LOG_H
+#define QSCALE_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* Levels are syslog priorities so they map 1:1 onto journald's. */
+enum log_level {
+	LOG_LEVEL_ERROR = 3,
+	LOG_LEVEL_WARN = 4,
+	LOG_LEVEL_INFO = 6,
+	LOG_LEVEL_DEBUG = 7,
+};
+
+enum log_format {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON,
+};
+
+/* Set the program name and detect journald from JOURNAL_STREAM. */
+void log_init(const char *progname);
+
+/* Drop messages less severe than level. */
+void log_set_level(enum log_level level);
+
+/* Choose text or JSON lines. */
+void log_set_format(enum log_format format);
+
+/* Whether a message at level would be written. */
+bool log_enabled(enum log_level level);
+
+/* Parse "error", "warn", "info" or "debug"; 0 or -EINVAL. */
+int log_level_parse(const char *text, enum log_level *out);
+
+/* Parse "text" or "json"; 0 or -EINVAL. */
+int log_format_parse(const char *text, enum log_format *out);
+
+/* Send lines to a callback instead of stderr (tests); NULL restores stderr. */
+typedef void (*log_sink_cb)(enum log_level level, const char *line, void *arg);
+void log_set_sink(log_sink_cb sink, void *arg);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+#define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/* Log at error level and exit with status 1. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

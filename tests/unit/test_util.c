@@ -1,0 +1,255 @@
+/*
+ * Unit tests of the core utilities: durations, the capped buffer, the
+ * manual clock, the log levels and the journald prefix.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "qscale/buf.h"
+#include "qscale/clock.h"
+#include "qscale/duration.h"
+#include "qscale/log.h"
+#include "qscale/xalloc.h"
+
+static const struct {
+	const char *text;
+	uint64_t ms;
+} good_durations[] = {
+	{"0", 0},
+	{"0s", 0},
+	{"500ms", 500},
+	{"5s", 5000},
+	{"2m", 120000},
+	{"1h", 3600000},
+	{"1m30s", 90000},
+	{"1h2m3s4ms", 3723004},
+	{"300s", 300000},
+	{"87600h", DURATION_MAX_MS},
+};
+
+static void test_duration_good(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(good_durations) / sizeof(good_durations[0]); i++) {
+		uint64_t ms = 12345;
+
+		assert_int_equal(duration_parse(good_durations[i].text, &ms), 0);
+		assert_true(ms == good_durations[i].ms);
+	}
+}
+
+static void test_duration_junk(void **state)
+{
+	static const char *const junk[] = {
+		"",
+		"5 seconds",
+		"-5s",
+		"+5s",
+		" 5s",
+		"5s ",
+		"5",
+		"s",
+		"5x",
+		"5sec",
+		"1.5s",
+		"5s5s",
+		"1s1m",
+		"5msm",
+		"ms",
+		"0x10s",
+		"5S",
+		"1h 30m",
+		"\t1s",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		uint64_t ms = 777;
+
+		assert_int_equal(duration_parse(junk[i], &ms), -EINVAL);
+		assert_true(ms == 777); /* output untouched on failure */
+	}
+	assert_int_equal(duration_parse(NULL, &(uint64_t){0}), -EINVAL);
+}
+
+static void test_duration_overflow(void **state)
+{
+	uint64_t ms = 1;
+
+	(void)state;
+	assert_int_equal(duration_parse("99999999999h", &ms), -ERANGE);
+	assert_int_equal(duration_parse("99999999999999999999999ms", &ms), -ERANGE);
+	assert_int_equal(duration_parse("5124095576h1000000000m", &ms), -ERANGE);
+	assert_int_equal(duration_parse("87600h1ms", &ms), -ERANGE);
+	assert_true(ms == 1);
+}
+
+static void test_duration_format(void **state)
+{
+	char out[DURATION_FORMAT_MAX];
+	uint64_t back;
+
+	(void)state;
+	assert_string_equal(duration_format(0, out), "0s");
+	assert_string_equal(duration_format(500, out), "500ms");
+	assert_string_equal(duration_format(90000, out), "1m30s");
+	assert_string_equal(duration_format(3600000, out), "1h");
+	assert_string_equal(duration_format(3723004, out), "1h2m3s4ms");
+	for (uint64_t ms = 1; ms < DURATION_MAX_MS; ms = ms * 7 + 3) {
+		duration_format(ms, out);
+		assert_int_equal(duration_parse(out, &back), 0);
+		assert_true(back == ms);
+	}
+	duration_format(UINT64_MAX, out); /* fits the buffer even at the limit */
+	assert_true(strlen(out) < DURATION_FORMAT_MAX);
+}
+
+static void test_buf_cap(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_string_equal(buf_cstr(&b), "");
+	assert_int_equal(buf_puts(&b, "abcd"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 123), 0);
+	assert_string_equal(buf_cstr(&b), "abcd123");
+	assert_int_equal(buf_puts(&b, "xy"), -E2BIG);
+	assert_string_equal(buf_cstr(&b), "abcd123"); /* unchanged on failure */
+	assert_int_equal(buf_putc(&b, 'z'), 0);
+	assert_int_equal(b.len, 8);
+	assert_int_equal(buf_putc(&b, 'z'), -E2BIG);
+	assert_int_equal(buf_append(&b, "x", SIZE_MAX), -E2BIG);
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(buf_cstr(&b), "");
+	buf_finish(&b);
+}
+
+static void test_buf_steal_and_grow(void **state)
+{
+	struct buf b;
+	char *s;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(buf_putc(&b, (char)('a' + i % 26)), 0);
+	assert_int_equal(b.len, 10000);
+	assert_int_equal(strlen(buf_cstr(&b)), 10000);
+	s = buf_steal(&b);
+	assert_int_equal(strlen(s), 10000);
+	assert_null(b.data);
+	free(s);
+	s = buf_steal(&b);
+	assert_string_equal(s, "");
+	free(s);
+	buf_finish_secure(&b);
+}
+
+static void test_clock_manual(void **state)
+{
+	struct clock_manual m;
+
+	(void)state;
+	clock_manual_init(&m, 1000, 1700000000000ull);
+	assert_true(clock_mono_ms(&m.clock) == 1000);
+	clock_manual_advance(&m, 250);
+	assert_true(clock_mono_ms(&m.clock) == 1250);
+	assert_true(clock_wall_ms(&m.clock) == 1700000000250ull);
+	assert_true(clock_mono_ms(&clock_system) > 0);
+	assert_true(clock_wall_ms(&clock_system) > 1600000000000ull);
+}
+
+struct captured {
+	int count;
+	enum log_level level;
+	char line[512];
+};
+
+static void capture(enum log_level level, const char *line, void *arg)
+{
+	struct captured *c = arg;
+
+	c->count++;
+	c->level = level;
+	strncpy(c->line, line, sizeof(c->line) - 1);
+}
+
+static void test_log_levels_and_format(void **state)
+{
+	struct captured c = {0};
+	enum log_level level;
+	enum log_format format;
+
+	(void)state;
+	assert_int_equal(log_level_parse("debug", &level), 0);
+	assert_int_equal(level, LOG_LEVEL_DEBUG);
+	assert_int_equal(log_level_parse("loud", &level), -EINVAL);
+	assert_int_equal(log_format_parse("json", &format), 0);
+	assert_int_equal(log_format_parse("xml", &format), -EINVAL);
+
+	log_set_sink(capture, &c);
+	log_set_level(LOG_LEVEL_INFO);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_debug("hidden");
+	assert_int_equal(c.count, 0);
+	log_info("policy=%s backlog=%d", "orders", 12);
+	assert_int_equal(c.count, 1);
+	assert_string_equal(c.line, "qscale: info: policy=orders backlog=12");
+
+	/* A newline in a message must not split it into two entries. */
+	log_warn("a\nb");
+	assert_string_equal(c.line, "qscale: warn: a b");
+
+	setenv("JOURNAL_STREAM", "8:1234", 1);
+	log_init("qscale");
+	log_error("boom");
+	assert_string_equal(c.line, "<3>boom");
+	log_set_format(LOG_FORMAT_JSON);
+	log_info("say \"hi\"");
+	assert_non_null(strstr(c.line, "\"level\":\"info\""));
+	assert_non_null(strstr(c.line, "\"msg\":\"say \\\"hi\\\"\""));
+	assert_true(strncmp(c.line, "<6>{", 4) == 0);
+	unsetenv("JOURNAL_STREAM");
+	log_init("qscale");
+	log_set_format(LOG_FORMAT_TEXT);
+	log_set_sink(NULL, NULL);
+}
+
+static void test_xalloc(void **state)
+{
+	char *s = xasprintf("%s-%d", "a", 1);
+	char *t = xstrndup("abcdef", 3);
+
+	(void)state;
+	assert_string_equal(s, "a-1");
+	assert_string_equal(t, "abc");
+	free(s);
+	secure_free_str(t);
+	secure_free_str(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration_good),
+		cmocka_unit_test(test_duration_junk),
+		cmocka_unit_test(test_duration_overflow),
+		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_steal_and_grow),
+		cmocka_unit_test(test_clock_manual),
+		cmocka_unit_test(test_log_levels_and_format),
+		cmocka_unit_test(test_xalloc),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
