@@ -63,6 +63,9 @@ struct sigv4_key_cache;
 struct sigv4_key_cache *sigv4_key_cache_create(void);
 void sigv4_key_cache_destroy(struct sigv4_key_cache *cache);
 
+/* How many signatures found their key in the cache, and how many derived it. */
+void sigv4_key_cache_stats(const struct sigv4_key_cache *cache, uint64_t *hits, uint64_t *misses);
+
 /*
  * Sign req. cache may be NULL. Returns 0 and fills *out, or -EINVAL for a
  * request that cannot be signed (no Host header, bad method, bad time).
