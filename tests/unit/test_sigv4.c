@@ -645,6 +645,8 @@ static void test_authorization_good(void **state)
 		"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;x-amz-date, Signature=" SIG64,
 		"AWS4-HMAC-SHA256 " CRED ",SignedHeaders=host,Signature=" SIG64,
 		"AWS4-HMAC-SHA256 Signature=" SIG64 ", " CRED ", SignedHeaders=a;host;z",
+		"AWS4-HMAC-SHA256 " CRED
+		", SignedHeaders=host;ho~a*st;x-amz-date, Signature=" SIG64,
 	};
 
 	(void)state;
@@ -896,6 +898,7 @@ static void test_sign_skips_unsignable(void **state)
 		{"Proxy-Authorization", "x"},
 		{"X-Amzn-Trace-Id", "Root=1"},
 		{"Content-Type", "application/x-amz-json-1.1"},
+		{"X-Odd*Name~", "v"},
 	};
 	struct sigv4_request req = {
 		.method = "POST",
@@ -909,8 +912,15 @@ static void test_sign_skips_unsignable(void **state)
 
 	(void)state;
 	assert_int_equal(sigv4_sign(&req, &creds, &params, NULL, &out), 0);
-	assert_string_equal(
-		out.signed_headers, "content-type;host;x-amz-content-sha256;x-amz-date");
+	assert_string_equal(out.signed_headers,
+		"content-type;host;x-amz-content-sha256;x-amz-date;x-odd*name~");
+
+	/* Whatever the signer emits, the parser takes back. */
+	struct sigv4_authorization a = {0};
+
+	assert_int_equal(sigv4_authorization_parse(out.authorization, &a), 0);
+	assert_string_equal(a.signed_headers, out.signed_headers);
+	sigv4_authorization_finish(&a);
 	assert_string_equal(out.content_sha256,
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	assert_non_null(strstr(out.canonical_request, "POST\n/\n\n"));
