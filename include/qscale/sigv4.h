@@ -90,6 +90,12 @@ struct sigv4_authorization {
 int sigv4_authorization_parse(const char *value, struct sigv4_authorization *out);
 void sigv4_authorization_finish(struct sigv4_authorization *a);
 
+/*
+ * Compare two hex signatures in constant time (for servers verifying a
+ * request: re-sign it and compare). False for NULL or different lengths.
+ */
+bool sigv4_signature_equal(const char *a, const char *b);
+
 /* Lowercase hex SHA-256 of data into out (65 bytes with NUL). */
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "qscale/buf.h"
@@ -284,6 +285,19 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	s.signature = xstrdup(signature);
 	*out = s;
 	return 0;
+}
+
+/* See sigv4.h. */
+bool sigv4_signature_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+
+	size_t len = strnlen(a, 65);
+
+	if (len != 64 || strnlen(b, 65) != len)
+		return false;
+	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
 /* See sigv4.h. */

@@ -730,6 +730,19 @@ static void test_authorization_bad(void **state)
 	free(huge);
 }
 
+/* Signature comparison: equal only for two identical 64-digit values. */
+static void test_signature_equal(void **state)
+{
+	(void)state;
+	assert_true(sigv4_signature_equal(SIG64, SIG64));
+	assert_false(sigv4_signature_equal(
+		SIG64, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf30"));
+	assert_false(sigv4_signature_equal(SIG64, SIG64 "0"));
+	assert_false(sigv4_signature_equal("abc", "abc"));
+	assert_false(sigv4_signature_equal(NULL, SIG64));
+	assert_false(sigv4_signature_equal(SIG64, NULL));
+}
+
 /* X-Amz-Date text form in both directions. */
 static void test_amz_date(void **state)
 {
@@ -947,6 +960,7 @@ static const struct CMUnitTest unit_tests[] = {
 	cmocka_unit_test(test_authorization_roundtrip),
 	cmocka_unit_test(test_authorization_good),
 	cmocka_unit_test(test_authorization_bad),
+	cmocka_unit_test(test_signature_equal),
 	cmocka_unit_test(test_amz_date),
 	cmocka_unit_test(test_sign_refuses),
 	cmocka_unit_test(test_sign_refuses_params),
