@@ -136,22 +136,26 @@ struct engine_observation {
 
 /* A recommendation seen at a time; a compacted slot covers several (lo..hi). */
 struct engine_rec {
+	uint64_t first_ms; /* oldest time merged into this slot */
 	uint64_t at_ms; /* newest time merged into this slot */
 	int32_t lo;
 	int32_t hi;
 };
 
-/* A scale event: the total changed by delta tasks (sum for a compacted slot). */
+/* A scale event: the total changed by delta tasks (a compacted slot sums first..at). */
 struct engine_event {
-	uint64_t at_ms;
-	int32_t delta;
+	uint64_t first_ms; /* oldest time merged into this slot */
+	uint64_t at_ms; /* newest time merged into this slot */
+	int32_t delta; /* tasks added (outs) or removed (ins), > 0 */
 };
 
 /*
  * What the engine remembers of one policy between cycles: caller-owned, fixed
  * size whatever the interval. Slots are compacted by merging the closest
- * neighbours, which only ever keeps a value longer than exact (slower, never
- * faster, scaling).
+ * neighbours; a merged slot is judged so that it only ever slows scaling
+ * (recommendations live until their newest time leaves the window; events
+ * limit their own direction until the newest leaves the period and offset the
+ * other direction only while the oldest is inside it).
  */
 struct engine_history {
 	struct engine_rec recs[ENGINE_HISTORY_SLOTS];
@@ -160,6 +164,7 @@ struct engine_history {
 	size_t n_outs;
 	struct engine_event ins[ENGINE_HISTORY_SLOTS];
 	size_t n_ins;
+	int32_t held_burst; /* burst tasks the last decision kept for make before break */
 };
 
 /* Which rules bound the decision (struct engine_decision.flags). */
@@ -183,10 +188,11 @@ struct engine_decision {
 	bool update_local; /* local_desired differs from what was observed: act */
 	bool update_burst;
 	int64_t backlog; /* -1 when the queue data is missing */
-	int32_t current_total; /* local + burst desired as observed */
+	int32_t current_total; /* local + burst desired as observed, less burst held last time */
 	int32_t recommendation; /* wanted total before behaviour: kept in the history */
 	bool record; /* false when data was missing: nothing to remember */
-	int32_t wanted; /* total after behaviour (local + burst asked for) */
+	int32_t wanted; /* total after behaviour (local + burst, less held_burst) */
+	int32_t held_burst; /* burst kept above the split until local tasks run */
 	int32_t local_capacity; /* min(local max, placed + fit) */
 	int32_t placed; /* local running + pending */
 	int32_t fit; /* more local tasks that fit on eligible instances */

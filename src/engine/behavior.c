@@ -5,9 +5,12 @@
  * limits (of max_tasks and max_percent the one allowing the larger change).
  *
  * The history has a fixed number of slots whatever the interval: when a ring
- * is full the two neighbours closest in time merge into the newer slot. A
- * merged value then lives as long as the newer one, so compaction only makes
- * scaling slower, never faster, by at most about window / slots.
+ * is full the two neighbours closest in time merge. A merged recommendation
+ * lives as long as its newest part; a merged event limits its own direction
+ * as long as its newest part is in the period, and offsets the other
+ * direction (HPA's "period start" = current - added + deleted) only while its
+ * oldest part is. Compaction thus only ever slows scaling, by about
+ * window / slots at most.
  */
 #include <stdint.h>
 #include <string.h>
@@ -49,33 +52,36 @@ static void expire_events(struct engine_event *events, size_t *n, uint64_t now_m
 	*n = kept;
 }
 
-/* Gap between two times in order, 0 if out of order. */
-static uint64_t gap_ms(uint64_t a, uint64_t b)
+/* Time from a to b, 0 if out of order. */
+static uint64_t span_ms(uint64_t a, uint64_t b)
 {
 	return b > a ? b - a : 0;
 }
 
-/* Index i of the adjacent recommendations (i, i + 1) closest in time. */
+/*
+ * Index i of the adjacent recommendations (i, i + 1) whose merge would span
+ * the least time: merged slots grow evenly instead of one slot absorbing all.
+ */
 static size_t closest_recs(const struct engine_rec *recs, size_t n)
 {
 	size_t best = 0;
 
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (gap_ms(recs[i].at_ms, recs[i + 1].at_ms) <
-			gap_ms(recs[best].at_ms, recs[best + 1].at_ms))
+		if (span_ms(recs[i].first_ms, recs[i + 1].at_ms) <
+			span_ms(recs[best].first_ms, recs[best + 1].at_ms))
 			best = i;
 	}
 	return best;
 }
 
-/* Index i of the adjacent events (i, i + 1) closest in time. */
+/* The same for events. */
 static size_t closest_events(const struct engine_event *events, size_t n)
 {
 	size_t best = 0;
 
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (gap_ms(events[i].at_ms, events[i + 1].at_ms) <
-			gap_ms(events[best].at_ms, events[best + 1].at_ms))
+		if (span_ms(events[i].first_ms, events[i + 1].at_ms) <
+			span_ms(events[best].first_ms, events[best + 1].at_ms))
 			best = i;
 	}
 	return best;
@@ -91,10 +97,12 @@ static void push_rec(struct engine_history *h, uint64_t now_ms, int32_t value)
 
 		b->lo = a->lo < b->lo ? a->lo : b->lo;
 		b->hi = a->hi > b->hi ? a->hi : b->hi;
+		b->first_ms = a->first_ms;
 		memmove(a, b, (h->n_recs - i - 1) * sizeof(*a));
 		h->n_recs--;
 	}
-	h->recs[h->n_recs++] = (struct engine_rec){.at_ms = now_ms, .lo = value, .hi = value};
+	h->recs[h->n_recs++] =
+		(struct engine_rec){.first_ms = now_ms, .at_ms = now_ms, .lo = value, .hi = value};
 }
 
 /* Append a scale event, merging the closest neighbours (sum of deltas) when full. */
@@ -109,10 +117,11 @@ static void push_event(struct engine_event *events, size_t *n, uint64_t now_ms, 
 		if (sum < -ENGINE_TASKS_MAX)
 			sum = -ENGINE_TASKS_MAX;
 		events[i + 1].delta = (int32_t)sum;
+		events[i + 1].first_ms = events[i].first_ms;
 		memmove(&events[i], &events[i + 1], (*n - i - 1) * sizeof(events[0]));
 		(*n)--;
 	}
-	events[(*n)++] = (struct engine_event){.at_ms = now_ms, .delta = delta};
+	events[(*n)++] = (struct engine_event){.first_ms = now_ms, .at_ms = now_ms, .delta = delta};
 }
 
 void engine_history_update(struct engine_history *history, const struct engine_policy *policy,
@@ -128,7 +137,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	expire_events(history->ins, &history->n_ins, now_ms, keep_events);
 	if (decision->record && keep_recs > 0)
 		push_rec(history, now_ms, decision->recommendation);
-	delta = (int64_t)decision->local_desired + decision->burst_desired -
+	if (decision->record)
+		history->held_burst = decision->held_burst;
+	/* Held burst tasks are no scale event: they go as the local ones start. */
+	delta = (int64_t)decision->local_desired + decision->burst_desired - decision->held_burst -
 		decision->current_total;
 	if (keep_events == 0 || delta == 0)
 		return;
@@ -162,14 +174,20 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 	return result;
 }
 
-/* Tasks moved by the events inside a period ending at now_ms. */
+/*
+ * Tasks moved by the events inside a period ending at now_ms. A compacted
+ * slot counts while any of it is inside when it limits its own direction
+ * (own), and only while all of it is when it offsets the other direction.
+ */
 static int64_t moved_in_period(
-	const struct engine_event *events, size_t n, uint64_t now_ms, uint64_t period_ms)
+	const struct engine_event *events, size_t n, uint64_t now_ms, uint64_t period_ms, bool own)
 {
 	int64_t sum = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (engine_in_window(events[i].at_ms, now_ms, period_ms))
+		uint64_t at = own ? events[i].at_ms : events[i].first_ms;
+
+		if (engine_in_window(at, now_ms, period_ms))
 			sum += events[i].delta;
 	}
 	return sum;
@@ -222,8 +240,9 @@ int32_t engine_rate_limit(const struct engine_policy *policy, const struct engin
 	if (target > current) {
 		const struct engine_behavior *b = &policy->scale_out;
 
-		added = moved_in_period(history->outs, history->n_outs, now_ms, b->period_ms);
-		deleted = moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms);
+		added = moved_in_period(history->outs, history->n_outs, now_ms, b->period_ms, true);
+		deleted =
+			moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms, false);
 		start = (int64_t)current - added + deleted;
 		if (start < 0)
 			start = 0;
@@ -235,8 +254,9 @@ int32_t engine_rate_limit(const struct engine_policy *policy, const struct engin
 	if (target < current) {
 		const struct engine_behavior *b = &policy->scale_in;
 
-		added = moved_in_period(history->outs, history->n_outs, now_ms, b->period_ms);
-		deleted = moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms);
+		added = moved_in_period(
+			history->outs, history->n_outs, now_ms, b->period_ms, false);
+		deleted = moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms, true);
 		start = (int64_t)current + deleted - added;
 		limit = scale_in_limit(b, start);
 		if (limit > current)

@@ -238,7 +238,14 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	}
 
 	t.backlog = d.backlog;
-	t.current_total = o->local.desired + (p->has_burst ? o->burst.desired : 0);
+	t.current_total = o->local.desired;
+	if (p->has_burst) {
+		/* Burst kept last time for make before break is not part of the total. */
+		int32_t held = history->held_burst < o->burst.desired ? history->held_burst
+								      : o->burst.desired;
+
+		t.current_total += o->burst.desired - (held > 0 ? held : 0);
+	}
 	t.total = wanted_total(p, history, now_ms, &t);
 	t.placed = o->local.running + o->local.pending;
 	t.local_running = o->local.running;
@@ -253,6 +260,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.recommendation = t.recommendation;
 	d.record = true;
 	d.wanted = t.total;
+	d.held_burst = t.burst - t.burst_target;
 	d.local_capacity = t.capacity;
 	d.placed = t.placed;
 	d.fit = t.fit;
