@@ -86,7 +86,10 @@ static void hold(const struct engine_policy *p, const struct engine_observation 
 		d->update_local = d->local_desired != o->local.desired;
 		d->placed = o->local.running + o->local.pending;
 	} else {
+		/* Unknown: nothing is set; the value only informs, within the max. */
 		d->local_desired = o->local.ok && o->local.desired > 0 ? o->local.desired : 0;
+		if (d->local_desired > p->local_max_tasks)
+			d->local_desired = p->local_max_tasks;
 		d->placed = d->local_desired; /* claims nothing */
 	}
 	if (!p->has_burst) {
@@ -100,6 +103,8 @@ static void hold(const struct engine_policy *p, const struct engine_observation 
 		d->update_burst = d->burst_desired != o->burst.desired;
 	} else {
 		d->burst_desired = o->burst.ok && o->burst.desired > 0 ? o->burst.desired : 0;
+		if (d->burst_desired > burst_max)
+			d->burst_desired = burst_max;
 	}
 	t->local = d->local_desired;
 	t->burst = d->burst_desired;
@@ -226,7 +231,9 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.backlog = t.n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
 	if (t.n_missing > 0) {
 		hold(p, o, now_ms, burst_max, &t, &d);
-		d.current_total = sum_counts(t.read_local, p->has_burst ? t.read_burst : 0);
+		/* Only counts actually set make a scale event. */
+		d.current_total = sum_counts(d.update_local ? t.read_local : d.local_desired,
+			d.update_burst ? t.read_burst : d.burst_desired);
 		d.recommendation = d.current_total;
 		d.wanted = sum_counts(d.local_desired, d.burst_desired);
 		d.local_capacity = -1;
