@@ -147,9 +147,10 @@ void controller_set_quiet(struct controller *ctl, bool quiet);
  * Start one cycle for every policy due at now_ms (monotonic), if no cycle is
  * running. Policies that fall due while one runs wait for the next tick and
  * are started once, however many intervals they missed (counted as skipped).
- * Returns how many policies the cycle started with (0: none due or busy), or
- * a negative errno when the cloud refused every call. The cycle_done hook may
- * run later, never inside this call.
+ * Returns how many policies the cycle started with (0: none due, or busy);
+ * -EINVAL for NULL. The hooks run later, from the cloud's callbacks; only when
+ * the cloud refused every call at once does the cycle end (all held) inside
+ * this call.
  */
 int controller_tick(struct controller *ctl, uint64_t now_ms);
 

@@ -1,0 +1,252 @@
+/*
+ * The decide and act steps of a cycle, and its report. Each local cluster's
+ * due policies are sized in priority order after the claims of the policies
+ * on it that are not due; every due policy gets its observation assembled
+ * from the shared pieces (a piece that failed makes the engine hold), then
+ * UpdateService runs for each count that changes, never in dry-run. The
+ * report records the history, updates the status, logs one line per decision
+ * and calls the owner's hook.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control_priv.h"
+#include "qscale/log.h"
+#include "qscale/xalloc.h"
+
+/* Evaluate a policy's instance filter over the cluster's instances into p->matches. */
+static void match_instances(struct ctl_policy *p, const struct ctl_cluster *cl)
+{
+	const struct ecs_filter *filter = p->policy->local.instance_filter.compiled;
+	size_t n = cl->cluster.n_instances;
+
+	free(p->matches);
+	p->matches = xcalloc(n + 1, sizeof(*p->matches));
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_instance_data *d = &cl->data[i];
+		struct ecs_filter_instance fi = {
+			.attributes = d->attributes,
+			.attribute_count = d->n_attributes,
+			.agent_connected = cl->cluster.instances[i].agent_connected,
+			.ec2_instance_id = d->ec2_instance_id,
+		};
+
+		p->matches[i] = filter == NULL || ecs_filter_match(filter, &fi);
+	}
+}
+
+/* Take one observed service into the observation, or the piece's error. */
+static void take_service_obs(struct ctl_policy *p, const struct ctl_service *svc,
+	struct engine_service_obs *out, int32_t *before)
+{
+	if (svc->obs.ok) {
+		*out = svc->obs;
+		*before = svc->obs.desired;
+	} else {
+		ctl_policy_error(p, svc->error);
+	}
+}
+
+/* Assemble a due policy's observation from the cycle's pieces. */
+static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
+{
+	const struct ctl_queue *q = &c->queues[p->queue];
+	struct ctl_cluster *local = &c->clusters[p->local_cluster];
+	const struct ctl_service *svc = &local->services[p->local_service];
+	struct ctl_task *task;
+
+	memset(&p->obs, 0, sizeof(p->obs));
+	p->local_before = -1;
+	p->burst_before = -1;
+	if (q->obs.ok)
+		p->obs.queue = q->obs;
+	else
+		ctl_policy_error(p, q->error);
+	take_service_obs(p, svc, &p->obs.local, &p->local_before);
+	if (p->policy->burst.present)
+		take_service_obs(p, &c->clusters[p->burst_cluster].services[p->burst_service],
+			&p->obs.burst, &p->burst_before);
+	if (svc->obs.ok && svc->task_definition == NULL)
+		ctl_policy_error(p, "DescribeServices: no task definition in response");
+	task = svc->obs.ok && svc->task_definition != NULL
+		? ctl_task_find(c->ctl, svc->task_definition)
+		: NULL;
+	if (task != NULL) {
+		/* A revision never changes: the cached copy is as fresh as now. */
+		p->obs.task = task->task;
+		p->obs.task.observed_ms = now_ms;
+		task->used_ms = now_ms;
+	} else if (svc->obs.ok && svc->task_definition != NULL) {
+		for (size_t i = 0; i < c->n_fetches; i++) {
+			if (strcmp(c->fetches[i]->arn, svc->task_definition) == 0)
+				ctl_policy_error(p, c->fetches[i]->error);
+		}
+		ctl_policy_error(p, "DescribeTaskDefinition: no reservation known");
+	}
+	if (!local->cluster.ok)
+		ctl_policy_error(p, local->instances_error);
+	p->obs.cluster = &local->cluster;
+	p->obs.matches_filter = NULL;
+	if (local->cluster.ok) {
+		match_instances(p, local);
+		p->obs.matches_filter = p->matches;
+	}
+}
+
+/* Deduct what a policy that is not due claimed at its last decision. */
+static void claim_not_due(struct ctl_cycle *c, struct ctl_policy *p)
+{
+	struct ctl_cluster *cl = &c->clusters[p->local_cluster];
+	const struct ctl_service *svc = &cl->services[p->local_service];
+	struct engine_observation obs = {0};
+	struct engine_decision d = p->claim_decision;
+
+	match_instances(p, cl);
+	obs.task = p->claim_task;
+	obs.cluster = &cl->cluster;
+	obs.matches_filter = p->matches;
+	/* Tasks placed since that decision already show in the instances' free resources. */
+	if (svc->obs.ok)
+		d.placed = svc->obs.running + svc->obs.pending;
+	engine_cluster_claim(&cl->cluster, &p->policy->scaling, &obs, &d);
+}
+
+/* Order of sizing on a cluster: priority descending, then name ascending. */
+static int by_priority(const void *a, const void *b)
+{
+	const struct ctl_policy *pa = *(struct ctl_policy *const *)a;
+	const struct ctl_policy *pb = *(struct ctl_policy *const *)b;
+
+	if (pa->policy->scaling.priority != pb->policy->scaling.priority)
+		return pa->policy->scaling.priority > pb->policy->scaling.priority ? -1 : 1;
+	return strcmp(pa->policy->name, pb->policy->name);
+}
+
+/* Size every due policy of one local cluster in priority order. */
+static void decide_cluster(struct ctl_cycle *c, size_t cluster, uint64_t now_ms)
+{
+	struct controller *ctl = c->ctl;
+	struct ctl_cluster *cl = &c->clusters[cluster];
+	struct ctl_policy **due = xcalloc(ctl->n_policies + 1, sizeof(*due));
+	size_t n = 0;
+
+	if (cl->cluster.ok)
+		engine_cluster_reset(&cl->cluster);
+	for (size_t i = 0; i < ctl->n_policies; i++) {
+		struct ctl_policy *p = &ctl->policies[i];
+
+		if (p->local_cluster != cluster || !(p->due || p->claim_only))
+			continue;
+		if (p->due)
+			due[n++] = p;
+		else if (cl->cluster.ok)
+			claim_not_due(c, p);
+	}
+	qsort(due, n, sizeof(*due), by_priority);
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_policy *p = due[i];
+		int rc;
+
+		assemble(c, p, now_ms);
+		rc = engine_decide(&p->policy->scaling, &p->obs, &p->history, now_ms, &p->decision);
+		if (rc < 0) {
+			/* Only impossible policy values get here: the loader rejects them. */
+			memset(&p->decision, 0, sizeof(p->decision));
+			p->decision.backlog = -1;
+			p->decision.flags = ENGINE_MISSING_DATA;
+			snprintf(p->decision.reason, sizeof(p->decision.reason),
+				"the engine refused the policy");
+			ctl_policy_error(p, "engine: invalid policy");
+			continue;
+		}
+		if (cl->cluster.ok)
+			engine_cluster_claim(
+				&cl->cluster, &p->policy->scaling, &p->obs, &p->decision);
+	}
+	free(due);
+}
+
+static void on_update(
+	int err, const struct aws_error *error, const struct cloud_service *service, void *arg);
+
+/* Start one UpdateService unless it would break a maximum. */
+static void start_update(struct ctl_cycle *c, struct ctl_policy *p, bool burst)
+{
+	const struct policy *pol = p->policy;
+	struct ctl_update *u = burst ? &p->update_burst : &p->update_local;
+	int32_t desired = burst ? p->decision.burst_desired : p->decision.local_desired;
+	int32_t max = burst ? pol->scaling.burst_max_tasks : pol->scaling.local_max_tasks;
+	char text[CONTROLLER_ERROR_MAX];
+	int rc;
+
+	u->cycle = c;
+	u->owner = p;
+	u->burst = burst;
+	u->started = true;
+	if (desired < 0 || desired > max) {
+		/* The engine never does this; refuse rather than trust it. */
+		u->done = true;
+		u->err = -ERANGE;
+		snprintf(text, sizeof(text),
+			"UpdateService %s: desired %" PRId32 " outside 0..%" PRId32,
+			burst ? pol->burst.service : pol->local.service, desired, max);
+		ctl_policy_error(p, text);
+		return;
+	}
+	rc = c->ctl->cloud->ops->update_service(c->ctl->cloud->ctx,
+		burst ? pol->burst.cluster : pol->local.cluster,
+		burst ? pol->burst.service : pol->local.service, desired, on_update, u);
+	if (rc < 0) {
+		u->done = true;
+		u->err = rc;
+		ctl_format_error(text, sizeof(text), "UpdateService",
+			burst ? pol->burst.service : pol->local.service, rc, NULL);
+		ctl_policy_error(p, text);
+	} else {
+		c->pending++;
+	}
+}
+
+/* An UpdateService answered. */
+static void on_update(
+	int err, const struct aws_error *error, const struct cloud_service *service, void *arg)
+{
+	struct ctl_update *u = arg;
+	struct ctl_policy *p = u->owner;
+	char text[CONTROLLER_ERROR_MAX];
+
+	(void)service;
+	u->done = true;
+	u->err = err;
+	if (err != 0) {
+		ctl_format_error(text, sizeof(text), "UpdateService",
+			u->burst ? p->policy->burst.service : p->policy->local.service, err, error);
+		ctl_policy_error(p, text);
+	}
+	ctl_cycle_step(u->cycle);
+}
+
+void ctl_decide_and_act(struct ctl_cycle *c)
+{
+	struct controller *ctl = c->ctl;
+	uint64_t now_ms = clock_mono_ms(ctl->clock);
+	bool dry_run = controller_dry_run(ctl);
+
+	for (size_t i = 0; i < c->n_clusters; i++) {
+		if (c->clusters[i].want_instances)
+			decide_cluster(c, i, now_ms);
+	}
+	for (size_t i = 0; i < ctl->n_policies; i++) {
+		struct ctl_policy *p = &ctl->policies[i];
+
+		if (!p->due || p->error[0] != '\0' || dry_run)
+			continue;
+		if (p->decision.update_local)
+			start_update(c, p, false);
+		if (p->decision.update_burst && p->policy->burst.present)
+			start_update(c, p, true);
+	}
+}

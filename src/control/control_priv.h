@@ -1,0 +1,169 @@
+/*
+ * What the files of src/control share: the controller's per-policy state, the
+ * state of one cycle in flight, and the functions that move a cycle from
+ * observing (observe.c) to deciding and acting (act.c) to its report
+ * (report.c) and end (controller.c).
+ */
+#ifndef QSCALE_CONTROL_PRIV_H
+#define QSCALE_CONTROL_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qscale/cloud.h"
+#include "qscale/controller.h"
+#include "qscale/ecs_filter.h"
+#include "qscale/engine.h"
+#include "qscale/policy.h"
+
+/* Task reservations remembered by task-definition ARN (revisions never change). */
+#define CTL_TASK_CACHE_MAX 256
+
+struct ctl_cycle;
+struct ctl_policy;
+
+/* One UpdateService in flight (local or burst side of a policy). */
+struct ctl_update {
+	struct ctl_cycle *cycle;
+	struct ctl_policy *owner;
+	bool burst;
+	bool started;
+	bool done;
+	int err;
+};
+
+/* The controller's state of one policy, kept across cycles and reloads. */
+struct ctl_policy {
+	const struct policy *policy;
+	struct controller_policy_status status;
+	struct engine_history history;
+	/* What its last decision claimed, for cycles it is not due in. */
+	bool has_claim;
+	struct engine_task_obs claim_task;
+	struct engine_decision claim_decision;
+	/* The cycle in flight. */
+	bool due;
+	bool claim_only; /* not due, but on a cluster being sized */
+	size_t queue; /* index in cycle->queues */
+	size_t local_cluster, local_service; /* cycle->clusters[...].services[...] */
+	size_t burst_cluster, burst_service;
+	bool *matches; /* per instance of the local cluster */
+	char error[CONTROLLER_ERROR_MAX]; /* first error of the cycle */
+	struct engine_observation obs;
+	struct engine_decision decision;
+	int32_t local_before, burst_before;
+	struct ctl_update update_local;
+	struct ctl_update update_burst;
+};
+
+/* One queue read this cycle (shared by the policies reading it). */
+struct ctl_queue {
+	struct ctl_cycle *cycle;
+	const char *url; /* borrowed from a policy */
+	struct engine_queue_obs obs;
+	char error[CONTROLLER_ERROR_MAX];
+};
+
+/* One service described this cycle. */
+struct ctl_service {
+	const char *name; /* borrowed from a policy */
+	bool seen;
+	char *task_definition;
+	struct engine_service_obs obs;
+	char error[CONTROLLER_ERROR_MAX];
+};
+
+/* What one instance's filter evaluation needs, owned by the cycle. */
+struct ctl_instance_data {
+	char *id;
+	char *ec2_instance_id;
+	struct ecs_filter_attribute *attributes;
+	size_t n_attributes;
+	struct engine_port *ports;
+};
+
+/* One cluster touched this cycle: services described, instances maybe listed. */
+struct ctl_cluster {
+	struct ctl_cycle *cycle;
+	const char *name; /* borrowed from a policy */
+	const char **service_names;
+	struct ctl_service *services;
+	size_t n_services;
+	bool want_instances;
+	char instances_error[CONTROLLER_ERROR_MAX];
+	struct engine_cluster cluster;
+	struct ctl_instance_data *data;
+};
+
+/* One task definition fetched this cycle. */
+struct ctl_fetch {
+	struct ctl_cycle *cycle;
+	char *arn;
+	bool ok;
+	struct engine_task_obs task;
+	char error[CONTROLLER_ERROR_MAX];
+};
+
+/* A cycle in flight. */
+struct ctl_cycle {
+	struct controller *ctl;
+	uint64_t started_ms;
+	size_t pending; /* cloud callbacks still to come */
+	bool acting; /* observation over, updates in flight */
+	struct ctl_queue *queues;
+	size_t n_queues;
+	struct ctl_cluster *clusters;
+	size_t n_clusters;
+	struct ctl_fetch **fetches; /* each allocated alone: callbacks hold pointers */
+	size_t n_fetches;
+};
+
+/* A cached task reservation. */
+struct ctl_task {
+	char *arn;
+	struct engine_task_obs task;
+	uint64_t used_ms;
+};
+
+struct controller {
+	const struct cloud *cloud;
+	const struct clock *clock;
+	struct controller_hooks hooks;
+	struct qscale_config *config;
+	struct qscale_config *pending_config;
+	struct ctl_policy *policies;
+	size_t n_policies;
+	struct ctl_cycle *cycle;
+	struct ctl_task *tasks;
+	size_t n_tasks;
+	bool force_dry_run;
+	bool quiet;
+};
+
+/* observe.c: start every observation of the cycle (pending counts them). */
+void ctl_observe_start(struct ctl_cycle *cycle);
+
+/* observe.c: free what the observations of a cycle hold. */
+void ctl_observe_free(struct ctl_cycle *cycle);
+
+/* observe.c: the cached reservation of a task definition, or NULL. */
+struct ctl_task *ctl_task_find(struct controller *ctl, const char *arn);
+
+/* act.c: decide every due policy, then start the updates (pending counts them). */
+void ctl_decide_and_act(struct ctl_cycle *cycle);
+
+/* report.c: record, log and report every due policy's outcome; returns how many failed. */
+size_t ctl_report(struct ctl_cycle *cycle);
+
+/* controller.c: one cloud callback arrived (or a call could not start). */
+void ctl_cycle_step(struct ctl_cycle *cycle);
+
+/* Write "Operation: Code: message" (or the errno's text) into out. */
+void ctl_format_error(char *out, size_t size, const char *operation, const char *subject, int err,
+	const struct aws_error *error);
+
+/* Keep the first error of a policy's cycle. */
+void ctl_policy_error(struct ctl_policy *p, const char *error);
+
+#endif
