@@ -48,8 +48,8 @@ void metrics_destroy(struct metrics *m);
  * with its one series at zero. 0, -EINVAL (bad name, label, bounds), or
  * -EEXIST; *out belongs to the registry.
  */
-int metrics_register(struct metrics *m, enum metrics_type type, const char *name,
-	const char *help, const char *const *labels, const double *bounds, size_t bounds_count,
+int metrics_register(struct metrics *m, enum metrics_type type, const char *name, const char *help,
+	const char *const *labels, const double *bounds, size_t bounds_count,
 	struct metrics_family **out);
 
 /*

@@ -41,8 +41,8 @@ struct metrics_http_config {
  * Bind, listen and serve on base. 0, -EINVAL (address disabled) or the
  * negative errno of socket/bind/listen (e.g. -EADDRINUSE). Caller destroys.
  */
-int metrics_http_create(struct event_base *base, const struct metrics_http_config *cfg,
-	struct metrics_http **out);
+int metrics_http_create(
+	struct event_base *base, const struct metrics_http_config *cfg, struct metrics_http **out);
 
 /* Close the listener and open connections; accepts NULL. */
 void metrics_http_destroy(struct metrics_http *h);

@@ -66,7 +66,6 @@ int notify_socket_send(const char *socket_path, const char *message);
  * positive decimal and WATCHDOG_PID (if set) equal to self. 0 with *usec
  * set, -ENOENT when not enabled, -EINVAL for junk.
  */
-int notify_watchdog_parse(const char *usec_text, const char *pid_text, pid_t self,
-	uint64_t *usec);
+int notify_watchdog_parse(const char *usec_text, const char *pid_text, pid_t self, uint64_t *usec);
 
 #endif

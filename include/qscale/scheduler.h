@@ -31,8 +31,8 @@ typedef void (*scheduler_start_cb)(struct scheduler_entry *e, void *policy_ctx);
  * libevent timer calls scheduler_tick when the next entry is due; with NULL,
  * the caller ticks by hand (tests). Caller destroys.
  */
-struct scheduler *scheduler_create(struct event_base *base, const struct clock *clock,
-	scheduler_start_cb start);
+struct scheduler *scheduler_create(
+	struct event_base *base, const struct clock *clock, scheduler_start_cb start);
 
 /* Free the scheduler and every entry; accepts NULL. */
 void scheduler_destroy(struct scheduler *s);

@@ -21,8 +21,8 @@ typedef void (*signals_cb)(int signum, void *arg);
  * SIGTERM and SIGINT (every time one arrives: a second one while shutting
  * down is the caller's to judge). Ignores SIGPIPE. Caller destroys.
  */
-struct signals *signals_create(struct event_base *base, signals_cb on_reload,
-	signals_cb on_shutdown, void *arg);
+struct signals *signals_create(
+	struct event_base *base, signals_cb on_reload, signals_cb on_shutdown, void *arg);
 
 /* Remove the handlers (SIGPIPE stays ignored); accepts NULL. */
 void signals_destroy(struct signals *s);

@@ -13,8 +13,8 @@
 #include "qscale/metrics.h"
 #include "qscale/xalloc.h"
 
-const double metrics_latency_buckets_s[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-	5, 10, 30};
+const double metrics_latency_buckets_s[] = {
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 const size_t metrics_latency_buckets_count =
 	sizeof(metrics_latency_buckets_s) / sizeof(metrics_latency_buckets_s[0]);
 
@@ -155,8 +155,8 @@ static struct series *series_new(const struct metrics_family *f, const char *con
 }
 
 /* Register a family, keeping the list sorted by name. */
-int metrics_register(struct metrics *m, enum metrics_type type, const char *name,
-	const char *help, const char *const *labels, const double *bounds, size_t bounds_count,
+int metrics_register(struct metrics *m, enum metrics_type type, const char *name, const char *help,
+	const char *const *labels, const double *bounds, size_t bounds_count,
 	struct metrics_family **out)
 {
 	struct metrics_family *f;

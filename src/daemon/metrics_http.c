@@ -158,8 +158,8 @@ fail:
 }
 
 /* Start serving. */
-int metrics_http_create(struct event_base *base, const struct metrics_http_config *cfg,
-	struct metrics_http **out)
+int metrics_http_create(
+	struct event_base *base, const struct metrics_http_config *cfg, struct metrics_http **out)
 {
 	struct metrics_http *h;
 	uint16_t port = 0;

@@ -37,8 +37,7 @@ struct notify {
 };
 
 /* Parse WATCHDOG_USEC and WATCHDOG_PID. */
-int notify_watchdog_parse(const char *usec_text, const char *pid_text, pid_t self,
-	uint64_t *usec)
+int notify_watchdog_parse(const char *usec_text, const char *pid_text, pid_t self, uint64_t *usec)
 {
 	unsigned long long v;
 	char *end;
@@ -126,8 +125,8 @@ struct notify *notify_create(struct event_base *base)
 	if (path != NULL && path[0] != '\0')
 		n->socket_path = xstrdup(path);
 	if (n->socket_path != NULL &&
-		notify_watchdog_parse(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"), getpid(),
-			&usec) == 0)
+		notify_watchdog_parse(
+			getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"), getpid(), &usec) == 0)
 		n->watchdog_usec = usec;
 	if (n->watchdog_usec > 0 && base != NULL) {
 		uint64_t half = n->watchdog_usec / 2;
@@ -139,8 +138,7 @@ struct notify *notify_create(struct event_base *base)
 		n->watchdog_timer = event_new(base, -1, EV_PERSIST, watchdog_cb, n);
 		if (n->watchdog_timer == NULL || event_add(n->watchdog_timer, &tv) < 0)
 			fatal("notify: cannot arm the watchdog timer");
-		log_debug("notify: watchdog every %llu us",
-			(unsigned long long)half);
+		log_debug("notify: watchdog every %llu us", (unsigned long long)half);
 	}
 	return n;
 }

@@ -94,8 +94,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Create a scheduler. */
-struct scheduler *scheduler_create(struct event_base *base, const struct clock *clock,
-	scheduler_start_cb start)
+struct scheduler *scheduler_create(
+	struct event_base *base, const struct clock *clock, scheduler_start_cb start)
 {
 	struct scheduler *s = xcalloc(1, sizeof(*s));
 
@@ -291,7 +291,8 @@ void scheduler_tick(struct scheduler *s)
 		advance(e, now);
 		if (e->running) {
 			e->skipped++;
-			log_debug("scheduler: policy=%s tick skipped: cycle still running", e->name);
+			log_debug(
+				"scheduler: policy=%s tick skipped: cycle still running", e->name);
 			continue;
 		}
 		e->running = true;

@@ -58,8 +58,8 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A persistent signal event, or fatal. */
-static struct event *add_signal(struct event_base *base, int signum, event_callback_fn cb,
-	struct signals *s)
+static struct event *add_signal(
+	struct event_base *base, int signum, event_callback_fn cb, struct signals *s)
 {
 	struct event *ev = evsignal_new(base, signum, cb, s);
 
@@ -69,8 +69,8 @@ static struct event *add_signal(struct event_base *base, int signum, event_callb
 }
 
 /* Install the handlers. */
-struct signals *signals_create(struct event_base *base, signals_cb on_reload,
-	signals_cb on_shutdown, void *arg)
+struct signals *signals_create(
+	struct event_base *base, signals_cb on_reload, signals_cb on_shutdown, void *arg)
 {
 	struct signals *s = xcalloc(1, sizeof(*s));
 

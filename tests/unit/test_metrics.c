@@ -40,17 +40,18 @@ static void test_counter_gauge_text(void **state)
 	assert_int_equal(metrics_register(m, METRICS_GAUGE, "qscale_up", "1 while running.", NULL,
 				 NULL, 0, &up),
 		0);
-	assert_int_equal(metrics_register(m, METRICS_GAUGE, "qscale_desired_tasks",
-				 "Desired tasks.", (const char *const[]){"policy", NULL}, NULL, 0,
-				 &tasks),
+	assert_int_equal(
+		metrics_register(m, METRICS_GAUGE, "qscale_desired_tasks", "Desired tasks.",
+			(const char *const[]){"policy", NULL}, NULL, 0, &tasks),
 		0);
-	assert_render(m, "# HELP qscale_cycles_total Control cycles run.\n"
-			 "# TYPE qscale_cycles_total counter\n"
-			 "# HELP qscale_desired_tasks Desired tasks.\n"
-			 "# TYPE qscale_desired_tasks gauge\n"
-			 "# HELP qscale_up 1 while running.\n"
-			 "# TYPE qscale_up gauge\n"
-			 "qscale_up 0\n");
+	assert_render(m,
+		"# HELP qscale_cycles_total Control cycles run.\n"
+		"# TYPE qscale_cycles_total counter\n"
+		"# HELP qscale_desired_tasks Desired tasks.\n"
+		"# TYPE qscale_desired_tasks gauge\n"
+		"# HELP qscale_up 1 while running.\n"
+		"# TYPE qscale_up gauge\n"
+		"qscale_up 0\n");
 
 	assert_int_equal(metrics_counter_add(cycles, (const char *const[]){"orders", "ok"}, 1), 0);
 	assert_int_equal(metrics_counter_add(cycles, (const char *const[]){"billing", "ok"}, 2), 0);
@@ -61,18 +62,19 @@ static void test_counter_gauge_text(void **state)
 	assert_int_equal(metrics_gauge_set(tasks, (const char *const[]){"orders"}, 12), 0);
 	assert_int_equal(metrics_gauge_add(tasks, (const char *const[]){"orders"}, -0.5), 0);
 	assert_int_equal(metrics_gauge_set(tasks, (const char *const[]){"a"}, 1e21), 0);
-	assert_render(m, "# HELP qscale_cycles_total Control cycles run.\n"
-			 "# TYPE qscale_cycles_total counter\n"
-			 "qscale_cycles_total{policy=\"billing\",outcome=\"ok\"} 2\n"
-			 "qscale_cycles_total{policy=\"orders\",outcome=\"error\"} 1\n"
-			 "qscale_cycles_total{policy=\"orders\",outcome=\"ok\"} 2\n"
-			 "# HELP qscale_desired_tasks Desired tasks.\n"
-			 "# TYPE qscale_desired_tasks gauge\n"
-			 "qscale_desired_tasks{policy=\"a\"} 1e+21\n"
-			 "qscale_desired_tasks{policy=\"orders\"} 11.5\n"
-			 "# HELP qscale_up 1 while running.\n"
-			 "# TYPE qscale_up gauge\n"
-			 "qscale_up 1\n");
+	assert_render(m,
+		"# HELP qscale_cycles_total Control cycles run.\n"
+		"# TYPE qscale_cycles_total counter\n"
+		"qscale_cycles_total{policy=\"billing\",outcome=\"ok\"} 2\n"
+		"qscale_cycles_total{policy=\"orders\",outcome=\"error\"} 1\n"
+		"qscale_cycles_total{policy=\"orders\",outcome=\"ok\"} 2\n"
+		"# HELP qscale_desired_tasks Desired tasks.\n"
+		"# TYPE qscale_desired_tasks gauge\n"
+		"qscale_desired_tasks{policy=\"a\"} 1e+21\n"
+		"qscale_desired_tasks{policy=\"orders\"} 11.5\n"
+		"# HELP qscale_up 1 while running.\n"
+		"# TYPE qscale_up gauge\n"
+		"qscale_up 1\n");
 	metrics_destroy(m);
 }
 
@@ -89,12 +91,13 @@ static void test_escaping_and_values(void **state)
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){""}, INFINITY), 0);
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"neg"}, -INFINITY), 0);
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"third"}, 1.0 / 3), 0);
-	assert_render(m, "# HELP x back\\\\slash \"q\"\\nnext\n"
-			 "# TYPE x gauge\n"
-			 "x{reason=\"\"} +Inf\n"
-			 "x{reason=\"a\\\\b \\\"c\\\"\\nd\"} 0.1\n"
-			 "x{reason=\"neg\"} -Inf\n"
-			 "x{reason=\"third\"} 0.33333333333333331\n");
+	assert_render(m,
+		"# HELP x back\\\\slash \"q\"\\nnext\n"
+		"# TYPE x gauge\n"
+		"x{reason=\"\"} +Inf\n"
+		"x{reason=\"a\\\\b \\\"c\\\"\\nd\"} 0.1\n"
+		"x{reason=\"neg\"} -Inf\n"
+		"x{reason=\"third\"} 0.33333333333333331\n");
 	metrics_destroy(m);
 }
 
@@ -106,9 +109,9 @@ static void test_histogram_text(void **state)
 	const char *const v[] = {"sqs", "GetQueueAttributes"};
 
 	(void)state;
-	assert_int_equal(metrics_register(m, METRICS_HISTOGRAM, "qscale_aws_seconds",
-				 "AWS call latency.", (const char *const[]){"service", "action", NULL},
-				 bounds, 3, &h),
+	assert_int_equal(
+		metrics_register(m, METRICS_HISTOGRAM, "qscale_aws_seconds", "AWS call latency.",
+			(const char *const[]){"service", "action", NULL}, bounds, 3, &h),
 		0);
 	assert_int_equal(metrics_register(m, METRICS_HISTOGRAM, "b_seconds", "B.", NULL,
 				 metrics_latency_buckets_s, metrics_latency_buckets_count, &plain),
@@ -118,35 +121,36 @@ static void test_histogram_text(void **state)
 	assert_int_equal(metrics_histogram_observe(h, v, 1), 0);
 	assert_int_equal(metrics_histogram_observe(h, v, 7.25), 0);
 	assert_int_equal(metrics_histogram_observe(plain, NULL, 0.02), 0);
-	assert_render(m, "# HELP b_seconds B.\n"
-			 "# TYPE b_seconds histogram\n"
-			 "b_seconds_bucket{le=\"0.005\"} 0\n"
-			 "b_seconds_bucket{le=\"0.01\"} 0\n"
-			 "b_seconds_bucket{le=\"0.025\"} 1\n"
-			 "b_seconds_bucket{le=\"0.05\"} 1\n"
-			 "b_seconds_bucket{le=\"0.1\"} 1\n"
-			 "b_seconds_bucket{le=\"0.25\"} 1\n"
-			 "b_seconds_bucket{le=\"0.5\"} 1\n"
-			 "b_seconds_bucket{le=\"1\"} 1\n"
-			 "b_seconds_bucket{le=\"2.5\"} 1\n"
-			 "b_seconds_bucket{le=\"5\"} 1\n"
-			 "b_seconds_bucket{le=\"10\"} 1\n"
-			 "b_seconds_bucket{le=\"30\"} 1\n"
-			 "b_seconds_bucket{le=\"+Inf\"} 1\n"
-			 "b_seconds_sum 0.02\n"
-			 "b_seconds_count 1\n"
-			 "# HELP qscale_aws_seconds AWS call latency.\n"
-			 "# TYPE qscale_aws_seconds histogram\n"
-			 "qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
-			 "le=\"0.125\"} 2\n"
-			 "qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
-			 "le=\"0.5\"} 2\n"
-			 "qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
-			 "le=\"2.5\"} 3\n"
-			 "qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
-			 "le=\"+Inf\"} 4\n"
-			 "qscale_aws_seconds_sum{service=\"sqs\",action=\"GetQueueAttributes\"} 8.4375\n"
-			 "qscale_aws_seconds_count{service=\"sqs\",action=\"GetQueueAttributes\"} 4\n");
+	assert_render(m,
+		"# HELP b_seconds B.\n"
+		"# TYPE b_seconds histogram\n"
+		"b_seconds_bucket{le=\"0.005\"} 0\n"
+		"b_seconds_bucket{le=\"0.01\"} 0\n"
+		"b_seconds_bucket{le=\"0.025\"} 1\n"
+		"b_seconds_bucket{le=\"0.05\"} 1\n"
+		"b_seconds_bucket{le=\"0.1\"} 1\n"
+		"b_seconds_bucket{le=\"0.25\"} 1\n"
+		"b_seconds_bucket{le=\"0.5\"} 1\n"
+		"b_seconds_bucket{le=\"1\"} 1\n"
+		"b_seconds_bucket{le=\"2.5\"} 1\n"
+		"b_seconds_bucket{le=\"5\"} 1\n"
+		"b_seconds_bucket{le=\"10\"} 1\n"
+		"b_seconds_bucket{le=\"30\"} 1\n"
+		"b_seconds_bucket{le=\"+Inf\"} 1\n"
+		"b_seconds_sum 0.02\n"
+		"b_seconds_count 1\n"
+		"# HELP qscale_aws_seconds AWS call latency.\n"
+		"# TYPE qscale_aws_seconds histogram\n"
+		"qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
+		"le=\"0.125\"} 2\n"
+		"qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
+		"le=\"0.5\"} 2\n"
+		"qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
+		"le=\"2.5\"} 3\n"
+		"qscale_aws_seconds_bucket{service=\"sqs\",action=\"GetQueueAttributes\","
+		"le=\"+Inf\"} 4\n"
+		"qscale_aws_seconds_sum{service=\"sqs\",action=\"GetQueueAttributes\"} 8.4375\n"
+		"qscale_aws_seconds_count{service=\"sqs\",action=\"GetQueueAttributes\"} 4\n");
 	metrics_destroy(m);
 }
 
@@ -167,18 +171,20 @@ static void test_cap_and_forget(void **state)
 	/* existing series still count when the family is full */
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){"p2", "a"}, 1), 0);
 	assert_true(metrics_family_dropped(f) == 2);
-	assert_render(m, "# HELP c_total C.\n"
-			 "# TYPE c_total counter\n"
-			 "c_total{policy=\"p1\",reason=\"a\"} 1\n"
-			 "c_total{policy=\"p1\",reason=\"b\"} 1\n"
-			 "c_total{policy=\"p2\",reason=\"a\"} 2\n");
+	assert_render(m,
+		"# HELP c_total C.\n"
+		"# TYPE c_total counter\n"
+		"c_total{policy=\"p1\",reason=\"a\"} 1\n"
+		"c_total{policy=\"p1\",reason=\"b\"} 1\n"
+		"c_total{policy=\"p2\",reason=\"a\"} 2\n");
 	assert_int_equal(metrics_family_forget(f, "policy", "p1"), 2);
 	assert_int_equal(metrics_family_forget(f, "nope", "p1"), -EINVAL);
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){"p0", "a"}, 3), 0);
-	assert_render(m, "# HELP c_total C.\n"
-			 "# TYPE c_total counter\n"
-			 "c_total{policy=\"p0\",reason=\"a\"} 3\n"
-			 "c_total{policy=\"p2\",reason=\"a\"} 2\n");
+	assert_render(m,
+		"# HELP c_total C.\n"
+		"# TYPE c_total counter\n"
+		"c_total{policy=\"p0\",reason=\"a\"} 3\n"
+		"c_total{policy=\"p2\",reason=\"a\"} 2\n");
 	metrics_family_clear(f);
 	assert_render(m, "# HELP c_total C.\n# TYPE c_total counter\n");
 	metrics_destroy(m);
@@ -196,8 +202,8 @@ static void test_rejects(void **state)
 	(void)state;
 	static const char *const bad_names[] = {"", "1abc", "a-b", "a b", "é"};
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
-		assert_int_equal(metrics_register(m, METRICS_GAUGE, bad_names[i], "h", NULL, NULL,
-					 0, &f),
+		assert_int_equal(
+			metrics_register(m, METRICS_GAUGE, bad_names[i], "h", NULL, NULL, 0, &f),
 			-EINVAL);
 	assert_int_equal(metrics_register(m, METRICS_GAUGE, "a", "h",
 				 (const char *const[]){"__x", NULL}, NULL, 0, &f),
@@ -215,8 +221,8 @@ static void test_rejects(void **state)
 		metrics_register(m, METRICS_HISTOGRAM, "a", "h", NULL, bad_bounds, 2, &f), -EINVAL);
 	assert_int_equal(
 		metrics_register(m, METRICS_HISTOGRAM, "a", "h", NULL, nan_bounds, 2, &f), -EINVAL);
-	assert_int_equal(metrics_register(m, METRICS_HISTOGRAM, "a", "h", NULL, NULL, 0, &f),
-		-EINVAL);
+	assert_int_equal(
+		metrics_register(m, METRICS_HISTOGRAM, "a", "h", NULL, NULL, 0, &f), -EINVAL);
 	assert_int_equal(
 		metrics_register(m, METRICS_GAUGE, "a", "h", NULL, good_bounds, 2, &f), -EINVAL);
 	assert_null(f);
@@ -227,8 +233,8 @@ static void test_rejects(void **state)
 	assert_int_equal(
 		metrics_register(m, METRICS_GAUGE, "ns:a_total", "h", NULL, NULL, 0, &g), -EEXIST);
 	assert_int_equal(metrics_register(m, METRICS_GAUGE, "g", "h", NULL, NULL, 0, &g), 0);
-	assert_int_equal(metrics_register(m, METRICS_HISTOGRAM, "h", "h", NULL, good_bounds, 2, &h),
-		0);
+	assert_int_equal(
+		metrics_register(m, METRICS_HISTOGRAM, "h", "h", NULL, good_bounds, 2, &h), 0);
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){"v"}, -1), -EINVAL);
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){"v"}, NAN), -EINVAL);
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){NULL}, 1), -EINVAL);
@@ -240,11 +246,12 @@ static void test_rejects(void **state)
 	assert_int_equal(metrics_histogram_observe(g, NULL, 1), -EINVAL);
 	assert_int_equal(metrics_gauge_set(g, NULL, NAN), -EINVAL);
 	assert_int_equal(metrics_histogram_observe(h, NULL, NAN), -EINVAL);
-	assert_render(m, "# HELP g h\n# TYPE g gauge\ng 0\n"
-			 "# HELP h h\n# TYPE h histogram\n"
-			 "h_bucket{le=\"1\"} 0\nh_bucket{le=\"2\"} 0\nh_bucket{le=\"+Inf\"} 0\n"
-			 "h_sum 0\nh_count 0\n"
-			 "# HELP ns:a_total h\n# TYPE ns:a_total counter\n");
+	assert_render(m,
+		"# HELP g h\n# TYPE g gauge\ng 0\n"
+		"# HELP h h\n# TYPE h histogram\n"
+		"h_bucket{le=\"1\"} 0\nh_bucket{le=\"2\"} 0\nh_bucket{le=\"+Inf\"} 0\n"
+		"h_sum 0\nh_count 0\n"
+		"# HELP ns:a_total h\n# TYPE ns:a_total counter\n");
 	metrics_destroy(m);
 	metrics_destroy(NULL);
 }
@@ -256,8 +263,8 @@ static void test_render_cap(void **state)
 	struct buf b;
 
 	(void)state;
-	assert_int_equal(metrics_register(m, METRICS_GAUGE, "a_long_metric_name", "help", NULL,
-				 NULL, 0, &f),
+	assert_int_equal(
+		metrics_register(m, METRICS_GAUGE, "a_long_metric_name", "help", NULL, NULL, 0, &f),
 		0);
 	buf_init(&b, 20);
 	assert_int_equal(metrics_render(m, &b), -E2BIG);
