@@ -1,7 +1,7 @@
 /*
  * Signals for the daemon, delivered through the event loop: SIGHUP asks for
  * a reload, SIGTERM and SIGINT for a shutdown; SIGPIPE is ignored. The
- * shutdown helper lets in-flight work finish up to a deadline, then leaves
+ * shutdown drain lets in-flight work finish up to a deadline, then leaves
  * the loop.
  */
 #ifndef QSCALE_SIGNALS_H
