@@ -54,7 +54,8 @@ int metrics_register(struct metrics *m, enum metrics_type type, const char *name
 
 /*
  * Update the series named by values (one per label, in the family's order;
- * NULL when the family has none). 0, -EINVAL (bad value or wrong family type),
+ * NULL when the family has none; UTF-8). 0, -EINVAL (bad value, label value
+ * not UTF-8 or too long, wrong family type),
  * or -E2BIG when the family is full and the series is new (dropped, counted).
  */
 int metrics_counter_add(struct metrics_family *f, const char *const *values, double delta);

@@ -141,6 +141,44 @@ static bool valid_bounds(const double *bounds, size_t n)
 	return true;
 }
 
+/* Whether s is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static bool valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned char c = *p;
+		size_t n;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+			cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* A new series with copies of the label values, all zero. */
 static struct series *series_new(const struct metrics_family *f, const char *const *values)
 {
@@ -162,7 +200,7 @@ int metrics_register(struct metrics *m, enum metrics_type type, const char *name
 	struct metrics_family *f;
 	size_t n = 0, pos = 0;
 
-	if (!valid_name(name, true) || help == NULL)
+	if (!valid_name(name, true) || help == NULL || !valid_utf8(help))
 		return -EINVAL;
 	if (type != METRICS_COUNTER && type != METRICS_GAUGE && type != METRICS_HISTOGRAM)
 		return -EINVAL;
@@ -234,7 +272,8 @@ static struct series *lookup(struct metrics_family *f, const char *const *values
 		return NULL;
 	}
 	for (size_t i = 0; i < f->labels_count; i++) {
-		if (values[i] == NULL || strlen(values[i]) > METRICS_LABEL_VALUE_MAX) {
+		if (values[i] == NULL || strlen(values[i]) > METRICS_LABEL_VALUE_MAX ||
+			!valid_utf8(values[i])) {
 			*err = -EINVAL;
 			return NULL;
 		}

@@ -205,6 +205,9 @@ static void test_rejects(void **state)
 		assert_int_equal(
 			metrics_register(m, METRICS_GAUGE, bad_names[i], "h", NULL, NULL, 0, &f),
 			-EINVAL);
+	assert_int_equal(
+		metrics_register(m, METRICS_GAUGE, "a", "bad \xff help", NULL, NULL, 0, &f),
+		-EINVAL);
 	assert_int_equal(metrics_register(m, METRICS_GAUGE, "a", "h",
 				 (const char *const[]){"__x", NULL}, NULL, 0, &f),
 		-EINVAL);
@@ -243,6 +246,13 @@ static void test_rejects(void **state)
 	long_value[sizeof(long_value) - 1] = '\0';
 	assert_int_equal(metrics_counter_add(f, (const char *const[]){long_value}, 1), -EINVAL);
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"v"}, 1), -EINVAL);
+	static const char *const bad_utf8[] = {"\xff", "a\xc3", "\xc0\xaf", "\xe0\x80\xaf",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80"};
+	for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++)
+		assert_int_equal(
+			metrics_counter_add(f, (const char *const[]){bad_utf8[i]}, 1), -EINVAL);
+	assert_int_equal(
+		metrics_counter_add(f, (const char *const[]){"d\xc3\xa9p\xf0\x9f\x98\x80"}, 1), 0);
 	assert_int_equal(metrics_histogram_observe(g, NULL, 1), -EINVAL);
 	assert_int_equal(metrics_gauge_set(g, NULL, NAN), -EINVAL);
 	assert_int_equal(metrics_histogram_observe(h, NULL, NAN), -EINVAL);
@@ -251,7 +261,8 @@ static void test_rejects(void **state)
 		"# HELP h h\n# TYPE h histogram\n"
 		"h_bucket{le=\"1\"} 0\nh_bucket{le=\"2\"} 0\nh_bucket{le=\"+Inf\"} 0\n"
 		"h_sum 0\nh_count 0\n"
-		"# HELP ns:a_total h\n# TYPE ns:a_total counter\n");
+		"# HELP ns:a_total h\n# TYPE ns:a_total counter\n"
+		"ns:a_total{k=\"d\xc3\xa9p\xf0\x9f\x98\x80\"} 1\n");
 	metrics_destroy(m);
 	metrics_destroy(NULL);
 }
