@@ -216,6 +216,25 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  * Decide one policy's new counts. Pure: reads its arguments only. Returns 0,
  * or -EINVAL for NULL arguments or impossible policy values (decision untouched).
  * Missing or stale data never fails: the decision holds the current counts.
+ *
+ * Choices where the rule leaves room:
+ * - Stale means older than max_observation_age_ms at now_ms (exactly that old
+ *   is fresh); data stamped after now_ms is fresh; negative or absurd counts
+ *   (above ENGINE_TASKS_MAX) count as missing.
+ * - Maxima beat everything: a count read above local.max_tasks or
+ *   burst.max_tasks is lowered to it, even while holding on missing data
+ *   (lowered only when that count itself was read fresh). Lowering to a max
+ *   ignores the behaviour (no window or rate limit delays it).
+ * - local.min_tasks beats activation and the scale-out rate limit, and is kept
+ *   even when the instances cannot place that many; it is not enforced while
+ *   holding on missing data.
+ * - Tolerance compares the backlog's total with the current total (local +
+ *   burst desired, less burst held for make before break) as HPA does; from
+ *   zero nothing is within tolerance.
+ * - A percent-only scale-out limit allows at least one task per period, so a
+ *   service can leave zero.
+ * - Make before break: burst goes no lower than wanted total - local running
+ *   (never above its current count or burst.max_tasks).
  */
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);
