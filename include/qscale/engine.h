@@ -205,9 +205,9 @@ struct engine_decision {
 void engine_history_init(struct engine_history *history);
 
 /*
- * Remember a decision taken at now_ms: its recommendation (when it recorded
- * one) and, when the total changed, a scale event. Drops what no window or
- * period of the policy can see any more.
+ * Remember a decision taken at now_ms, once per cycle after acting on it: its
+ * recommendation (when it recorded one) and, when the total changed, a scale
+ * event. Drops what no window or period of the policy can see any more.
  */
 void engine_history_update(struct engine_history *history, const struct engine_policy *policy,
 	const struct engine_decision *decision, uint64_t now_ms);
@@ -239,8 +239,11 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);
 
-/* How many more copies of the task fit on one instance, after claims and reserve (uses the
- * instance's matches_filter). */
+/*
+ * How many more copies of the task fit on one instance after the policy's
+ * reserve and this cycle's claims (0 unless ACTIVE, connected and matching
+ * its own matches_filter; at most 1 for a task binding static host ports).
+ */
 int32_t engine_instance_fit(const struct engine_instance *instance,
 	const struct engine_task_obs *task, const struct engine_policy *policy);
 
