@@ -205,9 +205,9 @@ struct engine_decision {
 void engine_history_init(struct engine_history *history);
 
 /*
- * Remember a decision taken at now_ms: its recommendation (when it recorded
- * one) and, when the total changed, a scale event. Drops what no window or
- * period of the policy can see any more.
+ * Remember a decision taken at now_ms, once per cycle after acting on it: its
+ * recommendation (when it recorded one) and, when the total changed, a scale
+ * event. Drops what no window or period of the policy can see any more.
  */
 void engine_history_update(struct engine_history *history, const struct engine_policy *policy,
 	const struct engine_decision *decision, uint64_t now_ms);
@@ -216,12 +216,34 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  * Decide one policy's new counts. Pure: reads its arguments only. Returns 0,
  * or -EINVAL for NULL arguments or impossible policy values (decision untouched).
  * Missing or stale data never fails: the decision holds the current counts.
+ *
+ * Choices where the rule leaves room:
+ * - Stale means older than max_observation_age_ms at now_ms (exactly that old
+ *   is fresh); data stamped after now_ms is fresh; negative or absurd counts
+ *   (above ENGINE_TASKS_MAX) count as missing.
+ * - Maxima beat everything: a count read above local.max_tasks or
+ *   burst.max_tasks is lowered to it, even while holding on missing data
+ *   (lowered only when that count itself was read fresh). Lowering to a max
+ *   ignores the behaviour (no window or rate limit delays it).
+ * - local.min_tasks beats activation and the scale-out rate limit, and is kept
+ *   even when the instances cannot place that many; it is not enforced while
+ *   holding on missing data.
+ * - Tolerance compares the backlog's total with the current total (local +
+ *   burst desired, less burst held for make before break) as HPA does; from
+ *   zero nothing is within tolerance.
+ * - A percent-only scale-out limit allows at least one task per period, so a
+ *   service can leave zero.
+ * - Make before break: burst goes no lower than wanted total - local running
+ *   (never above its current count or burst.max_tasks).
  */
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);
 
-/* How many more copies of the task fit on one instance, after claims and reserve (uses the
- * instance's matches_filter). */
+/*
+ * How many more copies of the task fit on one instance after the policy's
+ * reserve and this cycle's claims (0 unless ACTIVE, connected and matching
+ * its own matches_filter; at most 1 for a task binding static host ports).
+ */
 int32_t engine_instance_fit(const struct engine_instance *instance,
 	const struct engine_task_obs *task, const struct engine_policy *policy);
 

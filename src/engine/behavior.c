@@ -132,6 +132,13 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	uint64_t keep_events = max_u64(policy->scale_out.period_ms, policy->scale_in.period_ms);
 	int64_t delta;
 
+	/* A history written by anything but this file is brought back within its rings. */
+	if (history->n_recs > ENGINE_HISTORY_SLOTS)
+		history->n_recs = ENGINE_HISTORY_SLOTS;
+	if (history->n_outs > ENGINE_HISTORY_SLOTS)
+		history->n_outs = ENGINE_HISTORY_SLOTS;
+	if (history->n_ins > ENGINE_HISTORY_SLOTS)
+		history->n_ins = ENGINE_HISTORY_SLOTS;
 	expire_recs(history, now_ms, keep_recs);
 	expire_events(history->outs, &history->n_outs, now_ms, keep_events);
 	expire_events(history->ins, &history->n_ins, now_ms, keep_events);
@@ -157,7 +164,7 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 	int32_t down = recommendation;
 	int32_t result = current;
 
-	for (size_t i = 0; i < history->n_recs; i++) {
+	for (size_t i = 0; i < history->n_recs && i < ENGINE_HISTORY_SLOTS; i++) {
 		const struct engine_rec *r = &history->recs[i];
 
 		if (engine_in_window(r->at_ms, now_ms, policy->scale_out.stabilization_ms) &&
@@ -184,7 +191,7 @@ static int64_t moved_in_period(
 {
 	int64_t sum = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && i < ENGINE_HISTORY_SLOTS; i++) {
 		uint64_t at = own ? events[i].at_ms : events[i].first_ms;
 
 		if (engine_in_window(at, now_ms, period_ms))

@@ -29,8 +29,10 @@ static bool policy_valid(const struct engine_policy *p)
 /* Whether a service's counts are fresh and sane. */
 static bool service_usable(const struct engine_service_obs *s, uint64_t now_ms, uint64_t max_age_ms)
 {
+	/* Counts beyond any sane service are junk, and would overflow sums. */
 	return engine_fresh(s->ok, s->observed_ms, now_ms, max_age_ms) && s->desired >= 0 &&
-		s->running >= 0 && s->pending >= 0;
+		s->running >= 0 && s->pending >= 0 && s->desired <= ENGINE_TASKS_MAX &&
+		s->running <= ENGINE_TASKS_MAX && s->pending <= ENGINE_TASKS_MAX;
 }
 
 /* Name every observation the decision needs that is missing, stale or junk. */

@@ -1,5 +1,5 @@
 /*
- * Shared helpers of the engine tests: a base policy, observations built from
+ * Shared fixtures of the engine tests: a base policy, observations built from
  * a few numbers, and a named-row runner that gives every table row its own
  * TAP line.
  */

@@ -19,6 +19,7 @@ enum {
 	S_TASK = 1 << 11,
 	S_CLUSTER = 1 << 12,
 	AT_AGE_LIMIT = 1 << 13, /* every observation exactly max age old */
+	J_LOCAL = 1 << 14, /* the local counts are junk (the row sets them) */
 };
 
 #define NO_BURST (-1)
@@ -510,6 +511,14 @@ static const struct row fail_static_rows[] = {
 		.want_local = 5,
 		.want_flags = ENGINE_MISSING_DATA,
 		.reason = "(queue)"},
+	{.name = "an absurd service count is junk",
+		.visible = 5000,
+		.local_desired = 2000000,
+		.local_running = 3,
+		.spoil = J_LOCAL,
+		.want_local = 20,
+		.want_flags = ENGINE_MISSING_DATA,
+		.reason = "(local service)"},
 	{.name = "data exactly max age old is fresh",
 		.visible = 600,
 		.local_desired = 5,
@@ -595,7 +604,7 @@ static void run_row(void **state)
 	struct engine_observation o;
 	struct engine_history h;
 	struct engine_decision d;
-	bool local_usable = !(r->spoil & (M_LOCAL | S_LOCAL));
+	bool local_usable = !(r->spoil & (M_LOCAL | S_LOCAL | J_LOCAL));
 	bool burst_usable = !(r->spoil & (M_BURST | S_BURST));
 
 	build(r, &p, &c, in, &o);

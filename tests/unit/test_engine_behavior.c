@@ -334,6 +334,64 @@ static void test_missing_records_nothing(void **state)
 	assert_int_equal(w.history.n_ins, 0);
 }
 
+/*
+ * Make before break over time: local room appears, local tasks start one
+ * cycle at a time and the burst drains as they run. The held burst is not a
+ * scale-in, so a tight scale-in limit and window do not slow the drain, and
+ * no scale event is recorded while the total stays the same.
+ */
+static void test_make_before_break_drains(void **state)
+{
+	static const struct {
+		int32_t room; /* more local tasks that fit */
+		int32_t local_running;
+		int32_t want_local, want_burst;
+	} steps[] = {
+		{0, 14, 14, 6}, /* no room: 6 on burst */
+		{6, 14, 20, 6}, /* room: local asked for 20, burst kept */
+		{0, 17, 20, 3}, /* 3 started: burst drops by 3 */
+		{0, 20, 20, 0}, /* all running: burst released */
+		{0, 20, 20, 0},
+	};
+	struct world w;
+
+	(void)state;
+	world_init(&w, 1, 14);
+	w.policy.has_burst = true;
+	w.policy.burst_max_tasks = 40;
+	w.policy.local_max_tasks = 20;
+	w.policy.scale_in = (struct engine_behavior){300 * S, 60 * S, 1, 0};
+	w.obs.burst.desired = w.obs.burst.running = 6;
+	w.cluster.n_instances = 1;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t now_ms = NOW_MS + i * 10 * S;
+		struct engine_decision d;
+
+		fixture_instances(w.instances, 1, 256 * steps[i].room, 512 * steps[i].room);
+		w.obs.queue.visible = 200; /* 20 tasks */
+		w.obs.queue.observed_ms = w.obs.local.observed_ms = now_ms;
+		w.obs.burst.observed_ms = w.obs.task.observed_ms = now_ms;
+		w.cluster.observed_ms = now_ms;
+		w.obs.local.running = steps[i].local_running;
+		w.obs.local.pending = w.obs.local.desired - steps[i].local_running;
+		if (w.obs.local.pending < 0)
+			w.obs.local.pending = 0;
+		assert_int_equal(engine_decide(&w.policy, &w.obs, &w.history, now_ms, &d), 0);
+		if (d.local_desired != steps[i].want_local ||
+			d.burst_desired != steps[i].want_burst)
+			fail_msg("step %zu: local %d burst %d, expected %d and %d (%s)", i,
+				d.local_desired, d.burst_desired, steps[i].want_local,
+				steps[i].want_burst, d.reason);
+		assert_int_equal(d.wanted, 20);
+		engine_history_update(&w.history, &w.policy, &d, now_ms);
+		w.obs.local.desired = d.local_desired;
+		w.obs.burst.desired = w.obs.burst.running = d.burst_desired;
+	}
+	assert_int_equal(w.history.n_ins, 0);
+	assert_int_equal(w.history.n_outs, 0);
+	assert_int_equal(w.history.held_burst, 0);
+}
+
 #define ADD_TABLE(suite, group, rows, fn) \
 	for (size_t i_ = 0; i_ < sizeof(rows) / sizeof(rows[0]); i_++) \
 	fixture_add(suite, group, rows[i_].name, fn, &rows[i_])
@@ -352,5 +410,7 @@ int main(void)
 		&s, "history", "a sequence is deterministic", test_sequence_deterministic, NULL);
 	fixture_add(
 		&s, "history", "missing data records nothing", test_missing_records_nothing, NULL);
+	fixture_add(&s, "history", "make before break drains burst as local tasks run",
+		test_make_before_break_drains, NULL);
 	return fixture_run(&s, "engine_behavior");
 }
