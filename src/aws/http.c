@@ -82,9 +82,11 @@ static void sock_event_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
 	curl_multi_socket_action(client->multi, fd, action, &running);
+	/*
+	 * Unlike hiperfifo, the timer is not deleted when nothing runs: a
+	 * completion callback may just have added a transfer and armed it.
+	 */
 	check_multi_info(client);
-	if (running <= 0 && evtimer_pending(client->timer, NULL))
-		evtimer_del(client->timer);
 }
 
 /* libcurl's timeout expired (or a zero timer kicked a new transfer). */
