@@ -103,7 +103,8 @@ static void done_cb(const struct http_response *resp, void *arg)
 	int target = *(int *)arg;
 
 	if (resp->err != 0 || resp->status != 200)
-		fprintf(stderr, "bench: request failed err=%d status=%ld\n", resp->err, resp->status);
+		fprintf(stderr, "bench: request failed err=%d status=%ld\n", resp->err,
+			resp->status);
 	if (++done == target)
 		event_base_loopbreak(base);
 }
@@ -163,7 +164,8 @@ int main(int argc, char **argv)
 	burst(client, url, n);
 	struct mallinfo2 again = mallinfo2();
 
-	double heap_per = ((double)after.uordblks - (double)before.uordblks) / (n - 1 > 0 ? n - 1 : 1);
+	double heap_per =
+		((double)after.uordblks - (double)before.uordblks) / (n - 1 > 0 ? n - 1 : 1);
 	double rss_per = (double)(rss_after - rss_before) * 1024.0 / (n - 1 > 0 ? n - 1 : 1);
 	printf("connections=%d heap_bytes_per_idle_conn=%.0f rss_bytes_per_idle_conn=%.0f "
 	       "heap_growth_on_reuse_bytes=%lld\n",

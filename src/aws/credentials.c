@@ -67,7 +67,11 @@ struct credentials {
 	enum credentials_source fetch_source;
 	struct credentials_request *waiters;
 	struct event *flush_ev;
+	bool flushing; /* inside a waiter's callback */
+	bool destroy_pending; /* destroyed from a callback: free once it returns */
 };
+
+static void credentials_free(struct credentials *c);
 
 /* ~/x expanded with HOME; NULL when HOME is unknown. */
 static char *expand_home(struct credentials *c, const char *path)
@@ -238,11 +242,18 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 				.secret_access_key = c->current.secret_access_key,
 				.session_token = c->current.session_token,
 			};
+			c->flushing = true;
 			w->cb(0, &sc, w->arg);
 		} else {
+			c->flushing = true;
 			w->cb(c->last_error != 0 ? c->last_error : -ENOENT, NULL, w->arg);
 		}
+		c->flushing = false;
 		free(w);
+		if (c->destroy_pending) {
+			credentials_free(c);
+			return;
+		}
 	}
 }
 
@@ -396,6 +407,18 @@ void credentials_destroy(struct credentials *c)
 		free(w);
 	}
 	cred_fetch_cancel(c->fetch);
+	c->fetch = NULL;
+	if (c->flushing) {
+		/* Called from a waiter's callback: flush_cb frees us once it returns. */
+		c->destroy_pending = true;
+		return;
+	}
+	credentials_free(c);
+}
+
+/* Free the chain's memory, wiping the credentials. */
+static void credentials_free(struct credentials *c)
+{
 	event_free(c->flush_ev);
 	credentials_set_finish(&c->current);
 	free(c->profile);

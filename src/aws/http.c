@@ -26,6 +26,8 @@ struct http_client {
 	struct event *timer;
 	struct http_request *requests; /* doubly linked, in flight */
 	size_t n_active;
+	int dispatching; /* inside a request's callback */
+	bool destroy_pending; /* destroyed from a callback: finish once it returns */
 	const char *ca_bundle; /* AWS_CA_BUNDLE, read once */
 	char *ca_bundle_owned;
 };
@@ -52,8 +54,8 @@ struct http_sock {
 
 static void check_multi_info(struct http_client *client);
 
-/* Unlink req and free everything it owns; the caller has removed the easy handle. */
-static void request_free(struct http_request *req)
+/* Take req out of the in-flight list. */
+static void request_unlink(struct http_request *req)
 {
 	struct http_client *client = req->client;
 
@@ -63,12 +65,20 @@ static void request_free(struct http_request *req)
 		client->requests = req->next;
 	if (req->next != NULL)
 		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
 	client->n_active--;
+}
+
+/* Free everything an unlinked req owns; the caller has removed the easy handle. */
+static void request_free(struct http_request *req)
+{
 	curl_easy_cleanup(req->easy);
 	curl_slist_free_all(req->headers);
 	buf_finish(&req->body);
 	free(req);
 }
+
+static void client_free(struct http_client *client);
 
 /* libcurl saw activity on a socket: let it act, then collect finished transfers. */
 static void sock_event_cb(evutil_socket_t fd, short what, void *arg)
@@ -193,8 +203,16 @@ static void check_multi_info(struct http_client *client)
 		req->resp.body_len = req->body.len;
 		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s", req->resp.status,
 			req->resp.err, req->resp.body_len, req->resp.request_id);
+		/* Unlinked first: the callback may cancel everything or destroy the client. */
+		request_unlink(req);
+		client->dispatching++;
 		req->cb(&req->resp, req->arg);
+		client->dispatching--;
 		request_free(req);
+		if (client->destroy_pending && client->dispatching == 0) {
+			client_free(client);
+			return;
+		}
 	}
 }
 
@@ -318,6 +336,17 @@ void http_client_destroy(struct http_client *client)
 		return;
 	while (client->requests != NULL)
 		http_request_cancel(client->requests);
+	if (client->dispatching > 0) {
+		/* Called from a callback: check_multi_info frees us once it returns. */
+		client->destroy_pending = true;
+		return;
+	}
+	client_free(client);
+}
+
+/* Release the multi handle, its idle connections and the client. */
+static void client_free(struct http_client *client)
+{
 	/* Cleaning the multi closes the idle connections and removes their events. */
 	curl_multi_cleanup(client->multi);
 	event_free(client->timer);
@@ -380,7 +409,11 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (client->ca_bundle != NULL)
@@ -416,6 +449,7 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 	client->n_active++;
 	/* Adding only arms libcurl's timer; the transfer starts from the event loop. */
 	if (curl_multi_add_handle(client->multi, e) != CURLM_OK) {
+		request_unlink(req);
 		request_free(req);
 		return -EIO;
 	}
@@ -430,6 +464,7 @@ void http_request_cancel(struct http_request *req)
 	if (req == NULL)
 		return;
 	curl_multi_remove_handle(req->client->multi, req->easy);
+	request_unlink(req);
 	request_free(req);
 }
 

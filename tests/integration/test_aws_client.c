@@ -37,7 +37,7 @@
 #include "qscale/sigv4.h"
 
 #define MAX_STEPS 8
-#define MAX_SEEN 32
+#define MAX_SEEN 64
 
 /* One scripted answer. */
 struct step {
@@ -83,6 +83,7 @@ static struct {
 	int container_hits, imds_hits;
 	bool check_time; /* reject requests signed >5 min off the real clock */
 	char log_leak[128]; /* a log line that carried a secret */
+	bool short_expiry; /* container credentials expire in 4 minutes */
 	struct evhttp_request *held[4]; /* requests left unanswered */
 	int n_held;
 } srv;
@@ -223,10 +224,24 @@ static bool serve_credentials(struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/creds") == 0) {
 		const char *auth = evhttp_find_header(in, "Authorization");
 		srv.container_hits++;
-		if (auth == NULL || strcmp(auth, "container-auth-token") != 0)
+		if (auth == NULL || strcmp(auth, "container-auth-token") != 0) {
 			reply(req, 401, "no", 2, NULL);
-		else
+		} else if (srv.short_expiry) {
+			/* Inside the 5-minute refresh window from the start. */
+			char doc[512], when[32];
+			time_t t = time(NULL) + 240;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			snprintf(doc, sizeof(doc),
+				"{\"AccessKeyId\":\"ASIACONTAINER\",\"SecretAccessKey\":"
+				"\"container-secret\",\"Token\":\"container-token\","
+				"\"Expiration\":\"%s\"}",
+				when);
+			reply(req, 200, doc, strlen(doc), NULL);
+		} else {
 			reply(req, 200, container_doc, strlen(container_doc), NULL);
+		}
 		return true;
 	}
 	if (strcmp(path, "/latest/api/token") == 0) {
@@ -863,6 +878,21 @@ static void test_container_credentials(void **state)
 	assert_true(info.temporary);
 	assert_true(info.expiry_wall_ms > 0);
 	aws_client_destroy(c);
+
+	/* Credentials inside their last 5 minutes are fetched again before use. */
+	srv.short_expiry = true;
+	srv.container_hits = 0;
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(srv.container_hits, 1);
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(srv.container_hits, 2);
+	aws_client_destroy(c);
+	srv.short_expiry = false;
 	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	setenv("AWS_SHARED_CREDENTIALS_FILE", srv.creds_path, 1);
@@ -1015,6 +1045,86 @@ static void test_clock_skew_corrected(void **state)
 	srv.check_time = false;
 }
 
+static void test_rate_limit_delays_not_fails(void **state)
+{
+	/* UpdateService's bucket holds 40 (80% of 50): the 41st call must wait for a refill. */
+	enum { N = 42 };
+	static struct result r[N];
+	struct aws_client *c = make_client(0, 5000);
+
+	(void)state;
+	script(NULL, 0);
+	for (int i = 0; i < N; i++)
+		start(c, AWS_SERVICE_ECS, "UpdateService", &r[i]);
+	run_until_done();
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(r[i].err, 0);
+		assert_int_equal(r[i].attempts, 1);
+	}
+	assert_int_equal(srv.sig_ok, N);
+	size_t n;
+	const struct aws_op_stats *st = aws_client_stats(c, &n);
+	assert_int_equal(n, 1);
+	assert_true(st[0].calls_ok == N && st[0].throttles == 0);
+	aws_client_destroy(c);
+}
+
+/* A callback that destroys the client it was called from (a daemon shutting down). */
+static struct aws_client *doomed;
+
+static void destroying_cb(const struct aws_response *resp, void *arg)
+{
+	call_cb(resp, arg);
+	aws_client_destroy(doomed);
+	doomed = NULL;
+}
+
+static void test_destroy_from_callback(void **state)
+{
+	struct result r1, r2;
+	struct aws_call *call;
+	const char *body = "{}";
+
+	(void)state;
+	/* From an HTTP completion, with a second call still in flight. */
+	script(NULL, 0);
+	doomed = make_client(0, 5000);
+	memset(&r1, 0, sizeof(r1));
+	assert_int_equal(aws_client_call(doomed, AWS_SERVICE_SQS, "GetQueueAttributes", body, 2,
+				 NULL, destroying_cb, &r1, &call),
+		0);
+	pending++;
+	start(doomed, AWS_SERVICE_SQS, "Slow", &r2);
+	pending--; /* never answered: destroyed with the client */
+	run_until_done();
+	pending = 0;
+	assert_true(r1.done);
+	assert_int_equal(r1.err, 0);
+	assert_false(r2.done);
+	assert_null(doomed);
+	struct timeval t = {0, 400000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+
+	/* From a credentials failure. */
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/qscale/credentials", 1);
+	doomed = make_client(0, 5000);
+	memset(&r1, 0, sizeof(r1));
+	assert_int_equal(aws_client_call(doomed, AWS_SERVICE_ECS, "DescribeServices", body, 2, NULL,
+				 destroying_cb, &r1, &call),
+		0);
+	pending++;
+	start(doomed, AWS_SERVICE_ECS, "DescribeServices", &r2);
+	pending--;
+	run_until_done();
+	pending = 0;
+	assert_true(r1.done);
+	assert_int_equal(r1.err, -ENOENT);
+	assert_false(r2.done);
+	assert_null(doomed);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", srv.creds_path, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1034,6 +1144,8 @@ int main(void)
 		cmocka_unit_test(test_file_rotation),
 		cmocka_unit_test(test_expired_token_rereads_file),
 		cmocka_unit_test(test_clock_skew_corrected),
+		cmocka_unit_test(test_rate_limit_delays_not_fails),
+		cmocka_unit_test(test_destroy_from_callback),
 	};
 
 	return cmocka_run_group_tests_name("aws_client", tests, group_setup, group_teardown);
