@@ -221,9 +221,11 @@ void aws_error_parse(long http_status, const char *query_error_header,
 			AWS_ERROR_FATAL; /* an error body with a 2xx is still a failure */
 	out->retryable =
 		out->error_class == AWS_ERROR_TRANSIENT || out->error_class == AWS_ERROR_THROTTLING;
-	out->err = out->error_class == AWS_ERROR_AUTH || http_status == 401 || http_status == 403
-		? -EACCES
-		: -EIO;
+	/* -EACCES means "not allowed": credentials rejected or access denied, not a 403 throttle.
+	 */
+	bool denied = (http_status == 401 || http_status == 403) &&
+		(out->error_class == AWS_ERROR_FATAL || out->error_class == AWS_ERROR_CLOCK_SKEW);
+	out->err = out->error_class == AWS_ERROR_AUTH || denied ? -EACCES : -EIO;
 }
 
 void aws_error_from_transport(int err, const char *what, struct aws_error *out)

@@ -54,7 +54,7 @@ static const struct {
 		"AccessDeniedException", "User is not authorized", AWS_ERROR_FATAL, false, -EACCES},
 	{"sqs throttled 403 by code", 403, "RequestThrottled;Sender", NULL,
 		"{\"__type\":\"com.amazonaws.sqs#RequestThrottled\",\"message\":\"slow down\"}",
-		"RequestThrottled", "slow down", AWS_ERROR_THROTTLING, true, -EACCES},
+		"RequestThrottled", "slow down", AWS_ERROR_THROTTLING, true, -EIO},
 	{"ecs throttling 400", 400, NULL, NULL,
 		"{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
 		"ThrottlingException", "Rate exceeded", AWS_ERROR_THROTTLING, true, -EIO},
