@@ -73,8 +73,11 @@ static void request_unlink(struct http_request *req)
 static void request_free(struct http_request *req)
 {
 	curl_easy_cleanup(req->easy);
+	/* Header lines carry Authorization and tokens; bodies may carry credentials. */
+	for (struct curl_slist *h = req->headers; h != NULL; h = h->next)
+		secure_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(req->headers);
-	buf_finish(&req->body);
+	buf_finish_secure(&req->body);
 	free(req);
 }
 
@@ -437,9 +440,7 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, opts->method);
 	}
 	if (rc != CURLE_OK) {
-		curl_easy_cleanup(e);
-		curl_slist_free_all(req->headers);
-		free(req);
+		request_free(req);
 		return -EINVAL;
 	}
 	req->next = client->requests;
