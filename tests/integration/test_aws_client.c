@@ -1069,6 +1069,61 @@ static void test_rate_limit_delays_not_fails(void **state)
 	aws_client_destroy(c);
 }
 
+static void test_server_retry_hint(void **state)
+{
+	static const struct step steps[] = {
+		{400, "{\"__type\":\"ThrottlingException\"}", 0, "700"},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_client *c = make_client(0, 5000);
+	struct attempts_seen a = {0};
+	struct result r;
+
+	(void)state;
+	script(steps, 2);
+	aws_client_set_attempt_cb(c, attempt_cb, &a);
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.attempts, 2);
+	/* x-amz-retry-after 700 ms beats the jittered 100 ms (and is under t + 5 s). */
+	assert_true(a.delay_ms[0] == 700);
+	aws_client_destroy(c);
+}
+
+static void test_env_credentials_and_profile_precedence(void **state)
+{
+	struct aws_client *c;
+	struct result r;
+
+	(void)state;
+	script(NULL, 0);
+	write_creds(file_a);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDFILEB", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret-b", 1);
+	/* Environment first in the chain. */
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[0].akid, "AKIDFILEB");
+	struct credentials_info info;
+	credentials_get_info(aws_client_credentials(c), &info);
+	assert_int_equal(info.source, CREDENTIALS_SOURCE_ENV);
+	aws_client_destroy(c);
+	/* A named profile skips the environment, as the JS SDK does. */
+	setenv("AWS_PROFILE", "default", 1);
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[1].akid, "AKIDFILEA");
+	aws_client_destroy(c);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 /* A callback that destroys the client it was called from (a daemon shutting down). */
 static struct aws_client *doomed;
 
@@ -1146,6 +1201,8 @@ int main(void)
 		cmocka_unit_test(test_clock_skew_corrected),
 		cmocka_unit_test(test_rate_limit_delays_not_fails),
 		cmocka_unit_test(test_destroy_from_callback),
+		cmocka_unit_test(test_server_retry_hint),
+		cmocka_unit_test(test_env_credentials_and_profile_precedence),
 	};
 
 	return cmocka_run_group_tests_name("aws_client", tests, group_setup, group_teardown);
