@@ -60,6 +60,8 @@ struct aws_response {
 	struct aws_error error; /* error.err == 0 on success */
 	int attempts;
 	uint64_t latency_ms; /* first send to final answer */
+	const char
+		*request_id; /* x-amzn-RequestId of the last answer, "" when none; callback only */
 };
 
 typedef void (*aws_client_cb)(const struct aws_response *resp, void *arg);

@@ -279,7 +279,7 @@ void aws_client_destroy(struct aws_client *client)
 
 /* Hand the final outcome to the caller and free the call. */
 static void call_finish(struct aws_call *call, long status, const char *body, size_t body_len,
-	const struct aws_error *error)
+	const char *request_id, const struct aws_error *error)
 {
 	struct aws_client *client = call->client;
 	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
@@ -289,6 +289,7 @@ static void call_finish(struct aws_call *call, long status, const char *body, si
 		.body_len = body != NULL ? body_len : 0,
 		.attempts = call->attempt,
 		.latency_ms = clock_mono_ms(&client->clock) - call->start_mono_ms,
+		.request_id = request_id != NULL ? request_id : "",
 	};
 
 	if (error != NULL)
@@ -372,7 +373,7 @@ static void http_done(const struct http_response *resp, void *arg)
 		aws_error_from_transport(resp->err, resp->transport_error, &error);
 	} else if (resp->status >= 200 && resp->status < 300) {
 		report_attempt(call, resp->status, &(struct aws_error){0}, false, 0);
-		call_finish(call, resp->status, resp->body, resp->body_len, NULL);
+		call_finish(call, resp->status, resp->body, resp->body_len, resp->request_id, NULL);
 		return;
 	} else {
 		aws_error_parse(resp->status, resp->query_error, resp->error_type, resp->body,
@@ -413,7 +414,7 @@ static void http_done(const struct http_response *resp, void *arg)
 	report_attempt(call, resp->status, &error, retry, delay_ms);
 	if (!retry) {
 		call_finish(call, resp->status, resp->err == 0 ? resp->body : NULL,
-			resp->err == 0 ? resp->body_len : 0, &error);
+			resp->err == 0 ? resp->body_len : 0, resp->request_id, &error);
 		return;
 	}
 	schedule_attempt(call, delay_ms);
@@ -433,7 +434,7 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		aws_error_from_transport(err, "no usable AWS credentials", &error);
 		error.error_class = AWS_ERROR_AUTH;
 		error.retryable = false;
-		call_finish(call, 0, NULL, 0, &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
 	}
 	if (call->service == AWS_SERVICE_SQS) {
@@ -479,7 +480,7 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		aws_error_from_transport(r, "request could not be signed", &error);
 		error.error_class = AWS_ERROR_FATAL;
 		error.retryable = false;
-		call_finish(call, 0, NULL, 0, &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
 	}
 	struct http_header headers[12];
@@ -512,7 +513,7 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	free(target);
 	if (r < 0) {
 		aws_error_from_transport(r, "request could not be started", &error);
-		call_finish(call, 0, NULL, 0, &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
 	}
 }
 

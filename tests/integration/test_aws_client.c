@@ -486,6 +486,7 @@ struct result {
 	char code[AWS_ERROR_CODE_MAX];
 	enum aws_error_class error_class;
 	char body[64];
+	char request_id[32];
 };
 
 static int completions;
@@ -503,6 +504,7 @@ static void call_cb(const struct aws_response *resp, void *arg)
 	r->attempts = resp->attempts;
 	r->error_class = resp->error.error_class;
 	snprintf(r->code, sizeof(r->code), "%s", resp->error.code);
+	snprintf(r->request_id, sizeof(r->request_id), "%s", resp->request_id);
 	snprintf(r->body, sizeof(r->body), "%.*s", (int)(resp->body_len < 63 ? resp->body_len : 63),
 		resp->body);
 	if (--pending == 0)
@@ -592,6 +594,7 @@ static void test_success_signed(void **state)
 	assert_int_equal(sqs.status, 200);
 	assert_int_equal(sqs.attempts, 1);
 	assert_string_equal(sqs.body, "{\"ok\":true}");
+	assert_string_equal(sqs.request_id, "req-1");
 	assert_int_equal(ecs.err, 0);
 	assert_int_equal(srv.sig_ok, 2);
 	assert_int_equal(srv.sig_bad, 0);
