@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"version", command_version, "print the versions of qscale and its libraries"},
+	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -9,5 +9,6 @@
 #define EXIT_USAGE 2
 
 int command_version(int argc, char **argv);
+int command_emulate(int argc, char **argv);
 
 #endif
