@@ -403,6 +403,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	p->malformed = malformed;
 	memcpy(p->request_id, rid, sizeof(rid));
 	p->timer = evtimer_new(em->base, on_delay, p);
+	/* Count the delay from now, not from the loop's cached time, so it is never short. */
+	event_base_update_cache_time(em->base);
 	evtimer_add(p->timer, &tv);
 }
 
