@@ -17,6 +17,10 @@ struct world;
 /* Largest request body accepted, in bytes. */
 #define EMULATE_MAX_BODY (1024 * 1024)
 
+/* The credentials accepted when a scenario names none (they guard nothing real). */
+#define EMULATE_DEFAULT_KEY_ID "AKIDQSCALEEMULATOR"
+#define EMULATE_DEFAULT_SECRET "qscale-emulator-secret"
+
 /* Entries kept in the request and update logs (older ones are dropped). */
 #define EMULATE_LOG_ENTRIES 4096
 

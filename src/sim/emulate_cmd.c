@@ -31,6 +31,8 @@ static void usage(FILE *out)
 		"  --scenario FILE  the scenario (YAML)\n"
 		"  --listen ADDR    host:port to bind (default 127.0.0.1:0, any free port)\n"
 		"  --speed X        simulated seconds per wall-clock second (default 1)\n\n"
+		"Requests must be signed (SigV4) with the scenario's credentials, by default\n"
+		"access key " EMULATE_DEFAULT_KEY_ID " and secret " EMULATE_DEFAULT_SECRET ".\n\n"
 		"Prints 'listening on http://HOST:PORT' once bound. Admin API:\n"
 		"  GET /_qscale/state, GET /_qscale/requests, GET /_qscale/updates,\n"
 		"  POST /_qscale/advance?ms=N\n");
@@ -66,9 +68,11 @@ static int serve(struct world *world, const struct scenario *sc, const struct em
 	struct emulate *em = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct emulate_auth auth = {
-		.access_key_id = sc->access_key_id,
-		.secret_access_key = sc->secret_access_key,
-		.region = sc->region,
+		.access_key_id =
+			sc->access_key_id != NULL ? sc->access_key_id : EMULATE_DEFAULT_KEY_ID,
+		.secret_access_key = sc->secret_access_key != NULL ? sc->secret_access_key
+								   : EMULATE_DEFAULT_SECRET,
+		.region = sc->region != NULL ? sc->region : "us-east-1",
 	};
 	int r;
 
@@ -88,7 +92,8 @@ static int serve(struct world *world, const struct scenario *sc, const struct em
 	event_add(sigterm, NULL);
 	printf("listening on %s\n", emulate_url(em));
 	fflush(stdout);
-	log_info("emulate url=%s scenario=%s speed=%g", emulate_url(em), sc->path, cfg->speed);
+	log_info("emulate url=%s scenario=%s speed=%g region=%s access_key_id=%s", emulate_url(em),
+		sc->path, cfg->speed, auth.region, auth.access_key_id);
 	event_base_dispatch(base);
 	emulate_destroy(em);
 	event_free(sigint);

@@ -241,14 +241,19 @@ NODE_DIR = os.path.join(HERE, "node")
 
 def node_ready():
     """Install the SDK from the lockfile when node_modules is missing; True when usable."""
+    import fcntl
+
     if shutil.which("node") is None or shutil.which("npm") is None:
         return False
-    if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-sqs")):
-        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
-                           capture_output=True, timeout=600)
-        if p.returncode != 0:
-            sys.stderr.write(p.stderr.decode("utf-8", "replace"))
-            return False
+    # Tests run in parallel: one npm ci at a time, the others wait for it.
+    with open(os.path.join(tempfile.gettempdir(), "qscale-npm-ci.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "@aws-sdk", "client-sqs")):
+            p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
+                               capture_output=True, timeout=600)
+            if p.returncode != 0:
+                sys.stderr.write(p.stderr.decode("utf-8", "replace"))
+                return False
     return True
 
 

@@ -54,4 +54,17 @@ with Emulator(base_scenario()) as em:
 
     t.ok(em.stop() == 0, "emulate exits 0 on SIGTERM", em.errors()[-3000:])
 
+# A scenario without credentials accepts the documented default pair.
+text = base_scenario()
+start = text.index("credentials:")
+end = text.index("seed:")
+with Emulator(text[:start] + text[end:]) as em:
+    r = node_sqs(em, em.queue_url(), "ApproximateNumberOfMessages",
+                 access_key="AKIDQSCALEEMULATOR", secret="qscale-emulator-secret")
+    t.ok(r.get("ok"), "no credentials in the scenario: the default pair is accepted", r)
+    r = node_sqs(em, em.queue_url(), "ApproximateNumberOfMessages")
+    t.ok(not r.get("ok") and r.get("code") == "InvalidClientTokenId",
+         "no credentials in the scenario: other keys are refused", r)
+    t.ok(em.stop() == 0, "emulate exits 0 on SIGTERM", em.errors()[-3000:])
+
 t.done()
