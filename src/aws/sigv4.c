@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "qscale/buf.h"
@@ -34,6 +35,8 @@ struct key_entry {
 
 struct sigv4_key_cache {
 	uint64_t tick;
+	uint64_t hits;
+	uint64_t misses;
 	struct key_entry entries[CACHE_ENTRIES];
 };
 
@@ -113,6 +116,13 @@ void sigv4_key_cache_destroy(struct sigv4_key_cache *cache)
 	free(cache);
 }
 
+/* See sigv4.h. */
+void sigv4_key_cache_stats(const struct sigv4_key_cache *cache, uint64_t *hits, uint64_t *misses)
+{
+	*hits = cache->hits;
+	*misses = cache->misses;
+}
+
 /* The signing key for this scope, from the cache when it holds it. */
 static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_credentials *creds,
 	const char *date, const struct sigv4_params *params, unsigned char out[KEY_LEN])
@@ -136,6 +146,7 @@ static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_creden
 			strcmp(e->key_id, creds->access_key_id) == 0 &&
 			CRYPTO_memcmp(e->secret_hash, secret_hash, KEY_LEN) == 0) {
 			e->last_use = cache->tick;
+			cache->hits++;
 			memcpy(out, e->key, KEY_LEN);
 			secure_wipe(secret_hash, sizeof(secret_hash));
 			return;
@@ -144,6 +155,7 @@ static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_creden
 			victim = e;
 	}
 	/* Miss: replace a free slot or the least recently used one. */
+	cache->misses++;
 	secure_wipe(victim, sizeof(*victim));
 	derive_key(creds->secret_access_key, date, params->region, params->service, victim->key);
 	victim->used = true;
@@ -273,6 +285,19 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	s.signature = xstrdup(signature);
 	*out = s;
 	return 0;
+}
+
+/* See sigv4.h. */
+bool sigv4_signature_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return false;
+
+	size_t len = strnlen(a, 65);
+
+	if (len != 64 || strnlen(b, 65) != len)
+		return false;
+	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
 /* See sigv4.h. */

@@ -143,8 +143,9 @@ static bool signed_headers_valid(const char *s, size_t len)
 		while (i < len && s[i] != ';') {
 			char c = s[i];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-				    c == '_' || c == '.'))
+			/* Any header name the signer accepts: RFC 7230 tchar, lower case. */
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+				    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL)))
 				return false;
 			i++;
 		}
