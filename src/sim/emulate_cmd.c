@@ -16,6 +16,7 @@
 #include "qscale/clock.h"
 #include "qscale/commands.h"
 #include "qscale/emulate.h"
+#include "qscale/listen_addr.h"
 #include "qscale/log.h"
 #include "qscale/scenario.h"
 #include "qscale/world.h"
@@ -125,9 +126,20 @@ int command_emulate(int argc, char **argv)
 		case 's':
 			scenario_path = optarg;
 			break;
-		case 'l':
+		case 'l': {
+			struct listen_addr la;
+
+			if (listen_addr_parse(optarg, &la) < 0 || !la.enabled) {
+				fprintf(stderr,
+					"qscale emulate: bad --listen '%s' (want HOST:PORT, "
+					"numeric "
+					"host)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			cfg.listen = optarg;
 			break;
+		}
 		case 'x':
 			if (parse_speed(optarg, &cfg.speed) < 0) {
 				fprintf(stderr, "qscale emulate: bad --speed '%s'\n", optarg);

@@ -24,6 +24,7 @@
 
 #include "emulate_priv.h"
 #include "qscale/clock.h"
+#include "qscale/listen_addr.h"
 #include "qscale/log.h"
 #include "qscale/scenario.h"
 #include "qscale/world.h"
@@ -466,8 +467,11 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	uint16_t port = 0;
 	struct evhttp_bound_socket *bound;
 
-	if (!(config->speed > 0) || config->speed > 1e6 ||
-		parse_listen(listen, host, sizeof(host), &port) < 0)
+	struct listen_addr la;
+
+	/* Numeric hosts (or localhost) only, as for the metrics endpoint: never DNS. */
+	if (!(config->speed > 0) || config->speed > 1e6 || listen_addr_parse(listen, &la) < 0 ||
+		!la.enabled || parse_listen(listen, host, sizeof(host), &port) < 0)
 		return -EINVAL;
 
 	struct emulate *em = xcalloc(1, sizeof(*em));
