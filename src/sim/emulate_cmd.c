@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"DescribeTaskDefinition) backed by the scenario's simulated world.\n\n"
 		"  --scenario FILE  the scenario (YAML)\n"
 		"  --listen ADDR    host:port to bind (default 127.0.0.1:0, any free port)\n"
-		"  --speed X        simulated seconds per wall-clock second (default 1)\n\n"
+		"  --speed X        simulated seconds per wall-clock second (default 1, max "
+		"10000)\n\n"
 		"Requests must be signed (SigV4) with the scenario's credentials, by default\n"
 		"access key " EMULATE_DEFAULT_KEY_ID " and secret " EMULATE_DEFAULT_SECRET ".\n\n"
 		"Prints 'listening on http://HOST:PORT' once bound. Admin API:\n"
@@ -48,7 +49,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(base, NULL);
 }
 
-/* Parse --speed; -EINVAL unless a positive finite number up to a million. */
+/* Parse --speed; -EINVAL unless a positive number up to EMULATE_SPEED_MAX. */
 static int parse_speed(const char *text, double *out)
 {
 	char *end = NULL;
@@ -56,7 +57,7 @@ static int parse_speed(const char *text, double *out)
 
 	errno = 0;
 	v = strtod(text, &end);
-	if (errno != 0 || end == text || *end != '\0' || !(v > 0) || v > 1e6)
+	if (errno != 0 || end == text || *end != '\0' || !(v > 0) || v > EMULATE_SPEED_MAX)
 		return -EINVAL;
 	*out = v;
 	return 0;

@@ -376,7 +376,10 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (service != EMULATE_SERVICE_NONE &&
 		emulate_auth_verify(&em->auth, service, &hreq, clock_wall_ms(&clock_system), &err) <
 			0) {
+		/* Refused before any fault could matter: say so in the log. */
 		emulate_reply_error(service, &err, &reply);
+		hit.fault = NULL;
+		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
 		emulate_dispatch(em->st.world, &em->auth, &hreq, &reply);
 		if (reply.scaled)
@@ -470,8 +473,9 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	struct listen_addr la;
 
 	/* Numeric hosts (or localhost) only, as for the metrics endpoint: never DNS. */
-	if (!(config->speed > 0) || config->speed > 1e6 || listen_addr_parse(listen, &la) < 0 ||
-		!la.enabled || parse_listen(listen, host, sizeof(host), &port) < 0)
+	if (!(config->speed > 0) || config->speed > EMULATE_SPEED_MAX ||
+		listen_addr_parse(listen, &la) < 0 || !la.enabled ||
+		parse_listen(listen, host, sizeof(host), &port) < 0)
 		return -EINVAL;
 
 	struct emulate *em = xcalloc(1, sizeof(*em));

@@ -21,6 +21,7 @@ for args, why in [
     (["--scenario"], "--scenario without a file"),
     (["--scenario", scenario, "--speed", "0"], "speed 0"),
     (["--scenario", scenario, "--speed", "fast"], "speed not a number"),
+    (["--scenario", scenario, "--speed", "10001"], "speed above 10000"),
     (["--scenario", scenario, "--listen", "example.com:80"], "listen on a host name"),
     (["--scenario", scenario, "--listen", "127.0.0.1"], "listen without a port"),
     (["--scenario", scenario, "extra"], "a stray argument"),
