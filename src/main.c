@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
+	{"iam-policy", command_iam_policy,
+		"print the least-privilege IAM policy the configured policies need"},
 	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 };
 

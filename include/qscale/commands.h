@@ -14,4 +14,13 @@ int command_emulate(int argc, char **argv);
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
 
+/* qscale iam-policy [-c FILE]: print the least-privilege IAM policy. */
+int command_iam_policy(int argc, char **argv);
+
+/* qscale plan [-c FILE] [--json]: one dry-run cycle against AWS, as a table. */
+int command_plan(int argc, char **argv);
+
+/* qscale doctor [-c FILE]: check region, credentials, clock, endpoints, permissions. */
+int command_doctor(int argc, char **argv);
+
 #endif

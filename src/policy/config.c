@@ -75,6 +75,10 @@ static const struct schema_field aws_fields[] = {
 		.min = 100,
 		.max = 5 * 60 * 1000,
 		.def = "5s"},
+	{.key = "account_id",
+		.type = SCHEMA_STRING,
+		.offset = C(aws.account_id),
+		.def_doc = "the account of the queue URLs (used by qscale iam-policy)"},
 	{0},
 };
 
