@@ -13,4 +13,7 @@ int command_version(int argc, char **argv);
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
 
+/* qscale run [-c FILE] [--dry-run]: the daemon. */
+int command_run(int argc, char **argv);
+
 #endif
