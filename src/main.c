@@ -19,6 +19,7 @@ static const struct command commands[] = {
 		"validate the configuration and policies, print what was understood"},
 	{"run", command_run, "the daemon: scale every policy until SIGTERM"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
+	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
