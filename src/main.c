@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
+	{"run", command_run, "the daemon: scale every policy until SIGTERM"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
 	{"iam-policy", command_iam_policy,
 		"print the least-privilege IAM policy the configured policies need"},

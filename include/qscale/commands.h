@@ -14,6 +14,9 @@ int command_emulate(int argc, char **argv);
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
 
+/* qscale run [-c FILE] [--dry-run]: the daemon. */
+int command_run(int argc, char **argv);
+
 /* qscale iam-policy [-c FILE]: print the least-privilege IAM policy. */
 int command_iam_policy(int argc, char **argv);
 

@@ -84,6 +84,16 @@ with Emulator(with_faults({"kind": "latency", "latency": "1500ms", "service": "e
     log = em.admin("/_qscale/requests")["requests"]
     t.ok(any(r["fault"] == "latency" and r["latency_ms"] == 1500 for r in log),
          "latency: logged with its delay", log)
+    # A client that gives up while its reply is delayed must not upset the server.
+    for i in range(3):
+        try:
+            raw_request(em, ECS_PREFIX + "DescribeServices", DESCRIBE, timeout=0.3)
+        except socket.timeout:
+            pass
+    time.sleep(1.6)
+    status, _, _, _ = raw_request(em, ECS_PREFIX + "DescribeTaskDefinition",
+                                  {"taskDefinition": "order-processor"})
+    t.ok(status == 200, "latency: clients that hung up early leave the server serving", status)
     t.ok(em.stop() == 0, "latency: emulate exits 0", em.errors()[-2000:])
 
 # Drop: headers and part of the body, then the connection closes.
