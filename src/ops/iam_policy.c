@@ -157,8 +157,8 @@ static void gen_str(yajl_gen g, const char *s)
 }
 
 /* One Allow statement: Sid, Action (string or list) and Resource (list, or "*"). */
-static void gen_statement(yajl_gen g, const char *sid, const char *const *actions,
-	size_t n_actions, const struct str_list *resources)
+static void gen_statement(yajl_gen g, const char *sid, const char *const *actions, size_t n_actions,
+	const struct str_list *resources)
 {
 	yajl_gen_map_open(g);
 	gen_str(g, "Sid");
@@ -230,8 +230,9 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 				p->name, p->queue.url);
 		}
 		const char *qregion = region[0] != '\0' ? region : in->region;
-		list_add(queues, xasprintf("arn:%s:sqs:%s:%s:%s", iam_partition(qregion), qregion,
-					 account, name));
+		list_add(queues,
+			xasprintf("arn:%s:sqs:%s:%s:%s", iam_partition(qregion), qregion, account,
+				name));
 		list_add(&accounts, xstrdup(account));
 	}
 	err = ecs_account(in, &accounts, &acct, error);
@@ -242,16 +243,19 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 	for (size_t i = 0; i < cfg->policy_count; i++) {
 		const struct policy *p = &cfg->policies[i];
 		const char *lc = short_name(p->local.cluster);
-		list_add(services, xasprintf("arn:%s:ecs:%s:%s:service/%s/%s", part, in->region,
-					   acct, lc, short_name(p->local.service)));
+		list_add(services,
+			xasprintf("arn:%s:ecs:%s:%s:service/%s/%s", part, in->region, acct, lc,
+				short_name(p->local.service)));
 		if (p->burst.present)
 			list_add(services,
 				xasprintf("arn:%s:ecs:%s:%s:service/%s/%s", part, in->region, acct,
-					short_name(p->burst.cluster), short_name(p->burst.service)));
+					short_name(p->burst.cluster),
+					short_name(p->burst.service)));
 		list_add(clusters,
 			xasprintf("arn:%s:ecs:%s:%s:cluster/%s", part, in->region, acct, lc));
-		list_add(instances, xasprintf("arn:%s:ecs:%s:%s:container-instance/%s/*", part,
-					    in->region, acct, lc));
+		list_add(instances,
+			xasprintf("arn:%s:ecs:%s:%s:container-instance/%s/*", part, in->region,
+				acct, lc));
 	}
 	list_free(&accounts);
 	return 0;
@@ -274,8 +278,9 @@ int iam_policy_build(
 		return -EINVAL;
 	error[0] = '\0';
 	if (in->region == NULL || !is_region(in->region))
-		return fail(error, "no valid region: set region in the config, AWS_REGION or "
-				   "AWS_DEFAULT_REGION");
+		return fail(error,
+			"no valid region: set region in the config, AWS_REGION or "
+			"AWS_DEFAULT_REGION");
 	if (in->config->policy_count == 0)
 		return fail(error, "no policies configured: nothing needs a permission");
 	err = collect(in, &queues, &services, &clusters, &instances, error);
@@ -289,7 +294,8 @@ int iam_policy_build(
 		gen_str(g, "Statement");
 		yajl_gen_array_open(g);
 		gen_statement(g, "QscaleReadQueueDepth", sqs_actions, 1, &queues);
-		gen_statement(g, in->read_only ? "QscaleReadServices" : "QscaleReadAndScaleServices",
+		gen_statement(g,
+			in->read_only ? "QscaleReadServices" : "QscaleReadAndScaleServices",
 			read_write, in->read_only ? 1 : 2, &services);
 		gen_statement(g, "QscaleListLocalInstances", list_actions, 1, &clusters);
 		gen_statement(g, "QscaleDescribeLocalInstances", describe_actions, 1, &instances);

@@ -78,8 +78,9 @@ int command_iam_policy(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (aws_region_resolve(config->region, aws_env_system, NULL, NULL, region) < 0) {
-		fprintf(stderr, "qscale iam-policy: no valid region: set region in %s, AWS_REGION "
-				"or AWS_DEFAULT_REGION\n",
+		fprintf(stderr,
+			"qscale iam-policy: no valid region: set region in %s, AWS_REGION "
+			"or AWS_DEFAULT_REGION\n",
 			config->file);
 		qscale_config_destroy(config);
 		return EXIT_USAGE;

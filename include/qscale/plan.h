@@ -1,0 +1,55 @@
+/*
+ * `qscale plan`: one observe + decide cycle against live AWS, through the
+ * controller in dry-run, shown as a table or JSON. The rendering is pure: a
+ * row per policy in, text out; the command (src/ops/plan.c) runs the cycle.
+ */
+#ifndef QSCALE_PLAN_H
+#define QSCALE_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct controller_policy_status;
+
+/* What plan shows of one policy; strings are borrowed. */
+struct plan_row {
+	const char *name;
+	const char
+		*outcome; /* controller_outcome_name(): "unchanged", "scaled", "held", "failed" */
+	int64_t backlog; /* -1 unknown */
+	int32_t local_desired; /* as observed; -1 unknown */
+	int32_t local_running;
+	int32_t local_capacity; /* -1 unknown */
+	bool has_burst;
+	int32_t burst_desired; /* as observed; -1 unknown */
+	int32_t burst_running;
+	int32_t local_set; /* what the decision sets (would set: plan never acts) */
+	int32_t burst_set;
+	bool update_local;
+	bool update_burst;
+	const char *reason; /* the engine's reason, "" when none */
+	const char *error; /* the cycle's first error, NULL when none */
+};
+
+/* Fill row from the controller's status of one decided policy (borrowing its strings). */
+void plan_row_from_status(const struct controller_policy_status *status, struct plan_row *row);
+
+/*
+ * Write the table: a header line, then one line per row with the policy,
+ * outcome, backlog, local desired/running/capacity, burst desired/running,
+ * what would be set and why ("-" for anything unknown).
+ */
+void plan_render_table(const struct plan_row *rows, size_t n, FILE *out);
+
+/*
+ * Write {"dry_run":true,"policies":[...]} with one object per row (unknown
+ * numbers are null; "burst" is null without a burst service), indented,
+ * ending in a newline.
+ */
+void plan_render_json(const struct plan_row *rows, size_t n, FILE *out);
+
+/* The exit status plan ends with: 0 when every row was decided, 1 when any was held or failed. */
+int plan_exit_status(const struct plan_row *rows, size_t n);
+
+#endif

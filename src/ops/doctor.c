@@ -1,0 +1,5 @@
+#include "qscale/commands.h"
+int command_doctor(int argc, char **argv)
+{
+	return 1;
+}
