@@ -81,6 +81,7 @@ struct doctor {
 static void set_check(struct check *c, enum doctor_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The definition (printf-checked through the declaration above). */
 static void set_check(struct check *c, enum doctor_level level, const char *fmt, ...)
 {
 	va_list ap;
@@ -603,6 +604,7 @@ static void doctor_usage(FILE *out)
 		qscale_config_path(NULL));
 }
 
+/* qscale doctor: parse the options, load the config, run the checks. */
 int command_doctor(int argc, char **argv)
 {
 	static const struct option options[] = {

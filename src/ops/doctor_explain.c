@@ -10,6 +10,7 @@
 
 #include "qscale/doctor.h"
 
+/* The word a level prints as. */
 const char *doctor_level_name(enum doctor_level level)
 {
 	switch (level) {
@@ -23,6 +24,7 @@ const char *doctor_level_name(enum doctor_level level)
 	return "FAIL";
 }
 
+/* "<service>:<Operation>", as IAM names actions. */
 void doctor_iam_action(enum aws_service service, const char *operation, char out[DOCTOR_ACTION_MAX])
 {
 	snprintf(out, DOCTOR_ACTION_MAX, "%s:%s", service == AWS_SERVICE_SQS ? "sqs" : "ecs",
@@ -36,6 +38,7 @@ static bool action_char(char c)
 		c == ':' || c == '-' || c == '_';
 }
 
+/* An IAM denial, and which action it names. */
 bool doctor_denied_action(enum aws_service service, const char *operation,
 	const struct aws_error *error, char out[DOCTOR_ACTION_MAX])
 {
@@ -73,6 +76,7 @@ static bool code_in(const char *code, const char *const *list)
 	return false;
 }
 
+/* From an AWS error to what the operator has to fix, most specific cause first. */
 enum doctor_level doctor_explain(enum aws_service service, const char *operation,
 	const struct aws_error *error, char *out, size_t len)
 {
@@ -164,6 +168,7 @@ enum doctor_level doctor_explain(enum aws_service service, const char *operation
 	return DOCTOR_FAIL;
 }
 
+/* Date headers have whole seconds: only a skew of several is worth a warning. */
 enum doctor_level doctor_judge_skew(int64_t offset_ms)
 {
 	int64_t a = offset_ms < 0 ? -offset_ms : offset_ms;
@@ -182,6 +187,7 @@ static void span(uint64_t ms, char *out, size_t len)
 		snprintf(out, len, "%" PRIu64 " h", ms / 3600000);
 }
 
+/* File age first (rotation), then expiry; the worse of the two decides. */
 enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry_wall_ms,
 	bool temporary, uint64_t file_mtime_ms, char *out, size_t len)
 {

@@ -51,6 +51,7 @@ static void list_free(struct str_list *l)
 static int fail(char error[IAM_POLICY_ERROR_MAX], const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The definition (printf-checked through the declaration above). */
 static int fail(char error[IAM_POLICY_ERROR_MAX], const char *fmt, ...)
 {
 	va_list ap;
@@ -85,6 +86,7 @@ static bool is_region(const char *s)
 	return n >= 1 && n <= 63;
 }
 
+/* The ARN partition by region prefix. */
 const char *iam_partition(const char *region)
 {
 	if (strncmp(region, "cn-", 3) == 0)
@@ -94,6 +96,7 @@ const char *iam_partition(const char *region)
 	return "aws";
 }
 
+/* Split a queue URL into region (from the host), account and name (from the path). */
 int iam_queue_url_parts(const char *url, char region[64], char account[16], char name[96])
 {
 	char r[SQS_REGION_MAX + 1];
@@ -261,6 +264,7 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 	return 0;
 }
 
+/* Collect the ARNs, then write the five statements in a fixed order. */
 int iam_policy_build(
 	const struct iam_policy_input *in, char **out, char error[IAM_POLICY_ERROR_MAX])
 {

@@ -30,6 +30,7 @@ static void iam_usage(FILE *out)
 		qscale_config_path(NULL));
 }
 
+/* qscale iam-policy: load the config, resolve the region, print the document. */
 int command_iam_policy(int argc, char **argv)
 {
 	static const struct option options[] = {

@@ -156,6 +156,7 @@ out:
 	return status;
 }
 
+/* qscale plan: parse the options, load the config, run one cycle. */
 int command_plan(int argc, char **argv)
 {
 	static const struct option options[] = {

@@ -15,6 +15,7 @@
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
 
+/* A held policy has no capacity worth showing: its decision only repeats the counts. */
 void plan_row_from_status(const struct controller_policy_status *st, struct plan_row *row)
 {
 	const struct policy *p = st->policy;
@@ -99,6 +100,7 @@ static char *why(const struct plan_row *r)
 
 enum { COL_POLICY, COL_OUTCOME, COL_BACKLOG, COL_LOCAL, COL_BURST, COL_SET, COL_WHY, N_COLS };
 
+/* Two passes: size every column to its widest cell, then print. */
 void plan_render_table(const struct plan_row *rows, size_t n, FILE *out)
 {
 	static const char *const head[N_COLS] = {
@@ -179,6 +181,7 @@ static void gen_service(yajl_gen g, int32_t desired, int32_t running, const int3
 	yajl_gen_map_close(g);
 }
 
+/* One object per row; a held row has no counts to set. */
 void plan_render_json(const struct plan_row *rows, size_t n, FILE *out)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -224,6 +227,7 @@ void plan_render_json(const struct plan_row *rows, size_t n, FILE *out)
 	yajl_gen_free(g);
 }
 
+/* Any held or failed row makes the plan incomplete. */
 int plan_exit_status(const struct plan_row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
