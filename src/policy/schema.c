@@ -425,8 +425,8 @@ static int walk_value(struct schema_walk *w, const struct schema_field *f, const
 	if (f->type == SCHEMA_NODE)
 		return 0;
 	if (v->kind != YNODE_SCALAR)
-		return diag_at(w->diag, w->file, v, "'%s' must be a %s, not %s", path,
-			schema_type_text(f, type, sizeof(type)), kind_name(v));
+		return diag_at(w->diag, w->file, v, "'%s' must be a single value (%s), not %s",
+			path, schema_type_text(f, type, sizeof(type)), kind_name(v));
 	if (ynode_is_null(v))
 		return diag_at(w->diag, w->file, v, "'%s' has no value", path);
 	return set_scalar(w, f, v, path);
