@@ -188,6 +188,7 @@ static void assert_default_behavior(const struct engine_policy *s)
 	assert_int_equal(s->scale_in.max_percent, 100);
 }
 
+/* minimal.yaml: the required keys, everything else the documented default. */
 static void check_minimal(const struct qscale_config *cfg, const struct policy *p)
 {
 	const struct engine_policy *s = &p->scaling;
@@ -219,6 +220,7 @@ static void check_minimal(const struct qscale_config *cfg, const struct policy *
 	assert_default_behavior(s);
 }
 
+/* orders.yaml (the example of DESIGN.md), with its filter compiled. */
 static void check_orders(const struct qscale_config *cfg, const struct policy *p)
 {
 	const struct engine_policy *s = &p->scaling;
@@ -263,6 +265,7 @@ static void check_orders(const struct qscale_config *cfg, const struct policy *p
 	assert_int_equal(s->scale_in.max_percent, 100);
 }
 
+/* every-key.yaml: each key set, most at the edge of its range. */
 static void check_everything(const struct qscale_config *cfg, const struct policy *p)
 {
 	const struct engine_policy *s = &p->scaling;
@@ -298,6 +301,7 @@ static void check_everything(const struct qscale_config *cfg, const struct polic
 	assert_int_equal(s->scale_in.max_percent, 10000);
 }
 
+/* config-empty.yaml: a main file with every default. */
 static void check_config_empty(const struct qscale_config *cfg, const struct policy *p)
 {
 	(void)p;
@@ -316,6 +320,7 @@ static void check_config_empty(const struct qscale_config *cfg, const struct pol
 	assert_int_equal(cfg->policy_count, 0);
 }
 
+/* config-full.yaml: every main key set, and two inline policies. */
 static void check_config_full(const struct qscale_config *cfg, const struct policy *p)
 {
 	(void)p;
@@ -585,6 +590,7 @@ static char *repeat(const char *head, const char *unit, size_t n, const char *ta
 	return s;
 }
 
+/* Hostile text made here: deep, huge, numerous, self-referencing. */
 static void test_hostile_generated(void **state)
 {
 	(void)state;
@@ -905,6 +911,7 @@ static void test_defaults_apply(void **state)
 	schema_free(policy_schema, &p);
 }
 
+/* The cases, run as TAP. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
