@@ -44,6 +44,8 @@ fi
 # The same through QSCALE_CONFIG.
 QSCALE_CONFIG="$top/config/qscale.yaml" expect_status 0 "QSCALE_CONFIG" -- "$qscale" check
 
+expect_status 0 "--config=" -- "$qscale" check --config="$top/config/qscale.yaml"
+expect_status 2 "-c without a file" -- "$qscale" check -c
 expect_status 0 "--help" -- "$qscale" check --help
 grep -q 'usage: qscale check' "$tmp/out" || fail "--help: no usage"
 expect_status 2 "unknown option" -- "$qscale" check --bogus
