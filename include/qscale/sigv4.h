@@ -63,6 +63,9 @@ struct sigv4_key_cache;
 struct sigv4_key_cache *sigv4_key_cache_create(void);
 void sigv4_key_cache_destroy(struct sigv4_key_cache *cache);
 
+/* How many signatures found their key in the cache, and how many derived it. */
+void sigv4_key_cache_stats(const struct sigv4_key_cache *cache, uint64_t *hits, uint64_t *misses);
+
 /*
  * Sign req. cache may be NULL. Returns 0 and fills *out, or -EINVAL for a
  * request that cannot be signed (no Host header, bad method, bad time).
@@ -86,6 +89,12 @@ struct sigv4_authorization {
 /* Parse an "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." value. */
 int sigv4_authorization_parse(const char *value, struct sigv4_authorization *out);
 void sigv4_authorization_finish(struct sigv4_authorization *a);
+
+/*
+ * Compare two hex signatures in constant time (for servers verifying a
+ * request: re-sign it and compare). False for NULL or different lengths.
+ */
+bool sigv4_signature_equal(const char *a, const char *b);
 
 /* Lowercase hex SHA-256 of data into out (65 bytes with NUL). */
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
