@@ -54,15 +54,18 @@ static char *scenario_text(int n)
 	for (int i = 0; i < n; i++)
 		add(&t,
 			"  - name: q%d\n    reporting_lag: 10s\n    arrivals: {shape: linear, "
-			"segments: [{at: 0s, rate: 5/s}, {at: 6h, rate: %d/s}, {at: 12h, rate: 5/s}, "
+			"segments: [{at: 0s, rate: 5/s}, {at: 6h, rate: %d/s}, {at: 12h, rate: "
+			"5/s}, "
 			"{at: 24h, rate: 5/s}]}\n",
 			i, 20 + i % 7);
-	add(&t, "clusters:\n  - name: onprem\n    instances: [{count: 50, cpu: 16384, "
+	add(&t,
+		"clusters:\n  - name: onprem\n    instances: [{count: 50, cpu: 16384, "
 		"memory: 65536}]\ntask_definitions:\n  - {family: t, cpu: \"256\", memory: "
 		"\"512\", containers: [{name: a, memory: 512}]}\nservices:\n");
 	for (int i = 0; i < n; i++)
 		add(&t,
-			"  - {name: s%d, cluster: onprem, task_definition: t, desired: 1, queue: q%d, "
+			"  - {name: s%d, cluster: onprem, task_definition: t, desired: 1, queue: "
+			"q%d, "
 			"messages_per_task: 2/s}\n",
 			i, i);
 	return t;

@@ -241,8 +241,16 @@ static void test_startup_delays(void **state)
 	assert_int_equal(s.running_count, 3);
 	assert_int_equal(s.pending_count, 0);
 	/* Fargate has no capacity limit */
-	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 500, NULL);
-	assert_int_equal(svc(&f, "cloud", "order-processor-fargate").unplaced_count, 0);
+	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 100000, NULL);
+	s = svc(&f, "cloud", "order-processor-fargate");
+	assert_int_equal(s.unplaced_count, 0);
+	assert_int_equal(s.running_count, 3);
+	assert_int_equal(s.pending_count, 99997);
+	/* a large scale-in stops the pending ones first, then keeps the oldest */
+	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 2, NULL);
+	s = svc(&f, "cloud", "order-processor-fargate");
+	assert_int_equal(s.running_count, 2);
+	assert_int_equal(s.pending_count, 0);
 	unmake(&f);
 }
 
