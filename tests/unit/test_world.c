@@ -648,6 +648,59 @@ static void test_determinism(void **state)
 	assert_int_not_equal(a, c);
 }
 
+/* spike.yaml under a toy controller: the spike outgrows on-prem, bursts to
+ * Fargate, and everything drains and comes back by the end. */
+static void test_spike_bursts_and_drains(void **state)
+{
+	char path[1024];
+	const char *dir = getenv("QSCALE_TEST_DATA");
+	struct scenario *sc;
+	struct scenario_diag d;
+	struct world *w;
+	uint32_t max_burst_running = 0, max_local_unplaced = 0;
+	struct world_queue_info q;
+	struct world_service_info local, burst;
+	struct world_queue_stats st;
+
+	snprintf(path, sizeof(path), "%s/../../config/scenarios/spike.yaml",
+		dir ? dir : "tests/data");
+	assert_int_equal(scenario_load(path, &sc, &d), 0);
+	assert_int_equal(world_create(sc, 0, &w), 0);
+	for (uint64_t t = 0; t <= sc->duration_ms; t += 5000) {
+		uint64_t wanted;
+
+		assert_int_equal(world_advance(w, t), 0);
+		world_queue_get(w, "orders", &q);
+		wanted = (q.reported.visible + 49) / 50;
+		if (wanted < 4)
+			wanted = 4;
+		if (wanted > 60)
+			wanted = 60;
+		world_service_set_desired(w, "onprem", "order-processor",
+			(int64_t)(wanted < 12 ? wanted : 12), &local);
+		world_service_set_desired(w, "cloud", "order-processor-fargate",
+			(int64_t)(wanted > 12 ? wanted - 12 : 0), &burst);
+		if (burst.running_count > max_burst_running)
+			max_burst_running = burst.running_count;
+		if (local.unplaced_count > max_local_unplaced)
+			max_local_unplaced = local.unplaced_count;
+		check_conservation(w);
+		check_instances(w, 1024, 1536, false);
+	}
+	assert_int_equal(sc->duration_ms, 600000);
+	assert_true(max_burst_running >= 10);
+	assert_int_equal(max_local_unplaced, 0);
+	world_queue_get(w, "orders", &q);
+	/* the toy controller settles where 4 tasks face at most 50 messages each */
+	assert_true(q.actual.visible <= 200);
+	world_service_get(w, "cloud", "order-processor-fargate", &burst);
+	assert_int_equal(burst.desired_count, 0);
+	world_queue_stats(w, 0, &st);
+	assert_true(st.processed > 40000);
+	world_destroy(w);
+	scenario_destroy(sc);
+}
+
 /* The wait histogram's buckets and percentiles. */
 static void test_wait_percentiles(void **state)
 {
@@ -687,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_wait_percentiles),
+		cmocka_unit_test(test_spike_bursts_and_drains),
 	};
 
 	return cmocka_run_group_tests_name("world", tests, NULL, NULL);
