@@ -22,7 +22,7 @@ struct wcohort {
 /* A FIFO of cohorts with a bounded size: when full, neighbours merge. */
 struct wcohorts {
 	struct wcohort *items;
-	size_t cap;
+	size_t cap; /* 0 or a power of two, so positions wrap with a mask */
 	size_t head; /* index of the oldest */
 	size_t len;
 };
