@@ -332,7 +332,9 @@ static void instances_cb(
 	if (err == 0) {
 		s->n = set->n_instances;
 		s->number = (int64_t)set->n_failures;
-		snprintf(s->last, sizeof(s->last), "%s", set->instances[set->n_instances - 1].arn);
+		if (set->n_instances > 0)
+			snprintf(s->last, sizeof(s->last), "%s",
+				set->instances[set->n_instances - 1].arn);
 	}
 }
 
@@ -365,6 +367,54 @@ static void test_describe_instances_batches(void **state)
 	assert_string_equal(s.last, "ci/149");
 	for (int i = 0; i < 150; i++)
 		free(arns[i]);
+	client_finish(&c);
+}
+
+static void test_list_then_describe(void **state)
+{
+	struct aws_client c = {0};
+	struct seen s = {0};
+
+	(void)state;
+	assert_int_equal(ecs_list_describe_container_instances(
+				 &c, "edge", NULL, "ACTIVE", instances_cb, &s, NULL),
+		0);
+	assert_string_equal(c.operation, "ListContainerInstances");
+	answer(&c, "{\"containerInstanceArns\":[\"ci/1\",\"ci/2\"],\"nextToken\":\"t1\"}");
+	assert_string_equal(c.operation, "ListContainerInstances");
+	answer(&c, "{\"containerInstanceArns\":[\"ci/3\"]}");
+	assert_string_equal(c.operation, "DescribeContainerInstances");
+	assert_string_equal(c.body,
+		"{\"cluster\":\"edge\",\"containerInstances\":[\"ci/1\",\"ci/2\",\"ci/3\"]}");
+	answer(&c,
+		"{\"containerInstances\":[{\"containerInstanceArn\":\"ci/3\",\"status\":"
+		"\"ACTIVE\"}],\"failures\":[]}");
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.last, "ci/3");
+
+	/* An empty cluster: one request, an empty set. */
+	memset(&s, 0, sizeof(s));
+	c.calls = 0;
+	assert_int_equal(ecs_list_describe_container_instances(
+				 &c, "edge", NULL, NULL, instances_cb, &s, NULL),
+		0);
+	answer(&c, "{\"containerInstanceArns\":[]}");
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.err, 0);
+	assert_int_equal(s.n, 0);
+
+	/* A failure while describing fails the whole call. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(ecs_list_describe_container_instances(
+				 &c, "edge", NULL, NULL, instances_cb, &s, NULL),
+		0);
+	answer(&c, "{\"containerInstanceArns\":[\"ci/1\"]}");
+	answer_error(&c, 400, "ThrottlingException");
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.err, -EIO);
 	client_finish(&c);
 }
 
@@ -499,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_describe_services_partial_failure),
 		cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_describe_instances_batches),
+		cmocka_unit_test(test_list_then_describe),
 		cmocka_unit_test(test_single_calls),
 		cmocka_unit_test(test_sqs_call),
 		cmocka_unit_test(test_cancel),

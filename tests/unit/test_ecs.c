@@ -98,6 +98,9 @@ static const struct {
 	{"ecs-describe-services.json", "ne", "neither"}, /* "gone" ends in "ne", not "/ne" */
 	{"ecs-error-cluster-not-found.json", "orders-local", "ClusterNotFoundException"},
 	{"ecs-error-throttling.json", "orders-local", "ThrottlingException"},
+	{"ecs-error-server.json", "orders-local", "ServerException"},
+	{"ecs-error-no-type-field.json", "orders-local", "neither services nor failures"},
+	{"sqs-error-query-xml.json", "orders-local", "malformed JSON"},
 	{"sqs-counts-truncated.json", "orders-local", "malformed"},
 };
 

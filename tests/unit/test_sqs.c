@@ -37,6 +37,12 @@ static const struct {
 	{"sqs-error-queue-missing.json", -EPROTO, 0, 0, 0, "QueueDoesNotExist"},
 	{"sqs-error-throttled.json", -EPROTO, 0, 0, 0, "RequestThrottled"},
 	{"sqs-error-access-denied.json", -EPROTO, 0, 0, 0, "AccessDeniedException"},
+	{"sqs-error-signature.json", -EPROTO, 0, 0, 0, "InvalidSignatureException"},
+	{"sqs-error-expired-token.json", -EPROTO, 0, 0, 0, "ExpiredTokenException"},
+	{"sqs-error-query-xml.json", -EPROTO, 0, 0, 0, "malformed JSON"},
+	{"ecs-error-server.json", -EPROTO, 0, 0, 0, "ServerException"},
+	/* __type null counts as absent; the body has no Attributes. */
+	{"ecs-error-no-type-field.json", 0, ABSENT, ABSENT, ABSENT, NULL},
 	{"ecs-describe-services.json", 0, ABSENT, ABSENT, ABSENT, NULL},
 };
 
