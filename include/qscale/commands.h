@@ -10,4 +10,7 @@
 
 int command_version(int argc, char **argv);
 
+/* qscale check [-c FILE]: validate the configuration and print it. */
+int command_check(int argc, char **argv);
+
 #endif
