@@ -251,6 +251,7 @@ static void on_collect(void *arg)
 	run_metrics_collect(r->rm, r->client, clock_wall_ms(&clock_system));
 }
 
+/* The cloud's observer: one AWS operation ended. */
 static void on_aws_operation(const char *operation, int err, const struct aws_error *error,
 	uint64_t latency_ms, void *arg)
 {
@@ -259,6 +260,7 @@ static void on_aws_operation(const char *operation, int err, const struct aws_er
 	run_metrics_aws(r->rm, operation, err, error, latency_ms);
 }
 
+/* The AWS client's attempt hook: retries and throttles. */
 static void on_attempt(const struct aws_attempt_event *event, void *arg)
 {
 	struct run *r = arg;
