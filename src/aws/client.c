@@ -166,6 +166,7 @@ static struct aws_profile_endpoints profile_endpoints(
 	return pe;
 }
 
+/* See qscale/aws_client.h. */
 int aws_client_create(struct event_base *base, const struct aws_client_config *config,
 	const struct clock *clock, struct aws_client **out)
 {
@@ -260,6 +261,7 @@ static void call_free(struct aws_call *call)
 	free(call);
 }
 
+/* See qscale/aws_client.h. */
 void aws_client_destroy(struct aws_client *client)
 {
 	if (client == NULL)
@@ -551,6 +553,7 @@ static bool operation_valid(const char *op)
 	return true;
 }
 
+/* See qscale/aws_client.h. */
 int aws_client_call(struct aws_client *client, enum aws_service service, const char *operation,
 	const char *body, size_t body_len, const struct aws_call_opts *opts, aws_client_cb cb,
 	void *arg, struct aws_call **out)
@@ -606,45 +609,53 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	return 0;
 }
 
+/* See qscale/aws_client.h. */
 void aws_call_cancel(struct aws_call *call)
 {
 	if (call != NULL)
 		call_free(call);
 }
 
+/* See qscale/aws_client.h. */
 const char *aws_client_region(const struct aws_client *client)
 {
 	return client->region;
 }
 
+/* See qscale/aws_client.h. */
 const struct aws_op_stats *aws_client_stats(const struct aws_client *client, size_t *n)
 {
 	*n = client->n_stats;
 	return client->stats;
 }
 
+/* See qscale/aws_client.h. */
 void aws_client_set_attempt_cb(struct aws_client *client, aws_attempt_cb cb, void *arg)
 {
 	client->attempt_cb = cb;
 	client->attempt_arg = arg;
 }
 
+/* See qscale/aws_client.h. */
 void aws_client_set_random(struct aws_client *client, double (*rand01)(void *ctx), void *ctx)
 {
 	client->rand01 = rand01 != NULL ? rand01 : default_rand01;
 	client->rand_ctx = rand01 != NULL ? ctx : &client->rng_state;
 }
 
+/* See qscale/aws_client.h. */
 int64_t aws_client_clock_offset_ms(const struct aws_client *client)
 {
 	return client->clock_offset_ms;
 }
 
+/* See qscale/aws_client.h. */
 struct credentials *aws_client_credentials(struct aws_client *client)
 {
 	return client->creds;
 }
 
+/* See qscale/aws_client.h. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service)
 {
 	return client->endpoint[service == AWS_SERVICE_SQS ? AWS_SERVICE_SQS : AWS_SERVICE_ECS];

@@ -373,6 +373,7 @@ static void refresh(struct credentials *c)
 	}
 }
 
+/* See qscale/credentials.h. */
 int credentials_create(struct event_base *base, struct http_client *http, const struct clock *clock,
 	const struct credentials_config *config, struct credentials **out)
 {
@@ -397,6 +398,7 @@ int credentials_create(struct event_base *base, struct http_client *http, const 
 	return 0;
 }
 
+/* See qscale/credentials.h. */
 void credentials_destroy(struct credentials *c)
 {
 	if (c == NULL)
@@ -427,6 +429,7 @@ static void credentials_free(struct credentials *c)
 	free(c);
 }
 
+/* See qscale/credentials.h. */
 int credentials_get(
 	struct credentials *c, credentials_cb cb, void *arg, struct credentials_request **out)
 {
@@ -451,6 +454,7 @@ int credentials_get(
 	return 0;
 }
 
+/* See qscale/credentials.h. */
 void credentials_request_cancel(struct credentials_request *req)
 {
 	if (req == NULL)
@@ -459,6 +463,7 @@ void credentials_request_cancel(struct credentials_request *req)
 	free(req);
 }
 
+/* See qscale/credentials.h. */
 void credentials_invalidate(struct credentials *c)
 {
 	/* Environment credentials cannot change under us: nothing to re-read. */
@@ -466,6 +471,7 @@ void credentials_invalidate(struct credentials *c)
 		c->invalidated = true;
 }
 
+/* See qscale/credentials.h. */
 void credentials_get_info(const struct credentials *c, struct credentials_info *out)
 {
 	memset(out, 0, sizeof(*out));

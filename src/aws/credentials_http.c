@@ -163,6 +163,7 @@ static void fetch_response(const struct http_response *resp, void *arg)
 		fetch_done(f, r, NULL);
 }
 
+/* See credentials_priv.h. */
 int cred_fetch_container(struct http_client *http, const char *url, const char *auth,
 	uint64_t timeout_ms, cred_fetch_cb cb, void *arg, struct cred_fetch **out)
 {
@@ -184,6 +185,7 @@ int cred_fetch_container(struct http_client *http, const char *url, const char *
 	return 0;
 }
 
+/* See credentials_priv.h. */
 int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
 	cred_fetch_cb cb, void *arg, struct cred_fetch **out)
 {
@@ -211,6 +213,7 @@ int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t tim
 	return 0;
 }
 
+/* See credentials_priv.h. */
 void cred_fetch_cancel(struct cred_fetch *f)
 {
 	if (f == NULL)

@@ -23,6 +23,7 @@
 #define CREDENTIALS_JSON_MAX (64u * 1024u)
 #define CONTAINER_TOKEN_MAX (16u * 1024u)
 
+/* See qscale/credentials.h. */
 void credentials_set_finish(struct credentials_set *set)
 {
 	secure_free_str(set->access_key_id);
@@ -31,6 +32,7 @@ void credentials_set_finish(struct credentials_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+/* See qscale/credentials.h. */
 const char *credentials_source_name(enum credentials_source source)
 {
 	switch (source) {
@@ -54,6 +56,7 @@ static const char *nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/* See qscale/credentials.h. */
 int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *out)
 {
 	const char *id = nonempty(env("AWS_ACCESS_KEY_ID", env_ctx));
@@ -87,6 +90,7 @@ static int from_one_ini(const struct aws_ini *ini, const char *profile, struct c
 	return 0;
 }
 
+/* See qscale/credentials.h. */
 int credentials_from_ini(const struct aws_ini *credentials_file, const struct aws_ini *config_file,
 	const char *profile, struct credentials_set *out)
 {
@@ -95,6 +99,7 @@ int credentials_from_ini(const struct aws_ini *credentials_file, const struct aw
 	return from_one_ini(config_file, profile, out);
 }
 
+/* See qscale/credentials.h. */
 int credentials_parse_rfc3339(const char *text, uint64_t *out_ms)
 {
 	int y, mo, d, h, mi, s, used = 0;
@@ -160,6 +165,7 @@ static const char *member_string(yajl_val object, const char *key)
 	return v != NULL ? YAJL_GET_STRING(v) : NULL;
 }
 
+/* See qscale/credentials.h. */
 int credentials_parse_json(const char *body, size_t len, struct credentials_set *out)
 {
 	if (body == NULL || len == 0 || len > CREDENTIALS_JSON_MAX || memchr(body, '\0', len))
@@ -219,6 +225,7 @@ static bool container_host_allowed(const char *host)
 	return false;
 }
 
+/* See qscale/credentials.h. */
 int credentials_container_url(const char *relative, const char *full, char **out)
 {
 	if (nonempty(relative) != NULL) {
@@ -260,6 +267,7 @@ int credentials_container_url(const char *relative, const char *full, char **out
 	return 0;
 }
 
+/* See qscale/credentials.h. */
 int credentials_container_token(const char *token_file, const char *token, char **out)
 {
 	char *value = NULL;

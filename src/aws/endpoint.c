@@ -12,12 +12,14 @@
 #include "qscale/aws_endpoint.h"
 #include "qscale/xalloc.h"
 
+/* See qscale/aws_endpoint.h. */
 const char *aws_env_system(const char *name, void *ctx)
 {
 	(void)ctx;
 	return getenv(name);
 }
 
+/* See qscale/aws_endpoint.h. */
 const char *aws_service_name(enum aws_service service)
 {
 	return service == AWS_SERVICE_SQS ? "sqs" : "ecs";
@@ -43,6 +45,7 @@ static bool region_valid(const char *text)
 	return true;
 }
 
+/* See qscale/aws_endpoint.h. */
 int aws_region_resolve(const char *configured, aws_env_cb env, void *env_ctx,
 	const char *profile_region, char out[AWS_REGION_MAX])
 {
@@ -62,6 +65,7 @@ int aws_region_resolve(const char *configured, aws_env_cb env, void *env_ctx,
 	return 0;
 }
 
+/* See qscale/aws_endpoint.h. */
 int aws_endpoint_parse(const char *url, char **origin, char **host)
 {
 	const char *rest;
@@ -136,6 +140,7 @@ static int take_url(const char *url, char **out)
 	return 0;
 }
 
+/* See qscale/aws_endpoint.h. */
 int aws_endpoint_resolve(enum aws_service service, const char *configured, const char *region,
 	aws_env_cb env, void *env_ctx, const struct aws_profile_endpoints *profile, char **out)
 {

@@ -89,11 +89,13 @@ static bool in_list(const char *code, const char *const *list, size_t n)
 
 #define IN(code, list) in_list((code), (list), sizeof(list) / sizeof((list)[0]))
 
+/* See qscale/aws_client.h. */
 bool aws_error_is_skew_capable(const char *code)
 {
 	return code != NULL && IN(code, skew_capable_codes);
 }
 
+/* See qscale/aws_client.h. */
 enum aws_error_class aws_error_classify(long http_status, const char *code, int transport_err)
 {
 	if (transport_err != 0)
@@ -190,6 +192,7 @@ static bool parse_json_body(const char *body, size_t body_len, struct aws_error 
 	return true;
 }
 
+/* See qscale/aws_client.h. */
 void aws_error_parse(long http_status, const char *query_error_header,
 	const char *error_type_header, const char *body, size_t body_len, struct aws_error *out)
 {
@@ -228,6 +231,7 @@ void aws_error_parse(long http_status, const char *query_error_header,
 	out->err = out->error_class == AWS_ERROR_AUTH || denied ? -EACCES : -EIO;
 }
 
+/* See qscale/aws_client.h. */
 void aws_error_from_transport(int err, const char *what, struct aws_error *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -238,6 +242,7 @@ void aws_error_from_transport(int err, const char *what, struct aws_error *out)
 	out->retryable = out->error_class == AWS_ERROR_TRANSIENT;
 }
 
+/* See qscale/aws_client.h. */
 const char *aws_error_class_name(enum aws_error_class c)
 {
 	switch (c) {

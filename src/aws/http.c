@@ -288,6 +288,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return len;
 }
 
+/* See qscale/http.h. */
 bool http_header_is_secret(const char *name)
 {
 	return strcasecmp(name, "authorization") == 0 ||
@@ -295,6 +296,7 @@ bool http_header_is_secret(const char *name)
 		strcasecmp(name, "x-aws-ec2-metadata-token") == 0;
 }
 
+/* See qscale/http.h. */
 int http_client_create(
 	struct event_base *base, const struct http_client_config *config, struct http_client **out)
 {
@@ -333,6 +335,7 @@ int http_client_create(
 	return 0;
 }
 
+/* See qscale/http.h. */
 void http_client_destroy(struct http_client *client)
 {
 	if (client == NULL)
@@ -370,6 +373,7 @@ static void log_request(const struct http_request_opts *opts)
 	}
 }
 
+/* See qscale/http.h. */
 int http_request_start(struct http_client *client, const struct http_request_opts *opts, http_cb cb,
 	void *arg, struct http_request **out)
 {
@@ -460,6 +464,7 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 	return 0;
 }
 
+/* See qscale/http.h. */
 void http_request_cancel(struct http_request *req)
 {
 	if (req == NULL)
@@ -469,11 +474,13 @@ void http_request_cancel(struct http_request *req)
 	request_free(req);
 }
 
+/* See qscale/http.h. */
 size_t http_client_active(const struct http_client *client)
 {
 	return client->n_active;
 }
 
+/* See qscale/http.h. */
 int http_parse_date(const char *text, uint64_t *out_ms)
 {
 	static const char *const months[] = {

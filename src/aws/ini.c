@@ -74,6 +74,7 @@ static char *section_name(const char *name, size_t len, bool config_file)
 	return NULL;
 }
 
+/* See qscale/aws_ini.h. */
 int aws_ini_parse(const char *text, size_t len, bool config_file, struct aws_ini *out,
 	struct aws_ini_diag *diag)
 {
@@ -169,6 +170,7 @@ int aws_ini_parse(const char *text, size_t len, bool config_file, struct aws_ini
 	return 0;
 }
 
+/* See qscale/aws_ini.h. */
 int aws_ini_load(const char *path, bool config_file, struct aws_ini *out, struct aws_ini_diag *diag)
 {
 	struct buf b;
@@ -201,6 +203,7 @@ int aws_ini_load(const char *path, bool config_file, struct aws_ini *out, struct
 	return r;
 }
 
+/* See qscale/aws_ini.h. */
 void aws_ini_finish(struct aws_ini *ini)
 {
 	for (size_t i = 0; i < ini->n; i++) {
@@ -213,6 +216,7 @@ void aws_ini_finish(struct aws_ini *ini)
 	ini->n = 0;
 }
 
+/* See qscale/aws_ini.h. */
 const char *aws_ini_get(const struct aws_ini *ini, const char *section, const char *key)
 {
 	const char *found = NULL;
@@ -224,6 +228,7 @@ const char *aws_ini_get(const struct aws_ini *ini, const char *section, const ch
 	return found;
 }
 
+/* See qscale/aws_ini.h. */
 bool aws_ini_has_section(const struct aws_ini *ini, const char *section)
 {
 	for (size_t i = 0; i < ini->n; i++)

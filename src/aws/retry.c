@@ -29,6 +29,7 @@ static bool parse_uint(const char *text, uint64_t *out)
 	return true;
 }
 
+/* See qscale/aws_retry.h. */
 uint64_t aws_retry_delay_ms(int retry_index, bool throttling, double rand01,
 	const char *amz_retry_after, const char *retry_after)
 {
@@ -65,11 +66,13 @@ uint64_t aws_retry_delay_ms(int retry_index, bool throttling, double rand01,
 	return t;
 }
 
+/* See qscale/aws_retry.h. */
 void aws_retry_quota_init(struct aws_retry_quota *q)
 {
 	q->tokens = AWS_RETRY_QUOTA_MAX;
 }
 
+/* See qscale/aws_retry.h. */
 int aws_retry_quota_acquire(struct aws_retry_quota *q, bool throttling)
 {
 	int cost = throttling ? AWS_RETRY_COST_THROTTLING : AWS_RETRY_COST;
@@ -80,6 +83,7 @@ int aws_retry_quota_acquire(struct aws_retry_quota *q, bool throttling)
 	return cost;
 }
 
+/* See qscale/aws_retry.h. */
 void aws_retry_quota_release(struct aws_retry_quota *q, int cost_taken)
 {
 	q->tokens += cost_taken > 0 ? cost_taken : 1;
@@ -87,6 +91,7 @@ void aws_retry_quota_release(struct aws_retry_quota *q, int cost_taken)
 		q->tokens = AWS_RETRY_QUOTA_MAX;
 }
 
+/* See qscale/aws_retry.h. */
 int aws_retry_max_attempts(int configured, const char *env_value)
 {
 	uint64_t v;
@@ -98,6 +103,7 @@ int aws_retry_max_attempts(int configured, const char *env_value)
 	return 3;
 }
 
+/* See qscale/aws_retry.h. */
 void aws_rate_bucket_init(
 	struct aws_rate_bucket *b, double burst, double refill_per_s, uint64_t now_ms)
 {
@@ -107,6 +113,7 @@ void aws_rate_bucket_init(
 	b->last_ms = now_ms;
 }
 
+/* See qscale/aws_retry.h. */
 uint64_t aws_rate_bucket_take(struct aws_rate_bucket *b, uint64_t now_ms)
 {
 	if (now_ms > b->last_ms) {
@@ -152,6 +159,7 @@ static const struct {
 	{"DeleteAttributes", AWS_RATE_CLUSTER_RESOURCE_MODIFY},
 };
 
+/* See qscale/aws_retry.h. */
 enum aws_rate_category aws_rate_category_of(enum aws_service service, const char *operation)
 {
 	if (service != AWS_SERVICE_ECS || operation == NULL)
@@ -162,6 +170,7 @@ enum aws_rate_category aws_rate_category_of(enum aws_service service, const char
 	return AWS_RATE_NONE;
 }
 
+/* See qscale/aws_retry.h. */
 void aws_rate_category_limits(enum aws_rate_category c, double *burst, double *refill_per_s)
 {
 	static const double limits[AWS_RATE_CATEGORY_COUNT][2] = {
@@ -182,6 +191,7 @@ void aws_rate_category_limits(enum aws_rate_category c, double *burst, double *r
 	*refill_per_s = limits[c][1];
 }
 
+/* See qscale/aws_retry.h. */
 bool aws_clock_skew_from_response(const char *date_header, const char *age_header,
 	uint64_t local_receive_ms, uint64_t round_trip_ms, int64_t *out_offset_ms)
 {

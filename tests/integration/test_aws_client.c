@@ -55,6 +55,7 @@ struct seen {
 	char token[64];
 	bool query_mode;
 	char content_type[64];
+	unsigned short peer_port; /* the client's side of the connection */
 };
 
 static const struct {
@@ -292,6 +293,10 @@ static void server_cb(struct evhttp_request *req, void *arg)
 		snprintf(seen->sdk_request, sizeof(seen->sdk_request), "%s", v);
 	if ((v = evhttp_find_header(in, "Content-Type")) != NULL)
 		snprintf(seen->content_type, sizeof(seen->content_type), "%s", v);
+	char *peer_addr = NULL;
+	ev_uint16_t peer_port = 0;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer_addr, &peer_port);
+	seen->peer_port = peer_port;
 	seen->query_mode =
 		(v = evhttp_find_header(in, "x-amzn-query-mode")) != NULL && strcmp(v, "true") == 0;
 
@@ -1072,6 +1077,27 @@ static void test_rate_limit_delays_not_fails(void **state)
 	aws_client_destroy(c);
 }
 
+static void test_connection_reused(void **state)
+{
+	struct aws_client *c = make_client(0, 5000);
+	struct result r;
+
+	(void)state;
+	script(NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		start(c, i == 1 ? AWS_SERVICE_ECS : AWS_SERVICE_SQS,
+			i == 1 ? "DescribeServices" : "GetQueueAttributes", &r);
+		run_until_done();
+		assert_int_equal(r.err, 0);
+	}
+	/* One keep-alive connection carried all three calls. */
+	assert_int_equal(srv.n_seen, 3);
+	assert_true(srv.seen[0].peer_port != 0);
+	assert_int_equal(srv.seen[1].peer_port, srv.seen[0].peer_port);
+	assert_int_equal(srv.seen[2].peer_port, srv.seen[0].peer_port);
+	aws_client_destroy(c);
+}
+
 static void test_server_retry_hint(void **state)
 {
 	static const struct step steps[] = {
@@ -1205,6 +1231,7 @@ int main(void)
 		cmocka_unit_test(test_rate_limit_delays_not_fails),
 		cmocka_unit_test(test_destroy_from_callback),
 		cmocka_unit_test(test_server_retry_hint),
+		cmocka_unit_test(test_connection_reused),
 		cmocka_unit_test(test_env_credentials_and_profile_precedence),
 	};
 
