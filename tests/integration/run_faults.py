@@ -5,7 +5,7 @@ grows, so any count going down would be qscale shrinking for missing data:
 none may. Failures are logged once per policy and cycle with action=hold and
 counted; once AWS answers again the policy succeeds and is ready again."""
 
-import time
+import signal
 
 from run_common import Daemon, Emulator, Tap, metric, scenario, services, updates, watchdog
 
@@ -59,4 +59,21 @@ with Emulator(scenario("run-faults.yaml"), speed=10) as em, Daemon(em) as d:
     errors = d.lines(r"policy=orders error=")
     t.ok(all(" action=" in ln for ln in errors), "every policy failure line says the action taken")
     t.ok(d.stop() == 0, "SIGTERM: exit status 0")
+
+# SIGTERM while a cycle waits on a partitioned AWS: the cycle is let finish
+# (held, logged), then run exits 0 before its drain deadline.
+with Emulator(scenario("run-faults.yaml"), speed=1) as em:
+    em.admin("/_qscale/advance?ms=95000", method="POST")
+    with Daemon(em) as d:
+        t.ok(d.wait_log(r"X-Amz-Target", 10), "partitioned: the first cycle's calls are in flight")
+        d.signal(signal.SIGTERM)
+        begin = d.wait_log(r"shutdown=begin signal=15 in_flight=(\d+)", 10)
+        t.ok(begin is not None and int(begin.group(1)) > 0, "SIGTERM: the drain starts with calls in flight",
+             begin.group(0) if begin else d.text()[-800:])
+        t.ok(d.proc.wait(timeout=30) == 0, "SIGTERM: exit status 0 after the drain")
+        text = d.text()
+        held = text.find('policy=orders error="')
+        t.ok(0 <= held < text.find("shutdown=done"), "SIGTERM: the in-flight cycle ended (held) before exit",
+             text[-1500:])
+        t.ok("shutdown=deadline" not in text, "SIGTERM: done before the drain deadline")
 t.done()

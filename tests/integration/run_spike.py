@@ -3,7 +3,7 @@
 at --speed 10): local grows to exactly the 12 tasks the three instances hold,
 burst takes the rest, no count ever exceeds a maximum; once the queue is empty
 burst goes to zero before local shrinks, and local returns to its minimum.
-Along the way: READY=1 and STATUS= on NOTIFY_SOCKET, /healthz, /readyz and a
+Along the way: READY=1, STATUS= and WATCHDOG=1 on NOTIFY_SOCKET, /healthz, /readyz and a
 parsable /metrics with the policy's numbers, and SIGTERM exiting 0."""
 
 import signal
@@ -14,9 +14,10 @@ LOCAL, BURST = "order-processor", "order-processor-fargate"
 
 watchdog(170)
 t = Tap()
-with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em) as d:
+with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env={"WATCHDOG_USEC": "400000"}) as d:
     t.ok(d.metrics_url is not None, "run logs the metrics address it bound", d.text()[-2000:])
     t.ok(d.wait(lambda: d.notify.seen("READY=1"), 20), "READY=1 once the config is loaded and the loop runs")
+    t.ok(d.wait(lambda: len(d.notify.seen("WATCHDOG=1")) >= 2, 10), "WATCHDOG=1 pings from the loop")
     t.ok(d.wait(lambda: [m for m in d.notify.seen("STATUS=") if "last cycle" in m], 20),
          "STATUS= summarises the last cycle", d.notify.messages)
 
