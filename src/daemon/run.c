@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,6 +358,22 @@ static int run_start(struct run *r, struct qscale_config *config)
 	return 0;
 }
 
+/*
+ * The loop is over: a further SIGTERM or SIGINT (a second one from an
+ * impatient sender) must not kill the process while it tears down, once
+ * libevent has put the default handlers back. They stay pending until exit.
+ */
+static void block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Free everything; in-flight calls are cancelled first. */
 static void run_stop(struct run *r)
 {
@@ -427,6 +444,7 @@ int command_run(int argc, char **argv)
 		return status;
 	}
 	event_base_dispatch(r.base);
+	block_stop_signals();
 	if (signals_shutdown_timed_out(r.signals))
 		log_warn("shutdown=deadline in_flight=%zu action=cancel",
 			cloud_aws_in_flight(r.cloud));

@@ -108,6 +108,7 @@ class Daemon:
         self.proc = subprocess.Popen([BINARY, "run", "-c", self.config, *args],
                                      stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         self.exit_code = None
+        self.terminated = False
         m = self.wait_log(r"metrics=http://(127\.0\.0\.1:\d+)/metrics", 20)
         self.metrics_url = f"http://{m.group(1)}" if m else None
 
@@ -122,6 +123,10 @@ class Daemon:
         self.log.flush()
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def tail(self, n=30):
+        """The last n log lines, without the HTTP client's debug lines."""
+        return "\n".join([ln for ln in self.text().splitlines() if "http=" not in ln][-n:])
 
     def lines(self, pattern):
         return [ln for ln in self.text().splitlines() if re.search(pattern, ln)]
@@ -164,12 +169,15 @@ class Daemon:
         return parse_metrics(body)
 
     def signal(self, signum):
+        if signum == signal.SIGTERM:
+            self.terminated = True
         self.proc.send_signal(signum)
 
     def stop(self, timeout_s=30):
-        """SIGTERM, wait, return the exit code."""
+        """SIGTERM (unless sent already), wait, return the exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            if not self.terminated:
+                self.signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:

@@ -69,7 +69,7 @@ with Emulator(scenario("run-faults.yaml"), speed=1) as em:
         d.signal(signal.SIGTERM)
         begin = d.wait_log(r"shutdown=begin signal=15 in_flight=(\d+)", 10)
         t.ok(begin is not None and int(begin.group(1)) > 0, "SIGTERM: the drain starts with calls in flight",
-             begin.group(0) if begin else d.text()[-800:])
+             begin.group(0) if begin else d.tail())
         t.ok(d.proc.wait(timeout=30) == 0, "SIGTERM: exit status 0 after the drain")
         text = d.text()
         held = text.find('policy=orders error="')

@@ -15,7 +15,7 @@ LOCAL, BURST = "order-processor", "order-processor-fargate"
 watchdog(170)
 t = Tap()
 with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env={"WATCHDOG_USEC": "400000"}) as d:
-    t.ok(d.metrics_url is not None, "run logs the metrics address it bound", d.text()[-2000:])
+    t.ok(d.metrics_url is not None, "run logs the metrics address it bound", d.tail())
     t.ok(d.wait(lambda: d.notify.seen("READY=1"), 20), "READY=1 once the config is loaded and the loop runs")
     t.ok(d.wait(lambda: len(d.notify.seen("WATCHDOG=1")) >= 2, 10), "WATCHDOG=1 pings from the loop")
     t.ok(d.wait(lambda: [m for m in d.notify.seen("STATUS=") if "last cycle" in m], 20),
@@ -75,7 +75,7 @@ with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env=
     t.ok((metric(m, "qscale_aws_credentials_age_seconds") or -1) >= 0, "metrics: credential age")
 
     d.signal(signal.SIGTERM)
-    t.ok(d.stop() == 0, "SIGTERM: exit status 0", d.text()[-1500:])
+    t.ok(d.stop() == 0, "SIGTERM: exit status 0", d.tail())
     t.ok(d.wait(lambda: d.notify.seen("STOPPING=1"), 5), "STOPPING=1 on the way out")
     t.ok(em.proc.poll() is None, "the emulator is still up (run stopped on its own)")
 t.done()
