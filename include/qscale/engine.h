@@ -3,11 +3,17 @@
  * what was observed this cycle, the policy's history and the time. No I/O, no
  * clock, no globals. The policy loader fills struct engine_policy; everything
  * else in this header belongs to the engine.
+ *
+ * A cycle for one cluster: fill a struct engine_cluster from the instances,
+ * then for each policy on it (engine_decide_cluster does this in priority
+ * order) engine_decide(), engine_cluster_claim() and, once acted upon,
+ * engine_history_update().
  */
 #ifndef QSCALE_ENGINE_H
 #define QSCALE_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* One direction's behaviour, as in Kubernetes HPA. */
@@ -36,5 +42,238 @@ struct engine_policy {
 	struct engine_behavior scale_in;
 	uint64_t max_observation_age_ms; /* older data counts as missing */
 };
+
+/* Upper bound of any task count the engine computes (fit of tasks without reservation). */
+#define ENGINE_TASKS_MAX 1000000
+/* Static host ports of one task definition the engine considers. */
+#define ENGINE_TASK_PORTS_MAX 16
+/* Ports claimed on one instance during one cycle by earlier policies. */
+#define ENGINE_CLAIMED_PORTS_MAX 16
+/* Slots of the recommendation and event rings in struct engine_history. */
+#define ENGINE_HISTORY_SLOTS 32
+/* Size of the reason text, terminating NUL included. */
+#define ENGINE_REASON_MAX 512
+
+enum engine_protocol {
+	ENGINE_PROTO_TCP = 0,
+	ENGINE_PROTO_UDP = 1,
+};
+
+/* A host port with its protocol. */
+struct engine_port {
+	uint16_t port;
+	uint8_t protocol; /* enum engine_protocol */
+};
+
+/* SQS queue counts (GetQueueAttributes). */
+struct engine_queue_obs {
+	bool ok;
+	uint64_t observed_ms;
+	int64_t visible; /* ApproximateNumberOfMessages */
+	int64_t in_flight; /* ...NotVisible */
+	int64_t delayed; /* ...Delayed */
+};
+
+/* One ECS service's counts (DescribeServices). */
+struct engine_service_obs {
+	bool ok;
+	uint64_t observed_ms;
+	int32_t desired;
+	int32_t running;
+	int32_t pending;
+};
+
+/* What one copy of the local task definition reserves (DescribeTaskDefinition). */
+struct engine_task_obs {
+	bool ok;
+	uint64_t observed_ms;
+	int32_t cpu_units; /* 0: cpu does not limit placement */
+	int32_t memory_mib; /* 0: memory does not limit placement */
+	struct engine_port ports[ENGINE_TASK_PORTS_MAX]; /* static host ports */
+	size_t n_ports;
+};
+
+/* One container instance of a cluster (DescribeContainerInstances). */
+struct engine_instance {
+	const char *id; /* caller-owned, for the caller's logs */
+	bool active; /* status ACTIVE */
+	bool agent_connected;
+	bool matches_filter; /* the instance_filter, unless the observation says per policy */
+	int32_t remaining_cpu_units;
+	int32_t remaining_memory_mib;
+	const struct engine_port *used_ports; /* caller-owned: host ports already taken */
+	size_t n_used_ports;
+	/* Written by engine_cluster_claim; zero them (engine_cluster_reset) each cycle. */
+	int32_t claimed_cpu_units;
+	int32_t claimed_memory_mib;
+	struct engine_port claimed_ports[ENGINE_CLAIMED_PORTS_MAX];
+	size_t n_claimed_ports;
+	bool claimed_ports_full; /* more ports claimed than recorded: no port-binding task fits */
+};
+
+/* A cluster's instances, as listed and described once per cycle. */
+struct engine_cluster {
+	bool ok;
+	uint64_t observed_ms;
+	struct engine_instance *instances; /* caller-owned; filled in this order */
+	size_t n_instances;
+};
+
+/* Everything observed for one policy in one cycle. */
+struct engine_observation {
+	struct engine_queue_obs queue;
+	struct engine_service_obs local;
+	struct engine_service_obs burst; /* ignored without burst */
+	struct engine_task_obs task;
+	const struct engine_cluster *cluster; /* NULL counts as missing */
+	/*
+	 * Policies of one cluster with different instance filters: one flag per
+	 * instance of the cluster, in its order (caller-owned). NULL: each
+	 * instance's own matches_filter.
+	 */
+	const bool *matches_filter;
+};
+
+/* A recommendation seen at a time; a compacted slot covers several (lo..hi). */
+struct engine_rec {
+	uint64_t first_ms; /* oldest time merged into this slot */
+	uint64_t at_ms; /* newest time merged into this slot */
+	int32_t lo;
+	int32_t hi;
+};
+
+/* A scale event: the total changed by delta tasks (a compacted slot sums first..at). */
+struct engine_event {
+	uint64_t first_ms; /* oldest time merged into this slot */
+	uint64_t at_ms; /* newest time merged into this slot */
+	int32_t delta; /* tasks added (outs) or removed (ins), > 0 */
+};
+
+/*
+ * What the engine remembers of one policy between cycles: caller-owned, fixed
+ * size whatever the interval. Slots are compacted by merging the closest
+ * neighbours; a merged slot is judged so that it only ever slows scaling
+ * (recommendations live until their newest time leaves the window; events
+ * limit their own direction until the newest leaves the period and offset the
+ * other direction only while the oldest is inside it).
+ */
+struct engine_history {
+	struct engine_rec recs[ENGINE_HISTORY_SLOTS];
+	size_t n_recs;
+	struct engine_event outs[ENGINE_HISTORY_SLOTS];
+	size_t n_outs;
+	struct engine_event ins[ENGINE_HISTORY_SLOTS];
+	size_t n_ins;
+	int32_t held_burst; /* burst tasks the last decision kept for make before break */
+};
+
+/* Which rules bound the decision (struct engine_decision.flags). */
+enum engine_flag {
+	ENGINE_BOUND_MAX = 1u << 0, /* a maximum (total, local or burst) */
+	ENGINE_BOUND_MIN = 1u << 1, /* local min */
+	ENGINE_BOUND_RATE = 1u << 2, /* per-period limit */
+	ENGINE_BOUND_STABILIZATION = 1u << 3,
+	ENGINE_BOUND_CAPACITY = 1u << 4, /* local capacity below the wanted total */
+	ENGINE_BOUND_ACTIVATION = 1u << 5, /* stays at zero */
+	ENGINE_BOUND_TOLERANCE = 1u << 6,
+	ENGINE_MISSING_DATA = 1u << 7, /* fail static: counts held */
+	ENGINE_MAKE_BEFORE_BREAK = 1u << 8, /* burst kept for local tasks not yet running */
+	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
+};
+
+/* The result of engine_decide. */
+struct engine_decision {
+	int32_t local_desired; /* new desired count of the local service */
+	int32_t burst_desired; /* new desired count of the burst service (0 without burst) */
+	bool update_local; /* local_desired differs from what was observed: act */
+	bool update_burst;
+	int64_t backlog; /* -1 when the queue data is missing */
+	int32_t current_total; /* local + burst desired as observed, less burst held last time */
+	int32_t recommendation; /* wanted total before behaviour: kept in the history */
+	bool record; /* false when data was missing: nothing to remember */
+	int32_t wanted; /* total after behaviour (local + burst, less held_burst) */
+	int32_t held_burst; /* burst kept above the split until local tasks run */
+	int32_t local_capacity; /* min(local max, placed + fit) */
+	int32_t placed; /* local running + pending */
+	int32_t fit; /* more local tasks that fit on eligible instances */
+	int32_t eligible_instances; /* instances that fit at least one more task */
+	uint32_t flags; /* enum engine_flag */
+	char reason[ENGINE_REASON_MAX]; /* one line, no newline */
+};
+
+/* Empty a history (a new policy, or one whose parameters changed). */
+void engine_history_init(struct engine_history *history);
+
+/*
+ * Remember a decision taken at now_ms, once per cycle after acting on it: its
+ * recommendation (when it recorded one) and, when the total changed, a scale
+ * event. Drops what no window or period of the policy can see any more.
+ */
+void engine_history_update(struct engine_history *history, const struct engine_policy *policy,
+	const struct engine_decision *decision, uint64_t now_ms);
+
+/*
+ * Decide one policy's new counts. Pure: reads its arguments only. Returns 0,
+ * or -EINVAL for NULL arguments or impossible policy values (decision untouched).
+ * Missing or stale data never fails: the decision holds the current counts.
+ *
+ * Choices where the rule leaves room:
+ * - Stale means older than max_observation_age_ms at now_ms (exactly that old
+ *   is fresh); data stamped after now_ms is fresh; negative or absurd counts
+ *   (above ENGINE_TASKS_MAX) count as missing.
+ * - Maxima beat everything: a count read above local.max_tasks or
+ *   burst.max_tasks is lowered to it, even while holding on missing data
+ *   (lowered only when that count itself was read fresh). Lowering to a max
+ *   ignores the behaviour (no window or rate limit delays it).
+ * - local.min_tasks beats activation and the scale-out rate limit, and is kept
+ *   even when the instances cannot place that many; it is not enforced while
+ *   holding on missing data.
+ * - Tolerance compares the backlog's total with the current total (local +
+ *   burst desired, less burst held for make before break) as HPA does; from
+ *   zero nothing is within tolerance.
+ * - A percent-only scale-out limit allows at least one task per period, so a
+ *   service can leave zero.
+ * - Make before break: burst goes no lower than wanted total - local running
+ *   (never above its current count or burst.max_tasks).
+ */
+int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
+	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);
+
+/*
+ * How many more copies of the task fit on one instance after the policy's
+ * reserve and this cycle's claims (0 unless ACTIVE, connected and matching
+ * its own matches_filter; at most 1 for a task binding static host ports).
+ */
+int32_t engine_instance_fit(const struct engine_instance *instance,
+	const struct engine_task_obs *task, const struct engine_policy *policy);
+
+/* Zero the claims of every instance: start of a cycle. */
+void engine_cluster_reset(struct engine_cluster *cluster);
+
+/*
+ * Deduct a decision's new local tasks (local desired beyond placed) from the
+ * instances, filling them in array order, each up to what fits. Returns how
+ * many tasks were deducted.
+ */
+int32_t engine_cluster_claim(struct engine_cluster *cluster, const struct engine_policy *policy,
+	const struct engine_observation *observation, const struct engine_decision *decision);
+
+/* One policy of a shared cluster, for engine_decide_cluster. */
+struct engine_member {
+	const char *name; /* ties of priority are sized by name, ascending */
+	const struct engine_policy *policy;
+	const struct engine_history *history;
+	struct engine_observation observation; /* .cluster is set by engine_decide_cluster */
+	struct engine_decision decision; /* out */
+	int result; /* out: engine_decide's return */
+};
+
+/*
+ * Size every policy of one cluster: sorts members in place (priority
+ * descending, then name; stable), resets the claims, then decides and claims
+ * each in turn so later policies see only what earlier ones left.
+ */
+void engine_decide_cluster(struct engine_member *members, size_t n_members,
+	struct engine_cluster *cluster, uint64_t now_ms);
 
 #endif

@@ -1,0 +1,70 @@
+/*
+ * The first steps of the scaling rule: is the data fresh, how big is the
+ * backlog, how many tasks it wants, and HPA's tolerance test. All saturating:
+ * whatever the queue reports, no count overflows.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "engine_priv.h"
+
+bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms)
+{
+	if (!ok)
+		return false;
+	/* Data stamped after now (a clock step) is as fresh as it gets. */
+	if (observed_ms >= now_ms)
+		return true;
+	return now_ms - observed_ms <= max_age_ms;
+}
+
+bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms)
+{
+	if (at_ms > now_ms)
+		return window_ms > 0;
+	return now_ms - at_ms < window_ms;
+}
+
+/* a + b for non-negative counts, saturating at INT64_MAX. */
+static int64_t add_sat(int64_t a, int64_t b)
+{
+	if (a > INT64_MAX - b)
+		return INT64_MAX;
+	return a + b;
+}
+
+int64_t engine_backlog(const struct engine_policy *policy, const struct engine_queue_obs *queue)
+{
+	int64_t backlog;
+
+	if (queue->visible < 0 || queue->in_flight < 0 || queue->delayed < 0)
+		return -1;
+	backlog = queue->visible;
+	if (policy->include_in_flight)
+		backlog = add_sat(backlog, queue->in_flight);
+	if (policy->include_delayed)
+		backlog = add_sat(backlog, queue->delayed);
+	return backlog;
+}
+
+int32_t engine_tasks_for(int64_t backlog, int64_t backlog_per_task)
+{
+	int64_t tasks;
+
+	if (backlog <= 0 || backlog_per_task <= 0)
+		return 0;
+	tasks = backlog / backlog_per_task + (backlog % backlog_per_task != 0);
+	return tasks > ENGINE_TASKS_MAX ? ENGINE_TASKS_MAX : (int32_t)tasks;
+}
+
+bool engine_within_tolerance(int32_t wanted, int32_t current, double tolerance)
+{
+	double ratio;
+
+	/* From zero any change is infinite: never within tolerance. */
+	if (current <= 0)
+		return wanted == current;
+	ratio = (double)wanted / (double)current;
+	/* A hair of slack so 11/10 is within 0.1, as a person reads it. */
+	return fabs(ratio - 1.0) <= tolerance + 1e-9;
+}

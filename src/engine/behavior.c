@@ -1,0 +1,274 @@
+/*
+ * Behaviour as in Kubernetes HPA: the history of recommendations and scale
+ * events a policy keeps between cycles, stabilisation windows (scale-out takes
+ * the lowest recommendation of its window, scale-in the highest) and per-period
+ * limits (of max_tasks and max_percent the one allowing the larger change).
+ *
+ * The history has a fixed number of slots whatever the interval: when a ring
+ * is full the two neighbours closest in time merge. A merged recommendation
+ * lives as long as its newest part; a merged event limits its own direction
+ * as long as its newest part is in the period, and offsets the other
+ * direction (HPA's "period start" = current - added + deleted) only while its
+ * oldest part is. Compaction thus only ever slows scaling, by about
+ * window / slots at most.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+void engine_history_init(struct engine_history *history)
+{
+	memset(history, 0, sizeof(*history));
+}
+
+/* The larger of two times. */
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* Drop recommendations no stabilisation window can see any more. */
+static void expire_recs(struct engine_history *h, uint64_t now_ms, uint64_t keep_ms)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < h->n_recs; i++) {
+		if (engine_in_window(h->recs[i].at_ms, now_ms, keep_ms))
+			h->recs[kept++] = h->recs[i];
+	}
+	h->n_recs = kept;
+}
+
+/* Drop scale events no period can see any more. */
+static void expire_events(struct engine_event *events, size_t *n, uint64_t now_ms, uint64_t keep_ms)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (engine_in_window(events[i].at_ms, now_ms, keep_ms))
+			events[kept++] = events[i];
+	}
+	*n = kept;
+}
+
+/* Time from a to b, 0 if out of order. */
+static uint64_t span_ms(uint64_t a, uint64_t b)
+{
+	return b > a ? b - a : 0;
+}
+
+/*
+ * Index i of the adjacent recommendations (i, i + 1) whose merge would span
+ * the least time: merged slots grow evenly instead of one slot absorbing all.
+ */
+static size_t closest_recs(const struct engine_rec *recs, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (span_ms(recs[i].first_ms, recs[i + 1].at_ms) <
+			span_ms(recs[best].first_ms, recs[best + 1].at_ms))
+			best = i;
+	}
+	return best;
+}
+
+/* The same for events. */
+static size_t closest_events(const struct engine_event *events, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (span_ms(events[i].first_ms, events[i + 1].at_ms) <
+			span_ms(events[best].first_ms, events[best + 1].at_ms))
+			best = i;
+	}
+	return best;
+}
+
+/* Append a recommendation, merging the closest neighbours when the ring is full. */
+static void push_rec(struct engine_history *h, uint64_t now_ms, int32_t value)
+{
+	if (h->n_recs == ENGINE_HISTORY_SLOTS) {
+		size_t i = closest_recs(h->recs, h->n_recs);
+		struct engine_rec *a = &h->recs[i];
+		struct engine_rec *b = &h->recs[i + 1];
+
+		b->lo = a->lo < b->lo ? a->lo : b->lo;
+		b->hi = a->hi > b->hi ? a->hi : b->hi;
+		b->first_ms = a->first_ms;
+		memmove(a, b, (h->n_recs - i - 1) * sizeof(*a));
+		h->n_recs--;
+	}
+	h->recs[h->n_recs++] =
+		(struct engine_rec){.first_ms = now_ms, .at_ms = now_ms, .lo = value, .hi = value};
+}
+
+/* Append a scale event, merging the closest neighbours (sum of deltas) when full. */
+static void push_event(struct engine_event *events, size_t *n, uint64_t now_ms, int32_t delta)
+{
+	if (*n == ENGINE_HISTORY_SLOTS) {
+		size_t i = closest_events(events, *n);
+		int64_t sum = (int64_t)events[i].delta + events[i + 1].delta;
+
+		if (sum > ENGINE_TASKS_MAX)
+			sum = ENGINE_TASKS_MAX;
+		if (sum < -ENGINE_TASKS_MAX)
+			sum = -ENGINE_TASKS_MAX;
+		events[i + 1].delta = (int32_t)sum;
+		events[i + 1].first_ms = events[i].first_ms;
+		memmove(&events[i], &events[i + 1], (*n - i - 1) * sizeof(events[0]));
+		(*n)--;
+	}
+	events[(*n)++] = (struct engine_event){.first_ms = now_ms, .at_ms = now_ms, .delta = delta};
+}
+
+void engine_history_update(struct engine_history *history, const struct engine_policy *policy,
+	const struct engine_decision *decision, uint64_t now_ms)
+{
+	uint64_t keep_recs =
+		max_u64(policy->scale_out.stabilization_ms, policy->scale_in.stabilization_ms);
+	uint64_t keep_events = max_u64(policy->scale_out.period_ms, policy->scale_in.period_ms);
+	int64_t delta;
+
+	/* A history written by anything but this file is brought back within its rings. */
+	if (history->n_recs > ENGINE_HISTORY_SLOTS)
+		history->n_recs = ENGINE_HISTORY_SLOTS;
+	if (history->n_outs > ENGINE_HISTORY_SLOTS)
+		history->n_outs = ENGINE_HISTORY_SLOTS;
+	if (history->n_ins > ENGINE_HISTORY_SLOTS)
+		history->n_ins = ENGINE_HISTORY_SLOTS;
+	expire_recs(history, now_ms, keep_recs);
+	expire_events(history->outs, &history->n_outs, now_ms, keep_events);
+	expire_events(history->ins, &history->n_ins, now_ms, keep_events);
+	if (decision->record && keep_recs > 0)
+		push_rec(history, now_ms, decision->recommendation);
+	if (decision->record)
+		history->held_burst = decision->held_burst;
+	/* Held burst tasks are no scale event: they go as the local ones start. */
+	delta = (int64_t)decision->local_desired + decision->burst_desired - decision->held_burst -
+		decision->current_total;
+	if (keep_events == 0 || delta == 0)
+		return;
+	if (delta > 0)
+		push_event(history->outs, &history->n_outs, now_ms, (int32_t)delta);
+	else
+		push_event(history->ins, &history->n_ins, now_ms, (int32_t)-delta);
+}
+
+int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
+	uint64_t now_ms, int32_t current, int32_t recommendation)
+{
+	int32_t up = recommendation;
+	int32_t down = recommendation;
+	int32_t result = current;
+
+	for (size_t i = 0; i < history->n_recs && i < ENGINE_HISTORY_SLOTS; i++) {
+		const struct engine_rec *r = &history->recs[i];
+
+		if (engine_in_window(r->at_ms, now_ms, policy->scale_out.stabilization_ms) &&
+			r->lo < up)
+			up = r->lo;
+		if (engine_in_window(r->at_ms, now_ms, policy->scale_in.stabilization_ms) &&
+			r->hi > down)
+			down = r->hi;
+	}
+	if (result < up)
+		result = up;
+	if (result > down)
+		result = down;
+	return result;
+}
+
+/*
+ * Tasks moved by the events inside a period ending at now_ms. A compacted
+ * slot counts while any of it is inside when it limits its own direction
+ * (own), and only while all of it is when it offsets the other direction.
+ */
+static int64_t moved_in_period(
+	const struct engine_event *events, size_t n, uint64_t now_ms, uint64_t period_ms, bool own)
+{
+	int64_t sum = 0;
+
+	for (size_t i = 0; i < n && i < ENGINE_HISTORY_SLOTS; i++) {
+		uint64_t at = own ? events[i].at_ms : events[i].first_ms;
+
+		if (engine_in_window(at, now_ms, period_ms))
+			sum += events[i].delta;
+	}
+	return sum;
+}
+
+/* Highest total scale-out allows this period, or INT64_MAX without limits. */
+static int64_t scale_out_limit(const struct engine_behavior *b, int64_t start)
+{
+	int64_t limit = -1;
+
+	if (b->max_tasks <= 0 && b->max_percent <= 0)
+		return INT64_MAX;
+	if (b->max_tasks > 0)
+		limit = start + b->max_tasks;
+	if (b->max_percent > 0) {
+		int64_t by_percent = start + (start * b->max_percent + 99) / 100;
+
+		/* A percentage of zero is zero: allow one task so a service can leave zero. */
+		if (by_percent < start + 1)
+			by_percent = start + 1;
+		if (by_percent > limit)
+			limit = by_percent;
+	}
+	return limit;
+}
+
+/* Lowest total scale-in allows this period, or INT64_MIN without limits. */
+static int64_t scale_in_limit(const struct engine_behavior *b, int64_t start)
+{
+	int64_t limit = INT64_MAX;
+
+	if (b->max_tasks <= 0 && b->max_percent <= 0)
+		return INT64_MIN;
+	if (b->max_tasks > 0)
+		limit = start - b->max_tasks;
+	if (b->max_percent > 0) {
+		int64_t by_percent = start - start * b->max_percent / 100;
+
+		if (by_percent < limit)
+			limit = by_percent;
+	}
+	return limit;
+}
+
+int32_t engine_rate_limit(const struct engine_policy *policy, const struct engine_history *history,
+	uint64_t now_ms, int32_t current, int32_t target)
+{
+	int64_t added, deleted, start, limit;
+
+	if (target > current) {
+		const struct engine_behavior *b = &policy->scale_out;
+
+		added = moved_in_period(history->outs, history->n_outs, now_ms, b->period_ms, true);
+		deleted =
+			moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms, false);
+		start = (int64_t)current - added + deleted;
+		if (start < 0)
+			start = 0;
+		limit = scale_out_limit(b, start);
+		if (limit < current)
+			limit = current;
+		return target < limit ? target : (int32_t)limit;
+	}
+	if (target < current) {
+		const struct engine_behavior *b = &policy->scale_in;
+
+		added = moved_in_period(
+			history->outs, history->n_outs, now_ms, b->period_ms, false);
+		deleted = moved_in_period(history->ins, history->n_ins, now_ms, b->period_ms, true);
+		start = (int64_t)current + deleted - added;
+		limit = scale_in_limit(b, start);
+		if (limit > current)
+			limit = current;
+		return target > limit ? target : (int32_t)limit;
+	}
+	return current;
+}

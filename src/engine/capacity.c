@@ -1,0 +1,156 @@
+/*
+ * Capacity fit: how many more copies of the local task definition fit on a
+ * cluster's eligible instances (ACTIVE, agent connected, matching the
+ * policy's filter), after the policy's reserve and after what policies sized
+ * earlier this cycle claimed. A task with static host ports fits at most once
+ * per instance, and not at all where one of its ports is taken.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+/* Whether port is in a list (same number and protocol). */
+static bool port_listed(const struct engine_port *list, size_t n, const struct engine_port *port)
+{
+	if (list == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].port == port->port && list[i].protocol == port->protocol)
+			return true;
+	}
+	return false;
+}
+
+/* How many copies of size each fit in free (size 0: the resource does not limit). */
+static int64_t copies(int64_t free, int32_t each)
+{
+	if (each <= 0)
+		return ENGINE_TASKS_MAX;
+	if (free <= 0)
+		return 0;
+	return free / each;
+}
+
+/* Fit on one instance, its filter match given. */
+static int32_t fit_one(const struct engine_instance *instance, bool matches,
+	const struct engine_task_obs *task, const struct engine_policy *policy)
+{
+	int64_t free_cpu, free_mib, n, by_mib;
+
+	if (!instance->active || !instance->agent_connected || !matches)
+		return 0;
+	free_cpu = (int64_t)instance->remaining_cpu_units - instance->claimed_cpu_units -
+		policy->reserve_cpu_units;
+	free_mib = (int64_t)instance->remaining_memory_mib - instance->claimed_memory_mib -
+		policy->reserve_memory_mib;
+	n = copies(free_cpu, task->cpu_units);
+	by_mib = copies(free_mib, task->memory_mib);
+	if (by_mib < n)
+		n = by_mib;
+	if (n > ENGINE_TASKS_MAX)
+		n = ENGINE_TASKS_MAX;
+	if (task->n_ports > 0 && n > 0) {
+		if (instance->claimed_ports_full)
+			return 0;
+		for (size_t i = 0; i < task->n_ports && i < ENGINE_TASK_PORTS_MAX; i++) {
+			const struct engine_port *p = &task->ports[i];
+
+			if (port_listed(instance->used_ports, instance->n_used_ports, p) ||
+				port_listed(instance->claimed_ports, instance->n_claimed_ports, p))
+				return 0;
+		}
+		n = 1;
+	}
+	return (int32_t)n;
+}
+
+int32_t engine_instance_fit(const struct engine_instance *instance,
+	const struct engine_task_obs *task, const struct engine_policy *policy)
+{
+	return fit_one(instance, instance->matches_filter, task, policy);
+}
+
+/* Whether instance i matches the policy's filter. */
+static bool matches_at(const struct engine_cluster *cluster, const bool *matches_filter, size_t i)
+{
+	return matches_filter != NULL ? matches_filter[i] : cluster->instances[i].matches_filter;
+}
+
+int32_t engine_cluster_fit(const struct engine_cluster *cluster, const bool *matches_filter,
+	const struct engine_task_obs *task, const struct engine_policy *policy, int32_t *eligible)
+{
+	int64_t total = 0;
+	int32_t with_room = 0;
+
+	for (size_t i = 0; i < cluster->n_instances; i++) {
+		int32_t n = fit_one(&cluster->instances[i], matches_at(cluster, matches_filter, i),
+			task, policy);
+
+		if (n > 0)
+			with_room++;
+		total += n;
+		if (total > ENGINE_TASKS_MAX)
+			total = ENGINE_TASKS_MAX;
+	}
+	*eligible = with_room;
+	return (int32_t)total;
+}
+
+void engine_cluster_reset(struct engine_cluster *cluster)
+{
+	for (size_t i = 0; i < cluster->n_instances; i++) {
+		struct engine_instance *in = &cluster->instances[i];
+
+		in->claimed_cpu_units = 0;
+		in->claimed_memory_mib = 0;
+		in->n_claimed_ports = 0;
+		in->claimed_ports_full = false;
+	}
+}
+
+/* Record n new tasks on one instance. */
+static void claim_on(struct engine_instance *in, const struct engine_task_obs *task, int32_t n)
+{
+	int64_t cpu = (int64_t)in->claimed_cpu_units + (int64_t)n * task->cpu_units;
+	int64_t mib = (int64_t)in->claimed_memory_mib + (int64_t)n * task->memory_mib;
+
+	in->claimed_cpu_units = cpu > INT32_MAX ? INT32_MAX : (int32_t)cpu;
+	in->claimed_memory_mib = mib > INT32_MAX ? INT32_MAX : (int32_t)mib;
+	for (size_t i = 0; i < task->n_ports && i < ENGINE_TASK_PORTS_MAX; i++) {
+		if (in->n_claimed_ports == ENGINE_CLAIMED_PORTS_MAX) {
+			/* Cannot remember it: refuse every port-binding task here instead. */
+			in->claimed_ports_full = true;
+			break;
+		}
+		in->claimed_ports[in->n_claimed_ports++] = task->ports[i];
+	}
+}
+
+int32_t engine_cluster_claim(struct engine_cluster *cluster, const struct engine_policy *policy,
+	const struct engine_observation *observation, const struct engine_decision *decision)
+{
+	const struct engine_task_obs *task;
+	int32_t left, claimed = 0;
+
+	if (cluster == NULL || policy == NULL || observation == NULL || decision == NULL)
+		return 0;
+	task = &observation->task;
+	if (!task->ok || task->n_ports > ENGINE_TASK_PORTS_MAX)
+		return 0;
+	left = decision->local_desired - decision->placed;
+	for (size_t i = 0; i < cluster->n_instances && left > 0; i++) {
+		struct engine_instance *in = &cluster->instances[i];
+		int32_t n = fit_one(
+			in, matches_at(cluster, observation->matches_filter, i), task, policy);
+
+		if (n > left)
+			n = left;
+		if (n <= 0)
+			continue;
+		claim_on(in, task, n);
+		left -= n;
+		claimed += n;
+	}
+	return claimed;
+}

@@ -1,0 +1,55 @@
+/*
+ * Several policies on one cluster share its free capacity: the higher
+ * priority is sized first (ties by name), and each policy's new tasks are
+ * deducted from the instances before the next policy is sized.
+ */
+#include <string.h>
+
+#include "engine_priv.h"
+
+/* Whether a is sized before b: priority descending, then name ascending. */
+static bool before(const struct engine_member *a, const struct engine_member *b)
+{
+	int32_t pa = a->policy != NULL ? a->policy->priority : INT32_MIN;
+	int32_t pb = b->policy != NULL ? b->policy->priority : INT32_MIN;
+
+	if (pa != pb)
+		return pa > pb;
+	if (a->name == NULL || b->name == NULL)
+		return a->name == NULL && b->name != NULL;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/* Stable insertion sort: no heap, equal members keep the caller's order. */
+static void sort_members(struct engine_member *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct engine_member x = m[i];
+		size_t j = i;
+
+		while (j > 0 && before(&x, &m[j - 1])) {
+			m[j] = m[j - 1];
+			j--;
+		}
+		m[j] = x;
+	}
+}
+
+void engine_decide_cluster(struct engine_member *members, size_t n_members,
+	struct engine_cluster *cluster, uint64_t now_ms)
+{
+	if (members == NULL)
+		return;
+	sort_members(members, n_members);
+	if (cluster != NULL)
+		engine_cluster_reset(cluster);
+	for (size_t i = 0; i < n_members; i++) {
+		struct engine_member *m = &members[i];
+
+		m->observation.cluster = cluster;
+		m->result =
+			engine_decide(m->policy, &m->observation, m->history, now_ms, &m->decision);
+		if (m->result == 0 && cluster != NULL)
+			engine_cluster_claim(cluster, m->policy, &m->observation, &m->decision);
+	}
+}

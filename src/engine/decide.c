@@ -1,0 +1,281 @@
+/*
+ * engine_decide: the scaling rule of one policy, step by step (backlog,
+ * activation, wanted total, tolerance, clamps, behaviour, local/burst split,
+ * make before break) and fail static on missing data. Every count it returns
+ * is within the policy's maxima; reason.c writes down which rules bound it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine_priv.h"
+
+/* Whether the loader's promises hold; the engine refuses anything else. */
+static bool policy_valid(const struct engine_policy *p)
+{
+	if (p->backlog_per_task <= 0 || p->activation_backlog < 0)
+		return false;
+	if (!(p->tolerance >= 0.0 && p->tolerance < 1.0))
+		return false;
+	if (p->local_min_tasks < 0 || p->local_max_tasks < p->local_min_tasks ||
+		p->local_max_tasks > ENGINE_TASKS_MAX)
+		return false;
+	if (p->has_burst && (p->burst_max_tasks < 0 || p->burst_max_tasks > ENGINE_TASKS_MAX))
+		return false;
+	return p->reserve_cpu_units >= 0 && p->reserve_memory_mib >= 0;
+}
+
+/* Whether a service's counts are fresh and sane. */
+static bool service_usable(const struct engine_service_obs *s, uint64_t now_ms, uint64_t max_age_ms)
+{
+	/* Counts beyond any sane service are junk, and would overflow sums. */
+	return engine_fresh(s->ok, s->observed_ms, now_ms, max_age_ms) && s->desired >= 0 &&
+		s->running >= 0 && s->pending >= 0 && s->desired <= ENGINE_TASKS_MAX &&
+		s->running <= ENGINE_TASKS_MAX && s->pending <= ENGINE_TASKS_MAX;
+}
+
+/* Name every observation the decision needs that is missing, stale or junk. */
+static void find_missing(const struct engine_policy *p, const struct engine_observation *o,
+	uint64_t now_ms, struct engine_trace *t)
+{
+	uint64_t age = p->max_observation_age_ms;
+	const struct engine_cluster *c = o->cluster;
+
+	if (!engine_fresh(o->queue.ok, o->queue.observed_ms, now_ms, age) ||
+		engine_backlog(p, &o->queue) < 0)
+		t->missing[t->n_missing++] = "queue";
+	if (!service_usable(&o->local, now_ms, age))
+		t->missing[t->n_missing++] = "local service";
+	if (p->has_burst && !service_usable(&o->burst, now_ms, age))
+		t->missing[t->n_missing++] = "burst service";
+	if (!engine_fresh(o->task.ok, o->task.observed_ms, now_ms, age) || o->task.cpu_units < 0 ||
+		o->task.memory_mib < 0 || o->task.n_ports > ENGINE_TASK_PORTS_MAX)
+		t->missing[t->n_missing++] = "task definition";
+	if (c == NULL || !engine_fresh(c->ok, c->observed_ms, now_ms, age) ||
+		(c->n_instances > 0 && c->instances == NULL))
+		t->missing[t->n_missing++] = "instances";
+}
+
+/* a clamped to [lo, hi]. */
+static int32_t clamp(int32_t a, int32_t lo, int32_t hi)
+{
+	if (a < lo)
+		return lo;
+	if (a > hi)
+		return hi;
+	return a;
+}
+
+/*
+ * Fail static: keep the counts as read. A count read fresh above its maximum
+ * is still lowered to it (no path exceeds a configured maximum); a count that
+ * could not be read is left alone (no update).
+ */
+static void hold(const struct engine_policy *p, const struct engine_observation *o, uint64_t now_ms,
+	int32_t burst_max, struct engine_trace *t, struct engine_decision *d)
+{
+	uint64_t age = p->max_observation_age_ms;
+
+	t->flags |= ENGINE_MISSING_DATA;
+	d->record = false;
+	if (service_usable(&o->local, now_ms, age)) {
+		d->local_desired = o->local.desired;
+		if (d->local_desired > p->local_max_tasks) {
+			d->local_desired = p->local_max_tasks;
+			t->flags |= ENGINE_BOUND_MAX;
+		}
+		d->update_local = d->local_desired != o->local.desired;
+		d->placed = o->local.running + o->local.pending;
+	} else {
+		/* Unknown: nothing is set; the value only informs, within the max. */
+		d->local_desired = o->local.ok && o->local.desired > 0 ? o->local.desired : 0;
+		if (d->local_desired > p->local_max_tasks)
+			d->local_desired = p->local_max_tasks;
+		d->placed = d->local_desired; /* claims nothing */
+	}
+	if (!p->has_burst) {
+		d->burst_desired = 0;
+	} else if (service_usable(&o->burst, now_ms, age)) {
+		d->burst_desired = o->burst.desired;
+		if (d->burst_desired > burst_max) {
+			d->burst_desired = burst_max;
+			t->flags |= ENGINE_BOUND_MAX;
+		}
+		d->update_burst = d->burst_desired != o->burst.desired;
+	} else {
+		d->burst_desired = o->burst.ok && o->burst.desired > 0 ? o->burst.desired : 0;
+		if (d->burst_desired > burst_max)
+			d->burst_desired = burst_max;
+	}
+	t->local = d->local_desired;
+	t->burst = d->burst_desired;
+}
+
+/* a + b for counts as read (negative counts as 0), saturating. */
+static int32_t sum_counts(int32_t a, int32_t b)
+{
+	int64_t sum = (int64_t)(a > 0 ? a : 0) + (b > 0 ? b : 0);
+
+	return sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
+}
+
+/* Steps 1-4: the wanted total from the backlog, the clamps and the behaviour. */
+static int32_t wanted_total(const struct engine_policy *p, const struct engine_history *h,
+	uint64_t now_ms, struct engine_trace *t)
+{
+	int32_t current = t->current_total;
+	int32_t rec, total;
+
+	t->raw = engine_tasks_for(t->backlog, p->backlog_per_task);
+	if (current == 0 && t->backlog <= p->activation_backlog) {
+		rec = 0;
+		if (p->local_min_tasks == 0 && t->raw > 0)
+			t->flags |= ENGINE_BOUND_ACTIVATION;
+	} else if (t->raw != current && engine_within_tolerance(t->raw, current, p->tolerance)) {
+		rec = current;
+		t->flags |= ENGINE_BOUND_TOLERANCE;
+	} else {
+		rec = t->raw;
+	}
+	if (rec > t->max_total) {
+		rec = t->max_total;
+		t->flags |= ENGINE_BOUND_MAX;
+	}
+	if (rec < p->local_min_tasks) {
+		rec = p->local_min_tasks;
+		t->flags |= ENGINE_BOUND_MIN;
+	}
+	t->recommendation = rec;
+
+	t->stabilized = engine_stabilize(p, h, now_ms, current, rec);
+	if (t->stabilized != rec) {
+		t->flags |= ENGINE_BOUND_STABILIZATION;
+		t->stabilization_ms = t->stabilized > rec ? p->scale_in.stabilization_ms
+							  : p->scale_out.stabilization_ms;
+	}
+	t->limited = engine_rate_limit(p, h, now_ms, current, t->stabilized);
+	if (t->limited != t->stabilized) {
+		t->flags |= ENGINE_BOUND_RATE;
+		t->period_ms =
+			t->limited < t->stabilized ? p->scale_out.period_ms : p->scale_in.period_ms;
+	}
+	/* Maxima and min are configured bounds: they beat the behaviour. */
+	total = clamp(t->limited, p->local_min_tasks, t->max_total);
+	if (total != t->limited)
+		t->flags |= total < t->limited ? ENGINE_BOUND_MAX : ENGINE_BOUND_MIN;
+	return total;
+}
+
+/* Steps 5-6: split the total between local capacity and burst, make before break. */
+static void split(const struct engine_policy *p, const struct engine_observation *o,
+	int32_t burst_max, struct engine_trace *t)
+{
+	int64_t cap = (int64_t)t->placed + t->fit;
+	int32_t local, rest, keep;
+
+	t->capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
+	local = t->total < t->capacity ? t->total : t->capacity;
+	if (t->total > t->capacity)
+		t->flags |= ENGINE_BOUND_CAPACITY;
+	/* The min is a floor even when the tasks cannot all be placed yet. */
+	local = clamp(local, p->local_min_tasks, p->local_max_tasks);
+	rest = t->total - local;
+	if (rest < 0)
+		rest = 0;
+	t->burst_target = rest < burst_max ? rest : burst_max;
+	t->unmet = rest - t->burst_target;
+	if (t->unmet > 0)
+		t->flags |= ENGINE_UNMET;
+	t->burst = t->burst_target;
+	if (p->has_burst && o->burst.desired > t->burst_target) {
+		/* Keep burst covering what the running local tasks do not yet cover. */
+		int64_t uncovered = (int64_t)t->total - o->local.running;
+
+		keep = uncovered < o->burst.desired ? (int32_t)(uncovered > 0 ? uncovered : 0)
+						    : o->burst.desired;
+		if (keep > burst_max)
+			keep = burst_max;
+		if (keep > t->burst_target) {
+			t->burst = keep;
+			t->flags |= ENGINE_MAKE_BEFORE_BREAK;
+		}
+	}
+	t->local = local;
+}
+
+int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
+	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision)
+{
+	const struct engine_policy *p = policy;
+	const struct engine_observation *o = observation;
+	struct engine_trace t;
+	struct engine_decision d;
+	int32_t burst_max;
+
+	if (p == NULL || o == NULL || history == NULL || decision == NULL || !policy_valid(p))
+		return -EINVAL;
+	memset(&t, 0, sizeof(t));
+	memset(&d, 0, sizeof(d));
+	burst_max = p->has_burst ? p->burst_max_tasks : 0;
+	t.has_burst = p->has_burst;
+	t.burst_max = burst_max;
+	t.local_max = p->local_max_tasks;
+	t.min_tasks = p->local_min_tasks;
+	t.max_total = p->local_max_tasks + burst_max;
+	t.backlog_per_task = p->backlog_per_task;
+	t.activation_backlog = p->activation_backlog;
+	t.tolerance = p->tolerance;
+	t.read_local = o->local.ok ? o->local.desired : -1;
+	t.read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
+
+	find_missing(p, o, now_ms, &t);
+	d.backlog = t.n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
+	if (t.n_missing > 0) {
+		hold(p, o, now_ms, burst_max, &t, &d);
+		/* Only counts actually set make a scale event. */
+		d.current_total = sum_counts(d.update_local ? t.read_local : d.local_desired,
+			d.update_burst ? t.read_burst : d.burst_desired);
+		d.recommendation = d.current_total;
+		d.wanted = sum_counts(d.local_desired, d.burst_desired);
+		d.local_capacity = -1;
+		d.fit = -1;
+		d.flags = t.flags;
+		engine_reason_format(&t, d.reason, sizeof(d.reason));
+		*decision = d;
+		return 0;
+	}
+
+	t.backlog = d.backlog;
+	t.current_total = o->local.desired;
+	if (p->has_burst) {
+		/* Burst kept last time for make before break is not part of the total. */
+		int32_t held = history->held_burst < o->burst.desired ? history->held_burst
+								      : o->burst.desired;
+
+		t.current_total += o->burst.desired - (held > 0 ? held : 0);
+	}
+	t.total = wanted_total(p, history, now_ms, &t);
+	t.placed = o->local.running + o->local.pending;
+	t.local_running = o->local.running;
+	t.fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t.eligible);
+	split(p, o, burst_max, &t);
+
+	d.local_desired = t.local;
+	d.burst_desired = t.burst;
+	d.update_local = t.local != o->local.desired;
+	d.update_burst = p->has_burst && t.burst != o->burst.desired;
+	d.current_total = t.current_total;
+	d.recommendation = t.recommendation;
+	d.record = true;
+	d.wanted = t.total;
+	d.held_burst = t.burst - t.burst_target;
+	d.local_capacity = t.capacity;
+	d.placed = t.placed;
+	d.fit = t.fit;
+	d.eligible_instances = t.eligible;
+	d.flags = t.flags;
+	engine_reason_format(&t, d.reason, sizeof(d.reason));
+	*decision = d;
+	return 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * Internals shared by the engine's files: freshness, the behaviour steps, the
+ * fit of a whole cluster and the trace of a decision that reason.c turns into
+ * its one-line reason.
+ */
+#ifndef QSCALE_ENGINE_PRIV_H
+#define QSCALE_ENGINE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qscale/engine.h"
+
+/* Everything a decision computed, for its reason text. */
+struct engine_trace {
+	const char *missing[6]; /* names of missing or stale observations */
+	size_t n_missing;
+	int32_t read_local; /* desired counts as read (-1 unknown) */
+	int32_t read_burst;
+	int64_t backlog;
+	int64_t backlog_per_task;
+	int64_t activation_backlog;
+	int32_t raw; /* ceil(backlog / backlog_per_task) */
+	int32_t current_total;
+	double tolerance;
+	int32_t recommendation; /* after tolerance and clamps */
+	int32_t min_tasks;
+	int32_t max_total;
+	int32_t stabilized;
+	uint64_t stabilization_ms; /* of the direction that bound */
+	int32_t limited;
+	uint64_t period_ms; /* of the direction that bound */
+	int32_t total; /* final wanted total */
+	int32_t fit;
+	int32_t eligible;
+	int32_t placed;
+	int32_t local_running;
+	int32_t capacity;
+	int32_t local_max;
+	int32_t local;
+	bool has_burst;
+	int32_t burst_target;
+	int32_t burst;
+	int32_t burst_max;
+	int32_t unmet;
+	uint32_t flags;
+};
+
+/* Whether an observation is usable at now_ms: ok and not older than max_age_ms. */
+bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms);
+
+/* Whether a time is still inside a window ending at now_ms (HPA: after now - window). */
+bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms);
+
+/* backlog per the policy's include_* switches, saturating; -1 if any count is negative. */
+int64_t engine_backlog(const struct engine_policy *policy, const struct engine_queue_obs *queue);
+
+/* ceil(backlog / backlog_per_task), at most ENGINE_TASKS_MAX. */
+int32_t engine_tasks_for(int64_t backlog, int64_t backlog_per_task);
+
+/* Whether wanted is within the policy's tolerance of current (HPA's ratio test). */
+bool engine_within_tolerance(int32_t wanted, int32_t current, double tolerance);
+
+/* HPA stabilisation: the recommendation the windows allow from current. */
+int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
+	uint64_t now_ms, int32_t current, int32_t recommendation);
+
+/* HPA per-period limits: how far from current the total may move towards target. */
+int32_t engine_rate_limit(const struct engine_policy *policy, const struct engine_history *history,
+	uint64_t now_ms, int32_t current, int32_t target);
+
+/* Sum of instance fits (saturating at ENGINE_TASKS_MAX); *eligible counts instances with room. */
+int32_t engine_cluster_fit(const struct engine_cluster *cluster, const bool *matches_filter,
+	const struct engine_task_obs *task, const struct engine_policy *policy, int32_t *eligible);
+
+/* Write the one-line reason of a trace into buf (always NUL-terminated). */
+void engine_reason_format(const struct engine_trace *trace, char *buf, size_t cap);
+
+#endif

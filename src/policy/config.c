@@ -1,0 +1,287 @@
+/*
+ * The main configuration file: its schema, where it is found, and loading it
+ * together with every policy (inline under `policies:` and one per *.yaml file
+ * in `policies_dir`) into a new config object. Nothing global is touched, so
+ * a reload can load and validate a new object before swapping it in.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "policy_priv.h"
+#include "qscale/listen_addr.h"
+#include "qscale/xalloc.h"
+
+#define C(member) offsetof(struct qscale_config, member)
+
+static const struct schema_choice log_formats[] = {
+	{"text", LOG_FORMAT_TEXT},
+	{"json", LOG_FORMAT_JSON},
+	{NULL, 0},
+};
+
+static const struct schema_choice log_levels[] = {
+	{"error", LOG_LEVEL_ERROR},
+	{"warn", LOG_LEVEL_WARN},
+	{"info", LOG_LEVEL_INFO},
+	{"debug", LOG_LEVEL_DEBUG},
+	{NULL, 0},
+};
+
+static const struct schema_field metrics_fields[] = {
+	{.key = "listen",
+		.type = SCHEMA_LISTEN,
+		.offset = C(metrics.listen),
+		.def = LISTEN_ADDR_DEFAULT},
+	{0},
+};
+
+static const struct schema_field log_fields[] = {
+	{.key = "format",
+		.type = SCHEMA_ENUM,
+		.offset = C(log.format),
+		.choices = log_formats,
+		.def = "text"},
+	{.key = "level",
+		.type = SCHEMA_ENUM,
+		.offset = C(log.level),
+		.choices = log_levels,
+		.def = "info"},
+	{0},
+};
+
+static const struct schema_field endpoint_fields[] = {
+	{.key = "sqs",
+		.type = SCHEMA_URL,
+		.offset = C(aws.endpoints.sqs),
+		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, else the region's"},
+	{.key = "ecs",
+		.type = SCHEMA_URL,
+		.offset = C(aws.endpoints.ecs),
+		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, else the region's"},
+	{0},
+};
+
+static const struct schema_field aws_fields[] = {
+	{.key = "profile",
+		.type = SCHEMA_STRING,
+		.offset = C(aws.profile),
+		.def_doc = "from AWS_PROFILE, else default"},
+	{.key = "endpoints", .type = SCHEMA_MAP, .sub = endpoint_fields},
+	{.key = "timeout",
+		.type = SCHEMA_DURATION,
+		.offset = C(aws.timeout_ms),
+		.min = 100,
+		.max = 5 * 60 * 1000,
+		.def = "5s"},
+	{0},
+};
+
+const struct schema_field config_schema[] = {
+	{.key = "region",
+		.type = SCHEMA_REGION,
+		.offset = C(region),
+		.def_doc = "from AWS_REGION, then AWS_DEFAULT_REGION"},
+	{.key = "interval",
+		.type = SCHEMA_DURATION,
+		.offset = C(interval_ms),
+		.min = 100,
+		.max = 60 * 60 * 1000,
+		.def = "10s"},
+	{.key = "dry_run", .type = SCHEMA_BOOL, .offset = C(dry_run), .def = "false"},
+	{.key = "metrics", .type = SCHEMA_MAP, .sub = metrics_fields},
+	{.key = "log", .type = SCHEMA_MAP, .sub = log_fields},
+	{.key = "aws", .type = SCHEMA_MAP, .sub = aws_fields},
+	{.key = "policies_dir",
+		.type = SCHEMA_STRING,
+		.offset = C(policies_dir),
+		.def = CONFIG_DEFAULT_DIR "/policies.d"},
+	{.key = "policies", .type = SCHEMA_NODE, .def_doc = "none"},
+	{0},
+};
+
+const char *qscale_config_path(const char *path)
+{
+	const char *env;
+
+	if (path != NULL)
+		return path;
+	env = getenv("QSCALE_CONFIG");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return CONFIG_DEFAULT_DIR "/qscale.yaml";
+}
+
+/* A relative policies_dir is taken relative to the folder of the main file. */
+static void resolve_dir(struct qscale_config *cfg, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	char *joined;
+
+	if (cfg->policies_dir[0] == '/' || slash == NULL)
+		return;
+	joined = xasprintf("%.*s/%s", (int)(slash - name), name, cfg->policies_dir);
+	free(cfg->policies_dir);
+	cfg->policies_dir = joined;
+}
+
+/* Parse one policy tree, check it against the loaded ones and append it. */
+static int add_policy(struct qscale_config *cfg, const char *file, const struct ynode *root,
+	struct policy_diag *diag)
+{
+	struct policy p;
+	struct policy_marks marks;
+	int r;
+
+	if (cfg->policy_count == POLICY_MAX_POLICIES)
+		return diag_at(diag, file, root, "more than %d policies", POLICY_MAX_POLICIES);
+	r = policy_parse_node(file, root, cfg, &p, &marks, diag);
+	if (r < 0)
+		return r;
+	r = policy_check_unique(cfg->policies, cfg->policy_count, &p, &marks, diag);
+	if (r < 0) {
+		policy_finish(&p);
+		return r;
+	}
+	cfg->policies = xreallocarray(cfg->policies, cfg->policy_count + 1, sizeof(*cfg->policies));
+	cfg->policies[cfg->policy_count++] = p;
+	return 0;
+}
+
+/* The policies written under `policies:` in the main file. */
+static int add_inline(struct qscale_config *cfg, const char *file, const struct ynode *list,
+	struct policy_diag *diag)
+{
+	if (list->kind != YNODE_SEQUENCE)
+		return diag_at(diag, file, list, "'policies' must be a list of policies");
+	for (size_t i = 0; i < list->count; i++) {
+		int r = add_policy(cfg, file, list->items[i], diag);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One policy file from policies_dir. */
+static int add_file(struct qscale_config *cfg, const char *path, struct policy_diag *diag)
+{
+	char *text;
+	size_t len;
+	struct ynode *root;
+	int r = policy_read_file(path, &text, &len, diag);
+
+	if (r < 0)
+		return r;
+	r = ytree_parse(path, text, len, &root, diag);
+	free(text);
+	if (r < 0)
+		return r;
+	r = add_policy(cfg, path, root, diag);
+	ynode_free(root);
+	return r;
+}
+
+/*
+ * Every policy file of policies_dir, in name order. at is where the main file
+ * names the folder (NULL for the default one), to point errors there.
+ */
+static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct policy_diag *diag)
+{
+	char **files;
+	size_t count;
+	int r = policy_list_dir(cfg->policies_dir, &files, &count, diag);
+
+	/* The default folder may well not exist; one named in the file must. */
+	if (r == -ENOENT && at == NULL)
+		return 0;
+	if (r < 0 && r != -E2BIG && at != NULL)
+		diag_at(diag, cfg->file, at, "policies_dir '%s': %s", cfg->policies_dir,
+			strerror(-r));
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count && r == 0; i++)
+		r = add_file(cfg, files[i], diag);
+	policy_free_list(files);
+	return r;
+}
+
+int qscale_config_parse(const char *name, const char *text, size_t len, unsigned flags,
+	struct qscale_config **out, struct policy_diag *diag)
+{
+	struct qscale_config *cfg;
+	struct schema_walk w = {.root = config_schema, .file = name, .diag = diag};
+	const struct ynode *policies, *dir_at = NULL;
+	struct ynode *root;
+	int r = ytree_parse(name, text, len, &root, diag);
+
+	if (r < 0)
+		return r;
+	cfg = xcalloc(1, sizeof(*cfg));
+	cfg->file = xstrdup(name);
+	schema_apply_defaults(config_schema, cfg);
+	w.base = cfg;
+	r = schema_walk_map(&w, config_schema, root, "");
+	if (r == 0) {
+		dir_at = schema_seen_value(&w, "policies_dir");
+		cfg->policies_dir_explicit = dir_at != NULL;
+		resolve_dir(cfg, name);
+		policies = schema_seen_value(&w, "policies");
+		if (policies != NULL)
+			r = add_inline(cfg, name, policies, diag);
+	}
+	if (r == 0 && !(flags & QSCALE_CONFIG_NO_POLICIES_DIR))
+		r = add_dir(cfg, dir_at, diag);
+	ynode_free(root);
+	if (r < 0) {
+		qscale_config_destroy(cfg);
+		return r;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int qscale_config_load(const char *path, struct qscale_config **out, struct policy_diag *diag)
+{
+	const char *file = qscale_config_path(path);
+	char *text;
+	size_t len;
+	int r = policy_read_file(file, &text, &len, diag);
+
+	if (r < 0)
+		return r;
+	r = qscale_config_parse(file, text, len, 0, out, diag);
+	free(text);
+	return r;
+}
+
+void qscale_config_destroy(struct qscale_config *config)
+{
+	if (config == NULL)
+		return;
+	for (size_t i = 0; i < config->policy_count; i++)
+		policy_finish(&config->policies[i]);
+	free(config->policies);
+	schema_free(config_schema, config);
+	free(config->file);
+	free(config);
+}
+
+void qscale_config_print(const struct qscale_config *config, FILE *out)
+{
+	fprintf(out, "# %s\n", config->file);
+	schema_print(config_schema, config, 0, NULL, out);
+	if (config->policy_count == 0) {
+		fprintf(out, "policies: []\n");
+		return;
+	}
+	fprintf(out, "policies:\n");
+	for (size_t i = 0; i < config->policy_count; i++) {
+		const struct policy *p = &config->policies[i];
+
+		fprintf(out, "  # %s:%u\n", p->file, p->line);
+		schema_print(policy_schema, p, 4, "  - ", out);
+	}
+}

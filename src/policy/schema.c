@@ -1,0 +1,565 @@
+/*
+ * The schema walker: a table of keys (struct schema_field) read from a YAML
+ * mapping into a struct, strictly. Unknown keys (with a suggestion), duplicate
+ * keys, wrong types, null values, junk numbers and durations, out-of-range
+ * values and bad URLs, addresses and filters are all errors at the offending
+ * node. Defaults come from the same tables and go through the same value
+ * parsers, so what the tables say is what the loader applies.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_priv.h"
+#include "qscale/duration.h"
+#include "qscale/ecs_filter.h"
+#include "qscale/listen_addr.h"
+#include "qscale/xalloc.h"
+
+/* Most keys one mapping of a schema may have. */
+#define SCHEMA_MAX_FIELDS 32
+
+/* Longest key quoted back in a message. */
+#define KEY_QUOTE_MAX 64
+
+/* The member a field describes, inside base. */
+#define FIELD(base, f, type) ((type *)(void *)((char *)(base) + (f)->offset))
+
+/* Build "path.key" (or "key" at the top) into out. */
+static void join_path(char *out, size_t size, const char *path, const char *key)
+{
+	if (path[0] == '\0')
+		snprintf(out, size, "%.*s", KEY_QUOTE_MAX, key);
+	else
+		snprintf(out, size, "%s.%.*s", path, KEY_QUOTE_MAX, key);
+}
+
+/* Search the whole schema for key, writing the mapping it belongs to; depth-first. */
+static bool find_elsewhere(const struct schema_field *fields, const char *path, const char *key,
+	char *out, size_t size)
+{
+	for (const struct schema_field *f = fields; f->key != NULL; f++) {
+		char sub[96];
+
+		if (strcmp(f->key, key) == 0 && path[0] != '\0') {
+			snprintf(out, size, "%s", path);
+			return true;
+		}
+		if (f->type != SCHEMA_MAP)
+			continue;
+		join_path(sub, sizeof(sub), path, f->key);
+		if (find_elsewhere(f->sub, sub, key, out, size))
+			return true;
+	}
+	return false;
+}
+
+/* The error for a key that the mapping at path does not know. */
+static int unknown_key(struct schema_walk *w, const struct schema_field *fields,
+	const struct ynode *key, const char *path)
+{
+	const char *names[SCHEMA_MAX_FIELDS + 1];
+	size_t n = 0;
+	const char *hint;
+	char where[96];
+	char known[512];
+	size_t used = 0;
+
+	for (const struct schema_field *f = fields; f->key != NULL && n < SCHEMA_MAX_FIELDS; f++)
+		names[n++] = f->key;
+	names[n] = NULL;
+	hint = suggest_key(key->value, names);
+	if (hint != NULL)
+		return diag_at(w->diag, w->file, key, "unknown key '%.*s', did you mean '%s'?",
+			KEY_QUOTE_MAX, key->value, hint);
+	if (w->root != NULL && find_elsewhere(w->root, "", key->value, where, sizeof(where)))
+		return diag_at(w->diag, w->file, key,
+			"unknown key '%.*s' here; it belongs under '%s'", KEY_QUOTE_MAX, key->value,
+			where);
+	known[0] = '\0';
+	for (size_t i = 0; i < n && used < sizeof(known); i++) {
+		int r = snprintf(
+			known + used, sizeof(known) - used, "%s%s", i > 0 ? ", " : "", names[i]);
+
+		if (r < 0)
+			break;
+		used += (size_t)r;
+	}
+	return diag_at(w->diag, w->file, key, "unknown key '%.*s'%s%s (known keys: %s)",
+		KEY_QUOTE_MAX, key->value, path[0] != '\0' ? " in " : "", path, known);
+}
+
+/* Parse a decimal integer written plain; -EINVAL for junk, -ERANGE past int64. */
+static int parse_int(const struct ynode *v, int64_t *out)
+{
+	const char *s = v->value;
+	char *end;
+	long long x;
+
+	if (!v->plain)
+		return -EINVAL;
+	/* Only an optional '-' and digits: strtoll alone would take spaces, '+', hex... */
+	if (!(isdigit((unsigned char)s[0]) || (s[0] == '-' && isdigit((unsigned char)s[1]))))
+		return -EINVAL;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*out = x;
+	return 0;
+}
+
+/* Parse a plain decimal number; -EINVAL for junk, hex, nan, inf. */
+static int parse_double(const struct ynode *v, double *out)
+{
+	const char *s = v->value;
+	bool digit = false;
+	char *end;
+	double x;
+
+	if (!v->plain)
+		return -EINVAL;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p))
+			digit = true;
+		else if (strchr("+-.eE", *p) == NULL)
+			return -EINVAL;
+	}
+	if (!digit)
+		return -EINVAL;
+	errno = 0;
+	x = strtod(s, &end);
+	if (*end != '\0' || end == s)
+		return -EINVAL;
+	if (errno == ERANGE || !isfinite(x))
+		return -ERANGE;
+	*out = x;
+	return 0;
+}
+
+/* Whether every byte is printable (no control characters). */
+static bool printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Whether s is a URL qscale can call: http(s)://host[...], no spaces. */
+static bool valid_url(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return false;
+	if (host[0] == '\0' || host[0] == '/' || host[0] == ':' || host[0] == '?')
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Whether s is an address the metrics endpoint can listen on (the daemon's own parser). */
+static bool valid_listen(const char *s)
+{
+	struct listen_addr addr;
+
+	return listen_addr_parse(s, &addr) == 0;
+}
+
+/* Whether s is a policy name: 1..64 of letters, digits, '.', '_', '-'. */
+static bool valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Whether s looks like an AWS region: lower-case letters, digits and '-'. */
+static bool valid_region(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Replace the string at the field with a copy of value. */
+static void set_string(void *base, const struct schema_field *f, const char *value)
+{
+	char **p = FIELD(base, f, char *);
+
+	free(*p);
+	*p = xstrdup(value);
+}
+
+/* A filter value: compiled, its errors placed inside the YAML scalar when possible. */
+static int set_filter(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	struct policy_filter *pf = FIELD(w->base, f, struct policy_filter);
+	struct ecs_filter *compiled;
+	struct ecs_filter_error err = {0};
+
+	if (ecs_filter_parse(v->value, &compiled, &err) < 0) {
+		unsigned column = v->text_column != 0 ? v->text_column + err.column - 1 : v->column;
+
+		return diag_set(w->diag, w->file, v->line, column, "'%s' is not a valid filter: %s",
+			path, err.message);
+	}
+	free(pf->text);
+	ecs_filter_destroy(pf->compiled);
+	pf->text = xstrdup(v->value);
+	pf->compiled = compiled;
+	return 0;
+}
+
+/* An integer value in [f->min, f->max], stored as 32 or 64 bits. */
+static int set_integer(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	int64_t x;
+	int r = parse_int(v, &x);
+
+	if (r == -EINVAL)
+		return diag_at(w->diag, w->file, v, "'%s' must be a whole number, not '%.*s'", path,
+			KEY_QUOTE_MAX, v->value);
+	if (r < 0 || x < f->min || x > f->max)
+		return diag_at(w->diag, w->file, v,
+			"'%s' must be between %" PRId64 " and %" PRId64 ", got %.*s", path, f->min,
+			f->max, KEY_QUOTE_MAX, v->value);
+	if (f->type == SCHEMA_I32)
+		*FIELD(w->base, f, int32_t) = (int32_t)x;
+	else
+		*FIELD(w->base, f, int64_t) = x;
+	return 0;
+}
+
+/* A duration value in [f->min, f->max] milliseconds. */
+static int set_duration(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	uint64_t ms;
+	int r = duration_parse(v->value, &ms);
+	char lo[DURATION_FORMAT_MAX], hi[DURATION_FORMAT_MAX];
+
+	if (r == -EINVAL)
+		return diag_at(w->diag, w->file, v,
+			"'%s' is not a duration: '%.*s' (write e.g. 500ms, 15s, 5m, 1h)", path,
+			KEY_QUOTE_MAX, v->value);
+	if (r < 0 || ms < (uint64_t)f->min || ms > (uint64_t)f->max)
+		return diag_at(w->diag, w->file, v, "'%s' must be between %s and %s, got %.*s",
+			path, duration_format((uint64_t)f->min, lo),
+			duration_format((uint64_t)f->max, hi), KEY_QUOTE_MAX, v->value);
+	*FIELD(w->base, f, uint64_t) = ms;
+	return 0;
+}
+
+/* A number in [f->min, f->max). */
+static int set_double(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	double x;
+	int r = parse_double(v, &x);
+
+	if (r == -EINVAL)
+		return diag_at(w->diag, w->file, v, "'%s' must be a number, not '%.*s'", path,
+			KEY_QUOTE_MAX, v->value);
+	if (r < 0 || x < (double)f->min || x >= (double)f->max)
+		return diag_at(w->diag, w->file, v,
+			"'%s' must be at least %" PRId64 " and below %" PRId64 ", got %.*s", path,
+			f->min, f->max, KEY_QUOTE_MAX, v->value);
+	*FIELD(w->base, f, double) = x;
+	return 0;
+}
+
+/* One of the field's named choices. */
+static int set_enum(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	char names[256];
+	size_t used = 0;
+
+	for (const struct schema_choice *c = f->choices; c->name != NULL; c++) {
+		if (strcmp(c->name, v->value) == 0) {
+			*FIELD(w->base, f, int) = c->value;
+			return 0;
+		}
+	}
+	names[0] = '\0';
+	for (const struct schema_choice *c = f->choices; c->name != NULL; c++) {
+		int r = snprintf(names + used, sizeof(names) - used, "%s%s",
+			c == f->choices ? "" : ", ", c->name);
+
+		if (r < 0 || (size_t)r >= sizeof(names) - used)
+			break;
+		used += (size_t)r;
+	}
+	return diag_at(w->diag, w->file, v, "'%s' must be one of %s, not '%.*s'", path, names,
+		KEY_QUOTE_MAX, v->value);
+}
+
+/* Check and store one scalar. */
+static int set_scalar(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	const char *s = v->value;
+
+	switch (f->type) {
+	case SCHEMA_BOOL:
+		if (v->plain && (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)) {
+			*FIELD(w->base, f, bool) = s[0] == 't';
+			return 0;
+		}
+		return diag_at(w->diag, w->file, v, "'%s' must be true or false, not '%.*s'", path,
+			KEY_QUOTE_MAX, s);
+	case SCHEMA_I32:
+	case SCHEMA_I64:
+		return set_integer(w, f, v, path);
+	case SCHEMA_DOUBLE:
+		return set_double(w, f, v, path);
+	case SCHEMA_DURATION:
+		return set_duration(w, f, v, path);
+	case SCHEMA_ENUM:
+		return set_enum(w, f, v, path);
+	case SCHEMA_FILTER:
+		return set_filter(w, f, v, path);
+	case SCHEMA_MAP:
+	case SCHEMA_NODE:
+		return 0;
+	case SCHEMA_STRING:
+	case SCHEMA_NAME:
+	case SCHEMA_REGION:
+	case SCHEMA_URL:
+	case SCHEMA_LISTEN:
+		break;
+	}
+	if (!printable(s))
+		return diag_at(
+			w->diag, w->file, v, "'%s' must not contain control characters", path);
+	if (f->type == SCHEMA_STRING && s[0] == '\0')
+		return diag_at(w->diag, w->file, v, "'%s' must not be empty", path);
+	if (f->type == SCHEMA_NAME && !valid_name(s))
+		return diag_at(w->diag, w->file, v,
+			"'%s' must be 1 to 64 letters, digits, '.', '_' or '-', not '%.*s'", path,
+			KEY_QUOTE_MAX, s);
+	if (f->type == SCHEMA_REGION && !valid_region(s))
+		return diag_at(w->diag, w->file, v, "'%s' is not a region name: '%.*s'", path,
+			KEY_QUOTE_MAX, s);
+	if (f->type == SCHEMA_URL && !valid_url(s))
+		return diag_at(w->diag, w->file, v,
+			"'%s' must be an http:// or https:// URL, not '%.*s'", path, KEY_QUOTE_MAX,
+			s);
+	if (f->type == SCHEMA_LISTEN && s[0] != '\0' && !valid_listen(s))
+		return diag_at(w->diag, w->file, v,
+			"'%s' must be IP:PORT, localhost:PORT or [IPv6]:PORT (e.g. "
+			"127.0.0.1:9464), "
+			"or \"\" for off, not '%.*s'",
+			path, KEY_QUOTE_MAX, s);
+	set_string(w->base, f, s);
+	return 0;
+}
+
+/* How a node's kind reads in a message. */
+static const char *kind_name(const struct ynode *v)
+{
+	switch (v->kind) {
+	case YNODE_MAPPING:
+		return "a mapping";
+	case YNODE_SEQUENCE:
+		return "a list";
+	case YNODE_SCALAR:
+		break;
+	}
+	return "a single value";
+}
+
+/* Read one value of a known key. */
+static int walk_value(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	char type[96];
+
+	if (f->type == SCHEMA_MAP) {
+		if (f->flags & SCHEMA_PRESENCE)
+			*(bool *)(void *)((char *)w->base + f->present_offset) = true;
+		return schema_walk_map(w, f->sub, v, path);
+	}
+	if (f->type == SCHEMA_NODE)
+		return 0;
+	if (v->kind != YNODE_SCALAR)
+		return diag_at(w->diag, w->file, v, "'%s' must be a single value (%s), not %s",
+			path, schema_type_text(f, type, sizeof(type)), kind_name(v));
+	if (ynode_is_null(v))
+		return diag_at(w->diag, w->file, v, "'%s' has no value", path);
+	return set_scalar(w, f, v, path);
+}
+
+/* Remember which nodes a key and its value were. */
+static void remember(
+	struct schema_walk *w, const char *path, const struct ynode *key, const struct ynode *value)
+{
+	struct schema_seen *s;
+
+	if (w->seen_count == SCHEMA_MAX_SEEN)
+		return;
+	s = &w->seen[w->seen_count++];
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->key = key;
+	s->value = value;
+}
+
+int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
+	const struct ynode *map, const char *path)
+{
+	const struct ynode *first[SCHEMA_MAX_FIELDS] = {0};
+	size_t nfields = 0;
+
+	while (fields[nfields].key != NULL)
+		nfields++;
+	if (map->kind != YNODE_MAPPING) {
+		if (path[0] == '\0')
+			return diag_at(w->diag, w->file, map,
+				"expected a mapping of keys at the top level, found %s",
+				ynode_is_null(map) ? "nothing" : kind_name(map));
+		return diag_at(w->diag, w->file, map, "'%s' must be a mapping of keys, not %s",
+			path, ynode_is_null(map) ? "empty" : kind_name(map));
+	}
+	for (size_t i = 0; i + 1 < map->count; i += 2) {
+		const struct ynode *key = map->items[i], *value = map->items[i + 1];
+		char sub[96];
+		size_t k;
+		int r;
+
+		for (k = 0; k < nfields; k++) {
+			if (strcmp(fields[k].key, key->value) == 0)
+				break;
+		}
+		if (k == nfields)
+			return unknown_key(w, fields, key, path);
+		if (first[k] != NULL)
+			return diag_at(w->diag, w->file, key,
+				"duplicate key '%s' (first given at line %u)", fields[k].key,
+				first[k]->line);
+		first[k] = key;
+		join_path(sub, sizeof(sub), path, fields[k].key);
+		remember(w, sub, key, value);
+		if ((r = walk_value(w, &fields[k], value, sub)) < 0)
+			return r;
+	}
+	for (size_t k = 0; k < nfields; k++) {
+		if ((fields[k].flags & SCHEMA_REQUIRED) && first[k] == NULL) {
+			if (path[0] == '\0')
+				return diag_at(w->diag, w->file, map, "missing required key '%s'",
+					fields[k].key);
+			return diag_at(w->diag, w->file, map, "'%s' needs the key '%s'", path,
+				fields[k].key);
+		}
+	}
+	return 0;
+}
+
+/* The seen entry of a path, or NULL. */
+static const struct schema_seen *find_seen(const struct schema_walk *w, const char *path)
+{
+	for (size_t i = 0; i < w->seen_count; i++) {
+		if (strcmp(w->seen[i].path, path) == 0)
+			return &w->seen[i];
+	}
+	return NULL;
+}
+
+const struct ynode *schema_seen_value(const struct schema_walk *w, const char *path)
+{
+	const struct schema_seen *s = find_seen(w, path);
+
+	return s != NULL ? s->value : NULL;
+}
+
+const struct ynode *schema_seen_key(const struct schema_walk *w, const char *path)
+{
+	const struct schema_seen *s = find_seen(w, path);
+
+	return s != NULL ? s->key : NULL;
+}
+
+void schema_apply_defaults(const struct schema_field *fields, void *base)
+{
+	struct schema_walk w = {.file = "<defaults>", .base = base};
+
+	for (const struct schema_field *f = fields; f->key != NULL; f++) {
+		struct ynode v = {.kind = YNODE_SCALAR, .plain = true};
+
+		if (f->type == SCHEMA_MAP) {
+			schema_apply_defaults(f->sub, base);
+			continue;
+		}
+		if (f->def == NULL)
+			continue;
+		v.value = (char *)(uintptr_t)f->def;
+		v.len = strlen(f->def);
+		/* The tables are tested to hold only valid defaults. */
+		if (set_scalar(&w, f, &v, f->key) < 0)
+			abort();
+	}
+}
+
+void schema_free(const struct schema_field *fields, void *base)
+{
+	for (const struct schema_field *f = fields; f->key != NULL; f++) {
+		switch (f->type) {
+		case SCHEMA_MAP:
+			schema_free(f->sub, base);
+			break;
+		case SCHEMA_STRING:
+		case SCHEMA_NAME:
+		case SCHEMA_REGION:
+		case SCHEMA_URL:
+		case SCHEMA_LISTEN:
+			free(*FIELD(base, f, char *));
+			*FIELD(base, f, char *) = NULL;
+			break;
+		case SCHEMA_FILTER: {
+			struct policy_filter *pf = FIELD(base, f, struct policy_filter);
+
+			free(pf->text);
+			ecs_filter_destroy(pf->compiled);
+			pf->text = NULL;
+			pf->compiled = NULL;
+			break;
+		}
+		case SCHEMA_NODE:
+		case SCHEMA_BOOL:
+		case SCHEMA_I32:
+		case SCHEMA_I64:
+		case SCHEMA_DOUBLE:
+		case SCHEMA_DURATION:
+		case SCHEMA_ENUM:
+			break;
+		}
+	}
+}
