@@ -253,7 +253,7 @@ struct world_queue_stats {
 	uint64_t processed; /* deleted by consumers */
 	uint64_t waiting; /* visible + in flight + delayed; arrived = processed + waiting */
 	uint64_t max_waiting;
-	double wait_sum_ms; /* Σ wait of processed messages (arrival to receipt) */
+	double wait_sum_ms; /* Σ wait of processed messages (arrival to consumption) */
 	uint64_t wait_max_ms;
 	uint64_t wait_hist[WORLD_WAIT_BUCKETS]; /* processed messages by wait */
 	double backlog_message_seconds; /* ∫ waiting dt, for a mean backlog */

@@ -30,7 +30,7 @@ int sload_fail(struct sload *ld, const yaml_node_t *node, const char *fmt, ...)
 
 /* Set a diagnostic without a YAML node. */
 void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, va_list ap);
+	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /*
  * Check that node is a mapping whose keys are all in allowed (NULL-ended),

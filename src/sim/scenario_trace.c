@@ -3,14 +3,16 @@
  * of one queue over time. Row i's count arrives evenly over [t_i, t_i+1); the
  * last row's over the gap before it (one second for a single row). Blank
  * lines and lines starting with '#' are skipped; a first line that does not
- * start with a digit is a header. Timestamps may have a fraction, must start
+ * start with a letter is a header. Timestamps may have a fraction, must start
  * at 0 or later and strictly increase.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
@@ -82,7 +84,9 @@ int scenario_trace_load(
 {
 	struct scenario_diag scratch;
 	FILE *f;
-	char line[TRACE_MAX_LINE + 2];
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t got;
 	struct scenario_trace_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	unsigned lineno = 0;
@@ -99,18 +103,18 @@ int scenario_trace_load(
 		snprintf(diag->message, sizeof(diag->message), "%s", strerror(-rc));
 		return rc;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
+	while ((got = getline(&line, &line_cap, f)) >= 0) {
+		size_t len = (size_t)got;
 		struct scenario_trace_row row;
 		unsigned column;
 
 		lineno++;
-		if (len > TRACE_MAX_LINE && line[len - 1] != '\n') {
+		if (len > TRACE_MAX_LINE) {
 			rc = trace_fail(diag, path, lineno, 1, "line longer than %d characters",
 				TRACE_MAX_LINE);
 			goto out;
 		}
-		if (memchr(line, '\0', len) != line + len) {
+		if (memchr(line, '\0', len) != NULL) {
 			rc = trace_fail(diag, path, lineno, 1, "NUL byte in line");
 			goto out;
 		}
@@ -118,7 +122,7 @@ int scenario_trace_load(
 			line[--len] = '\0';
 		if (len == 0 || line[0] == '#')
 			continue;
-		if (!seen_data && lineno == 1 && (line[0] < '0' || line[0] > '9'))
+		if (!seen_data && lineno == 1 && isalpha((unsigned char)line[0]))
 			continue; /* a header such as "timestamp_seconds,count" */
 		seen_data = true;
 		if (parse_row(line, &row, &column) < 0) {
@@ -161,6 +165,7 @@ int scenario_trace_load(
 	rows = NULL;
 out:
 	fclose(f);
+	free(line);
 	free(rows);
 	return rc;
 }

@@ -10,7 +10,8 @@
  * nowhere stays unplaced (running + pending < desired) and is retried
  * whenever the world settles. Fargate tasks always place and run after the
  * Fargate delay. When desired falls, pending tasks stop before running ones,
- * newest first, and give their resources back at once.
+ * newest first, and give their resources back at once. A service's tasks are
+ * kept in placement order, so "newest" is "last".
  *
  * Instance events: a disconnected agent gets no new tasks but its tasks keep
  * running (ECS keeps counting them); a DRAINING instance's tasks are stopped
@@ -217,13 +218,13 @@ static bool place_one(struct world *w, struct wservice *s, bool running)
 	return true;
 }
 
-/* Stop task i of s and give its resources back. */
+/* Stop task i of s and give its resources back; compact() removes it later. */
 static void stop_task(struct world *w, struct wservice *s, size_t i)
 {
-	struct wtask t = s->tasks[i];
+	struct wtask *t = &s->tasks[i];
 
-	if (t.instance != WTASK_NO_INSTANCE) {
-		struct winstance *in = &w->clusters[s->ss->cluster].instances[t.instance];
+	if (t->instance != WTASK_NO_INSTANCE) {
+		struct winstance *in = &w->clusters[s->ss->cluster].instances[t->instance];
 
 		in->remaining_cpu_units += s->res.cpu_units;
 		in->remaining_memory_mib += s->res.memory_mib;
@@ -231,38 +232,45 @@ static void stop_task(struct world *w, struct wservice *s, size_t i)
 			ports_remove(&in->used_tcp, s->res.ports_tcp[k]);
 		for (size_t k = 0; k < s->res.ports_udp_count; k++)
 			ports_remove(&in->used_udp, s->res.ports_udp[k]);
-		if (t.state == WTASK_RUNNING)
+		if (t->state == WTASK_RUNNING)
 			in->running--;
 		else
 			in->pending--;
 	}
-	if (t.state == WTASK_RUNNING)
+	if (t->state == WTASK_RUNNING)
 		s->running--;
 	else
 		s->pending--;
-	s->tasks[i] = s->tasks[--s->task_count];
+	t->state = WTASK_STOPPED;
 	s->stats.tasks_stopped++;
-	if (t.state == WTASK_PENDING)
-		refresh_next_ready(s);
 }
 
-/* The task to stop first when desired falls: pending before running, newest first. */
-static size_t pick_victim(const struct wservice *s)
+/* Drop stopped tasks in one pass, keeping the others in placement order. */
+static void compact(struct wservice *s)
 {
-	size_t best = 0;
+	size_t out = 0;
 
-	for (size_t i = 1; i < s->task_count; i++) {
-		const struct wtask *a = &s->tasks[i], *b = &s->tasks[best];
+	for (size_t i = 0; i < s->task_count; i++)
+		if (s->tasks[i].state != WTASK_STOPPED)
+			s->tasks[out++] = s->tasks[i];
+	s->task_count = out;
+	refresh_next_ready(s);
+}
 
-		if (a->state != b->state) {
-			if (a->state == WTASK_PENDING)
-				best = i;
-			continue;
-		}
-		if (a->started_ms >= b->started_ms)
-			best = i;
-	}
-	return best;
+/*
+ * Stop n tasks: pending before running, newest first. Tasks sit in the array
+ * in the order they were placed, so the newest are at the end; one pass per
+ * state and one compaction keep a large scale-in linear.
+ */
+static void stop_newest(struct world *w, struct wservice *s, uint32_t n)
+{
+	for (uint8_t state = WTASK_PENDING; n > 0 && state <= WTASK_RUNNING; state++)
+		for (size_t i = s->task_count; n > 0 && i-- > 0;)
+			if (s->tasks[i].state == state) {
+				stop_task(w, s, i);
+				n--;
+			}
+	compact(s);
 }
 
 /* Place what is missing of s, then count new placement failures. */
@@ -311,9 +319,10 @@ static void drain_instance(struct world *w, size_t cluster, size_t instance)
 
 		if (s->ss->cluster != cluster || s->ss->launch_type != SCENARIO_LAUNCH_EXTERNAL)
 			continue;
-		for (size_t i = s->task_count; i-- > 0;)
+		for (size_t i = 0; i < s->task_count; i++)
 			if (s->tasks[i].instance == instance)
 				stop_task(w, s, i);
+		compact(s);
 	}
 }
 
@@ -388,8 +397,8 @@ void wecs_set_desired(struct world *w, struct wservice *s, uint32_t desired)
 {
 	s->desired = desired;
 	s->updated_ms = w->now_ms;
-	while (s->running + s->pending > desired)
-		stop_task(w, s, pick_victim(s));
+	if (s->running + s->pending > desired)
+		stop_newest(w, s, s->running + s->pending - desired);
 	place_missing(w, s);
 	promote(w, s);
 }

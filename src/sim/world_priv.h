@@ -22,7 +22,7 @@ struct wcohort {
 /* A FIFO of cohorts with a bounded size: when full, neighbours merge. */
 struct wcohorts {
 	struct wcohort *items;
-	size_t cap;
+	size_t cap; /* 0 or a power of two, so positions wrap with a mask */
 	size_t head; /* index of the oldest */
 	size_t len;
 };
@@ -63,6 +63,7 @@ struct wqueue {
 enum wtask_state {
 	WTASK_PENDING,
 	WTASK_RUNNING,
+	WTASK_STOPPED, /* only between stopping and compaction */
 };
 
 struct wtask {
@@ -79,7 +80,7 @@ struct wservice {
 	struct scenario_reservation res;
 	const char *status_name;
 	uint32_t desired;
-	struct wtask *tasks; /* running and pending, in no particular order */
+	struct wtask *tasks; /* running and pending, in placement order */
 	size_t task_count;
 	size_t task_cap;
 	uint32_t running;

@@ -24,7 +24,7 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 	if (count == 0)
 		return;
 	if (c->len > 0) {
-		struct wcohort *last = &c->items[(c->head + c->len - 1) % c->cap];
+		struct wcohort *last = &c->items[(c->head + c->len - 1) & (c->cap - 1)];
 
 		if (last->t_ms == t_ms) {
 			last->count += count;
@@ -38,7 +38,7 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 			struct wcohort *items = xcalloc(cap, sizeof(*items));
 
 			for (size_t i = 0; i < c->len; i++)
-				items[i] = c->items[(c->head + i) % c->cap];
+				items[i] = c->items[(c->head + i) & (c->cap - 1)];
 			free(c->items);
 			c->items = items;
 			c->cap = cap;
@@ -48,10 +48,11 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 			size_t out = 0;
 
 			for (size_t i = 0; i < c->len; i += 2) {
-				struct wcohort a = c->items[(c->head + i) % c->cap];
+				struct wcohort a = c->items[(c->head + i) & (c->cap - 1)];
 
 				if (i + 1 < c->len) {
-					struct wcohort b = c->items[(c->head + i + 1) % c->cap];
+					struct wcohort b =
+						c->items[(c->head + i + 1) & (c->cap - 1)];
 					double t = ((double)a.t_ms * (double)a.count +
 							   (double)b.t_ms * (double)b.count) /
 						((double)a.count + (double)b.count);
@@ -60,21 +61,13 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 					a.count += b.count;
 				}
 				/* out <= i, and the ring is read ahead of where it is written */
-				c->items[(c->head + out) % c->cap] = a;
+				c->items[(c->head + out) & (c->cap - 1)] = a;
 				out++;
 			}
-			/* unwrap so the compacted run starts at 0 */
-			struct wcohort *items = xcalloc(c->cap, sizeof(*items));
-
-			for (size_t i = 0; i < out; i++)
-				items[i] = c->items[(c->head + i) % c->cap];
-			free(c->items);
-			c->items = items;
-			c->head = 0;
 			c->len = out;
 		}
 	}
-	c->items[(c->head + c->len) % c->cap] = (struct wcohort){t_ms, count};
+	c->items[(c->head + c->len) & (c->cap - 1)] = (struct wcohort){t_ms, count};
 	c->len++;
 }
 
@@ -87,7 +80,7 @@ static struct wcohort *cohorts_front(struct wcohorts *c)
 /* Drop the oldest cohort. */
 static void cohorts_pop(struct wcohorts *c)
 {
-	c->head = (c->head + 1) % c->cap;
+	c->head = (c->head + 1) & (c->cap - 1);
 	c->len--;
 }
 
