@@ -701,6 +701,35 @@ static void test_spike_bursts_and_drains(void **state)
 	scenario_destroy(sc);
 }
 
+/* A backlog older than the cohort ring holds: cohorts merge, nothing is lost,
+ * and the oldest messages still report about their true wait. */
+static void test_long_backlog_merges_cohorts(void **state)
+{
+	struct fixture f;
+	struct world_queue_stats st;
+	struct world_queue_info q;
+
+	make(&f, "0s", "1/s", false, 0, "");
+	for (uint64_t t = 1; t <= 10000; t++) {
+		assert_int_equal(world_advance(f.w, t * 1000), 0);
+		if (t % 1000 == 0)
+			check_conservation(f.w);
+	}
+	world_queue_get(f.w, "orders", &q);
+	assert_int_equal(q.actual.visible, 10000);
+	/* 12 tasks at 5/s drain it in under 3 minutes */
+	world_service_set_desired(f.w, "onprem", "order-processor", 12, NULL);
+	assert_int_equal(world_advance(f.w, 10300000), 0);
+	world_queue_get(f.w, "orders", &q);
+	assert_true(q.actual.visible + q.actual.in_flight <= 60);
+	world_queue_stats(f.w, 0, &st);
+	check_conservation(f.w);
+	/* the first messages waited about 10000 s (merging keeps the mean) */
+	assert_true(st.wait_max_ms > 9000000 && st.wait_max_ms < 10400000);
+	assert_true(world_wait_percentile_ms(&st, 0.5) > 4000000);
+	unmake(&f);
+}
+
 /* The wait histogram's buckets and percentiles. */
 static void test_wait_percentiles(void **state)
 {
@@ -740,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_wait_percentiles),
+		cmocka_unit_test(test_long_backlog_merges_cohorts),
 		cmocka_unit_test(test_spike_bursts_and_drains),
 	};
 
