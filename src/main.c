@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
+	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

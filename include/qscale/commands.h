@@ -9,6 +9,7 @@
 #define EXIT_USAGE 2
 
 int command_version(int argc, char **argv);
+int command_emulate(int argc, char **argv);
 
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
