@@ -266,6 +266,14 @@ int ecs_list_container_instances(struct aws_client *client, const char *cluster,
 int ecs_describe_container_instances(struct aws_client *client, const char *cluster,
 	const char *const *arns, size_t n, ecs_instances_cb cb, void *arg, struct ecs_call **out);
 
+/*
+ * Both of the above in one call: every page of ListContainerInstances, then
+ * DescribeContainerInstances of all it found. An empty cluster yields an empty set.
+ */
+int ecs_list_describe_container_instances(struct aws_client *client, const char *cluster,
+	const char *filter, const char *status, ecs_instances_cb cb, void *arg,
+	struct ecs_call **out);
+
 /* DescribeTaskDefinition. */
 int ecs_describe_task_definition(struct aws_client *client, const char *task_definition,
 	ecs_task_definition_cb cb, void *arg, struct ecs_call **out);

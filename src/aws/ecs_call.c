@@ -28,6 +28,7 @@ struct ecs_call {
 	struct aws_client *client;
 	struct aws_call *inner;
 	enum op op;
+	bool list_then_describe; /* ListContainerInstances, then describe what it found */
 	union {
 		ecs_services_cb services;
 		ecs_service_cb service;
@@ -102,6 +103,11 @@ static const char *op_name(enum op op)
 /* Call back with err and error (or the result when err is 0), then free the call. */
 static void finish(struct ecs_call *c, int err, const struct aws_error *error)
 {
+	if (c->list_then_describe) {
+		c->cb.instances(err, error, err ? NULL : &c->instances, c->arg);
+		call_free(c);
+		return;
+	}
 	switch (c->op) {
 	case OP_DESCRIBE_SERVICES:
 		c->cb.services(err, error, err ? NULL : &c->services, c->arg);
@@ -217,7 +223,15 @@ static int absorb(struct ecs_call *c, const char *body, size_t len, struct aws_e
 			diag->err = -E2BIG;
 			return -E2BIG;
 		}
-		return token != NULL;
+		if (token != NULL || !c->list_then_describe)
+			return token != NULL;
+		/* Listing done: describe what it found, a hundred at a time. */
+		c->names = c->arns.arns;
+		c->n_names = c->arns.n_arns;
+		memset(&c->arns, 0, sizeof(c->arns));
+		c->next = 0;
+		c->op = OP_DESCRIBE_INSTANCES;
+		return c->n_names > 0;
 	case OP_DESCRIBE_INSTANCES:
 		r = ecs_describe_container_instances_parse(body, len, &c->instances, diag);
 		if (r < 0)
@@ -312,8 +326,8 @@ int ecs_describe_services(struct aws_client *client, const char *cluster, const 
 	if (client == NULL || cb == NULL || !names_ok(names, n))
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_DESCRIBE_SERVICES, cluster, arg);
-	c->cb.services = cb;
 
+	c->cb.services = cb;
 	set_names(c, names, n);
 	return start(c, out);
 }
@@ -325,8 +339,8 @@ int ecs_update_service(struct aws_client *client, const char *cluster, const cha
 	if (client == NULL || cb == NULL || service == NULL || desired < 0)
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_UPDATE_SERVICE, cluster, arg);
-	c->cb.service = cb;
 
+	c->cb.service = cb;
 	c->service_name = xstrdup(service);
 	c->desired = desired;
 	return start(c, out);
@@ -339,8 +353,8 @@ int ecs_list_container_instances(struct aws_client *client, const char *cluster,
 	if (client == NULL || cb == NULL)
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_LIST_INSTANCES, cluster, arg);
-	c->cb.arns = cb;
 
+	c->cb.arns = cb;
 	c->filter = ecs_strdup_opt(filter);
 	c->status = ecs_strdup_opt(status);
 	return start(c, out);
@@ -353,8 +367,8 @@ int ecs_describe_container_instances(struct aws_client *client, const char *clus
 	if (client == NULL || cb == NULL || !names_ok(arns, n))
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_DESCRIBE_INSTANCES, cluster, arg);
-	c->cb.instances = cb;
 
+	c->cb.instances = cb;
 	set_names(c, arns, n);
 	return start(c, out);
 }
@@ -366,9 +380,25 @@ int ecs_describe_task_definition(struct aws_client *client, const char *task_def
 	if (client == NULL || cb == NULL || !names_ok(&task_definition, 1))
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_DESCRIBE_TASK_DEFINITION, NULL, arg);
-	c->cb.task_definition = cb;
 
+	c->cb.task_definition = cb;
 	set_names(c, &task_definition, 1);
+	return start(c, out);
+}
+
+/* See ecs.h. */
+int ecs_list_describe_container_instances(struct aws_client *client, const char *cluster,
+	const char *filter, const char *status, ecs_instances_cb cb, void *arg,
+	struct ecs_call **out)
+{
+	if (client == NULL || cb == NULL)
+		return -EINVAL;
+	struct ecs_call *c = call_new(client, OP_LIST_INSTANCES, cluster, arg);
+
+	c->list_then_describe = true;
+	c->cb.instances = cb;
+	c->filter = ecs_strdup_opt(filter);
+	c->status = ecs_strdup_opt(status);
 	return start(c, out);
 }
 

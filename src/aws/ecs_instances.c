@@ -14,7 +14,7 @@
 #include "ecs_priv.h"
 
 #define RESOURCE_MAX ((int64_t)1 << 40)
-#define PORTS_MAX 65536
+#define PORTS_MAX ECS_ARRAY_MAX
 #define TOKEN_MAX 4096
 
 /* See ecs.h. */

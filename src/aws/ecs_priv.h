@@ -9,7 +9,7 @@
 #include "json_priv.h"
 
 /* Most entries any array of a response may hold. */
-#define ECS_ARRAY_MAX 10000
+#define ECS_ARRAY_MAX AWS_JSON_MAX_ITEMS
 
 /* A copy of s, or NULL for NULL. */
 char *ecs_strdup_opt(const char *s);

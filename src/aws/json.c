@@ -31,11 +31,16 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
 	return -EPROTO;
 }
 
-/* Check nesting depth and NUL bytes without parsing; 0 or -EPROTO. */
+/*
+ * Check nesting depth, items per array or object and NUL bytes without
+ * parsing; 0 or -EPROTO. yajl's tree grows arrays one realloc per item, so a
+ * huge flat array would cost quadratic time before any cap of ours could see it.
+ */
 static int prescan(const char *body, size_t len, struct aws_error *diag)
 {
 	bool in_string = false;
 	unsigned depth = 0;
+	size_t items[AWS_JSON_MAX_DEPTH + 1] = {0};
 
 	for (size_t i = 0; i < len; i++) {
 		char c = body[i];
@@ -54,8 +59,13 @@ static int prescan(const char *body, size_t len, struct aws_error *diag)
 			if (++depth > AWS_JSON_MAX_DEPTH)
 				return aws_json_fail(diag, "response nests deeper than %d levels",
 					AWS_JSON_MAX_DEPTH);
+			items[depth] = 0;
 		} else if ((c == '}' || c == ']') && depth > 0) {
 			depth--;
+		} else if (c == ',' && depth > 0 && ++items[depth] >= AWS_JSON_MAX_ITEMS) {
+			return aws_json_fail(diag,
+				"response holds an array or object of more than %d items",
+				AWS_JSON_MAX_ITEMS);
 		}
 	}
 	return 0;

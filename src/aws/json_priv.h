@@ -21,13 +21,16 @@
 #define AWS_JSON_MAX_BODY (8u * 1024 * 1024)
 /* Deepest nesting of arrays and objects any parser accepts. */
 #define AWS_JSON_MAX_DEPTH 32
+/* Most items any one array or object may hold. */
+#define AWS_JSON_MAX_ITEMS 5000
 
 /* Fill diag (may be NULL) with a -EPROTO parse failure; returns -EPROTO. */
 int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * Parse body into a tree after checking its size, its nesting and that it
+ * Parse body into a tree after checking its size, its nesting, its widest
+ * array or object and that it
  * holds no NUL byte; the top level must be an object and no AWS error body
  * (no "__type"). The caller frees *out
  * with yajl_tree_free.

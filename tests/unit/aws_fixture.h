@@ -13,7 +13,7 @@ char *fixture_load(const char *name, size_t *len);
 /* A body nesting depth arrays inside {"a": ...}; the caller frees it. */
 char *fixture_deep(size_t depth, size_t *len);
 
-/* {"<key>":[ "x", "x", ... ]} of at least min_len bytes; the caller frees it. */
-char *fixture_huge_array(const char *key, size_t min_len, size_t *len);
+/* {"<key>":["x","x",...]} with n_items items; the caller frees it. */
+char *fixture_huge_array(const char *key, size_t n_items, size_t *len);
 
 #endif

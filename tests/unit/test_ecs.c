@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "qscale/buf.h"
 #include "qscale/ecs.h"
 #include "qscale/xalloc.h"
 #include "aws_fixture.h"
@@ -97,6 +98,9 @@ static const struct {
 	{"ecs-describe-services.json", "ne", "neither"}, /* "gone" ends in "ne", not "/ne" */
 	{"ecs-error-cluster-not-found.json", "orders-local", "ClusterNotFoundException"},
 	{"ecs-error-throttling.json", "orders-local", "ThrottlingException"},
+	{"ecs-error-server.json", "orders-local", "ServerException"},
+	{"ecs-error-no-type-field.json", "orders-local", "neither services nor failures"},
+	{"sqs-error-query-xml.json", "orders-local", "malformed JSON"},
 	{"sqs-counts-truncated.json", "orders-local", "malformed"},
 };
 
@@ -191,10 +195,10 @@ static void test_list_instances(void **state)
 		assert_int_equal(l.n_arns, 3);
 		free(body);
 	}
-	/* A listing with more ARNs than any page may hold. */
-	body = fixture_huge_array("containerInstanceArns", 80000, &len);
+	/* A listing wider than any response may be: stopped before the tree is built. */
+	body = fixture_huge_array("containerInstanceArns", 1000000, &len);
 	check_failure(ecs_list_container_instances_parse(body, len, &l, &token, &diag), &diag,
-		"more than");
+		"more than 5000 items");
 	free(body);
 	ecs_arn_list_finish(&l);
 }
@@ -425,6 +429,19 @@ static void test_task_definition_fields(void **state)
 	ecs_task_definition_finish(&td);
 	ecs_task_definition_finish(NULL);
 	free(body);
+
+	/* More containers than a task definition may have. */
+	struct buf b;
+
+	buf_init(&b, 1 << 16);
+	buf_puts(&b,
+		"{\"taskDefinition\":{\"taskDefinitionArn\":\"a\",\"containerDefinitions\":[{}");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, ",{\"cpu\":1}");
+	buf_puts(&b, "]}}");
+	check_failure(ecs_describe_task_definition_parse(b.data, b.len, &td, &diag), &diag,
+		"holds 101 items, more than 100");
+	buf_finish(&b);
 }
 
 /* A hand-built definition for the reservation rules alone. */

@@ -37,6 +37,12 @@ static const struct {
 	{"sqs-error-queue-missing.json", -EPROTO, 0, 0, 0, "QueueDoesNotExist"},
 	{"sqs-error-throttled.json", -EPROTO, 0, 0, 0, "RequestThrottled"},
 	{"sqs-error-access-denied.json", -EPROTO, 0, 0, 0, "AccessDeniedException"},
+	{"sqs-error-signature.json", -EPROTO, 0, 0, 0, "InvalidSignatureException"},
+	{"sqs-error-expired-token.json", -EPROTO, 0, 0, 0, "ExpiredTokenException"},
+	{"sqs-error-query-xml.json", -EPROTO, 0, 0, 0, "malformed JSON"},
+	{"ecs-error-server.json", -EPROTO, 0, 0, 0, "ServerException"},
+	/* __type null counts as absent; the body has no Attributes. */
+	{"ecs-error-no-type-field.json", 0, ABSENT, ABSENT, ABSENT, NULL},
 	{"ecs-describe-services.json", 0, ABSENT, ABSENT, ABSENT, NULL},
 };
 
@@ -97,10 +103,19 @@ static void test_counts_hostile(void **state)
 	body = fixture_deep(20, &len);
 	assert_int_equal(sqs_queue_counts_parse(body, len, &c, &diag), 0);
 	free(body);
-	/* Past the size cap. */
-	body = fixture_huge_array("Attributes", 9u << 20, &len);
+	/* Past the size cap (4 bytes per item). */
+	body = fixture_huge_array("Attributes", 9u << 18, &len);
 	assert_int_equal(sqs_queue_counts_parse(body, len, &c, &diag), -EPROTO);
 	assert_non_null(strstr(diag.message, "exceeds the cap"));
+	free(body);
+	/* Within the size cap but too wide: stopped before the tree is built. */
+	body = fixture_huge_array("Attributes", 5001, &len);
+	assert_int_equal(sqs_queue_counts_parse(body, len, &c, &diag), -EPROTO);
+	assert_non_null(strstr(diag.message, "more than 5000 items"));
+	free(body);
+	body = fixture_huge_array("Attributes", 5000, &len);
+	assert_int_equal(sqs_queue_counts_parse(body, len, &c, &diag), -EPROTO);
+	assert_non_null(strstr(diag.message, "not an object"));
 	free(body);
 	/* Empty, NUL inside, non-object top level, trailing junk, bad UTF-8. */
 	assert_int_equal(sqs_queue_counts_parse("", 0, &c, &diag), -EPROTO);

@@ -5,7 +5,7 @@
  * through one http_client, lets them go idle in libcurl's pool, and reports
  * the heap (mallinfo2) and RSS (/proc/self/status) growth per connection.
  *
- * Usage: bench_http_idle [N]   (default 64)
+ * Usage: bench-http-idle [N]   (default 64)
  */
 #include <errno.h>
 #include <malloc.h>
