@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,7 @@ static void on_collect(void *arg)
 	run_metrics_collect(r->rm, r->client, clock_wall_ms(&clock_system));
 }
 
+/* The cloud's observer: one AWS operation ended. */
 static void on_aws_operation(const char *operation, int err, const struct aws_error *error,
 	uint64_t latency_ms, void *arg)
 {
@@ -259,6 +261,7 @@ static void on_aws_operation(const char *operation, int err, const struct aws_er
 	run_metrics_aws(r->rm, operation, err, error, latency_ms);
 }
 
+/* The AWS client's attempt hook: retries and throttles. */
 static void on_attempt(const struct aws_attempt_event *event, void *arg)
 {
 	struct run *r = arg;
@@ -355,6 +358,22 @@ static int run_start(struct run *r, struct qscale_config *config)
 	return 0;
 }
 
+/*
+ * The loop is over: a further SIGTERM or SIGINT (a second one from an
+ * impatient sender) must not kill the process while it tears down, once
+ * libevent has put the default handlers back. They stay pending until exit.
+ */
+static void block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /* Free everything; in-flight calls are cancelled first. */
 static void run_stop(struct run *r)
 {
@@ -425,6 +444,7 @@ int command_run(int argc, char **argv)
 		return status;
 	}
 	event_base_dispatch(r.base);
+	block_stop_signals();
 	if (signals_shutdown_timed_out(r.signals))
 		log_warn("shutdown=deadline in_flight=%zu action=cancel",
 			cloud_aws_in_flight(r.cloud));
