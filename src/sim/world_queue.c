@@ -1,0 +1,336 @@
+/*
+ * The queue model. A queue is counts, not messages: arrivals come from a rate
+ * schedule integrated exactly over each step (whole messages are released as
+ * the integral crosses integers, so a schedule is reproduced without drift),
+ * and are kept as cohorts (arrival time, count) in FIFO order so that the
+ * consumers' wait times can be measured. Running tasks of the services that
+ * poll the queue take messages from the oldest cohort at their per-task rate;
+ * each running task holds one receive batch in flight. What GetQueueAttributes
+ * reports is read from a delay line of past counts (the reporting lag).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscale/xalloc.h"
+#include "world_priv.h"
+
+/* Cohorts kept before neighbours merge; bounds memory on a never-draining queue. */
+#define COHORTS_MAX 4096
+
+/* Append a cohort (merged with the newest when it has the same time). */
+static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
+{
+	if (count == 0)
+		return;
+	if (c->len > 0) {
+		struct wcohort *last = &c->items[(c->head + c->len - 1) % c->cap];
+
+		if (last->t_ms == t_ms) {
+			last->count += count;
+			return;
+		}
+	}
+	if (c->len == c->cap) {
+		if (c->cap < COHORTS_MAX) {
+			/* grow and unwrap */
+			size_t cap = c->cap ? c->cap * 2 : 64;
+			struct wcohort *items = xcalloc(cap, sizeof(*items));
+
+			for (size_t i = 0; i < c->len; i++)
+				items[i] = c->items[(c->head + i) % c->cap];
+			free(c->items);
+			c->items = items;
+			c->cap = cap;
+			c->head = 0;
+		} else {
+			/* merge neighbours pairwise: the arrival time becomes the weighted mean */
+			size_t out = 0;
+
+			for (size_t i = 0; i < c->len; i += 2) {
+				struct wcohort a = c->items[(c->head + i) % c->cap];
+
+				if (i + 1 < c->len) {
+					struct wcohort b = c->items[(c->head + i + 1) % c->cap];
+					double t = ((double)a.t_ms * (double)a.count +
+							   (double)b.t_ms * (double)b.count) /
+						((double)a.count + (double)b.count);
+
+					a.t_ms = (uint64_t)t;
+					a.count += b.count;
+				}
+				/* out <= i, and the ring is read ahead of where it is written */
+				c->items[(c->head + out) % c->cap] = a;
+				out++;
+			}
+			/* unwrap so the compacted run starts at 0 */
+			struct wcohort *items = xcalloc(c->cap, sizeof(*items));
+
+			for (size_t i = 0; i < out; i++)
+				items[i] = c->items[(c->head + i) % c->cap];
+			free(c->items);
+			c->items = items;
+			c->head = 0;
+			c->len = out;
+		}
+	}
+	c->items[(c->head + c->len) % c->cap] = (struct wcohort){t_ms, count};
+	c->len++;
+}
+
+/* The oldest cohort, or NULL. */
+static struct wcohort *cohorts_front(struct wcohorts *c)
+{
+	return c->len ? &c->items[c->head] : NULL;
+}
+
+/* Drop the oldest cohort. */
+static void cohorts_pop(struct wcohorts *c)
+{
+	c->head = (c->head + 1) % c->cap;
+	c->len--;
+}
+
+/* Build the queue's rate schedule from its segments or its trace. */
+static void build_rates(struct wqueue *q, const struct scenario_arrivals *a)
+{
+	size_t n = 0;
+
+	if (a->trace_count > 0) {
+		q->rates = xcalloc(a->trace_count + 2, sizeof(*q->rates));
+		if (a->trace[0].at_ms > 0)
+			q->rates[n++] = (struct scenario_rate_segment){0, 0.0};
+		for (size_t i = 0; i < a->trace_count; i++) {
+			uint64_t end = i + 1 < a->trace_count
+				? a->trace[i + 1].at_ms
+				: a->trace[i].at_ms + a->trace_last_span_ms;
+
+			q->rates[n++] = (struct scenario_rate_segment){a->trace[i].at_ms,
+				(double)a->trace[i].count * 1000.0 /
+					(double)(end - a->trace[i].at_ms)};
+			if (i + 1 == a->trace_count)
+				q->rates[n++] = (struct scenario_rate_segment){end, 0.0};
+		}
+		q->shape = SCENARIO_SHAPE_STEP;
+	} else if (a->segment_count > 0) {
+		q->rates = xcalloc(a->segment_count + 1, sizeof(*q->rates));
+		if (a->segments[0].at_ms > 0)
+			q->rates[n++] = (struct scenario_rate_segment){0, 0.0};
+		for (size_t i = 0; i < a->segment_count; i++)
+			q->rates[n++] = a->segments[i];
+		q->shape = a->shape;
+	} else {
+		q->rates = xcalloc(1, sizeof(*q->rates));
+		q->rates[n++] = (struct scenario_rate_segment){0, 0.0};
+		q->shape = SCENARIO_SHAPE_STEP;
+	}
+	q->rate_count = n;
+}
+
+/* Set a queue up at t=0 with its initial messages. */
+void wqueue_init(struct world *w, struct wqueue *q, const struct scenario_queue *sq)
+{
+	memset(q, 0, sizeof(*q));
+	q->sq = sq;
+	q->arn = xasprintf("arn:aws:sqs:%s:%s:%s", w->sc->region, w->sc->account_id, sq->name);
+	build_rates(q, &sq->arrivals);
+	cohorts_push(&q->pool, 0, sq->initial_messages);
+	q->pool_count = sq->initial_messages;
+	q->arrived_exact = (double)sq->initial_messages;
+	q->stats.arrived = sq->initial_messages;
+	q->stats.waiting = sq->initial_messages;
+	q->stats.max_waiting = sq->initial_messages;
+	q->snap_spacing_ms = sq->reporting_lag_ms / 128;
+	if (q->snap_spacing_ms == 0)
+		q->snap_spacing_ms = 1;
+	wqueue_snapshot(q, 0);
+}
+
+/* Free a queue's memory. */
+void wqueue_finish(struct wqueue *q)
+{
+	free(q->arn);
+	free(q->rates);
+	free(q->pool.items);
+	free(q->delayed.items);
+	free(q->consumers);
+}
+
+/* The rate at t within piece i (linear shape interpolates towards piece i+1). */
+static double rate_at(const struct wqueue *q, size_t i, uint64_t t)
+{
+	const struct scenario_rate_segment *a = &q->rates[i];
+
+	if (q->shape == SCENARIO_SHAPE_STEP || i + 1 == q->rate_count)
+		return a->rate_per_s;
+	const struct scenario_rate_segment *b = &q->rates[i + 1];
+	return a->rate_per_s +
+		(b->rate_per_s - a->rate_per_s) * (double)(t - a->at_ms) /
+		(double)(b->at_ms - a->at_ms);
+}
+
+/* ∫ rate dt over [t0, t1], in messages; moves the cursor forward. */
+static double integrate(struct wqueue *q, uint64_t t0, uint64_t t1)
+{
+	double sum = 0.0;
+	size_t i;
+
+	while (q->rate_cursor + 1 < q->rate_count && q->rates[q->rate_cursor + 1].at_ms <= t0)
+		q->rate_cursor++;
+	for (i = q->rate_cursor; i < q->rate_count; i++) {
+		uint64_t a = q->rates[i].at_ms > t0 ? q->rates[i].at_ms : t0;
+		uint64_t b = i + 1 < q->rate_count && q->rates[i + 1].at_ms < t1
+			? q->rates[i + 1].at_ms
+			: t1;
+
+		if (a >= t1)
+			break;
+		if (b > a)
+			sum += (rate_at(q, i, a) + rate_at(q, i, b)) * 0.5 * (double)(b - a) /
+				1000.0;
+	}
+	return sum;
+}
+
+/* Take n messages from the oldest cohorts, recording their waits at t. */
+static void take(struct world *w, struct wqueue *q, uint64_t n, uint64_t t)
+{
+	while (n > 0) {
+		struct wcohort *c = cohorts_front(&q->pool);
+		uint64_t k, wait;
+
+		if (c == NULL) /* cannot happen: n <= pool_count */
+			break;
+		k = c->count < n ? c->count : n;
+		wait = t > c->t_ms ? t - c->t_ms : 0;
+
+		wstats_record_wait(w, &q->stats, wait, k);
+		c->count -= k;
+		n -= k;
+		q->pool_count -= k;
+		if (c->count == 0)
+			cohorts_pop(&q->pool);
+	}
+}
+
+/* One step of a queue over [t0, t1]. */
+void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1)
+{
+	uint64_t dt = t1 - t0, mid = t0 + dt / 2, target, fresh = 0, holding = 0;
+
+	/* arrivals: whole messages as the exact integral passes integers */
+	q->arrived_exact += integrate(q, t0, t1);
+	target = (uint64_t)floor(q->arrived_exact + 1e-9);
+	if (target > q->stats.arrived)
+		fresh = target - q->stats.arrived;
+	q->stats.arrived += fresh;
+	if (q->sq->delay_ms > 0) {
+		cohorts_push(&q->delayed, mid, fresh);
+		q->delayed_count += fresh;
+	} else {
+		cohorts_push(&q->pool, mid, fresh);
+		q->pool_count += fresh;
+	}
+	/* delayed messages become visible delay_ms after they were sent */
+	for (struct wcohort *c;
+		(c = cohorts_front(&q->delayed)) != NULL && c->t_ms + q->sq->delay_ms <= t1;) {
+		cohorts_push(&q->pool, c->t_ms, c->count);
+		q->pool_count += c->count;
+		q->delayed_count -= c->count;
+		cohorts_pop(&q->delayed);
+	}
+	/* consumption by the running tasks of each polling service, in service order */
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct wservice *s = &w->services[q->consumers[k]];
+		double rate = s->ss->messages_per_task_s;
+		double whole;
+		uint64_t n;
+
+		s->consume_credit += (double)s->running * rate * (double)dt / 1000.0;
+		whole = floor(s->consume_credit + 1e-9);
+		n = whole < (double)q->pool_count ? (uint64_t)whole : q->pool_count;
+		take(w, q, n, t1);
+		s->stats.processed += n;
+		q->stats.processed += n;
+		/* capacity that found no message is lost, as an idle poller's is */
+		s->consume_credit = (double)n < whole ? s->consume_credit - whole
+						      : s->consume_credit - (double)n;
+		if (s->consume_credit < 0)
+			s->consume_credit = 0;
+		if (s->running > 0) {
+			double batch = ceil(rate);
+
+			if (batch < 1)
+				batch = 1;
+			if (batch > 10)
+				batch = 10;
+			holding += (uint64_t)s->running * (uint64_t)batch;
+		}
+	}
+	q->in_flight = holding < q->pool_count ? holding : q->pool_count;
+	q->stats.waiting = q->pool_count + q->delayed_count;
+	if (q->stats.waiting > q->stats.max_waiting)
+		q->stats.max_waiting = q->stats.waiting;
+	q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
+}
+
+/* The true counts now. */
+void wqueue_counts(const struct wqueue *q, struct world_queue_counts *out)
+{
+	out->visible = q->pool_count - q->in_flight;
+	out->in_flight = q->in_flight;
+	out->delayed = q->delayed_count;
+}
+
+/* Keep a reading for the lag line; drop those no longer needed. */
+void wqueue_snapshot(struct wqueue *q, uint64_t now_ms)
+{
+	uint64_t lag = q->sq->reporting_lag_ms;
+	struct wsnap *last;
+
+	if (lag == 0)
+		return;
+	/* the oldest reading still needed is the newest one at or before now - lag */
+	while (q->snap_len >= 2 && now_ms >= lag &&
+		q->snaps[(q->snap_head + 1) % WORLD_SNAPS].t_ms <= now_ms - lag) {
+		q->snap_head = (q->snap_head + 1) % WORLD_SNAPS;
+		q->snap_len--;
+	}
+	if (q->snap_len > 0) {
+		last = &q->snaps[(q->snap_head + q->snap_len - 1) % WORLD_SNAPS];
+		if (now_ms - last->t_ms < q->snap_spacing_ms && now_ms != last->t_ms)
+			return;
+		if (now_ms == last->t_ms) {
+			wqueue_counts(q, &last->counts);
+			return;
+		}
+	}
+	if (q->snap_len == WORLD_SNAPS) {
+		q->snap_head = (q->snap_head + 1) % WORLD_SNAPS;
+		q->snap_len--;
+	}
+	last = &q->snaps[(q->snap_head + q->snap_len) % WORLD_SNAPS];
+	last->t_ms = now_ms;
+	wqueue_counts(q, &last->counts);
+	q->snap_len++;
+}
+
+/* The counts of reporting_lag_ms ago (of t=0 while younger than the lag). */
+void wqueue_reported(const struct wqueue *q, uint64_t now_ms, struct world_queue_counts *out)
+{
+	uint64_t lag = q->sq->reporting_lag_ms;
+	size_t best = q->snap_head;
+
+	if (lag == 0 || q->snap_len == 0) {
+		wqueue_counts(q, out);
+		return;
+	}
+	for (size_t i = 1; i < q->snap_len && now_ms >= lag; i++) {
+		size_t idx = (q->snap_head + i) % WORLD_SNAPS;
+
+		if (q->snaps[idx].t_ms > now_ms - lag)
+			break;
+		best = idx;
+	}
+	*out = q->snaps[best].counts;
+}
