@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
+	{"simulate", command_simulate,
+		"replay traffic through qscale's control cycle offline: waits, task-hours, cost"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
 };
 

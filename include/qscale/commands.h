@@ -13,4 +13,7 @@ int command_version(int argc, char **argv);
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
 
+/* qscale simulate -c FILE --scenario FILE ...: offline capacity planning (docs/simulate.md). */
+int command_simulate(int argc, char **argv);
+
 #endif
