@@ -592,12 +592,11 @@ static void run_loop(struct sim_state *st, struct sim_result *out)
 	uint64_t t_ms = 0, next_sample = st->sample_ms;
 
 	st->backlog_max = backlog_now(st);
-	for (;;) {
+	/* Whoever scales acts at the start of each step; the end of the run is no step. */
+	while (t_ms < p->duration_ms) {
 		uint64_t next;
 
 		act(st, t_ms);
-		if (t_ms >= p->duration_ms)
-			break;
 		next = t_ms + st->step_ms;
 		if (next > p->duration_ms)
 			next = p->duration_ms;
