@@ -28,15 +28,22 @@ struct completion {
 	uint64_t due_ms;
 	uint64_t seq;
 	enum op op;
-	char *subject; /* queue URL, cluster or task definition */
-	char *service; /* UpdateService */
-	char **names; /* DescribeServices */
+	const char *subject; /* queue URL, cluster or task definition (interned) */
+	const char *service; /* UpdateService (interned) */
+	const char **names; /* DescribeServices (the array owned, the names interned) */
 	size_t n_names;
 	int32_t desired;
 	const struct scenario_fault *fault; /* the error this call gets, or NULL */
 	enum scenario_fault_target target;
 	void (*cb)(void);
 	void *arg;
+};
+
+/* A name looked up in the world before: its index, or that it is not there. */
+struct lookup {
+	char *key; /* NULL: an empty slot */
+	size_t index;
+	bool found;
 };
 
 /* A token bucket's running state. */
@@ -68,7 +75,164 @@ struct cloud_sim {
 	size_t cap_instances;
 	struct cloud_attribute *attributes;
 	size_t cap_attributes;
+	/* Names already resolved (queues, clusters, services never come or go in a world). */
+	struct lookup *lookups;
+	size_t cap_lookups; /* a power of two */
+	size_t n_lookups;
 };
+
+/* Longest key a lookup remembers; longer names are looked up every time. */
+#define LOOKUP_KEY_MAX 512
+
+/* FNV-1a of a key. */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The slot of key, or the empty slot where it would go. */
+static struct lookup *lookup_slot(struct lookup *slots, size_t cap, const char *key)
+{
+	size_t i = (size_t)key_hash(key) & (cap - 1);
+
+	while (slots[i].key != NULL && strcmp(slots[i].key, key) != 0)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* A remembered lookup, or NULL. */
+static const struct lookup *lookup_get(const struct cloud_sim *cs, const char *key)
+{
+	const struct lookup *l;
+
+	if (cs->cap_lookups == 0)
+		return NULL;
+	l = lookup_slot(cs->lookups, cs->cap_lookups, key);
+	return l->key != NULL ? l : NULL;
+}
+
+/* Remember a lookup (the table stays at most half full); its slot. */
+static const struct lookup *lookup_put(
+	struct cloud_sim *cs, const char *key, bool found, size_t index)
+{
+	struct lookup *l;
+
+	if (2 * (cs->n_lookups + 1) > cs->cap_lookups) {
+		size_t cap = cs->cap_lookups ? cs->cap_lookups * 2 : 64;
+		struct lookup *slots = xcalloc(cap, sizeof(*slots));
+
+		for (size_t i = 0; i < cs->cap_lookups; i++) {
+			if (cs->lookups[i].key != NULL)
+				*lookup_slot(slots, cap, cs->lookups[i].key) = cs->lookups[i];
+		}
+		free(cs->lookups);
+		cs->lookups = slots;
+		cs->cap_lookups = cap;
+	}
+	l = lookup_slot(cs->lookups, cs->cap_lookups, key);
+	if (l->key == NULL) {
+		l->key = xstrdup(key);
+		cs->n_lookups++;
+	}
+	l->found = found;
+	l->index = index;
+	return l;
+}
+
+/* Build a lookup key from a kind letter and one or two names; false when too long. */
+static bool lookup_key(char key[LOOKUP_KEY_MAX], char kind, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = b != NULL ? strlen(b) : 0;
+
+	if (na + nb + 3 > LOOKUP_KEY_MAX)
+		return false;
+	key[0] = kind;
+	memcpy(key + 1, a, na);
+	key[1 + na] = '\0';
+	if (b != NULL) {
+		key[1 + na] = 0x1f;
+		memcpy(key + 2 + na, b, nb);
+		key[2 + na + nb] = '\0';
+	}
+	return true;
+}
+
+/*
+ * The one copy of s the cloud keeps while it lives: calls come with the same
+ * few names every cycle, so a completion holds them without copying each time.
+ */
+static const char *intern(struct cloud_sim *cs, const char *s)
+{
+	char small[LOOKUP_KEY_MAX], *key = small;
+	const struct lookup *l;
+	const char *out;
+
+	if (!lookup_key(small, 'i', s, NULL))
+		key = xasprintf("i%s", s);
+	if ((l = lookup_get(cs, key)) == NULL)
+		l = lookup_put(cs, key, true, 0);
+	out = l->key + 1;
+	if (key != small)
+		free(key);
+	return out;
+}
+
+/* A queue's index by URL or name. */
+static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
+{
+	char key[LOOKUP_KEY_MAX];
+	const struct lookup *l;
+	struct world_queue_info info;
+	bool cacheable = lookup_key(key, 'q', url, NULL);
+	bool found;
+
+	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
+		*out = l->index;
+		return l->found;
+	}
+	found = world_queue_get(cs->w, url, &info) == 0;
+	if (cacheable)
+		lookup_put(cs, key, found, found ? info.index : 0);
+	*out = found ? info.index : 0;
+	return found;
+}
+
+/* A cluster's info by name or ARN. */
+static bool find_cluster(struct cloud_sim *cs, const char *cluster, struct world_cluster_info *out)
+{
+	char key[LOOKUP_KEY_MAX];
+	const struct lookup *l;
+	bool cacheable = lookup_key(key, 'c', cluster, NULL);
+	bool found;
+
+	if (cacheable && (l = lookup_get(cs, key)) != NULL)
+		return l->found && world_cluster_at(cs->w, l->index, out) == WORLD_ECS_OK;
+	found = world_cluster_get(cs->w, cluster, out) == WORLD_ECS_OK;
+	if (cacheable)
+		lookup_put(cs, key, found, found ? out->index : 0);
+	return found;
+}
+
+/* A service's info by cluster and name (or ARNs). */
+static bool find_service(struct cloud_sim *cs, const char *cluster, const char *service,
+	struct world_service_info *out)
+{
+	char key[LOOKUP_KEY_MAX];
+	const struct lookup *l;
+	bool cacheable = lookup_key(key, 's', cluster, service);
+	bool found;
+
+	if (cacheable && (l = lookup_get(cs, key)) != NULL)
+		return l->found && world_service_at(cs->w, l->index, out) == WORLD_ECS_OK;
+	found = world_service_get(cs->w, cluster, service, out) == WORLD_ECS_OK;
+	if (cacheable)
+		lookup_put(cs, key, found, found ? out->index : 0);
+	return found;
+}
 
 static const char *const call_names[CLOUD_SIM_CALLS] = {
 	[CLOUD_SIM_GET_QUEUE_ATTRIBUTES] = "GetQueueAttributes",
@@ -163,10 +327,6 @@ int cloud_sim_create(struct world *w, uint64_t timeout_ms, struct cloud_sim **ou
 /* Free what a completion holds. */
 static void completion_free(struct completion *c)
 {
-	free(c->subject);
-	free(c->service);
-	for (size_t i = 0; i < c->n_names; i++)
-		free(c->names[i]);
 	free(c->names);
 }
 
@@ -181,6 +341,9 @@ void cloud_sim_destroy(struct cloud_sim *cs)
 	free(cs->services);
 	free(cs->instances);
 	free(cs->attributes);
+	for (size_t i = 0; i < cs->cap_lookups; i++)
+		free(cs->lookups[i].key);
+	free(cs->lookups);
 	free(cs);
 }
 
@@ -224,7 +387,7 @@ static int sim_queue_counts(void *ctx, const char *queue_url, cloud_queue_cb cb,
 	if (queue_url == NULL || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_QUEUE, SCENARIO_TARGET_SQS, (void (*)(void))cb, arg);
-	c->subject = xstrdup(queue_url);
+	c->subject = intern(cs, queue_url);
 	count_call(cs, CLOUD_SIM_GET_QUEUE_ATTRIBUTES, c);
 	settle_due(cs, c);
 	return 0;
@@ -239,10 +402,10 @@ static int sim_describe_services(void *ctx, const char *cluster, const char *con
 	if (cluster == NULL || (services == NULL && n_services > 0) || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_SERVICES, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
-	c->subject = xstrdup(cluster);
+	c->subject = intern(cs, cluster);
 	c->names = xcalloc(n_services + 1, sizeof(*c->names));
 	for (size_t i = 0; i < n_services; i++)
-		c->names[i] = xstrdup(services[i]);
+		c->names[i] = intern(cs, services[i]);
 	c->n_names = n_services;
 	/* One DescribeServices per ten services. */
 	for (size_t i = 0; i == 0 || i < n_services; i += 10)
@@ -261,8 +424,8 @@ static int sim_list_instances(void *ctx, const char *cluster, cloud_instances_cb
 	if (cluster == NULL || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_INSTANCES, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
-	c->subject = xstrdup(cluster);
-	if (world_cluster_get(cs->w, cluster, &info) == WORLD_ECS_OK)
+	c->subject = intern(cs, cluster);
+	if (find_cluster(cs, cluster, &info))
 		n = info.instance_count;
 	/* Pages of a hundred: at least one List, one Describe per non-empty page. */
 	for (size_t i = 0; i == 0 || i < n; i += 100)
@@ -281,7 +444,7 @@ static int sim_task_reservation(void *ctx, const char *task_definition, cloud_ta
 	if (task_definition == NULL || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_TASK, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
-	c->subject = xstrdup(task_definition);
+	c->subject = intern(cs, task_definition);
 	count_call(cs, CLOUD_SIM_DESCRIBE_TASK_DEFINITION, c);
 	settle_due(cs, c);
 	return 0;
@@ -296,8 +459,8 @@ static int sim_update_service(void *ctx, const char *cluster, const char *servic
 	if (cluster == NULL || service == NULL || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_UPDATE, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
-	c->subject = xstrdup(cluster);
-	c->service = xstrdup(service);
+	c->subject = intern(cs, cluster);
+	c->service = intern(cs, service);
 	c->desired = desired;
 	count_call(cs, CLOUD_SIM_UPDATE_SERVICE, c);
 	settle_due(cs, c);
@@ -384,8 +547,9 @@ static void answer_queue(struct cloud_sim *cs, const struct completion *c)
 	struct world_queue_info info;
 	struct cloud_queue_counts counts;
 	struct aws_error e;
+	size_t index;
 
-	if (world_queue_get(cs->w, c->subject, &info) < 0) {
+	if (!find_queue(cs, c->subject, &index) || world_queue_at(cs->w, index, &info) < 0) {
 		memset(&e, 0, sizeof(e));
 		e.err = -EIO;
 		e.http_status = 400;
@@ -407,11 +571,10 @@ static void answer_services(struct cloud_sim *cs, const struct completion *c)
 {
 	cloud_services_cb cb = (cloud_services_cb)c->cb;
 	struct world_cluster_info cl;
-	enum world_ecs_error we = world_cluster_get(cs->w, c->subject, &cl);
 	struct aws_error e;
 
-	if (we != WORLD_ECS_OK) {
-		ecs_error(we, &e);
+	if (!find_cluster(cs, c->subject, &cl)) {
+		ecs_error(WORLD_ECS_CLUSTER_NOT_FOUND, &e);
 		cb(e.err, &e, NULL, 0, c->arg);
 		return;
 	}
@@ -424,7 +587,7 @@ static void answer_services(struct cloud_sim *cs, const struct completion *c)
 		struct world_service_info info;
 
 		memset(s, 0, sizeof(*s));
-		if (world_service_get(cs->w, c->subject, c->names[i], &info) != WORLD_ECS_OK) {
+		if (!find_service(cs, c->subject, c->names[i], &info)) {
 			s->name = c->names[i];
 			continue;
 		}
@@ -445,12 +608,11 @@ static void answer_instances(struct cloud_sim *cs, const struct completion *c)
 {
 	cloud_instances_cb cb = (cloud_instances_cb)c->cb;
 	struct world_cluster_info cl;
-	enum world_ecs_error we = world_cluster_get(cs->w, c->subject, &cl);
 	size_t n = 0, n_attr = 0;
 	struct aws_error e;
 
-	if (we != WORLD_ECS_OK) {
-		ecs_error(we, &e);
+	if (!find_cluster(cs, c->subject, &cl)) {
+		ecs_error(WORLD_ECS_CLUSTER_NOT_FOUND, &e);
 		cb(e.err, &e, NULL, 0, c->arg);
 		return;
 	}

@@ -585,6 +585,30 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 	return 0;
 }
 
+/*
+ * When the loop next has something to do after t: the next step when a step
+ * hook watches every step, else the next sample, decision, datapoint or
+ * answer (the world still moves in steps of at most a second inside).
+ */
+static uint64_t next_stop(struct sim_state *st, uint64_t t_ms, uint64_t next_sample)
+{
+	const struct sim_params *p = st->p;
+	uint64_t next = p->step != NULL ? t_ms + st->step_ms : next_sample;
+	uint64_t due = UINT64_MAX;
+
+	if (p->mode == SIM_QSCALE && !controller_busy(st->ctl))
+		due = controller_next_due_ms(st->ctl);
+	else if (p->mode == SIM_TARGET_TRACKING)
+		due = (t_ms / st->refs[0].tt.p.period_ms + 1) * st->refs[0].tt.p.period_ms;
+	if (due > t_ms && due < next)
+		next = due;
+	if (cloud_sim_next_due_ms(st->cs) > t_ms && cloud_sim_next_due_ms(st->cs) < next)
+		next = cloud_sim_next_due_ms(st->cs);
+	if (next > p->duration_ms)
+		next = p->duration_ms;
+	return next;
+}
+
 /* The virtual-time loop from t=0 to the end of the run. */
 static void run_loop(struct sim_state *st, struct sim_result *out)
 {
@@ -594,32 +618,18 @@ static void run_loop(struct sim_state *st, struct sim_result *out)
 	st->backlog_max = backlog_now(st);
 	/* Whoever scales acts at the start of each step; the end of the run is no step. */
 	while (t_ms < p->duration_ms) {
-		uint64_t next;
+		uint64_t next, backlog;
 
 		act(st, t_ms);
-		next = t_ms + st->step_ms;
-		if (next > p->duration_ms)
-			next = p->duration_ms;
-		if (p->mode == SIM_QSCALE) {
-			uint64_t due = controller_busy(st->ctl) ? UINT64_MAX
-								: controller_next_due_ms(st->ctl);
-
-			if (due > t_ms && due < next)
-				next = due;
-		}
-		if (cloud_sim_next_due_ms(st->cs) > t_ms && cloud_sim_next_due_ms(st->cs) < next)
-			next = cloud_sim_next_due_ms(st->cs);
+		next = next_stop(st, t_ms, next_sample);
 		world_advance(st->w, next);
+		out->steps += (next - t_ms + st->step_ms - 1) / st->step_ms;
 		t_ms = next;
-		out->steps++;
 		if (p->step != NULL)
 			p->step(st->w, p->arg);
-		{
-			uint64_t b = backlog_now(st);
-
-			if (b > st->backlog_max)
-				st->backlog_max = b;
-		}
+		backlog = backlog_now(st);
+		if (backlog > st->backlog_max)
+			st->backlog_max = backlog;
 		if (t_ms >= next_sample || t_ms == p->duration_ms) {
 			sample(st, t_ms);
 			next_sample = t_ms + st->sample_ms;
