@@ -16,6 +16,7 @@
 #ifndef QSCALE_CLOUD_SIM_H
 #define QSCALE_CLOUD_SIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,6 +90,20 @@ const struct cloud_sim_limit *cloud_sim_limit(
 
 /* UpdateService calls that reached a service (world-wide service index) and succeeded. */
 uint64_t cloud_sim_updates(const struct cloud_sim *cs, size_t service);
+
+/* One UpdateService that reached the world and succeeded. */
+struct cloud_sim_update {
+	uint64_t t_ms;
+	size_t service; /* world-wide service index */
+	int32_t from; /* desired before */
+	int32_t to;
+};
+
+/* Keep a log of every successful UpdateService from now on (off by default). */
+void cloud_sim_record_updates(struct cloud_sim *cs, bool on);
+
+/* The log so far (valid until the next call into cs), and its length. */
+const struct cloud_sim_update *cloud_sim_update_log(const struct cloud_sim *cs, size_t *n);
 
 /* Requests that a scenario fault answered with an error. */
 uint64_t cloud_sim_faulted(const struct cloud_sim *cs);

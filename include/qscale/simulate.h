@@ -53,6 +53,7 @@ struct sim_params {
 	uint64_t sample_ms; /* chart resolution; 0: about 1,500 points over the run */
 	uint64_t start_wall_ms; /* wall clock at t=0 (the controller's wall clock) */
 	struct sim_prices prices;
+	bool record_updates; /* keep every UpdateService in the result (sim_result.updates) */
 	/* Called at each sample with the virtual time reached; may be NULL. */
 	void (*progress)(uint64_t t_ms, uint64_t duration_ms, void *arg);
 	/* Called after every step with the world; may be NULL (tests check invariants here). */
@@ -107,6 +108,15 @@ struct sim_calls {
 	uint64_t faulted; /* answered with an injected fault */
 };
 
+/* One UpdateService that changed a desired count (with record_updates). */
+struct sim_update {
+	uint64_t t_ms;
+	char *cluster;
+	char *service;
+	int32_t from;
+	int32_t to;
+};
+
 struct sim_result {
 	enum sim_mode mode;
 	uint64_t duration_ms;
@@ -120,6 +130,8 @@ struct sim_result {
 	uint64_t sample_ms;
 	struct sim_point *series;
 	size_t n_series;
+	struct sim_update *updates;
+	size_t n_updates;
 };
 
 /* Longest error message sim_run writes. */

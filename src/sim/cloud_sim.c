@@ -75,6 +75,10 @@ struct cloud_sim {
 	size_t cap_instances;
 	struct cloud_attribute *attributes;
 	size_t cap_attributes;
+	bool record;
+	struct cloud_sim_update *log;
+	size_t n_log;
+	size_t cap_log;
 	/* Names already resolved (queues, clusters, services never come or go in a world). */
 	struct lookup *lookups;
 	size_t cap_lookups; /* a power of two */
@@ -344,6 +348,7 @@ void cloud_sim_destroy(struct cloud_sim *cs)
 	for (size_t i = 0; i < cs->cap_lookups; i++)
 		free(cs->lookups[i].key);
 	free(cs->lookups);
+	free(cs->log);
 	free(cs);
 }
 
@@ -696,8 +701,9 @@ static void answer_task(struct cloud_sim *cs, const struct completion *c)
 static void answer_update(struct cloud_sim *cs, const struct completion *c)
 {
 	cloud_update_cb cb = (cloud_update_cb)c->cb;
-	struct world_service_info info;
+	struct world_service_info info, before;
 	struct cloud_service s;
+	bool known = cs->record && find_service(cs, c->subject, c->service, &before);
 	enum world_ecs_error we =
 		world_service_set_desired(cs->w, c->subject, c->service, c->desired, &info);
 	struct aws_error e;
@@ -709,6 +715,14 @@ static void answer_update(struct cloud_sim *cs, const struct completion *c)
 	}
 	if (info.index < cs->n_services)
 		cs->updates[info.index]++;
+	if (known) {
+		if (cs->n_log == cs->cap_log) {
+			cs->cap_log = cs->cap_log ? cs->cap_log * 2 : 64;
+			cs->log = xreallocarray(cs->log, cs->cap_log, sizeof(*cs->log));
+		}
+		cs->log[cs->n_log++] = (struct cloud_sim_update){world_now_ms(cs->w), info.index,
+			(int32_t)before.desired_count, (int32_t)info.desired_count};
+	}
 	memset(&s, 0, sizeof(s));
 	s.found = true;
 	s.name = info.name;
@@ -829,4 +843,15 @@ uint64_t cloud_sim_updates(const struct cloud_sim *cs, size_t service)
 uint64_t cloud_sim_faulted(const struct cloud_sim *cs)
 {
 	return cs->faulted;
+}
+
+void cloud_sim_record_updates(struct cloud_sim *cs, bool on)
+{
+	cs->record = on;
+}
+
+const struct cloud_sim_update *cloud_sim_update_log(const struct cloud_sim *cs, size_t *n)
+{
+	*n = cs->n_log;
+	return cs->log;
 }

@@ -186,6 +186,18 @@ void sim_report_table(FILE *out, const struct sim_report_info *info,
 		if (runs[k]->mode == SIM_QSCALE)
 			table_calls(out, runs[k]);
 	}
+	for (size_t k = 0; k < n_runs; k++) {
+		if (runs[k]->updates == NULL)
+			continue;
+		fprintf(out, "UpdateService (%s)\n", sim_mode_name(runs[k]->mode));
+		for (size_t i = 0; i < runs[k]->n_updates; i++) {
+			const struct sim_update *u = &runs[k]->updates[i];
+
+			fprintf(out, "  t=%-10.3f %s/%s %" PRId32 "->%" PRId32 "\n",
+				(double)u->t_ms / 1000.0, u->cluster, u->service, u->from, u->to);
+		}
+		fputc('\n', out);
+	}
 }
 
 /* ---- JSON ---- */
@@ -271,6 +283,24 @@ static void j_run(yajl_gen g, const struct sim_result *r)
 		j_uint(g, cloud_sim_call_name((enum cloud_sim_call)i), r->calls.count[i]);
 	yajl_gen_map_close(g);
 	j_uint(g, "aws_calls_faulted", r->calls.faulted);
+	if (r->updates != NULL) {
+		j_str(g, "updates");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < r->n_updates; i++) {
+			const struct sim_update *u = &r->updates[i];
+
+			yajl_gen_map_open(g);
+			j_uint(g, "t_ms", u->t_ms);
+			j_str(g, "cluster");
+			j_str(g, u->cluster);
+			j_str(g, "service");
+			j_str(g, u->service);
+			j_uint(g, "from", (uint64_t)u->from);
+			j_uint(g, "to", (uint64_t)u->to);
+			yajl_gen_map_close(g);
+		}
+		yajl_gen_array_close(g);
+	}
 	j_str(g, "ecs_limits");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < CLOUD_SIM_CATEGORIES; i++) {

@@ -539,6 +539,20 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 	for (size_t i = 0; i < CLOUD_SIM_CATEGORIES; i++)
 		out->calls.limits[i] = *cloud_sim_limit(st->cs, (enum cloud_sim_category)i);
 	out->calls.faulted = cloud_sim_faulted(st->cs);
+	if (p->record_updates) {
+		size_t n;
+		const struct cloud_sim_update *log = cloud_sim_update_log(st->cs, &n);
+
+		out->updates = xcalloc(n + 1, sizeof(*out->updates));
+		for (size_t i = 0; i < n; i++) {
+			struct world_service_info s;
+
+			world_service_at(st->w, log[i].service, &s);
+			out->updates[i] = (struct sim_update){log[i].t_ms, xstrdup(s.cluster_name),
+				xstrdup(s.name), log[i].from, log[i].to};
+		}
+		out->n_updates = n;
+	}
 }
 
 /* Build the world, the cloud and the scaler; resolve every policy. */
@@ -552,6 +566,7 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 		return fail(error, "the scenario cannot be simulated");
 	if (cloud_sim_create(st->w, st->cfg->aws.timeout_ms, &st->cs) < 0)
 		return fail(error, "the simulated cloud cannot start");
+	cloud_sim_record_updates(st->cs, p->record_updates);
 	st->n_refs = st->cfg->policy_count;
 	st->refs = xcalloc(st->n_refs + 1, sizeof(*st->refs));
 	for (size_t i = 0; i < st->n_refs; i++) {
@@ -710,5 +725,10 @@ void sim_result_finish(struct sim_result *r)
 	}
 	free(r->policies);
 	free(r->series);
+	for (size_t i = 0; i < r->n_updates; i++) {
+		free(r->updates[i].cluster);
+		free(r->updates[i].service);
+	}
+	free(r->updates);
 	memset(r, 0, sizeof(*r));
 }

@@ -39,6 +39,7 @@ struct sim_opts {
 	bool compare;
 	bool progress;
 	bool verbose;
+	bool updates;
 	bool has_sweep;
 	struct sim_sweep sweep;
 	struct sim_prices prices;
@@ -89,6 +90,7 @@ static void simulate_usage(FILE *out)
 		"  --price-gb-hour USD    Fargate price per GB-hour (default %.6f)\n"
 		"  --no-progress          no progress bar (shown only on a terminal anyway)\n"
 		"  -v, --verbose          log every decision, prefixed with the virtual time\n"
+		"  --updates              list every UpdateService (time, service, from, to)\n"
 		"  --generate-trace KIND  write an example trace: diurnal-flash-sale, quiet-week\n"
 		"  --trace-row D          the generated trace's row length (default 60s / 300s)\n"
 		"  --trace-rate R         its mean rate in messages per second (default 20 / 2)\n"
@@ -144,6 +146,7 @@ enum {
 	OPT_GENERATE,
 	OPT_TRACE_ROW,
 	OPT_TRACE_RATE,
+	OPT_UPDATES,
 };
 
 /* Parse argv into o; returns 0, 1 for --help (done), or -EINVAL (message printed). */
@@ -167,6 +170,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{"trace-rate", required_argument, NULL, OPT_TRACE_RATE},
 		{"output", required_argument, NULL, 'o'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"updates", no_argument, NULL, OPT_UPDATES},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -246,6 +250,9 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case OPT_UPDATES:
+			o->updates = true;
 			break;
 		case 'h':
 			simulate_usage(stdout);
@@ -439,6 +446,7 @@ static int one_run(const struct sim_opts *o, const uint64_t *sweep_value, enum s
 	p.duration_ms = run_duration(o, sc);
 	p.start_wall_ms = 1767225600000ULL; /* 2026-01-01T00:00:00Z: runs do not depend on today */
 	p.prices = o->prices;
+	p.record_updates = o->updates;
 	p.arg = &pr;
 	if (o->progress && !o->verbose && isatty(STDERR_FILENO))
 		p.progress = on_progress;
