@@ -17,9 +17,11 @@ struct command {
 static const struct command commands[] = {
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
+	{"run", command_run, "the daemon: scale every policy until SIGTERM"},
 	{"simulate", command_simulate,
 		"replay traffic through qscale's control cycle offline: waits, task-hours, cost"},
 	{"version", command_version, "print the versions of qscale and its libraries"},
+	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -60,6 +60,8 @@ struct aws_response {
 	struct aws_error error; /* error.err == 0 on success */
 	int attempts;
 	uint64_t latency_ms; /* first send to final answer */
+	const char
+		*request_id; /* x-amzn-RequestId of the last answer, "" when none; callback only */
 };
 
 typedef void (*aws_client_cb)(const struct aws_response *resp, void *arg);
@@ -105,5 +107,66 @@ void aws_error_parse(long http_status, const char *query_error_header,
 
 /* The single classifier: from status, code and transport errno to a class. */
 enum aws_error_class aws_error_classify(long http_status, const char *code, int transport_err);
+
+/* Added for the client core and its users (daemon metrics, doctor). */
+
+/* A short lowercase name of a class: "transient", "throttling", ... */
+const char *aws_error_class_name(enum aws_error_class c);
+
+/* Fill out for a transfer that got no HTTP response (err: -ETIMEDOUT, -EIO, -E2BIG). */
+void aws_error_from_transport(int err, const char *what, struct aws_error *out);
+
+/*
+ * Whether a server may answer code when the request's time is off (e.g.
+ * InvalidSignatureException, AccessDeniedException): such an error is retried
+ * once the Date header shows a skew of 4 min or more.
+ */
+bool aws_error_is_skew_capable(const char *code);
+
+/* Per-operation counters for metrics, kept by the client. */
+struct aws_op_stats {
+	enum aws_service service;
+	char operation[64];
+	uint64_t calls_ok; /* calls that ended in success */
+	uint64_t calls_failed[AWS_ERROR_FATAL + 1]; /* calls that failed, by final class */
+	uint64_t attempts; /* HTTP attempts sent */
+	uint64_t retries; /* attempts after the first */
+	uint64_t throttles; /* attempts answered with a throttling error */
+	uint64_t latency_ms_sum; /* over finished calls */
+	uint64_t latency_ms_max;
+};
+
+/* The stats table; *n gets its length. Valid until the next call starts. */
+const struct aws_op_stats *aws_client_stats(const struct aws_client *client, size_t *n);
+
+/* What happened to one attempt; for metrics and tests. */
+struct aws_attempt_event {
+	enum aws_service service;
+	const char *operation;
+	int attempt; /* 1-based */
+	long http_status;
+	const struct aws_error *error; /* error->err == 0 for success */
+	bool will_retry;
+	uint64_t delay_ms; /* before the next attempt, when will_retry */
+};
+
+typedef void (*aws_attempt_cb)(const struct aws_attempt_event *ev, void *arg);
+
+/* Called after every attempt (NULL to stop). */
+void aws_client_set_attempt_cb(struct aws_client *client, aws_attempt_cb cb, void *arg);
+
+/* Replace the random source of the backoff jitter (tests); NULL restores the default. */
+void aws_client_set_random(struct aws_client *client, double (*rand01)(void *ctx), void *ctx);
+
+/* The current clock offset (server - local, ms) applied to signatures. */
+int64_t aws_client_clock_offset_ms(const struct aws_client *client);
+
+struct credentials;
+
+/* The credential provider chain the client signs with (for doctor and metrics). */
+struct credentials *aws_client_credentials(struct aws_client *client);
+
+/* The endpoint (scheme://host[:port]) the client uses for service. */
+const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service);
 
 #endif

@@ -9,9 +9,13 @@
 #define EXIT_USAGE 2
 
 int command_version(int argc, char **argv);
+int command_emulate(int argc, char **argv);
 
 /* qscale check [-c FILE]: validate the configuration and print it. */
 int command_check(int argc, char **argv);
+
+/* qscale run [-c FILE] [--dry-run]: the daemon. */
+int command_run(int argc, char **argv);
 
 /* qscale simulate -c FILE --scenario FILE ...: offline capacity planning (docs/simulate.md). */
 int command_simulate(int argc, char **argv);

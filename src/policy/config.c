@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "policy_priv.h"
+#include "qscale/listen_addr.h"
 #include "qscale/xalloc.h"
 
 #define C(member) offsetof(struct qscale_config, member)
@@ -33,7 +34,7 @@ static const struct schema_field metrics_fields[] = {
 	{.key = "listen",
 		.type = SCHEMA_LISTEN,
 		.offset = C(metrics.listen),
-		.def = "127.0.0.1:9464"},
+		.def = LISTEN_ADDR_DEFAULT},
 	{0},
 };
 

@@ -16,6 +16,7 @@
 #include "policy_priv.h"
 #include "qscale/duration.h"
 #include "qscale/ecs_filter.h"
+#include "qscale/listen_addr.h"
 #include "qscale/xalloc.h"
 
 /* Most keys one mapping of a schema may have. */
@@ -171,28 +172,12 @@ static bool valid_url(const char *s)
 	return true;
 }
 
-/* Whether s is HOST:PORT (HOST may be [v6]) with PORT in 0..65535. */
+/* Whether s is an address the metrics endpoint can listen on (the daemon's own parser). */
 static bool valid_listen(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	size_t host_len;
+	struct listen_addr addr;
 
-	if (colon == NULL || colon == s || colon[1] == '\0' || strlen(colon + 1) > 5)
-		return false;
-	for (const char *p = colon + 1; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p))
-			return false;
-	}
-	if (strtol(colon + 1, NULL, 10) > 65535)
-		return false;
-	host_len = (size_t)(colon - s);
-	if (s[0] == '[')
-		return host_len > 2 && s[host_len - 1] == ']';
-	for (size_t i = 0; i < host_len; i++) {
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
-			return false;
-	}
-	return true;
+	return listen_addr_parse(s, &addr) == 0;
 }
 
 /* Whether s is a policy name: 1..64 of letters, digits, '.', '_', '-'. */
@@ -391,7 +376,9 @@ static int set_scalar(struct schema_walk *w, const struct schema_field *f, const
 			s);
 	if (f->type == SCHEMA_LISTEN && s[0] != '\0' && !valid_listen(s))
 		return diag_at(w->diag, w->file, v,
-			"'%s' must be HOST:PORT (e.g. 127.0.0.1:9464) or \"\" for off, not '%.*s'",
+			"'%s' must be IP:PORT, localhost:PORT or [IPv6]:PORT (e.g. "
+			"127.0.0.1:9464), "
+			"or \"\" for off, not '%.*s'",
 			path, KEY_QUOTE_MAX, s);
 	set_string(w->base, f, s);
 	return 0;
@@ -425,8 +412,8 @@ static int walk_value(struct schema_walk *w, const struct schema_field *f, const
 	if (f->type == SCHEMA_NODE)
 		return 0;
 	if (v->kind != YNODE_SCALAR)
-		return diag_at(w->diag, w->file, v, "'%s' must be a %s, not %s", path,
-			schema_type_text(f, type, sizeof(type)), kind_name(v));
+		return diag_at(w->diag, w->file, v, "'%s' must be a single value (%s), not %s",
+			path, schema_type_text(f, type, sizeof(type)), kind_name(v));
 	if (ynode_is_null(v))
 		return diag_at(w->diag, w->file, v, "'%s' has no value", path);
 	return set_scalar(w, f, v, path);

@@ -55,31 +55,31 @@ static int cmp_port(const void *a, const void *b)
 }
 
 /* A list of ports: [22, 2375]. */
-static int load_ports(
-	struct sload *ld, yaml_node_t *node, const char *what, uint16_t **out, size_t *count)
+static int load_ports(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	uint16_t **out, size_t *count)
 {
 	size_t n;
 	uint16_t *ports;
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, what)) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, what)) < 0)
 		return rc;
-	n = sload_seq_len(node);
+	n = scenario_yaml_seq_len(node);
 	if (n > 1024)
-		return sload_fail(ld, node, "%s: at most 1024 ports", what);
+		return scenario_yaml_fail(ld, node, "%s: at most 1024 ports", what);
 	ports = xcalloc(n ? n : 1, sizeof(*ports));
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item;
 		uint64_t v;
 
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = sload_uint(ld, item, what, 1, 65535, &v)) < 0) {
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
+			(rc = scenario_yaml_uint(ld, item, what, 1, 65535, &v)) < 0) {
 			free(ports);
 			return rc;
 		}
 		if (has_port(ports, i, (uint16_t)v)) {
 			free(ports);
-			return sload_fail(ld, item, "%s: port %llu listed twice", what,
+			return scenario_yaml_fail(ld, item, "%s: port %llu listed twice", what,
 				(unsigned long long)v);
 		}
 		ports[i] = (uint16_t)v;
@@ -106,27 +106,29 @@ static char *resolve_path(const char *dir, const char *path)
 }
 
 /* arrivals: {shape: step|linear, segments: [{at, rate}...]} or {trace: FILE}. */
-static int load_arrivals(struct sload *ld, yaml_node_t *node, struct scenario_arrivals *a)
+static int load_arrivals(struct scenario_loader *ld, yaml_node_t *node, struct scenario_arrivals *a)
 {
 	static const char *const keys[] = {"shape", "segments", "trace", NULL};
 	static const char *const shapes[] = {"step", "linear", NULL};
 	yaml_node_t *v[3];
 	int rc, shape = 0;
 
-	if ((rc = sload_fields(ld, node, "arrivals", keys, v)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "arrivals", keys, v)) < 0)
 		return rc;
-	if (v[0] && (rc = sload_enum(ld, v[0], "shape", shapes, &shape)) < 0)
+	if (v[0] && (rc = scenario_yaml_enum(ld, v[0], "shape", shapes, &shape)) < 0)
 		return rc;
 	a->shape = (enum scenario_shape)shape;
 	if ((v[1] == NULL) == (v[2] == NULL))
-		return sload_fail(ld, node, "arrivals need exactly one of 'segments' or 'trace'");
+		return scenario_yaml_fail(
+			ld, node, "arrivals need exactly one of 'segments' or 'trace'");
 	if (v[2] != NULL) {
 		char *rel, *path;
 		struct scenario_diag tdiag;
 
 		if (v[0])
-			return sload_fail(ld, v[0], "'shape' applies to segments, not to a trace");
-		if ((rc = sload_string(ld, v[2], "trace", &rel)) < 0)
+			return scenario_yaml_fail(
+				ld, v[0], "'shape' applies to segments, not to a trace");
+		if ((rc = scenario_yaml_string(ld, v[2], "trace", &rel)) < 0)
 			return rc;
 		path = resolve_path(ld->dir, rel);
 		free(rel);
@@ -136,60 +138,63 @@ static int load_arrivals(struct sload *ld, yaml_node_t *node, struct scenario_ar
 			char msg[600];
 
 			scenario_diag_format(&tdiag, msg, sizeof(msg));
-			return sload_fail(ld, v[2], "trace: %s", msg);
+			return scenario_yaml_fail(ld, v[2], "trace: %s", msg);
 		}
 		return 0;
 	}
-	if ((rc = sload_sequence(ld, v[1], "segments")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, v[1], "segments")) < 0)
 		return rc;
-	size_t n = sload_seq_len(v[1]);
+	size_t n = scenario_yaml_seq_len(v[1]);
 	if (n == 0 || n > MAX_ITEMS)
-		return sload_fail(ld, v[1], "segments must list 1 to %u entries", MAX_ITEMS);
+		return scenario_yaml_fail(
+			ld, v[1], "segments must list 1 to %u entries", MAX_ITEMS);
 	a->segments = xcalloc(n, sizeof(*a->segments));
 	for (size_t i = 0; i < n; i++) {
 		static const char *const skeys[] = {"at", "rate", NULL};
 		yaml_node_t *item, *sv[2];
 		struct scenario_rate_segment *s = &a->segments[i];
 
-		if ((rc = sload_seq_item(ld, v[1], i, &item)) < 0 ||
-			(rc = sload_fields(ld, item, "a segment", skeys, sv)) < 0 ||
-			(rc = sload_require(ld, item, sv[0], "at")) < 0 ||
-			(rc = sload_require(ld, item, sv[1], "rate")) < 0 ||
-			(rc = sload_duration(ld, sv[0], "at", &s->at_ms)) < 0 ||
-			(rc = sload_rate(ld, sv[1], "rate", &s->rate_per_s)) < 0)
+		if ((rc = scenario_yaml_seq_item(ld, v[1], i, &item)) < 0 ||
+			(rc = scenario_yaml_fields(ld, item, "a segment", skeys, sv)) < 0 ||
+			(rc = scenario_yaml_require(ld, item, sv[0], "at")) < 0 ||
+			(rc = scenario_yaml_require(ld, item, sv[1], "rate")) < 0 ||
+			(rc = scenario_yaml_duration(ld, sv[0], "at", &s->at_ms)) < 0 ||
+			(rc = scenario_yaml_rate(ld, sv[1], "rate", &s->rate_per_s)) < 0)
 			return rc;
 		if (i > 0 && s->at_ms <= a->segments[i - 1].at_ms)
-			return sload_fail(ld, sv[0], "segment times must increase");
+			return scenario_yaml_fail(ld, sv[0], "segment times must increase");
 		a->segment_count = i + 1;
 	}
 	return 0;
 }
 
 /* One entry of queues:. */
-static int load_queue(struct sload *ld, yaml_node_t *node, struct scenario_queue *q)
+static int load_queue(struct scenario_loader *ld, yaml_node_t *node, struct scenario_queue *q)
 {
 	static const char *const keys[] = {
 		"name", "reporting_lag", "delay", "initial_messages", "arrivals", NULL};
 	yaml_node_t *v[5];
 	int rc;
 
-	if ((rc = sload_fields(ld, node, "a queue", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "name")) < 0 ||
-		(rc = sload_string(ld, v[0], "name", &q->name)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a queue", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
+		(rc = scenario_yaml_string(ld, v[0], "name", &q->name)) < 0)
 		return rc;
 	if (strlen(q->name) > 80 ||
 		strspn(q->name,
 			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			"0123456789-_") != strlen(q->name))
-		return sload_fail(ld, v[0], "queue names are 1-80 letters, digits, '-' or '_'");
-	if (v[1] && (rc = sload_duration(ld, v[1], "reporting_lag", &q->reporting_lag_ms)) < 0)
+		return scenario_yaml_fail(
+			ld, v[0], "queue names are 1-80 letters, digits, '-' or '_'");
+	if (v[1] &&
+		(rc = scenario_yaml_duration(ld, v[1], "reporting_lag", &q->reporting_lag_ms)) < 0)
 		return rc;
-	if (v[2] && (rc = sload_duration(ld, v[2], "delay", &q->delay_ms)) < 0)
+	if (v[2] && (rc = scenario_yaml_duration(ld, v[2], "delay", &q->delay_ms)) < 0)
 		return rc;
 	if (q->delay_ms > 900000)
-		return sload_fail(ld, v[2], "delay must be at most 15m, as in SQS");
+		return scenario_yaml_fail(ld, v[2], "delay must be at most 15m, as in SQS");
 	if (v[3] &&
-		(rc = sload_uint(ld, v[3], "initial_messages", 0, 1000000000000ull,
+		(rc = scenario_yaml_uint(ld, v[3], "initial_messages", 0, 1000000000000ull,
 			 &q->initial_messages)) < 0)
 		return rc;
 	if (v[4] && (rc = load_arrivals(ld, v[4], &q->arrivals)) < 0)
@@ -198,15 +203,16 @@ static int load_queue(struct sload *ld, yaml_node_t *node, struct scenario_queue
 }
 
 /* attributes: {name: value, flag: null}. */
-static int load_attributes(struct sload *ld, yaml_node_t *node, struct scenario_instance *in)
+static int load_attributes(
+	struct scenario_loader *ld, yaml_node_t *node, struct scenario_instance *in)
 {
 	size_t n;
 
 	if (node->type != YAML_MAPPING_NODE)
-		return sload_fail(ld, node, "attributes must be a mapping of name: value");
+		return scenario_yaml_fail(ld, node, "attributes must be a mapping of name: value");
 	n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
 	if (n > 100)
-		return sload_fail(ld, node, "at most 100 attributes");
+		return scenario_yaml_fail(ld, node, "at most 100 attributes");
 	/* room for the built-in ones added after */
 	in->attributes = xcalloc(n + 3, sizeof(*in->attributes));
 	for (size_t i = 0; i < n; i++) {
@@ -215,21 +221,22 @@ static int load_attributes(struct sload *ld, yaml_node_t *node, struct scenario_
 		struct scenario_attribute *at = &in->attributes[i];
 		int rc;
 
-		if ((rc = sload_visit(ld, p->key, node, &key)) < 0 ||
-			(rc = sload_visit(ld, p->value, node, &value)) < 0 ||
-			(rc = sload_string(ld, key, "attribute name", &at->name)) < 0)
+		if ((rc = scenario_yaml_visit(ld, p->key, node, &key)) < 0 ||
+			(rc = scenario_yaml_visit(ld, p->value, node, &value)) < 0 ||
+			(rc = scenario_yaml_string(ld, key, "attribute name", &at->name)) < 0)
 			return rc;
 		in->attribute_count = i + 1;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(in->attributes[k].name, at->name) == 0)
-				return sload_fail(ld, key, "duplicate attribute '%s'", at->name);
+				return scenario_yaml_fail(
+					ld, key, "duplicate attribute '%s'", at->name);
 		if (value->type == YAML_SCALAR_NODE &&
 			value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 			(strcmp((const char *)value->data.scalar.value, "null") == 0 ||
 				strcmp((const char *)value->data.scalar.value, "~") == 0 ||
 				value->data.scalar.length == 0))
 			continue;
-		if ((rc = sload_string(ld, value, "attribute value", &at->value)) < 0)
+		if ((rc = scenario_yaml_string(ld, value, "attribute value", &at->value)) < 0)
 			return rc;
 	}
 	return 0;
@@ -281,7 +288,7 @@ static void instance_finish(struct scenario_instance *in)
 }
 
 /* One entry of a cluster's instances: (count or id), cpu, memory... */
-static int load_instances(struct sload *ld, yaml_node_t *node, struct scenario_cluster *c)
+static int load_instances(struct scenario_loader *ld, yaml_node_t *node, struct scenario_cluster *c)
 {
 	static const char *const keys[] = {"count", "id", "cpu", "memory", "attributes",
 		"reserved_ports", "reserved_ports_udp", "agent_connected", "status", NULL};
@@ -292,22 +299,25 @@ static int load_instances(struct sload *ld, yaml_node_t *node, struct scenario_c
 	int rc, status = 0;
 
 	t.agent_connected = true;
-	if ((rc = sload_fields(ld, node, "an instance entry", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[2], "cpu")) < 0 ||
-		(rc = sload_require(ld, node, v[3], "memory")) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "an instance entry", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[2], "cpu")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[3], "memory")) < 0)
 		return rc;
-	if (v[0] && (rc = sload_uint(ld, v[0], "count", 1, MAX_INSTANCES_PER_ENTRY, &count)) < 0)
+	if (v[0] &&
+		(rc = scenario_yaml_uint(ld, v[0], "count", 1, MAX_INSTANCES_PER_ENTRY, &count)) <
+			0)
 		return rc;
 	if (v[1] && count != 1)
-		return sload_fail(ld, v[1], "'id' names one instance: it cannot go with count > 1");
-	if ((rc = sload_uint(ld, v[2], "cpu", 128, 1u << 20, &cpu)) < 0 ||
-		(rc = sload_uint(ld, v[3], "memory", 128, 1u << 30, &mem)) < 0)
+		return scenario_yaml_fail(
+			ld, v[1], "'id' names one instance: it cannot go with count > 1");
+	if ((rc = scenario_yaml_uint(ld, v[2], "cpu", 128, 1u << 20, &cpu)) < 0 ||
+		(rc = scenario_yaml_uint(ld, v[3], "memory", 128, 1u << 30, &mem)) < 0)
 		return rc;
 	t.cpu_units = (uint32_t)cpu;
 	t.memory_mib = (uint32_t)mem;
-	if (v[7] && (rc = sload_bool(ld, v[7], "agent_connected", &t.agent_connected)) < 0)
+	if (v[7] && (rc = scenario_yaml_bool(ld, v[7], "agent_connected", &t.agent_connected)) < 0)
 		goto fail;
-	if (v[8] && (rc = sload_enum(ld, v[8], "status", statuses, &status)) < 0)
+	if (v[8] && (rc = scenario_yaml_enum(ld, v[8], "status", statuses, &status)) < 0)
 		goto fail;
 	t.status = (enum scenario_instance_status)status;
 	if (v[5]) {
@@ -339,7 +349,7 @@ static int load_instances(struct sload *ld, yaml_node_t *node, struct scenario_c
 	add_attribute(&t, "ecs.os-type", "linux");
 	add_attribute(&t, "ecs.cpu-architecture", "x86_64");
 	if (c->instance_count + count > MAX_ITEMS) {
-		rc = sload_fail(ld, node, "too many instances in cluster %s", c->name);
+		rc = scenario_yaml_fail(ld, node, "too many instances in cluster %s", c->name);
 		goto fail;
 	}
 	c->instances = xreallocarray(c->instances, c->instance_count + count, sizeof(t));
@@ -351,11 +361,12 @@ static int load_instances(struct sload *ld, yaml_node_t *node, struct scenario_c
 		copy_instance(in, &t);
 		c->instance_count++;
 		if (v[1] != NULL) {
-			if ((rc = sload_string(ld, v[1], "id", &in->ec2_instance_id)) < 0)
+			if ((rc = scenario_yaml_string(ld, v[1], "id", &in->ec2_instance_id)) < 0)
 				goto fail;
 			if (strncmp(in->ec2_instance_id, "mi-", 3) != 0 &&
 				strncmp(in->ec2_instance_id, "i-", 2) != 0) {
-				rc = sload_fail(ld, v[1], "instance ids start with mi- (or i-)");
+				rc = scenario_yaml_fail(
+					ld, v[1], "instance ids start with mi- (or i-)");
 				goto fail;
 			}
 		} else {
@@ -373,29 +384,29 @@ fail:
 }
 
 /* One entry of clusters:. */
-static int load_cluster(struct sload *ld, yaml_node_t *node, struct scenario_cluster *c)
+static int load_cluster(struct scenario_loader *ld, yaml_node_t *node, struct scenario_cluster *c)
 {
 	static const char *const keys[] = {"name", "instances", NULL};
 	yaml_node_t *v[2];
 	int rc;
 
-	if ((rc = sload_fields(ld, node, "a cluster", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "name")) < 0 ||
-		(rc = sload_string(ld, v[0], "name", &c->name)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a cluster", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
+		(rc = scenario_yaml_string(ld, v[0], "name", &c->name)) < 0)
 		return rc;
 	if (strlen(c->name) > 255 || strchr(c->name, '/') || strchr(c->name, ':'))
-		return sload_fail(
+		return scenario_yaml_fail(
 			ld, v[0], "cluster names are at most 255 characters, no '/' or ':'");
 	c->arn = xasprintf(
 		"arn:aws:ecs:%s:%s:cluster/%s", ld->sc->region, ld->sc->account_id, c->name);
 	if (v[1] == NULL)
 		return 0;
-	if ((rc = sload_sequence(ld, v[1], "instances")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, v[1], "instances")) < 0)
 		return rc;
-	for (size_t i = 0; i < sload_seq_len(v[1]); i++) {
+	for (size_t i = 0; i < scenario_yaml_seq_len(v[1]); i++) {
 		yaml_node_t *item;
 
-		if ((rc = sload_seq_item(ld, v[1], i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, v[1], i, &item)) < 0 ||
 			(rc = load_instances(ld, item, c)) < 0)
 			return rc;
 	}
@@ -403,7 +414,8 @@ static int load_cluster(struct sload *ld, yaml_node_t *node, struct scenario_clu
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(c->instances[i].ec2_instance_id,
 				    c->instances[k].ec2_instance_id) == 0)
-				return sload_fail(ld, v[1], "instance id %s is listed twice",
+				return scenario_yaml_fail(ld, v[1],
+					"instance id %s is listed twice",
 					c->instances[i].ec2_instance_id);
 	return 0;
 }
@@ -419,7 +431,7 @@ static void cluster_finish(struct scenario_cluster *c)
 }
 
 /* The whole file: top-level keys in any order, sections resolved in dependency order. */
-static int load_root(struct sload *ld, yaml_node_t *root)
+static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 {
 	static const char *const keys[] = {"region", "account_id", "credentials", "seed",
 		"duration", "startup", "queues", "clusters", "task_definitions", "services",
@@ -443,17 +455,18 @@ static int load_root(struct sload *ld, yaml_node_t *root)
 	struct scenario *sc = ld->sc;
 	int rc;
 
-	if ((rc = sload_fields(ld, root, "the scenario", keys, v)) < 0)
+	if ((rc = scenario_yaml_fields(ld, root, "the scenario", keys, v)) < 0)
 		return rc;
-	if (v[K_REGION] && (rc = sload_string(ld, v[K_REGION], "region", &sc->region)) < 0)
+	if (v[K_REGION] && (rc = scenario_yaml_string(ld, v[K_REGION], "region", &sc->region)) < 0)
 		return rc;
 	if (sc->region == NULL)
 		sc->region = xstrdup("us-east-1");
 	if (v[K_ACCOUNT]) {
-		if ((rc = sload_string(ld, v[K_ACCOUNT], "account_id", &sc->account_id)) < 0)
+		if ((rc = scenario_yaml_string(ld, v[K_ACCOUNT], "account_id", &sc->account_id)) <
+			0)
 			return rc;
 		if (strlen(sc->account_id) != 12 || strspn(sc->account_id, "0123456789") != 12)
-			return sload_fail(
+			return scenario_yaml_fail(
 				ld, v[K_ACCOUNT], "account_id must be 12 digits (quote it)");
 	} else {
 		sc->account_id = xstrdup("123456789012");
@@ -462,18 +475,21 @@ static int load_root(struct sload *ld, yaml_node_t *root)
 		static const char *const ckeys[] = {"access_key_id", "secret_access_key", NULL};
 		yaml_node_t *cv[2];
 
-		if ((rc = sload_fields(ld, v[K_CREDS], "credentials", ckeys, cv)) < 0 ||
-			(rc = sload_require(ld, v[K_CREDS], cv[0], "access_key_id")) < 0 ||
-			(rc = sload_require(ld, v[K_CREDS], cv[1], "secret_access_key")) < 0 ||
-			(rc = sload_string(ld, cv[0], "access_key_id", &sc->access_key_id)) < 0 ||
-			(rc = sload_string(
+		if ((rc = scenario_yaml_fields(ld, v[K_CREDS], "credentials", ckeys, cv)) < 0 ||
+			(rc = scenario_yaml_require(ld, v[K_CREDS], cv[0], "access_key_id")) < 0 ||
+			(rc = scenario_yaml_require(ld, v[K_CREDS], cv[1], "secret_access_key")) <
+				0 ||
+			(rc = scenario_yaml_string(
+				 ld, cv[0], "access_key_id", &sc->access_key_id)) < 0 ||
+			(rc = scenario_yaml_string(
 				 ld, cv[1], "secret_access_key", &sc->secret_access_key)) < 0)
 			return rc;
 	}
-	if (v[K_SEED] && (rc = sload_uint(ld, v[K_SEED], "seed", 0, UINT64_MAX, &sc->seed)) < 0)
+	if (v[K_SEED] &&
+		(rc = scenario_yaml_uint(ld, v[K_SEED], "seed", 0, UINT64_MAX, &sc->seed)) < 0)
 		return rc;
 	if (v[K_DURATION] &&
-		(rc = sload_duration(ld, v[K_DURATION], "duration", &sc->duration_ms)) < 0)
+		(rc = scenario_yaml_duration(ld, v[K_DURATION], "duration", &sc->duration_ms)) < 0)
 		return rc;
 	sc->onprem_startup_ms = 5000;
 	sc->fargate_startup_ms = 45000;
@@ -481,48 +497,51 @@ static int load_root(struct sload *ld, yaml_node_t *root)
 		static const char *const skeys[] = {"onprem", "fargate", NULL};
 		yaml_node_t *sv[2];
 
-		if ((rc = sload_fields(ld, v[K_STARTUP], "startup", skeys, sv)) < 0)
+		if ((rc = scenario_yaml_fields(ld, v[K_STARTUP], "startup", skeys, sv)) < 0)
 			return rc;
-		if (sv[0] && (rc = sload_duration(ld, sv[0], "onprem", &sc->onprem_startup_ms)) < 0)
+		if (sv[0] &&
+			(rc = scenario_yaml_duration(ld, sv[0], "onprem", &sc->onprem_startup_ms)) <
+				0)
 			return rc;
 		if (sv[1] &&
-			(rc = sload_duration(ld, sv[1], "fargate", &sc->fargate_startup_ms)) < 0)
+			(rc = scenario_yaml_duration(
+				 ld, sv[1], "fargate", &sc->fargate_startup_ms)) < 0)
 			return rc;
 	}
 	if (v[K_QUEUES]) {
-		if ((rc = sload_sequence(ld, v[K_QUEUES], "queues")) < 0)
+		if ((rc = scenario_yaml_sequence(ld, v[K_QUEUES], "queues")) < 0)
 			return rc;
-		size_t n = sload_seq_len(v[K_QUEUES]);
+		size_t n = scenario_yaml_seq_len(v[K_QUEUES]);
 		sc->queues = xcalloc(n + 1, sizeof(*sc->queues));
 		for (size_t i = 0; i < n; i++) {
 			yaml_node_t *item;
 
 			sc->queue_count = i + 1;
-			if ((rc = sload_seq_item(ld, v[K_QUEUES], i, &item)) < 0 ||
+			if ((rc = scenario_yaml_seq_item(ld, v[K_QUEUES], i, &item)) < 0 ||
 				(rc = load_queue(ld, item, &sc->queues[i])) < 0)
 				return rc;
 			for (size_t k = 0; k < i; k++)
 				if (strcmp(sc->queues[k].name, sc->queues[i].name) == 0)
-					return sload_fail(ld, item, "queue %s is listed twice",
-						sc->queues[i].name);
+					return scenario_yaml_fail(ld, item,
+						"queue %s is listed twice", sc->queues[i].name);
 		}
 	}
 	if (v[K_CLUSTERS]) {
-		if ((rc = sload_sequence(ld, v[K_CLUSTERS], "clusters")) < 0)
+		if ((rc = scenario_yaml_sequence(ld, v[K_CLUSTERS], "clusters")) < 0)
 			return rc;
-		size_t n = sload_seq_len(v[K_CLUSTERS]);
+		size_t n = scenario_yaml_seq_len(v[K_CLUSTERS]);
 		sc->clusters = xcalloc(n + 1, sizeof(*sc->clusters));
 		for (size_t i = 0; i < n; i++) {
 			yaml_node_t *item;
 
 			sc->cluster_count = i + 1;
-			if ((rc = sload_seq_item(ld, v[K_CLUSTERS], i, &item)) < 0 ||
+			if ((rc = scenario_yaml_seq_item(ld, v[K_CLUSTERS], i, &item)) < 0 ||
 				(rc = load_cluster(ld, item, &sc->clusters[i])) < 0)
 				return rc;
 			for (size_t k = 0; k < i; k++)
 				if (strcmp(sc->clusters[k].name, sc->clusters[i].name) == 0)
-					return sload_fail(ld, item, "cluster %s is listed twice",
-						sc->clusters[i].name);
+					return scenario_yaml_fail(ld, item,
+						"cluster %s is listed twice", sc->clusters[i].name);
 		}
 	}
 	if (v[K_TASKDEFS] && (rc = scenario_load_task_definitions(ld, v[K_TASKDEFS])) < 0)
@@ -542,7 +561,7 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 	struct scenario **out, struct scenario_diag *diag)
 {
 	yaml_parser_t parser;
-	struct sload ld = {.diag = diag, .dir = dir};
+	struct scenario_loader ld = {.diag = diag, .dir = dir};
 	yaml_node_t *root;
 	int rc;
 
@@ -572,7 +591,7 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 	yaml_parser_delete(&parser);
 	root = yaml_document_get_root_node(&ld.doc);
 	if (root == NULL) {
-		rc = sload_fail(&ld, NULL, "empty scenario");
+		rc = scenario_yaml_fail(&ld, NULL, "empty scenario");
 		goto out;
 	}
 	ld.node_count = (size_t)(ld.doc.nodes.top - ld.doc.nodes.start);

@@ -79,18 +79,19 @@ void scenario_task_definition_finish(struct scenario_task_definition *td)
 }
 
 /* portMappings of one container. */
-static int load_port_mappings(struct sload *ld, yaml_node_t *node, struct scenario_container *c)
+static int load_port_mappings(
+	struct scenario_loader *ld, yaml_node_t *node, struct scenario_container *c)
 {
 	static const char *const keys[] = {"container_port", "host_port", "protocol", NULL};
 	static const char *const protos[] = {"tcp", "udp", NULL};
 	size_t n;
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, "port_mappings")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, "port_mappings")) < 0)
 		return rc;
-	n = sload_seq_len(node);
+	n = scenario_yaml_seq_len(node);
 	if (n > 16)
-		return sload_fail(ld, node, "at most 16 port mappings per container");
+		return scenario_yaml_fail(ld, node, "at most 16 port mappings per container");
 	c->port_mappings = xcalloc(n + 1, sizeof(*c->port_mappings));
 	for (size_t i = 0; i < n; i++) {
 		struct scenario_port_mapping *pm = &c->port_mappings[i];
@@ -98,14 +99,14 @@ static int load_port_mappings(struct sload *ld, yaml_node_t *node, struct scenar
 		uint64_t cport, hport = 0;
 		int proto = 0;
 
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = sload_fields(ld, item, "a port mapping", keys, v)) < 0 ||
-			(rc = sload_require(ld, item, v[0], "container_port")) < 0 ||
-			(rc = sload_uint(ld, v[0], "container_port", 1, 65535, &cport)) < 0)
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
+			(rc = scenario_yaml_fields(ld, item, "a port mapping", keys, v)) < 0 ||
+			(rc = scenario_yaml_require(ld, item, v[0], "container_port")) < 0 ||
+			(rc = scenario_yaml_uint(ld, v[0], "container_port", 1, 65535, &cport)) < 0)
 			return rc;
-		if (v[1] && (rc = sload_uint(ld, v[1], "host_port", 0, 65535, &hport)) < 0)
+		if (v[1] && (rc = scenario_yaml_uint(ld, v[1], "host_port", 0, 65535, &hport)) < 0)
 			return rc;
-		if (v[2] && (rc = sload_enum(ld, v[2], "protocol", protos, &proto)) < 0)
+		if (v[2] && (rc = scenario_yaml_enum(ld, v[2], "protocol", protos, &proto)) < 0)
 			return rc;
 		pm->container_port = (uint16_t)cport;
 		pm->host_port = (uint16_t)hport;
@@ -116,7 +117,8 @@ static int load_port_mappings(struct sload *ld, yaml_node_t *node, struct scenar
 }
 
 /* One container definition. */
-static int load_container(struct sload *ld, yaml_node_t *node, struct scenario_container *c)
+static int load_container(
+	struct scenario_loader *ld, yaml_node_t *node, struct scenario_container *c)
 {
 	static const char *const keys[] = {
 		"name", "cpu", "memory", "memory_reservation", "port_mappings", NULL};
@@ -124,28 +126,28 @@ static int load_container(struct sload *ld, yaml_node_t *node, struct scenario_c
 	uint64_t x;
 	int rc;
 
-	if ((rc = sload_fields(ld, node, "a container", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "name")) < 0 ||
-		(rc = sload_string(ld, v[0], "name", &c->name)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a container", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
+		(rc = scenario_yaml_string(ld, v[0], "name", &c->name)) < 0)
 		return rc;
 	if (v[1]) {
-		if ((rc = sload_uint(ld, v[1], "cpu", 0, 196608, &x)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[1], "cpu", 0, 196608, &x)) < 0)
 			return rc;
 		c->cpu_units = (uint32_t)x;
 	}
 	if (v[2]) {
-		if ((rc = sload_uint(ld, v[2], "memory", 4, 1048576, &x)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[2], "memory", 4, 1048576, &x)) < 0)
 			return rc;
 		c->memory_mib = (uint32_t)x;
 	}
 	if (v[3]) {
-		if ((rc = sload_uint(ld, v[3], "memory_reservation", 4, 1048576, &x)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[3], "memory_reservation", 4, 1048576, &x)) < 0)
 			return rc;
 		c->memory_reservation_mib = (uint32_t)x;
 	}
 	if (c->memory_mib && c->memory_reservation_mib &&
 		c->memory_reservation_mib >= c->memory_mib)
-		return sload_fail(ld, v[3], "memory_reservation must be below memory");
+		return scenario_yaml_fail(ld, v[3], "memory_reservation must be below memory");
 	if (v[4] && (rc = load_port_mappings(ld, v[4], c)) < 0)
 		return rc;
 	return 0;
@@ -153,7 +155,7 @@ static int load_container(struct sload *ld, yaml_node_t *node, struct scenario_c
 
 /* Check what a definition would reserve: host ports distinct, at most 16 each. */
 static int check_reservation(
-	struct sload *ld, yaml_node_t *node, const struct scenario_task_definition *td)
+	struct scenario_loader *ld, yaml_node_t *node, const struct scenario_task_definition *td)
 {
 	size_t tcp = 0, udp = 0;
 	uint16_t seen[2][16 * 64];
@@ -172,10 +174,11 @@ static int check_reservation(
 				continue;
 			for (size_t j = 0; j < *n; j++)
 				if (list[j] == pm->host_port)
-					return sload_fail(ld, node, "host port %u is mapped twice",
-						pm->host_port);
+					return scenario_yaml_fail(ld, node,
+						"host port %u is mapped twice", pm->host_port);
 			if (*n >= 16)
-				return sload_fail(ld, node, "at most 16 host ports per protocol");
+				return scenario_yaml_fail(
+					ld, node, "at most 16 host ports per protocol");
 			list[(*n)++] = pm->host_port;
 		}
 	}
@@ -184,7 +187,7 @@ static int check_reservation(
 
 /* One task definition. */
 static int load_task_definition(
-	struct sload *ld, yaml_node_t *node, struct scenario_task_definition *td)
+	struct scenario_loader *ld, yaml_node_t *node, struct scenario_task_definition *td)
 {
 	static const char *const keys[] = {"family", "revision", "cpu", "memory", "network_mode",
 		"requires_compatibilities", "containers", NULL};
@@ -195,113 +198,115 @@ static int load_task_definition(
 	const char *s;
 	int rc, mode = 0;
 
-	if ((rc = sload_fields(ld, node, "a task definition", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "family")) < 0 ||
-		(rc = sload_require(ld, node, v[6], "containers")) < 0 ||
-		(rc = sload_string(ld, v[0], "family", &td->family)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a task definition", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "family")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[6], "containers")) < 0 ||
+		(rc = scenario_yaml_string(ld, v[0], "family", &td->family)) < 0)
 		return rc;
 	if (strlen(td->family) > 255 || strchr(td->family, ':') || strchr(td->family, '/'))
-		return sload_fail(ld, v[0], "families are at most 255 characters, no ':' or '/'");
+		return scenario_yaml_fail(
+			ld, v[0], "families are at most 255 characters, no ':' or '/'");
 	td->revision = 1;
 	if (v[1]) {
-		if ((rc = sload_uint(ld, v[1], "revision", 1, 1000000, &x)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[1], "revision", 1, 1000000, &x)) < 0)
 			return rc;
 		td->revision = (uint32_t)x;
 	}
 	td->arn = xasprintf("arn:aws:ecs:%s:%s:task-definition/%s:%u", ld->sc->region,
 		ld->sc->account_id, td->family, td->revision);
 	if (v[2]) {
-		if ((rc = sload_scalar(ld, v[2], "cpu", &s)) < 0)
+		if ((rc = scenario_yaml_scalar(ld, v[2], "cpu", &s)) < 0)
 			return rc;
 		if (parse_task_cpu(s, &x) < 0)
-			return sload_fail(
+			return scenario_yaml_fail(
 				ld, v[2], "cpu must be CPU units (128-196608) or 'N vCPU'");
 		td->cpu = xasprintf("%llu", (unsigned long long)x);
 	}
 	if (v[3]) {
-		if ((rc = sload_scalar(ld, v[3], "memory", &s)) < 0)
+		if ((rc = scenario_yaml_scalar(ld, v[3], "memory", &s)) < 0)
 			return rc;
 		if (parse_task_memory(s, &x) < 0)
-			return sload_fail(ld, v[3], "memory must be MiB or 'N GB'");
+			return scenario_yaml_fail(ld, v[3], "memory must be MiB or 'N GB'");
 		td->memory = xasprintf("%llu", (unsigned long long)x);
 	}
-	if (v[4] && (rc = sload_enum(ld, v[4], "network_mode", modes, &mode)) < 0)
+	if (v[4] && (rc = scenario_yaml_enum(ld, v[4], "network_mode", modes, &mode)) < 0)
 		return rc;
 	td->network_mode = xstrdup(modes[mode]);
 	if (v[5]) {
-		if ((rc = sload_sequence(ld, v[5], "requires_compatibilities")) < 0)
+		if ((rc = scenario_yaml_sequence(ld, v[5], "requires_compatibilities")) < 0)
 			return rc;
-		for (size_t i = 0; i < sload_seq_len(v[5]); i++) {
+		for (size_t i = 0; i < scenario_yaml_seq_len(v[5]); i++) {
 			yaml_node_t *item;
 			int c;
 
-			if ((rc = sload_seq_item(ld, v[5], i, &item)) < 0 ||
-				(rc = sload_enum(ld, item, "a compatibility", compats, &c)) < 0)
+			if ((rc = scenario_yaml_seq_item(ld, v[5], i, &item)) < 0 ||
+				(rc = scenario_yaml_enum(
+					 ld, item, "a compatibility", compats, &c)) < 0)
 				return rc;
 			td->requires_compatibilities |= 1u << c;
 		}
 	} else {
 		td->requires_compatibilities = SCENARIO_COMPAT_EXTERNAL;
 	}
-	if ((rc = sload_sequence(ld, v[6], "containers")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, v[6], "containers")) < 0)
 		return rc;
-	size_t n = sload_seq_len(v[6]);
+	size_t n = scenario_yaml_seq_len(v[6]);
 	if (n == 0 || n > 10)
-		return sload_fail(ld, v[6], "a task definition has 1 to 10 containers");
+		return scenario_yaml_fail(ld, v[6], "a task definition has 1 to 10 containers");
 	td->containers = xcalloc(n, sizeof(*td->containers));
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item;
 
 		td->container_count = i + 1;
-		if ((rc = sload_seq_item(ld, v[6], i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, v[6], i, &item)) < 0 ||
 			(rc = load_container(ld, item, &td->containers[i])) < 0)
 			return rc;
 		if (td->memory == NULL && td->containers[i].memory_mib == 0 &&
 			td->containers[i].memory_reservation_mib == 0)
-			return sload_fail(ld, item,
+			return scenario_yaml_fail(ld, item,
 				"without task-level memory every container needs memory or "
 				"memory_reservation");
 	}
 	if ((td->requires_compatibilities & SCENARIO_COMPAT_FARGATE) &&
 		(td->cpu == NULL || td->memory == NULL))
-		return sload_fail(ld, node, "FARGATE needs task-level cpu and memory");
+		return scenario_yaml_fail(ld, node, "FARGATE needs task-level cpu and memory");
 	if ((td->requires_compatibilities & SCENARIO_COMPAT_FARGATE) &&
 		strcmp(td->network_mode, "awsvpc") != 0)
-		return sload_fail(ld, node, "FARGATE needs network_mode awsvpc");
+		return scenario_yaml_fail(ld, node, "FARGATE needs network_mode awsvpc");
 	return check_reservation(ld, node, td);
 }
 
 /* task_definitions:. */
-int scenario_load_task_definitions(struct sload *ld, yaml_node_t *node)
+int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node)
 {
 	struct scenario *sc = ld->sc;
 	size_t n;
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, "task_definitions")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, "task_definitions")) < 0)
 		return rc;
-	n = sload_seq_len(node);
+	n = scenario_yaml_seq_len(node);
 	if (n > MAX_ITEMS)
-		return sload_fail(ld, node, "too many task definitions");
+		return scenario_yaml_fail(ld, node, "too many task definitions");
 	sc->task_definitions = xcalloc(n + 1, sizeof(*sc->task_definitions));
 	for (size_t i = 0; i < n; i++) {
 		struct scenario_task_definition *td = &sc->task_definitions[i];
 		yaml_node_t *item;
 
 		sc->task_definition_count = i + 1;
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_task_definition(ld, item, td)) < 0)
 			return rc;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(sc->task_definitions[k].arn, td->arn) == 0)
-				return sload_fail(ld, item, "%s:%u is defined twice", td->family,
-					td->revision);
+				return scenario_yaml_fail(ld, item, "%s:%u is defined twice",
+					td->family, td->revision);
 	}
 	return 0;
 }
 
 /* One service. */
-static int load_service(struct sload *ld, yaml_node_t *node, struct scenario_service *s)
+static int load_service(struct scenario_loader *ld, yaml_node_t *node, struct scenario_service *s)
 {
 	static const char *const keys[] = {"name", "cluster", "launch_type", "task_definition",
 		"desired", "queue", "messages_per_task", "status", NULL};
@@ -313,87 +318,88 @@ static int load_service(struct sload *ld, yaml_node_t *node, struct scenario_ser
 	uint64_t x;
 	int rc, idx, type = 0, status = 0;
 
-	if ((rc = sload_fields(ld, node, "a service", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "name")) < 0 ||
-		(rc = sload_require(ld, node, v[1], "cluster")) < 0 ||
-		(rc = sload_require(ld, node, v[3], "task_definition")) < 0 ||
-		(rc = sload_string(ld, v[0], "name", &s->name)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a service", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[1], "cluster")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[3], "task_definition")) < 0 ||
+		(rc = scenario_yaml_string(ld, v[0], "name", &s->name)) < 0)
 		return rc;
 	if (strlen(s->name) > 255 || strchr(s->name, '/') || strchr(s->name, ':'))
-		return sload_fail(
+		return scenario_yaml_fail(
 			ld, v[0], "service names are at most 255 characters, no '/' or ':'");
-	if ((rc = sload_scalar(ld, v[1], "cluster", &text)) < 0)
+	if ((rc = scenario_yaml_scalar(ld, v[1], "cluster", &text)) < 0)
 		return rc;
 	if ((idx = scenario_find_cluster(sc, text)) < 0)
-		return sload_fail(ld, v[1], "no cluster named '%s'", text);
+		return scenario_yaml_fail(ld, v[1], "no cluster named '%s'", text);
 	s->cluster = (size_t)idx;
 	s->arn = xasprintf("arn:aws:ecs:%s:%s:service/%s/%s", sc->region, sc->account_id,
 		sc->clusters[idx].name, s->name);
-	if (v[2] && (rc = sload_enum(ld, v[2], "launch_type", types, &type)) < 0)
+	if (v[2] && (rc = scenario_yaml_enum(ld, v[2], "launch_type", types, &type)) < 0)
 		return rc;
 	s->launch_type = (enum scenario_launch_type)type;
-	if ((rc = sload_scalar(ld, v[3], "task_definition", &text)) < 0)
+	if ((rc = scenario_yaml_scalar(ld, v[3], "task_definition", &text)) < 0)
 		return rc;
 	if ((idx = scenario_find_task_definition(sc, text)) < 0)
-		return sload_fail(ld, v[3], "no task definition '%s'", text);
+		return scenario_yaml_fail(ld, v[3], "no task definition '%s'", text);
 	s->task_definition = (size_t)idx;
 	if (!(sc->task_definitions[idx].requires_compatibilities &
 		    (s->launch_type == SCENARIO_LAUNCH_FARGATE ? SCENARIO_COMPAT_FARGATE
 							       : SCENARIO_COMPAT_EXTERNAL)))
-		return sload_fail(ld, v[3], "task definition '%s' is not compatible with %s", text,
-			types[type]);
+		return scenario_yaml_fail(ld, v[3],
+			"task definition '%s' is not compatible with %s", text, types[type]);
 	if (v[4]) {
-		if ((rc = sload_uint(ld, v[4], "desired", 0, 100000, &x)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[4], "desired", 0, 100000, &x)) < 0)
 			return rc;
 		s->desired_count = (uint32_t)x;
 	}
 	if (v[5]) {
-		if ((rc = sload_scalar(ld, v[5], "queue", &text)) < 0)
+		if ((rc = scenario_yaml_scalar(ld, v[5], "queue", &text)) < 0)
 			return rc;
 		if ((idx = scenario_find_queue(sc, text)) < 0)
-			return sload_fail(ld, v[5], "no queue named '%s'", text);
+			return scenario_yaml_fail(ld, v[5], "no queue named '%s'", text);
 		s->has_queue = true;
 		s->queue = (size_t)idx;
-		if ((rc = sload_require(ld, node, v[6], "messages_per_task")) < 0)
+		if ((rc = scenario_yaml_require(ld, node, v[6], "messages_per_task")) < 0)
 			return rc;
 	}
 	if (v[6]) {
 		if (!s->has_queue)
-			return sload_fail(ld, v[6], "messages_per_task needs a queue");
-		if ((rc = sload_rate(ld, v[6], "messages_per_task", &s->messages_per_task_s)) < 0)
+			return scenario_yaml_fail(ld, v[6], "messages_per_task needs a queue");
+		if ((rc = scenario_yaml_rate(
+			     ld, v[6], "messages_per_task", &s->messages_per_task_s)) < 0)
 			return rc;
 	}
-	if (v[7] && (rc = sload_enum(ld, v[7], "status", statuses, &status)) < 0)
+	if (v[7] && (rc = scenario_yaml_enum(ld, v[7], "status", statuses, &status)) < 0)
 		return rc;
 	s->status = (enum scenario_service_status)status;
 	if (s->status == SCENARIO_SERVICE_INACTIVE && s->desired_count > 0)
-		return sload_fail(ld, v[7], "an INACTIVE service has desired 0");
+		return scenario_yaml_fail(ld, v[7], "an INACTIVE service has desired 0");
 	return 0;
 }
 
 /* services:. */
-int scenario_load_services(struct sload *ld, yaml_node_t *node)
+int scenario_load_services(struct scenario_loader *ld, yaml_node_t *node)
 {
 	struct scenario *sc = ld->sc;
 	size_t n;
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, "services")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, "services")) < 0)
 		return rc;
-	n = sload_seq_len(node);
+	n = scenario_yaml_seq_len(node);
 	if (n > MAX_ITEMS)
-		return sload_fail(ld, node, "too many services");
+		return scenario_yaml_fail(ld, node, "too many services");
 	sc->services = xcalloc(n + 1, sizeof(*sc->services));
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item;
 
 		sc->service_count = i + 1;
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_service(ld, item, &sc->services[i])) < 0)
 			return rc;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(sc->services[k].arn, sc->services[i].arn) == 0)
-				return sload_fail(ld, item,
+				return scenario_yaml_fail(ld, item,
 					"service %s is listed twice in its cluster",
 					sc->services[i].name);
 	}
@@ -430,7 +436,7 @@ static int find_instance(const struct scenario_cluster *c, const char *ref)
 }
 
 /* One event; partitions become faults. */
-static int load_event(struct sload *ld, yaml_node_t *node)
+static int load_event(struct scenario_loader *ld, yaml_node_t *node)
 {
 	static const char *const keys[] = {
 		"at", "kind", "cluster", "instance", "duration", "target", NULL};
@@ -442,11 +448,11 @@ static int load_event(struct sload *ld, yaml_node_t *node)
 	const char *text;
 	int rc, kind, idx;
 
-	if ((rc = sload_fields(ld, node, "an event", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "at")) < 0 ||
-		(rc = sload_require(ld, node, v[1], "kind")) < 0 ||
-		(rc = sload_duration(ld, v[0], "at", &ev.at_ms)) < 0 ||
-		(rc = sload_enum(ld, v[1], "kind", kinds, &kind)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "an event", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "at")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[1], "kind")) < 0 ||
+		(rc = scenario_yaml_duration(ld, v[0], "at", &ev.at_ms)) < 0 ||
+		(rc = scenario_yaml_enum(ld, v[1], "kind", kinds, &kind)) < 0)
 		return rc;
 	if (kind == 4) {
 		struct scenario_fault *f;
@@ -454,14 +460,15 @@ static int load_event(struct sload *ld, yaml_node_t *node)
 		int target = 0;
 
 		if (v[2] || v[3])
-			return sload_fail(ld, v[2] ? v[2] : v[3],
+			return scenario_yaml_fail(ld, v[2] ? v[2] : v[3],
 				"a partition cuts the network, not one instance");
-		if ((rc = sload_require(ld, node, v[4], "duration")) < 0 ||
-			(rc = sload_duration(ld, v[4], "duration", &dur)) < 0)
+		if ((rc = scenario_yaml_require(ld, node, v[4], "duration")) < 0 ||
+			(rc = scenario_yaml_duration(ld, v[4], "duration", &dur)) < 0)
 			return rc;
 		if (dur == 0)
-			return sload_fail(ld, v[4], "duration must be above 0s");
-		if (v[5] && (rc = sload_enum(ld, v[5], "target", target_names, &target)) < 0)
+			return scenario_yaml_fail(ld, v[4], "duration must be above 0s");
+		if (v[5] &&
+			(rc = scenario_yaml_enum(ld, v[5], "target", target_names, &target)) < 0)
 			return rc;
 		f = add_fault(sc);
 		f->kind = SCENARIO_FAULT_PARTITION;
@@ -472,19 +479,19 @@ static int load_event(struct sload *ld, yaml_node_t *node)
 		return 0;
 	}
 	if (v[4] || v[5])
-		return sload_fail(ld, v[4] ? v[4] : v[5], "only a partition takes %s",
+		return scenario_yaml_fail(ld, v[4] ? v[4] : v[5], "only a partition takes %s",
 			v[4] ? "a duration" : "a target");
-	if ((rc = sload_require(ld, node, v[2], "cluster")) < 0 ||
-		(rc = sload_require(ld, node, v[3], "instance")) < 0 ||
-		(rc = sload_scalar(ld, v[2], "cluster", &text)) < 0)
+	if ((rc = scenario_yaml_require(ld, node, v[2], "cluster")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[3], "instance")) < 0 ||
+		(rc = scenario_yaml_scalar(ld, v[2], "cluster", &text)) < 0)
 		return rc;
 	if ((idx = scenario_find_cluster(sc, text)) < 0)
-		return sload_fail(ld, v[2], "no cluster named '%s'", text);
+		return scenario_yaml_fail(ld, v[2], "no cluster named '%s'", text);
 	ev.cluster = (size_t)idx;
-	if ((rc = sload_scalar(ld, v[3], "instance", &text)) < 0)
+	if ((rc = scenario_yaml_scalar(ld, v[3], "instance", &text)) < 0)
 		return rc;
 	if ((idx = find_instance(&sc->clusters[ev.cluster], text)) < 0)
-		return sload_fail(ld, v[3], "cluster %s has no instance '%s' (index or id)",
+		return scenario_yaml_fail(ld, v[3], "cluster %s has no instance '%s' (index or id)",
 			sc->clusters[ev.cluster].name, text);
 	ev.instance = (size_t)idx;
 	ev.kind = (enum scenario_event_kind)kind;
@@ -494,18 +501,18 @@ static int load_event(struct sload *ld, yaml_node_t *node)
 }
 
 /* events:. */
-int scenario_load_events(struct sload *ld, yaml_node_t *node)
+int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node)
 {
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, "events")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, "events")) < 0)
 		return rc;
-	if (sload_seq_len(node) > MAX_ITEMS)
-		return sload_fail(ld, node, "too many events");
-	for (size_t i = 0; i < sload_seq_len(node); i++) {
+	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
+		return scenario_yaml_fail(ld, node, "too many events");
+	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
 		yaml_node_t *item;
 
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_event(ld, item)) < 0)
 			return rc;
 	}
@@ -513,7 +520,7 @@ int scenario_load_events(struct sload *ld, yaml_node_t *node)
 }
 
 /* One fault window. */
-static int load_fault(struct sload *ld, yaml_node_t *node)
+static int load_fault(struct scenario_loader *ld, yaml_node_t *node)
 {
 	static const char *const keys[] = {"kind", "start", "end", "probability", "every",
 		"service", "operation", "latency", NULL};
@@ -524,61 +531,63 @@ static int load_fault(struct sload *ld, yaml_node_t *node)
 	uint64_t every;
 	int rc, kind, target = 0;
 
-	if ((rc = sload_fields(ld, node, "a fault", keys, v)) < 0 ||
-		(rc = sload_require(ld, node, v[0], "kind")) < 0 ||
-		(rc = sload_require(ld, node, v[2], "end")) < 0 ||
-		(rc = sload_enum(ld, v[0], "kind", kinds, &kind)) < 0)
+	if ((rc = scenario_yaml_fields(ld, node, "a fault", keys, v)) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[0], "kind")) < 0 ||
+		(rc = scenario_yaml_require(ld, node, v[2], "end")) < 0 ||
+		(rc = scenario_yaml_enum(ld, v[0], "kind", kinds, &kind)) < 0)
 		return rc;
 	f.kind = (enum scenario_fault_kind)kind;
-	if (v[1] && (rc = sload_duration(ld, v[1], "start", &f.start_ms)) < 0)
+	if (v[1] && (rc = scenario_yaml_duration(ld, v[1], "start", &f.start_ms)) < 0)
 		return rc;
-	if ((rc = sload_duration(ld, v[2], "end", &f.end_ms)) < 0)
+	if ((rc = scenario_yaml_duration(ld, v[2], "end", &f.end_ms)) < 0)
 		return rc;
 	if (f.end_ms <= f.start_ms)
-		return sload_fail(ld, v[2], "end must come after start");
+		return scenario_yaml_fail(ld, v[2], "end must come after start");
 	if (v[3] && v[4])
-		return sload_fail(ld, v[4], "give probability or every, not both");
+		return scenario_yaml_fail(ld, v[4], "give probability or every, not both");
 	f.probability = 1.0;
-	if (v[3] && (rc = sload_double(ld, v[3], "probability", 0.0, 1.0, &f.probability)) < 0)
+	if (v[3] &&
+		(rc = scenario_yaml_double(ld, v[3], "probability", 0.0, 1.0, &f.probability)) < 0)
 		return rc;
 	if (v[3] && f.probability <= 0.0)
-		return sload_fail(ld, v[3], "probability must be above 0");
+		return scenario_yaml_fail(ld, v[3], "probability must be above 0");
 	if (v[4]) {
-		if ((rc = sload_uint(ld, v[4], "every", 1, 1000000, &every)) < 0)
+		if ((rc = scenario_yaml_uint(ld, v[4], "every", 1, 1000000, &every)) < 0)
 			return rc;
 		f.every_nth = (uint32_t)every;
 	}
-	if (v[5] && (rc = sload_enum(ld, v[5], "service", target_names, &target)) < 0)
+	if (v[5] && (rc = scenario_yaml_enum(ld, v[5], "service", target_names, &target)) < 0)
 		return rc;
 	f.target = (enum scenario_fault_target)target;
 	if (f.kind == SCENARIO_FAULT_LATENCY) {
-		if ((rc = sload_require(ld, node, v[7], "latency")) < 0 ||
-			(rc = sload_duration(ld, v[7], "latency", &f.latency_ms)) < 0)
+		if ((rc = scenario_yaml_require(ld, node, v[7], "latency")) < 0 ||
+			(rc = scenario_yaml_duration(ld, v[7], "latency", &f.latency_ms)) < 0)
 			return rc;
 		if (f.latency_ms == 0 || f.latency_ms > 600000)
-			return sload_fail(ld, v[7], "latency must be above 0s and at most 10m");
+			return scenario_yaml_fail(
+				ld, v[7], "latency must be above 0s and at most 10m");
 	} else if (v[7]) {
-		return sload_fail(ld, v[7], "only a latency fault takes a latency");
+		return scenario_yaml_fail(ld, v[7], "only a latency fault takes a latency");
 	}
-	if (v[6] && (rc = sload_string(ld, v[6], "operation", &f.operation)) < 0)
+	if (v[6] && (rc = scenario_yaml_string(ld, v[6], "operation", &f.operation)) < 0)
 		return rc;
 	*add_fault(ld->sc) = f;
 	return 0;
 }
 
 /* faults:. */
-int scenario_load_faults(struct sload *ld, yaml_node_t *node)
+int scenario_load_faults(struct scenario_loader *ld, yaml_node_t *node)
 {
 	int rc;
 
-	if ((rc = sload_sequence(ld, node, "faults")) < 0)
+	if ((rc = scenario_yaml_sequence(ld, node, "faults")) < 0)
 		return rc;
-	if (sload_seq_len(node) > MAX_ITEMS)
-		return sload_fail(ld, node, "too many faults");
-	for (size_t i = 0; i < sload_seq_len(node); i++) {
+	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
+		return scenario_yaml_fail(ld, node, "too many faults");
+	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
 		yaml_node_t *item;
 
-		if ((rc = sload_seq_item(ld, node, i, &item)) < 0 ||
+		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_fault(ld, item)) < 0)
 			return rc;
 	}

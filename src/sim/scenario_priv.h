@@ -15,7 +15,7 @@
 #include "qscale/scenario.h"
 
 /* One load in progress. */
-struct sload {
+struct scenario_loader {
 	yaml_document_t doc;
 	struct scenario_diag *diag;
 	const char *dir; /* folder that relative trace paths are resolved against */
@@ -25,7 +25,7 @@ struct sload {
 };
 
 /* Fill the diagnostic at node's position (node may be NULL); returns -EINVAL. */
-int sload_fail(struct sload *ld, const yaml_node_t *node, const char *fmt, ...)
+int scenario_yaml_fail(struct scenario_loader *ld, const yaml_node_t *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Set a diagnostic without a YAML node. */
@@ -37,48 +37,55 @@ void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned li
  * none twice; values[i] is the value node of allowed[i] or NULL. A misspelt
  * key gets a suggestion. what names the mapping in messages.
  */
-int sload_fields(struct sload *ld, yaml_node_t *node, const char *what, const char *const *allowed,
-	yaml_node_t **values);
+int scenario_yaml_fields(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	const char *const *allowed, yaml_node_t **values);
 
 /* Require a key (values[i] non-NULL) of a mapping; error at the mapping. */
-int sload_require(struct sload *ld, yaml_node_t *map, yaml_node_t *value, const char *key);
+int scenario_yaml_require(
+	struct scenario_loader *ld, yaml_node_t *map, yaml_node_t *value, const char *key);
 
 /* Scalar text of a node, or an error "<what> must be a scalar". */
-int sload_scalar(struct sload *ld, yaml_node_t *node, const char *what, const char **out);
+int scenario_yaml_scalar(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, const char **out);
 
 /* A non-empty string (any scalar style); the result is a fresh copy. */
-int sload_string(struct sload *ld, yaml_node_t *node, const char *what, char **out);
+int scenario_yaml_string(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, char **out);
 
 /* An unquoted integer within [min, max]. */
-int sload_uint(struct sload *ld, yaml_node_t *node, const char *what, uint64_t min, uint64_t max,
-	uint64_t *out);
+int scenario_yaml_uint(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	uint64_t min, uint64_t max, uint64_t *out);
 
 /* An unquoted number within [min, max]. */
-int sload_double(
-	struct sload *ld, yaml_node_t *node, const char *what, double min, double max, double *out);
+int scenario_yaml_double(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	double min, double max, double *out);
 
 /* true / false, unquoted. */
-int sload_bool(struct sload *ld, yaml_node_t *node, const char *what, bool *out);
+int scenario_yaml_bool(struct scenario_loader *ld, yaml_node_t *node, const char *what, bool *out);
 
 /* A duration ("5s", "500ms", "0s"). */
-int sload_duration(struct sload *ld, yaml_node_t *node, const char *what, uint64_t *out_ms);
+int scenario_yaml_duration(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, uint64_t *out_ms);
 
 /* A rate "10/s", "600/m", "600/min", "36000/h" or a bare number (per second). */
-int sload_rate(struct sload *ld, yaml_node_t *node, const char *what, double *out_per_s);
+int scenario_yaml_rate(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, double *out_per_s);
 
 /* One of names (NULL-ended); returns its index in *out. */
-int sload_enum(
-	struct sload *ld, yaml_node_t *node, const char *what, const char *const *names, int *out);
+int scenario_yaml_enum(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	const char *const *names, int *out);
 
 /* A sequence node (or an error "<what> must be a list"). */
-int sload_sequence(struct sload *ld, yaml_node_t *node, const char *what);
+int scenario_yaml_sequence(struct scenario_loader *ld, yaml_node_t *node, const char *what);
 
 /* The number of items of a sequence node, and item i. */
-size_t sload_seq_len(const yaml_node_t *seq);
-int sload_seq_item(struct sload *ld, yaml_node_t *seq, size_t i, yaml_node_t **out);
+size_t scenario_yaml_seq_len(const yaml_node_t *seq);
+int scenario_yaml_seq_item(
+	struct scenario_loader *ld, yaml_node_t *seq, size_t i, yaml_node_t **out);
 
 /* Mark a node walked; an alias (a node met twice) is an error. */
-int sload_visit(struct sload *ld, int id, const yaml_node_t *where, yaml_node_t **out);
+int scenario_yaml_visit(
+	struct scenario_loader *ld, int id, const yaml_node_t *where, yaml_node_t **out);
 
 /* Parse a rate's text; 0 or -EINVAL. Shared with nothing else but tested through the loader. */
 int scenario_rate_parse(const char *text, double *out_per_s);
@@ -87,10 +94,10 @@ int scenario_rate_parse(const char *text, double *out_per_s);
 void scenario_queue_finish(struct scenario_queue *q);
 
 /* The ECS sections (scenario_ecs.c): task_definitions, services, events, faults. */
-int scenario_load_task_definitions(struct sload *ld, yaml_node_t *node);
-int scenario_load_services(struct sload *ld, yaml_node_t *node);
-int scenario_load_events(struct sload *ld, yaml_node_t *node);
-int scenario_load_faults(struct sload *ld, yaml_node_t *node);
+int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node);
+int scenario_load_services(struct scenario_loader *ld, yaml_node_t *node);
+int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node);
+int scenario_load_faults(struct scenario_loader *ld, yaml_node_t *node);
 
 /* Order events by time, keeping file order for equal times. */
 void scenario_sort_events(struct scenario *sc);

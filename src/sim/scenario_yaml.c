@@ -26,7 +26,7 @@ void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned li
 }
 
 /* Report an error at a node's start (1-based line and column). */
-int sload_fail(struct sload *ld, const yaml_node_t *node, const char *fmt, ...)
+int scenario_yaml_fail(struct scenario_loader *ld, const yaml_node_t *node, const char *fmt, ...)
 {
 	va_list ap;
 	unsigned line = 0, column = 0;
@@ -71,15 +71,15 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 /* Walk a mapping's keys against the allowed list. */
-int sload_fields(struct sload *ld, yaml_node_t *node, const char *what, const char *const *allowed,
-	yaml_node_t **values)
+int scenario_yaml_fields(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	const char *const *allowed, yaml_node_t **values)
 {
 	size_t n = 0;
 
 	while (allowed[n] != NULL)
 		n++;
 	if (node == NULL || node->type != YAML_MAPPING_NODE)
-		return sload_fail(ld, node, "%s must be a mapping", what);
+		return scenario_yaml_fail(ld, node, "%s must be a mapping", what);
 	for (size_t i = 0; i < n; i++)
 		values[i] = NULL;
 	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
@@ -89,11 +89,11 @@ int sload_fields(struct sload *ld, yaml_node_t *node, const char *what, const ch
 		size_t i;
 		int rc;
 
-		if ((rc = sload_visit(ld, p->key, node, &key)) < 0 ||
-			(rc = sload_visit(ld, p->value, node, &value)) < 0)
+		if ((rc = scenario_yaml_visit(ld, p->key, node, &key)) < 0 ||
+			(rc = scenario_yaml_visit(ld, p->value, node, &value)) < 0)
 			return rc;
 		if (key == NULL || key->type != YAML_SCALAR_NODE)
-			return sload_fail(ld, key, "keys of %s must be plain words", what);
+			return scenario_yaml_fail(ld, key, "keys of %s must be plain words", what);
 		name = (const char *)key->data.scalar.value;
 		for (i = 0; i < n; i++)
 			if (strcmp(name, allowed[i]) == 0)
@@ -110,65 +110,69 @@ int sload_fields(struct sload *ld, yaml_node_t *node, const char *what, const ch
 				}
 			}
 			if (n > 0 && best_d <= 2)
-				return sload_fail(ld, key,
+				return scenario_yaml_fail(ld, key,
 					"unknown key '%s' in %s (did you mean '%s'?)", name, what,
 					allowed[best]);
-			return sload_fail(ld, key, "unknown key '%s' in %s", name, what);
+			return scenario_yaml_fail(ld, key, "unknown key '%s' in %s", name, what);
 		}
 		if (values[i] != NULL)
-			return sload_fail(ld, key, "duplicate key '%s' in %s", name, what);
+			return scenario_yaml_fail(ld, key, "duplicate key '%s' in %s", name, what);
 		values[i] = value;
 	}
 	return 0;
 }
 
 /* A key that must be present. */
-int sload_require(struct sload *ld, yaml_node_t *map, yaml_node_t *value, const char *key)
+int scenario_yaml_require(
+	struct scenario_loader *ld, yaml_node_t *map, yaml_node_t *value, const char *key)
 {
 	if (value == NULL)
-		return sload_fail(ld, map, "missing key '%s'", key);
+		return scenario_yaml_fail(ld, map, "missing key '%s'", key);
 	return 0;
 }
 
 /* The text of a scalar node. */
-int sload_scalar(struct sload *ld, yaml_node_t *node, const char *what, const char **out)
+int scenario_yaml_scalar(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, const char **out)
 {
 	if (node == NULL || node->type != YAML_SCALAR_NODE)
-		return sload_fail(ld, node, "%s must be a single value", what);
+		return scenario_yaml_fail(ld, node, "%s must be a single value", what);
 	*out = (const char *)node->data.scalar.value;
 	return 0;
 }
 
 /* A scalar written without quotes: numbers and booleans must be. */
-static int plain_scalar(
-	struct sload *ld, yaml_node_t *node, const char *what, const char *kind, const char **out)
+static int plain_scalar(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	const char *kind, const char **out)
 {
-	int rc = sload_scalar(ld, node, what, out);
+	int rc = scenario_yaml_scalar(ld, node, what, out);
 
 	if (rc < 0)
 		return rc;
 	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return sload_fail(ld, node, "%s must be %s, not a quoted string", what, kind);
+		return scenario_yaml_fail(
+			ld, node, "%s must be %s, not a quoted string", what, kind);
 	return 0;
 }
 
 /* A non-empty string. */
-int sload_string(struct sload *ld, yaml_node_t *node, const char *what, char **out)
+int scenario_yaml_string(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, char **out)
 {
 	const char *s;
-	int rc = sload_scalar(ld, node, what, &s);
+	int rc = scenario_yaml_scalar(ld, node, what, &s);
 
 	if (rc < 0)
 		return rc;
 	if (s[0] == '\0' || node->data.scalar.length != strlen(s))
-		return sload_fail(ld, node, "%s must be a non-empty string", what);
+		return scenario_yaml_fail(ld, node, "%s must be a non-empty string", what);
 	*out = xstrdup(s);
 	return 0;
 }
 
 /* An unsigned integer in range. */
-int sload_uint(struct sload *ld, yaml_node_t *node, const char *what, uint64_t min, uint64_t max,
-	uint64_t *out)
+int scenario_yaml_uint(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *s;
 	char *end;
@@ -178,21 +182,21 @@ int sload_uint(struct sload *ld, yaml_node_t *node, const char *what, uint64_t m
 	if (rc < 0)
 		return rc;
 	if (s[0] < '0' || s[0] > '9')
-		return sload_fail(ld, node, "%s must be a whole number, not '%s'", what, s);
+		return scenario_yaml_fail(ld, node, "%s must be a whole number, not '%s'", what, s);
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end != '\0')
-		return sload_fail(ld, node, "%s must be a whole number, not '%s'", what, s);
+		return scenario_yaml_fail(ld, node, "%s must be a whole number, not '%s'", what, s);
 	if (errno == ERANGE || v < min || v > max)
-		return sload_fail(ld, node, "%s must be between %llu and %llu", what,
+		return scenario_yaml_fail(ld, node, "%s must be between %llu and %llu", what,
 			(unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
 }
 
 /* A real number in range. */
-int sload_double(
-	struct sload *ld, yaml_node_t *node, const char *what, double min, double max, double *out)
+int scenario_yaml_double(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	double min, double max, double *out)
 {
 	const char *s;
 	char *end;
@@ -202,19 +206,19 @@ int sload_double(
 	if (rc < 0)
 		return rc;
 	if ((s[0] < '0' || s[0] > '9') && s[0] != '.')
-		return sload_fail(ld, node, "%s must be a number, not '%s'", what, s);
+		return scenario_yaml_fail(ld, node, "%s must be a number, not '%s'", what, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (*end != '\0' || !isfinite(v))
-		return sload_fail(ld, node, "%s must be a number, not '%s'", what, s);
+		return scenario_yaml_fail(ld, node, "%s must be a number, not '%s'", what, s);
 	if (errno == ERANGE || v < min || v > max)
-		return sload_fail(ld, node, "%s must be between %g and %g", what, min, max);
+		return scenario_yaml_fail(ld, node, "%s must be between %g and %g", what, min, max);
 	*out = v;
 	return 0;
 }
 
 /* A boolean. */
-int sload_bool(struct sload *ld, yaml_node_t *node, const char *what, bool *out)
+int scenario_yaml_bool(struct scenario_loader *ld, yaml_node_t *node, const char *what, bool *out)
 {
 	const char *s;
 	int rc = plain_scalar(ld, node, what, "true or false", &s);
@@ -226,12 +230,13 @@ int sload_bool(struct sload *ld, yaml_node_t *node, const char *what, bool *out)
 	else if (strcmp(s, "false") == 0)
 		*out = false;
 	else
-		return sload_fail(ld, node, "%s must be true or false, not '%s'", what, s);
+		return scenario_yaml_fail(ld, node, "%s must be true or false, not '%s'", what, s);
 	return 0;
 }
 
 /* A duration. */
-int sload_duration(struct sload *ld, yaml_node_t *node, const char *what, uint64_t *out_ms)
+int scenario_yaml_duration(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, uint64_t *out_ms)
 {
 	const char *s;
 	uint64_t ms;
@@ -240,7 +245,7 @@ int sload_duration(struct sload *ld, yaml_node_t *node, const char *what, uint64
 	if (rc < 0)
 		return rc;
 	if (duration_parse(s, &ms) < 0)
-		return sload_fail(ld, node,
+		return scenario_yaml_fail(ld, node,
 			"%s must be a duration such as 500ms, 5s, 2m or 1h, not '%s'", what, s);
 	*out_ms = ms;
 	return 0;
@@ -276,7 +281,8 @@ int scenario_rate_parse(const char *text, double *out_per_s)
 }
 
 /* A rate of messages per time. */
-int sload_rate(struct sload *ld, yaml_node_t *node, const char *what, double *out_per_s)
+int scenario_yaml_rate(
+	struct scenario_loader *ld, yaml_node_t *node, const char *what, double *out_per_s)
 {
 	const char *s;
 	int rc = plain_scalar(ld, node, what, "a rate", &s);
@@ -284,19 +290,19 @@ int sload_rate(struct sload *ld, yaml_node_t *node, const char *what, double *ou
 	if (rc < 0)
 		return rc;
 	if (scenario_rate_parse(s, out_per_s) < 0)
-		return sload_fail(ld, node,
+		return scenario_yaml_fail(ld, node,
 			"%s must be a rate such as 10/s, 600/m or 36000/h (at most 1e9), not '%s'",
 			what, s);
 	return 0;
 }
 
 /* One word out of a fixed list. */
-int sload_enum(
-	struct sload *ld, yaml_node_t *node, const char *what, const char *const *names, int *out)
+int scenario_yaml_enum(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+	const char *const *names, int *out)
 {
 	const char *s;
 	char list[256] = "";
-	int rc = sload_scalar(ld, node, what, &s);
+	int rc = scenario_yaml_scalar(ld, node, what, &s);
 
 	if (rc < 0)
 		return rc;
@@ -309,39 +315,41 @@ int sload_enum(
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
 	}
-	return sload_fail(ld, node, "%s must be one of %s, not '%s'", what, list, s);
+	return scenario_yaml_fail(ld, node, "%s must be one of %s, not '%s'", what, list, s);
 }
 
 /* A list. */
-int sload_sequence(struct sload *ld, yaml_node_t *node, const char *what)
+int scenario_yaml_sequence(struct scenario_loader *ld, yaml_node_t *node, const char *what)
 {
 	if (node == NULL || node->type != YAML_SEQUENCE_NODE)
-		return sload_fail(ld, node, "%s must be a list", what);
+		return scenario_yaml_fail(ld, node, "%s must be a list", what);
 	return 0;
 }
 
 /* Items of a list. */
-size_t sload_seq_len(const yaml_node_t *seq)
+size_t scenario_yaml_seq_len(const yaml_node_t *seq)
 {
 	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 }
 
 /* Item i of a list. */
-int sload_seq_item(struct sload *ld, yaml_node_t *seq, size_t i, yaml_node_t **out)
+int scenario_yaml_seq_item(
+	struct scenario_loader *ld, yaml_node_t *seq, size_t i, yaml_node_t **out)
 {
-	return sload_visit(ld, seq->data.sequence.items.start[i], seq, out);
+	return scenario_yaml_visit(ld, seq->data.sequence.items.start[i], seq, out);
 }
 
 /* Nodes reached twice come from aliases: refused, so a small file cannot make
  * the walk exponential. */
-int sload_visit(struct sload *ld, int id, const yaml_node_t *where, yaml_node_t **out)
+int scenario_yaml_visit(
+	struct scenario_loader *ld, int id, const yaml_node_t *where, yaml_node_t **out)
 {
 	yaml_node_t *node = yaml_document_get_node(&ld->doc, id);
 
 	if (node == NULL || id < 1 || (size_t)id > ld->node_count)
-		return sload_fail(ld, where, "broken YAML document");
+		return scenario_yaml_fail(ld, where, "broken YAML document");
 	if (ld->seen[id - 1])
-		return sload_fail(ld, node, "aliases are not supported in scenario files");
+		return scenario_yaml_fail(ld, node, "aliases are not supported in scenario files");
 	ld->seen[id - 1] = 1;
 	*out = node;
 	return 0;

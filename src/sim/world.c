@@ -25,14 +25,14 @@ int world_create(const struct scenario *sc, uint64_t start_wall_ms, struct world
 	w->sc = sc;
 	w->start_wall_ms = start_wall_ms;
 	w->rng = sc->seed;
-	wstats_bounds_init(w->wait_bounds);
-	wecs_init(w);
+	world_stats_bounds_init(w->wait_bounds);
+	world_ecs_init(w);
 	w->queue_count = sc->queue_count;
 	w->queues = xcalloc(sc->queue_count + 1, sizeof(*w->queues));
 	for (size_t i = 0; i < sc->queue_count; i++) {
-		struct wqueue *q = &w->queues[i];
+		struct world_queue *q = &w->queues[i];
 
-		wqueue_init(w, q, &sc->queues[i]);
+		world_queue_init(w, q, &sc->queues[i]);
 		for (size_t s = 0; s < sc->service_count; s++) {
 			if (!sc->services[s].has_queue || sc->services[s].queue != i)
 				continue;
@@ -41,11 +41,11 @@ int world_create(const struct scenario *sc, uint64_t start_wall_ms, struct world
 			q->consumers[q->consumer_count++] = s;
 		}
 	}
-	wfault_init(w);
-	wecs_start_initial(w);
-	wecs_settle(w);
+	world_fault_init(w);
+	world_ecs_start_initial(w);
+	world_ecs_settle(w);
 	for (size_t i = 0; i < w->queue_count; i++)
-		wqueue_snapshot(&w->queues[i], 0);
+		world_queue_snapshot(&w->queues[i], 0);
 	*out = w;
 	return 0;
 }
@@ -56,9 +56,9 @@ void world_destroy(struct world *w)
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < w->queue_count; i++)
-		wqueue_finish(&w->queues[i]);
+		world_queue_finish(&w->queues[i]);
 	free(w->queues);
-	wecs_finish(w);
+	world_ecs_finish(w);
 	free(w->faults);
 	free(w);
 }
@@ -69,19 +69,19 @@ int world_advance(struct world *w, uint64_t t_ms)
 	if (t_ms < w->now_ms)
 		return -EINVAL;
 	while (w->now_ms < t_ms) {
-		uint64_t next = t_ms, change = wecs_next_change_ms(w);
+		uint64_t next = t_ms, change = world_ecs_next_change_ms(w);
 
 		if (next - w->now_ms > STEP_MAX_MS)
 			next = w->now_ms + STEP_MAX_MS;
 		if (change > w->now_ms && change < next)
 			next = change;
-		wecs_account(w, next - w->now_ms);
+		world_ecs_account(w, next - w->now_ms);
 		for (size_t i = 0; i < w->queue_count; i++)
-			wqueue_step(w, &w->queues[i], w->now_ms, next);
+			world_queue_step(w, &w->queues[i], w->now_ms, next);
 		w->now_ms = next;
-		wecs_settle(w);
+		world_ecs_settle(w);
 		for (size_t i = 0; i < w->queue_count; i++)
-			wqueue_snapshot(&w->queues[i], w->now_ms);
+			world_queue_snapshot(&w->queues[i], w->now_ms);
 	}
 	return 0;
 }
@@ -107,14 +107,14 @@ const struct scenario *world_scenario(const struct world *w)
 /* Fill a queue's info. */
 static void queue_info(const struct world *w, size_t i, struct world_queue_info *out)
 {
-	const struct wqueue *q = &w->queues[i];
+	const struct world_queue *q = &w->queues[i];
 
 	out->index = i;
 	out->name = q->sq->name;
 	out->arn = q->arn;
 	out->created_at_wall_ms = w->start_wall_ms;
-	wqueue_reported(q, w->now_ms, &out->reported);
-	wqueue_counts(q, &out->actual);
+	world_queue_reported(q, w->now_ms, &out->reported);
+	world_queue_counts(q, &out->actual);
 }
 
 /* A queue by name or URL ending in /<account>/<name>. */
@@ -214,7 +214,7 @@ static void cluster_info(const struct world *w, size_t c, struct world_cluster_i
 	out->arn = w->clusters[c].scl->arn;
 	out->instance_count = w->clusters[c].instance_count;
 	for (size_t i = 0; i < w->service_count; i++) {
-		const struct wservice *s = &w->services[i];
+		const struct world_service *s = &w->services[i];
 
 		if (s->ss->cluster != c)
 			continue;
@@ -262,7 +262,7 @@ const char *world_instance_status_name(enum world_instance_status s)
 static void instance_info(
 	const struct world *w, size_t c, size_t i, struct world_instance_info *out)
 {
-	const struct winstance *in = &w->clusters[c].instances[i];
+	const struct world_instance *in = &w->clusters[c].instances[i];
 	const struct scenario_instance *si = in->si;
 
 	out->index = i;
@@ -308,7 +308,7 @@ enum world_ecs_error world_instance_get(const struct world *w, size_t cluster,
 	if (cluster >= w->cluster_count)
 		return WORLD_ECS_CLUSTER_NOT_FOUND;
 	for (size_t i = 0; i < w->clusters[cluster].instance_count; i++) {
-		const struct winstance *in = &w->clusters[cluster].instances[i];
+		const struct world_instance *in = &w->clusters[cluster].instances[i];
 
 		if (strcmp(in->arn, arn_or_id) == 0 ||
 			strcmp(in->si->container_instance_id, arn_or_id) == 0) {
@@ -322,7 +322,7 @@ enum world_ecs_error world_instance_get(const struct world *w, size_t cluster,
 /* Fill a service's info. */
 static void service_info(const struct world *w, size_t i, struct world_service_info *out)
 {
-	const struct wservice *s = &w->services[i];
+	const struct world_service *s = &w->services[i];
 	const struct scenario_service *ss = s->ss;
 	const struct scenario_cluster *cl = &w->sc->clusters[ss->cluster];
 
@@ -408,7 +408,7 @@ enum world_ecs_error world_service_set_desired(struct world *w, const char *clus
 		return e;
 	if (w->services[i].ss->status != SCENARIO_SERVICE_ACTIVE)
 		return WORLD_ECS_SERVICE_NOT_ACTIVE;
-	wecs_set_desired(w, &w->services[i], (uint32_t)desired_count);
+	world_ecs_set_desired(w, &w->services[i], (uint32_t)desired_count);
 	if (out != NULL)
 		service_info(w, i, out);
 	return WORLD_ECS_OK;

@@ -10,7 +10,8 @@
  * nowhere stays unplaced (running + pending < desired) and is retried
  * whenever the world settles. Fargate tasks always place and run after the
  * Fargate delay. When desired falls, pending tasks stop before running ones,
- * newest first, and give their resources back at once.
+ * newest first, and give their resources back at once. A service's tasks are
+ * kept in placement order, so "newest" is "last".
  *
  * Instance events: a disconnected agent gets no new tasks but its tasks keep
  * running (ECS keeps counting them); a DRAINING instance's tasks are stopped
@@ -23,7 +24,7 @@
 #include "world_priv.h"
 
 /* Is port p in the set? */
-static bool ports_has(const struct wports *set, uint16_t p)
+static bool ports_has(const struct world_ports *set, uint16_t p)
 {
 	size_t lo = 0, hi = set->len;
 
@@ -41,7 +42,7 @@ static bool ports_has(const struct wports *set, uint16_t p)
 }
 
 /* Add p to the set, keeping it sorted. */
-static void ports_add(struct wports *set, uint16_t p)
+static void ports_add(struct world_ports *set, uint16_t p)
 {
 	size_t i = set->len;
 
@@ -58,7 +59,7 @@ static void ports_add(struct wports *set, uint16_t p)
 }
 
 /* Remove p from the set (if there). */
-static void ports_remove(struct wports *set, uint16_t p)
+static void ports_remove(struct world_ports *set, uint16_t p)
 {
 	for (size_t i = 0; i < set->len; i++) {
 		if (set->items[i] == p) {
@@ -71,21 +72,21 @@ static void ports_remove(struct wports *set, uint16_t p)
 }
 
 /* Set up instances and services from the scenario. */
-void wecs_init(struct world *w)
+void world_ecs_init(struct world *w)
 {
 	const struct scenario *sc = w->sc;
 
 	w->cluster_count = sc->cluster_count;
 	w->clusters = xcalloc(sc->cluster_count + 1, sizeof(*w->clusters));
 	for (size_t c = 0; c < sc->cluster_count; c++) {
-		struct wcluster *cl = &w->clusters[c];
+		struct world_cluster *cl = &w->clusters[c];
 		const struct scenario_cluster *scl = &sc->clusters[c];
 
 		cl->scl = scl;
 		cl->instance_count = scl->instance_count;
 		cl->instances = xcalloc(scl->instance_count + 1, sizeof(*cl->instances));
 		for (size_t i = 0; i < scl->instance_count; i++) {
-			struct winstance *in = &cl->instances[i];
+			struct world_instance *in = &cl->instances[i];
 			const struct scenario_instance *si = &scl->instances[i];
 
 			in->si = si;
@@ -106,7 +107,7 @@ void wecs_init(struct world *w)
 	w->service_count = sc->service_count;
 	w->services = xcalloc(sc->service_count + 1, sizeof(*w->services));
 	for (size_t i = 0; i < sc->service_count; i++) {
-		struct wservice *s = &w->services[i];
+		struct world_service *s = &w->services[i];
 		static const char *const statuses[] = {"ACTIVE", "DRAINING", "INACTIVE"};
 
 		s->ss = &sc->services[i];
@@ -120,11 +121,11 @@ void wecs_init(struct world *w)
 }
 
 /* Free instances and services. */
-void wecs_finish(struct world *w)
+void world_ecs_finish(struct world *w)
 {
 	for (size_t c = 0; c < w->cluster_count; c++) {
 		for (size_t i = 0; i < w->clusters[c].instance_count; i++) {
-			struct winstance *in = &w->clusters[c].instances[i];
+			struct world_instance *in = &w->clusters[c].instances[i];
 
 			free(in->arn);
 			free(in->used_tcp.items);
@@ -139,7 +140,7 @@ void wecs_finish(struct world *w)
 }
 
 /* Can the instance take one more task with this reservation? */
-static bool fits(const struct winstance *in, const struct scenario_reservation *r)
+static bool fits(const struct world_instance *in, const struct scenario_reservation *r)
 {
 	if (in->status != WORLD_INSTANCE_ACTIVE || !in->agent_connected)
 		return false;
@@ -155,24 +156,25 @@ static bool fits(const struct winstance *in, const struct scenario_reservation *
 }
 
 /* Recompute the earliest pending task's ready time. */
-static void refresh_next_ready(struct wservice *s)
+static void refresh_next_ready(struct world_service *s)
 {
 	s->next_ready_ms = UINT64_MAX;
 	for (size_t i = 0; i < s->task_count; i++)
-		if (s->tasks[i].state == WTASK_PENDING && s->tasks[i].ready_ms < s->next_ready_ms)
+		if (s->tasks[i].state == WORLD_TASK_PENDING &&
+			s->tasks[i].ready_ms < s->next_ready_ms)
 			s->next_ready_ms = s->tasks[i].ready_ms;
 }
 
 /* Place one task of s now, if there is room; false when it fits nowhere. */
-static bool place_one(struct world *w, struct wservice *s, bool running)
+static bool place_one(struct world *w, struct world_service *s, bool running)
 {
-	struct wtask t = {.instance = WTASK_NO_INSTANCE, .started_ms = w->now_ms};
+	struct world_task t = {.instance = WORLD_TASK_NO_INSTANCE, .started_ms = w->now_ms};
 
 	if (s->ss->launch_type == SCENARIO_LAUNCH_FARGATE) {
 		t.ready_ms = w->now_ms + w->sc->fargate_startup_ms;
 	} else {
-		struct wcluster *cl = &w->clusters[s->ss->cluster];
-		struct winstance *in;
+		struct world_cluster *cl = &w->clusters[s->ss->cluster];
+		struct world_instance *in;
 		uint32_t best_load = UINT32_MAX;
 
 		for (size_t i = 0; i < cl->instance_count; i++) {
@@ -183,7 +185,7 @@ static bool place_one(struct world *w, struct wservice *s, bool running)
 				t.instance = (uint32_t)i;
 			}
 		}
-		if (t.instance == WTASK_NO_INSTANCE)
+		if (t.instance == WORLD_TASK_NO_INSTANCE)
 			return false;
 		in = &cl->instances[t.instance];
 		in->remaining_cpu_units -= s->res.cpu_units;
@@ -203,11 +205,11 @@ static bool place_one(struct world *w, struct wservice *s, bool running)
 		s->tasks = xreallocarray(s->tasks, s->task_cap, sizeof(*s->tasks));
 	}
 	if (running) {
-		t.state = WTASK_RUNNING;
+		t.state = WORLD_TASK_RUNNING;
 		t.ready_ms = w->now_ms;
 		s->running++;
 	} else {
-		t.state = WTASK_PENDING;
+		t.state = WORLD_TASK_PENDING;
 		s->pending++;
 		if (t.ready_ms < s->next_ready_ms)
 			s->next_ready_ms = t.ready_ms;
@@ -217,13 +219,13 @@ static bool place_one(struct world *w, struct wservice *s, bool running)
 	return true;
 }
 
-/* Stop task i of s and give its resources back. */
-static void stop_task(struct world *w, struct wservice *s, size_t i)
+/* Stop task i of s and give its resources back; compact() removes it later. */
+static void stop_task(struct world *w, struct world_service *s, size_t i)
 {
-	struct wtask t = s->tasks[i];
+	struct world_task *t = &s->tasks[i];
 
-	if (t.instance != WTASK_NO_INSTANCE) {
-		struct winstance *in = &w->clusters[s->ss->cluster].instances[t.instance];
+	if (t->instance != WORLD_TASK_NO_INSTANCE) {
+		struct world_instance *in = &w->clusters[s->ss->cluster].instances[t->instance];
 
 		in->remaining_cpu_units += s->res.cpu_units;
 		in->remaining_memory_mib += s->res.memory_mib;
@@ -231,42 +233,49 @@ static void stop_task(struct world *w, struct wservice *s, size_t i)
 			ports_remove(&in->used_tcp, s->res.ports_tcp[k]);
 		for (size_t k = 0; k < s->res.ports_udp_count; k++)
 			ports_remove(&in->used_udp, s->res.ports_udp[k]);
-		if (t.state == WTASK_RUNNING)
+		if (t->state == WORLD_TASK_RUNNING)
 			in->running--;
 		else
 			in->pending--;
 	}
-	if (t.state == WTASK_RUNNING)
+	if (t->state == WORLD_TASK_RUNNING)
 		s->running--;
 	else
 		s->pending--;
-	s->tasks[i] = s->tasks[--s->task_count];
+	t->state = WORLD_TASK_STOPPED;
 	s->stats.tasks_stopped++;
-	if (t.state == WTASK_PENDING)
-		refresh_next_ready(s);
 }
 
-/* The task to stop first when desired falls: pending before running, newest first. */
-static size_t pick_victim(const struct wservice *s)
+/* Drop stopped tasks in one pass, keeping the others in placement order. */
+static void compact(struct world_service *s)
 {
-	size_t best = 0;
+	size_t out = 0;
 
-	for (size_t i = 1; i < s->task_count; i++) {
-		const struct wtask *a = &s->tasks[i], *b = &s->tasks[best];
+	for (size_t i = 0; i < s->task_count; i++)
+		if (s->tasks[i].state != WORLD_TASK_STOPPED)
+			s->tasks[out++] = s->tasks[i];
+	s->task_count = out;
+	refresh_next_ready(s);
+}
 
-		if (a->state != b->state) {
-			if (a->state == WTASK_PENDING)
-				best = i;
-			continue;
-		}
-		if (a->started_ms >= b->started_ms)
-			best = i;
-	}
-	return best;
+/*
+ * Stop n tasks: pending before running, newest first. Tasks sit in the array
+ * in the order they were placed, so the newest are at the end; one pass per
+ * state and one compaction keep a large scale-in linear.
+ */
+static void stop_newest(struct world *w, struct world_service *s, uint32_t n)
+{
+	for (uint8_t state = WORLD_TASK_PENDING; n > 0 && state <= WORLD_TASK_RUNNING; state++)
+		for (size_t i = s->task_count; n > 0 && i-- > 0;)
+			if (s->tasks[i].state == state) {
+				stop_task(w, s, i);
+				n--;
+			}
+	compact(s);
 }
 
 /* Place what is missing of s, then count new placement failures. */
-static void place_missing(struct world *w, struct wservice *s)
+static void place_missing(struct world *w, struct world_service *s)
 {
 	uint32_t unplaced;
 
@@ -279,20 +288,21 @@ static void place_missing(struct world *w, struct wservice *s)
 }
 
 /* Turn pending tasks whose startup is over into running ones. */
-static void promote(struct world *w, struct wservice *s)
+static void promote(struct world *w, struct world_service *s)
 {
 	if (s->next_ready_ms > w->now_ms)
 		return;
 	for (size_t i = 0; i < s->task_count; i++) {
-		struct wtask *t = &s->tasks[i];
+		struct world_task *t = &s->tasks[i];
 
-		if (t->state != WTASK_PENDING || t->ready_ms > w->now_ms)
+		if (t->state != WORLD_TASK_PENDING || t->ready_ms > w->now_ms)
 			continue;
-		t->state = WTASK_RUNNING;
+		t->state = WORLD_TASK_RUNNING;
 		s->pending--;
 		s->running++;
-		if (t->instance != WTASK_NO_INSTANCE) {
-			struct winstance *in = &w->clusters[s->ss->cluster].instances[t->instance];
+		if (t->instance != WORLD_TASK_NO_INSTANCE) {
+			struct world_instance *in =
+				&w->clusters[s->ss->cluster].instances[t->instance];
 
 			in->pending--;
 			in->running++;
@@ -307,20 +317,21 @@ static void promote(struct world *w, struct wservice *s)
 static void drain_instance(struct world *w, size_t cluster, size_t instance)
 {
 	for (size_t si = 0; si < w->service_count; si++) {
-		struct wservice *s = &w->services[si];
+		struct world_service *s = &w->services[si];
 
 		if (s->ss->cluster != cluster || s->ss->launch_type != SCENARIO_LAUNCH_EXTERNAL)
 			continue;
-		for (size_t i = s->task_count; i-- > 0;)
+		for (size_t i = 0; i < s->task_count; i++)
 			if (s->tasks[i].instance == instance)
 				stop_task(w, s, i);
+		compact(s);
 	}
 }
 
 /* Apply one scheduled event. */
 static void fire(struct world *w, const struct scenario_event *ev)
 {
-	struct winstance *in = &w->clusters[ev->cluster].instances[ev->instance];
+	struct world_instance *in = &w->clusters[ev->cluster].instances[ev->instance];
 
 	switch (ev->kind) {
 	case SCENARIO_EVENT_DISCONNECT:
@@ -340,13 +351,13 @@ static void fire(struct world *w, const struct scenario_event *ev)
 }
 
 /* Bring ECS up to date at now: events, startups, placements. */
-void wecs_settle(struct world *w)
+void world_ecs_settle(struct world *w)
 {
 	while (w->next_event < w->sc->event_count &&
 		w->sc->events[w->next_event].at_ms <= w->now_ms)
 		fire(w, &w->sc->events[w->next_event++]);
 	for (size_t i = 0; i < w->service_count; i++) {
-		struct wservice *s = &w->services[i];
+		struct world_service *s = &w->services[i];
 
 		if (s->running + s->pending < s->desired || s->unplaced_counted > 0)
 			place_missing(w, s);
@@ -355,7 +366,7 @@ void wecs_settle(struct world *w)
 }
 
 /* The next moment ECS changes by itself. */
-uint64_t wecs_next_change_ms(const struct world *w)
+uint64_t world_ecs_next_change_ms(const struct world *w)
 {
 	uint64_t next = UINT64_MAX;
 
@@ -368,12 +379,12 @@ uint64_t wecs_next_change_ms(const struct world *w)
 }
 
 /* Task-seconds over a step. */
-void wecs_account(struct world *w, uint64_t dt_ms)
+void world_ecs_account(struct world *w, uint64_t dt_ms)
 {
 	double dt = (double)dt_ms / 1000.0;
 
 	for (size_t i = 0; i < w->service_count; i++) {
-		struct wservice *s = &w->services[i];
+		struct world_service *s = &w->services[i];
 		uint32_t placed = s->running + s->pending;
 
 		s->stats.task_seconds += (double)placed * dt;
@@ -384,21 +395,21 @@ void wecs_account(struct world *w, uint64_t dt_ms)
 }
 
 /* UpdateService: the new desired count takes effect at once. */
-void wecs_set_desired(struct world *w, struct wservice *s, uint32_t desired)
+void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired)
 {
 	s->desired = desired;
 	s->updated_ms = w->now_ms;
-	while (s->running + s->pending > desired)
-		stop_task(w, s, pick_victim(s));
+	if (s->running + s->pending > desired)
+		stop_newest(w, s, s->running + s->pending - desired);
 	place_missing(w, s);
 	promote(w, s);
 }
 
 /* The scenario's initial desired tasks were running before t=0. */
-void wecs_start_initial(struct world *w)
+void world_ecs_start_initial(struct world *w)
 {
 	for (size_t i = 0; i < w->service_count; i++) {
-		struct wservice *s = &w->services[i];
+		struct world_service *s = &w->services[i];
 
 		while (s->running + s->pending < s->desired && place_one(w, s, true))
 			;

@@ -10,7 +10,7 @@
 #include "world_priv.h"
 
 /* Set up per-window counters. */
-void wfault_init(struct world *w)
+void world_fault_init(struct world *w)
 {
 	w->fault_count = w->sc->fault_count;
 	w->faults = xcalloc(w->fault_count + 1, sizeof(*w->faults));
@@ -70,7 +70,7 @@ bool world_fault_pick(struct world *w, enum scenario_fault_target target, const 
 	struct world_fault_hit hit = {0};
 
 	for (size_t i = 0; i < w->fault_count; i++) {
-		struct wfault *f = &w->faults[i];
+		struct world_fault *f = &w->faults[i];
 		const struct scenario_fault *sf = f->sf;
 		bool hits;
 

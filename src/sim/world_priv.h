@@ -14,28 +14,28 @@
 #include "qscale/world.h"
 
 /* Messages that arrived together (within one step), with their arrival time. */
-struct wcohort {
+struct world_cohort {
 	uint64_t t_ms;
 	uint64_t count;
 };
 
 /* A FIFO of cohorts with a bounded size: when full, neighbours merge. */
-struct wcohorts {
-	struct wcohort *items;
-	size_t cap;
+struct world_cohorts {
+	struct world_cohort *items;
+	size_t cap; /* 0 or a power of two, so positions wrap with a mask */
 	size_t head; /* index of the oldest */
 	size_t len;
 };
 
 /* A past reading of a queue's counts, for the reporting lag. */
-struct wsnap {
+struct world_snap {
 	uint64_t t_ms;
 	struct world_queue_counts counts;
 };
 
 #define WORLD_SNAPS 512
 
-struct wqueue {
+struct world_queue {
 	const struct scenario_queue *sq;
 	char *arn;
 	/* arrivals: a rate schedule (segments) built from the scenario or the trace */
@@ -45,41 +45,42 @@ struct wqueue {
 	size_t rate_cursor; /* the segment holding the current time */
 	double arrived_exact; /* ∫ rate dt since t=0, plus initial messages */
 	/* state: pool = visible + in flight (oldest first), then delayed */
-	struct wcohorts pool;
-	struct wcohorts delayed;
+	struct world_cohorts pool;
+	struct world_cohorts delayed;
 	uint64_t pool_count;
 	uint64_t delayed_count;
 	uint64_t in_flight;
 	size_t *consumers; /* indices of the services polling this queue */
 	size_t consumer_count;
 	/* the reporting lag: a ring of past readings */
-	struct wsnap snaps[WORLD_SNAPS];
+	struct world_snap snaps[WORLD_SNAPS];
 	size_t snap_head; /* oldest */
 	size_t snap_len;
 	uint64_t snap_spacing_ms;
 	struct world_queue_stats stats;
 };
 
-enum wtask_state {
-	WTASK_PENDING,
-	WTASK_RUNNING,
+enum world_task_state {
+	WORLD_TASK_PENDING,
+	WORLD_TASK_RUNNING,
+	WORLD_TASK_STOPPED, /* only between stopping and compaction */
 };
 
-struct wtask {
-	uint32_t instance; /* index in its cluster; WTASK_NO_INSTANCE on Fargate */
+struct world_task {
+	uint32_t instance; /* index in its cluster; WORLD_TASK_NO_INSTANCE on Fargate */
 	uint8_t state;
 	uint64_t started_ms; /* when placed */
 	uint64_t ready_ms; /* when it turns RUNNING */
 };
 
-#define WTASK_NO_INSTANCE UINT32_MAX
+#define WORLD_TASK_NO_INSTANCE UINT32_MAX
 
-struct wservice {
+struct world_service {
 	const struct scenario_service *ss;
 	struct scenario_reservation res;
 	const char *status_name;
 	uint32_t desired;
-	struct wtask *tasks; /* running and pending, in no particular order */
+	struct world_task *tasks; /* running and pending, in placement order */
 	size_t task_count;
 	size_t task_cap;
 	uint32_t running;
@@ -92,32 +93,32 @@ struct wservice {
 };
 
 /* A sorted, growable set of ports. */
-struct wports {
+struct world_ports {
 	uint16_t *items;
 	size_t len;
 	size_t cap;
 };
 
-struct winstance {
+struct world_instance {
 	const struct scenario_instance *si;
 	char *arn;
 	enum world_instance_status status;
 	bool agent_connected;
 	uint32_t remaining_cpu_units;
 	uint32_t remaining_memory_mib;
-	struct wports used_tcp; /* reserved + held by tasks */
-	struct wports used_udp;
+	struct world_ports used_tcp; /* reserved + held by tasks */
+	struct world_ports used_udp;
 	uint32_t running;
 	uint32_t pending;
 };
 
-struct wcluster {
+struct world_cluster {
 	const struct scenario_cluster *scl;
-	struct winstance *instances;
+	struct world_instance *instances;
 	size_t instance_count;
 };
 
-struct wfault {
+struct world_fault {
 	const struct scenario_fault *sf;
 	uint64_t matched; /* requests that matched, for every-Nth */
 };
@@ -128,50 +129,51 @@ struct world {
 	uint64_t now_ms;
 	uint64_t rng;
 	size_t next_event;
-	struct wqueue *queues;
+	struct world_queue *queues;
 	size_t queue_count;
-	struct wcluster *clusters;
+	struct world_cluster *clusters;
 	size_t cluster_count;
-	struct wservice *services;
+	struct world_service *services;
 	size_t service_count;
-	struct wfault *faults;
+	struct world_fault *faults;
 	size_t fault_count;
 	uint64_t wait_bounds[WORLD_WAIT_BUCKETS]; /* upper bound of each bucket */
 };
 
 /* world_queue.c */
-void wqueue_init(struct world *w, struct wqueue *q, const struct scenario_queue *sq);
-void wqueue_finish(struct wqueue *q);
+void world_queue_init(struct world *w, struct world_queue *q, const struct scenario_queue *sq);
+void world_queue_finish(struct world_queue *q);
 /* Arrivals, releases of delayed messages and consumption over [t0, t1]. */
-void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1);
+void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint64_t t1);
 /* The true counts now. */
-void wqueue_counts(const struct wqueue *q, struct world_queue_counts *out);
+void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out);
 /* What GetQueueAttributes reports at now_ms. */
-void wqueue_reported(const struct wqueue *q, uint64_t now_ms, struct world_queue_counts *out);
+void world_queue_reported(
+	const struct world_queue *q, uint64_t now_ms, struct world_queue_counts *out);
 /* Record a reading for the lag line. */
-void wqueue_snapshot(struct wqueue *q, uint64_t now_ms);
+void world_queue_snapshot(struct world_queue *q, uint64_t now_ms);
 
 /* world_ecs.c */
-void wecs_init(struct world *w);
-void wecs_finish(struct world *w);
+void world_ecs_init(struct world *w);
+void world_ecs_finish(struct world *w);
 /* Promote ready tasks, fire due events and place what can be placed, at now. */
-void wecs_settle(struct world *w);
+void world_ecs_settle(struct world *w);
 /* The next time something in ECS changes by itself after now (UINT64_MAX: never). */
-uint64_t wecs_next_change_ms(const struct world *w);
+uint64_t world_ecs_next_change_ms(const struct world *w);
 /* Integrate task-seconds over a step of dt_ms. */
-void wecs_account(struct world *w, uint64_t dt_ms);
+void world_ecs_account(struct world *w, uint64_t dt_ms);
 /* Set desired and act on it at once. */
-void wecs_set_desired(struct world *w, struct wservice *s, uint32_t desired);
+void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired);
 /* Start the scenario's initial tasks as already RUNNING at t=0. */
-void wecs_start_initial(struct world *w);
+void world_ecs_start_initial(struct world *w);
 
 /* world_stats.c */
-void wstats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS]);
-void wstats_record_wait(
+void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS]);
+void world_stats_record_wait(
 	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count);
 
 /* world_fault.c */
-void wfault_init(struct world *w);
+void world_fault_init(struct world *w);
 
 /* A uniform double in [0, 1) from the world's generator. */
 double world_random(struct world *w);

@@ -19,12 +19,12 @@
 #define COHORTS_MAX 4096
 
 /* Append a cohort (merged with the newest when it has the same time). */
-static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
+static void cohorts_push(struct world_cohorts *c, uint64_t t_ms, uint64_t count)
 {
 	if (count == 0)
 		return;
 	if (c->len > 0) {
-		struct wcohort *last = &c->items[(c->head + c->len - 1) % c->cap];
+		struct world_cohort *last = &c->items[(c->head + c->len - 1) & (c->cap - 1)];
 
 		if (last->t_ms == t_ms) {
 			last->count += count;
@@ -35,10 +35,10 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 		if (c->cap < COHORTS_MAX) {
 			/* grow and unwrap */
 			size_t cap = c->cap ? c->cap * 2 : 64;
-			struct wcohort *items = xcalloc(cap, sizeof(*items));
+			struct world_cohort *items = xcalloc(cap, sizeof(*items));
 
 			for (size_t i = 0; i < c->len; i++)
-				items[i] = c->items[(c->head + i) % c->cap];
+				items[i] = c->items[(c->head + i) & (c->cap - 1)];
 			free(c->items);
 			c->items = items;
 			c->cap = cap;
@@ -48,10 +48,11 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 			size_t out = 0;
 
 			for (size_t i = 0; i < c->len; i += 2) {
-				struct wcohort a = c->items[(c->head + i) % c->cap];
+				struct world_cohort a = c->items[(c->head + i) & (c->cap - 1)];
 
 				if (i + 1 < c->len) {
-					struct wcohort b = c->items[(c->head + i + 1) % c->cap];
+					struct world_cohort b =
+						c->items[(c->head + i + 1) & (c->cap - 1)];
 					double t = ((double)a.t_ms * (double)a.count +
 							   (double)b.t_ms * (double)b.count) /
 						((double)a.count + (double)b.count);
@@ -60,39 +61,31 @@ static void cohorts_push(struct wcohorts *c, uint64_t t_ms, uint64_t count)
 					a.count += b.count;
 				}
 				/* out <= i, and the ring is read ahead of where it is written */
-				c->items[(c->head + out) % c->cap] = a;
+				c->items[(c->head + out) & (c->cap - 1)] = a;
 				out++;
 			}
-			/* unwrap so the compacted run starts at 0 */
-			struct wcohort *items = xcalloc(c->cap, sizeof(*items));
-
-			for (size_t i = 0; i < out; i++)
-				items[i] = c->items[(c->head + i) % c->cap];
-			free(c->items);
-			c->items = items;
-			c->head = 0;
 			c->len = out;
 		}
 	}
-	c->items[(c->head + c->len) % c->cap] = (struct wcohort){t_ms, count};
+	c->items[(c->head + c->len) & (c->cap - 1)] = (struct world_cohort){t_ms, count};
 	c->len++;
 }
 
 /* The oldest cohort, or NULL. */
-static struct wcohort *cohorts_front(struct wcohorts *c)
+static struct world_cohort *cohorts_front(struct world_cohorts *c)
 {
 	return c->len ? &c->items[c->head] : NULL;
 }
 
 /* Drop the oldest cohort. */
-static void cohorts_pop(struct wcohorts *c)
+static void cohorts_pop(struct world_cohorts *c)
 {
-	c->head = (c->head + 1) % c->cap;
+	c->head = (c->head + 1) & (c->cap - 1);
 	c->len--;
 }
 
 /* Build the queue's rate schedule from its segments or its trace. */
-static void build_rates(struct wqueue *q, const struct scenario_arrivals *a)
+static void build_rates(struct world_queue *q, const struct scenario_arrivals *a)
 {
 	size_t n = 0;
 
@@ -128,7 +121,7 @@ static void build_rates(struct wqueue *q, const struct scenario_arrivals *a)
 }
 
 /* Set a queue up at t=0 with its initial messages. */
-void wqueue_init(struct world *w, struct wqueue *q, const struct scenario_queue *sq)
+void world_queue_init(struct world *w, struct world_queue *q, const struct scenario_queue *sq)
 {
 	memset(q, 0, sizeof(*q));
 	q->sq = sq;
@@ -143,11 +136,11 @@ void wqueue_init(struct world *w, struct wqueue *q, const struct scenario_queue 
 	q->snap_spacing_ms = sq->reporting_lag_ms / 128;
 	if (q->snap_spacing_ms == 0)
 		q->snap_spacing_ms = 1;
-	wqueue_snapshot(q, 0);
+	world_queue_snapshot(q, 0);
 }
 
 /* Free a queue's memory. */
-void wqueue_finish(struct wqueue *q)
+void world_queue_finish(struct world_queue *q)
 {
 	free(q->arn);
 	free(q->rates);
@@ -157,7 +150,7 @@ void wqueue_finish(struct wqueue *q)
 }
 
 /* The rate at t within piece i (linear shape interpolates towards piece i+1). */
-static double rate_at(const struct wqueue *q, size_t i, uint64_t t)
+static double rate_at(const struct world_queue *q, size_t i, uint64_t t)
 {
 	const struct scenario_rate_segment *a = &q->rates[i];
 
@@ -170,7 +163,7 @@ static double rate_at(const struct wqueue *q, size_t i, uint64_t t)
 }
 
 /* ∫ rate dt over [t0, t1], in messages; moves the cursor forward. */
-static double integrate(struct wqueue *q, uint64_t t0, uint64_t t1)
+static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 {
 	double sum = 0.0;
 	size_t i;
@@ -193,10 +186,10 @@ static double integrate(struct wqueue *q, uint64_t t0, uint64_t t1)
 }
 
 /* Take n messages from the oldest cohorts, recording their waits at t. */
-static void take(struct world *w, struct wqueue *q, uint64_t n, uint64_t t)
+static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t)
 {
 	while (n > 0) {
-		struct wcohort *c = cohorts_front(&q->pool);
+		struct world_cohort *c = cohorts_front(&q->pool);
 		uint64_t k, wait;
 
 		if (c == NULL) /* cannot happen: n <= pool_count */
@@ -204,7 +197,7 @@ static void take(struct world *w, struct wqueue *q, uint64_t n, uint64_t t)
 		k = c->count < n ? c->count : n;
 		wait = t > c->t_ms ? t - c->t_ms : 0;
 
-		wstats_record_wait(w, &q->stats, wait, k);
+		world_stats_record_wait(w, &q->stats, wait, k);
 		c->count -= k;
 		n -= k;
 		q->pool_count -= k;
@@ -214,7 +207,7 @@ static void take(struct world *w, struct wqueue *q, uint64_t n, uint64_t t)
 }
 
 /* One step of a queue over [t0, t1]. */
-void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1)
+void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint64_t t1)
 {
 	uint64_t dt = t1 - t0, mid = t0 + dt / 2, target, fresh = 0, holding = 0;
 
@@ -232,7 +225,7 @@ void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1)
 		q->pool_count += fresh;
 	}
 	/* delayed messages become visible delay_ms after they were sent */
-	for (struct wcohort *c;
+	for (struct world_cohort *c;
 		(c = cohorts_front(&q->delayed)) != NULL && c->t_ms + q->sq->delay_ms <= t1;) {
 		cohorts_push(&q->pool, c->t_ms, c->count);
 		q->pool_count += c->count;
@@ -241,7 +234,7 @@ void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1)
 	}
 	/* consumption by the running tasks of each polling service, in service order */
 	for (size_t k = 0; k < q->consumer_count; k++) {
-		struct wservice *s = &w->services[q->consumers[k]];
+		struct world_service *s = &w->services[q->consumers[k]];
 		double rate = s->ss->messages_per_task_s;
 		double whole;
 		uint64_t n;
@@ -275,7 +268,7 @@ void wqueue_step(struct world *w, struct wqueue *q, uint64_t t0, uint64_t t1)
 }
 
 /* The true counts now. */
-void wqueue_counts(const struct wqueue *q, struct world_queue_counts *out)
+void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
 {
 	out->visible = q->pool_count - q->in_flight;
 	out->in_flight = q->in_flight;
@@ -283,10 +276,10 @@ void wqueue_counts(const struct wqueue *q, struct world_queue_counts *out)
 }
 
 /* Keep a reading for the lag line; drop those no longer needed. */
-void wqueue_snapshot(struct wqueue *q, uint64_t now_ms)
+void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 {
 	uint64_t lag = q->sq->reporting_lag_ms;
-	struct wsnap *last;
+	struct world_snap *last;
 
 	if (lag == 0)
 		return;
@@ -301,7 +294,7 @@ void wqueue_snapshot(struct wqueue *q, uint64_t now_ms)
 		if (now_ms - last->t_ms < q->snap_spacing_ms && now_ms != last->t_ms)
 			return;
 		if (now_ms == last->t_ms) {
-			wqueue_counts(q, &last->counts);
+			world_queue_counts(q, &last->counts);
 			return;
 		}
 	}
@@ -311,18 +304,19 @@ void wqueue_snapshot(struct wqueue *q, uint64_t now_ms)
 	}
 	last = &q->snaps[(q->snap_head + q->snap_len) % WORLD_SNAPS];
 	last->t_ms = now_ms;
-	wqueue_counts(q, &last->counts);
+	world_queue_counts(q, &last->counts);
 	q->snap_len++;
 }
 
 /* The counts of reporting_lag_ms ago (of t=0 while younger than the lag). */
-void wqueue_reported(const struct wqueue *q, uint64_t now_ms, struct world_queue_counts *out)
+void world_queue_reported(
+	const struct world_queue *q, uint64_t now_ms, struct world_queue_counts *out)
 {
 	uint64_t lag = q->sq->reporting_lag_ms;
 	size_t best = q->snap_head;
 
 	if (lag == 0 || q->snap_len == 0) {
-		wqueue_counts(q, out);
+		world_queue_counts(q, out);
 		return;
 	}
 	for (size_t i = 1; i < q->snap_len && now_ms >= lag; i++) {

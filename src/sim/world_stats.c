@@ -18,14 +18,14 @@ uint64_t world_wait_bucket_upper_ms(size_t i)
 }
 
 /* Precompute the bounds for recording. */
-void wstats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS])
+void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS])
 {
 	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
 		bounds[i] = world_wait_bucket_upper_ms(i);
 }
 
 /* Count messages that waited wait_ms. */
-void wstats_record_wait(
+void world_stats_record_wait(
 	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
 {
 	size_t lo = 0, hi = WORLD_WAIT_BUCKETS - 1;

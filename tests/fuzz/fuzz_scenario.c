@@ -24,8 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sc->cluster_count; i++)
 		instances += sc->clusters[i].instance_count;
 	/* keep each run short: huge fleets are the benchmark's business */
-	if (instances <= 1000 && sc->service_count <= 100 &&
-		world_create(sc, 0, &w) == 0) {
+	if (instances <= 1000 && sc->service_count <= 100 && world_create(sc, 0, &w) == 0) {
 		struct world_fault_hit hit;
 
 		world_advance(w, 2500);

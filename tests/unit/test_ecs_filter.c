@@ -79,6 +79,7 @@ static const struct {
 	{"attribute:site == dc1 and attribute:site == dc2", "0000"},
 };
 
+/* Each good filter compiles and matches exactly the instances its row says. */
 static void test_good_filters(void **state)
 {
 	(void)state;
@@ -152,6 +153,7 @@ static const struct {
 	{"attribute:site == dc1 and or", 27, "unknown subject 'or'"},
 };
 
+/* Each bad filter is refused at its column with its message; nothing written. */
 static void test_bad_filters(void **state)
 {
 	(void)state;
@@ -170,6 +172,7 @@ static void test_bad_filters(void **state)
 	}
 }
 
+/* Text past ECS_FILTER_MAX_TEXT is refused; text at the limit is not. */
 static void test_too_long(void **state)
 {
 	(void)state;
@@ -201,6 +204,7 @@ static void test_too_long(void **state)
 	free(text);
 }
 
+/* The error report is optional; destroy accepts NULL. */
 static void test_error_may_be_null(void **state)
 {
 	(void)state;
@@ -211,6 +215,7 @@ static void test_error_may_be_null(void **state)
 	ecs_filter_destroy(NULL);
 }
 
+/* Attribute names up to ECS's 128 characters. */
 static void test_attribute_name_limit(void **state)
 {
 	(void)state;
@@ -227,6 +232,7 @@ static void test_attribute_name_limit(void **state)
 	assert_non_null(strstr(err.message, "longer than 128"));
 }
 
+/* The cases, run as TAP. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {

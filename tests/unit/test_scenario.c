@@ -411,6 +411,24 @@ static void test_strict_values(void **state)
 	}
 }
 
+/* The example trace shipped for simulate reads as a whole day. */
+static void test_shipped_trace_loads(void **state)
+{
+	struct scenario_arrivals a = {0};
+	struct scenario_diag d;
+	uint64_t total = 0;
+
+	assert_int_equal(
+		scenario_trace_load(data_path("../../config/traces/orders-day.csv"), &a, &d), 0);
+	assert_int_equal(a.trace_count, 1440);
+	assert_int_equal(a.trace[1439].at_ms, 1439u * 60000);
+	assert_int_equal(a.trace_last_span_ms, 60000);
+	for (size_t i = 0; i < a.trace_count; i++)
+		total += a.trace[i].count;
+	assert_true(total > 1000000 && total < 1500000);
+	scenario_arrivals_finish(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_trace_rows),
 		cmocka_unit_test(test_strict_values),
+		cmocka_unit_test(test_shipped_trace_loads),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);

@@ -241,8 +241,16 @@ static void test_startup_delays(void **state)
 	assert_int_equal(s.running_count, 3);
 	assert_int_equal(s.pending_count, 0);
 	/* Fargate has no capacity limit */
-	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 500, NULL);
-	assert_int_equal(svc(&f, "cloud", "order-processor-fargate").unplaced_count, 0);
+	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 100000, NULL);
+	s = svc(&f, "cloud", "order-processor-fargate");
+	assert_int_equal(s.unplaced_count, 0);
+	assert_int_equal(s.running_count, 3);
+	assert_int_equal(s.pending_count, 99997);
+	/* a large scale-in stops the pending ones first, then keeps the oldest */
+	world_service_set_desired(f.w, "cloud", "order-processor-fargate", 2, NULL);
+	s = svc(&f, "cloud", "order-processor-fargate");
+	assert_int_equal(s.running_count, 2);
+	assert_int_equal(s.pending_count, 0);
 	unmake(&f);
 }
 
@@ -640,6 +648,88 @@ static void test_determinism(void **state)
 	assert_int_not_equal(a, c);
 }
 
+/* spike.yaml under a toy controller: the spike outgrows on-prem, bursts to
+ * Fargate, and everything drains and comes back by the end. */
+static void test_spike_bursts_and_drains(void **state)
+{
+	char path[1024];
+	const char *dir = getenv("QSCALE_TEST_DATA");
+	struct scenario *sc;
+	struct scenario_diag d;
+	struct world *w;
+	uint32_t max_burst_running = 0, max_local_unplaced = 0;
+	struct world_queue_info q;
+	struct world_service_info local, burst;
+	struct world_queue_stats st;
+
+	snprintf(path, sizeof(path), "%s/../../config/scenarios/spike.yaml",
+		dir ? dir : "tests/data");
+	assert_int_equal(scenario_load(path, &sc, &d), 0);
+	assert_int_equal(world_create(sc, 0, &w), 0);
+	for (uint64_t t = 0; t <= sc->duration_ms; t += 5000) {
+		uint64_t wanted;
+
+		assert_int_equal(world_advance(w, t), 0);
+		world_queue_get(w, "orders", &q);
+		wanted = (q.reported.visible + 49) / 50;
+		if (wanted < 4)
+			wanted = 4;
+		if (wanted > 60)
+			wanted = 60;
+		world_service_set_desired(w, "onprem", "order-processor",
+			(int64_t)(wanted < 12 ? wanted : 12), &local);
+		world_service_set_desired(w, "cloud", "order-processor-fargate",
+			(int64_t)(wanted > 12 ? wanted - 12 : 0), &burst);
+		if (burst.running_count > max_burst_running)
+			max_burst_running = burst.running_count;
+		if (local.unplaced_count > max_local_unplaced)
+			max_local_unplaced = local.unplaced_count;
+		check_conservation(w);
+		check_instances(w, 1024, 1536, false);
+	}
+	assert_int_equal(sc->duration_ms, 600000);
+	assert_true(max_burst_running >= 10);
+	assert_int_equal(max_local_unplaced, 0);
+	world_queue_get(w, "orders", &q);
+	/* the toy controller settles where 4 tasks face at most 50 messages each */
+	assert_true(q.actual.visible <= 200);
+	world_service_get(w, "cloud", "order-processor-fargate", &burst);
+	assert_int_equal(burst.desired_count, 0);
+	world_queue_stats(w, 0, &st);
+	assert_true(st.processed > 40000);
+	world_destroy(w);
+	scenario_destroy(sc);
+}
+
+/* A backlog older than the cohort ring holds: cohorts merge, nothing is lost,
+ * and the oldest messages still report about their true wait. */
+static void test_long_backlog_merges_cohorts(void **state)
+{
+	struct fixture f;
+	struct world_queue_stats st;
+	struct world_queue_info q;
+
+	make(&f, "0s", "1/s", false, 0, "");
+	for (uint64_t t = 1; t <= 10000; t++) {
+		assert_int_equal(world_advance(f.w, t * 1000), 0);
+		if (t % 1000 == 0)
+			check_conservation(f.w);
+	}
+	world_queue_get(f.w, "orders", &q);
+	assert_int_equal(q.actual.visible, 10000);
+	/* 12 tasks at 5/s drain it in under 3 minutes */
+	world_service_set_desired(f.w, "onprem", "order-processor", 12, NULL);
+	assert_int_equal(world_advance(f.w, 10300000), 0);
+	world_queue_get(f.w, "orders", &q);
+	assert_true(q.actual.visible + q.actual.in_flight <= 60);
+	world_queue_stats(f.w, 0, &st);
+	check_conservation(f.w);
+	/* the first messages waited about 10000 s (merging keeps the mean) */
+	assert_true(st.wait_max_ms > 9000000 && st.wait_max_ms < 10400000);
+	assert_true(world_wait_percentile_ms(&st, 0.5) > 4000000);
+	unmake(&f);
+}
+
 /* The wait histogram's buckets and percentiles. */
 static void test_wait_percentiles(void **state)
 {
@@ -679,6 +769,8 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_wait_percentiles),
+		cmocka_unit_test(test_long_backlog_merges_cohorts),
+		cmocka_unit_test(test_spike_bursts_and_drains),
 	};
 
 	return cmocka_run_group_tests_name("world", tests, NULL, NULL);

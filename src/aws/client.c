@@ -1,0 +1,662 @@
+/*
+ * The AWS request pipeline. A call goes: wait for a rate-limit token (ECS),
+ * get credentials, sign (SigV4, cached keys, clock offset applied), send over
+ * the shared HTTP client, then classify the answer once and either hand it
+ * back or retry after a jittered backoff, within the retry quota. Every step
+ * is started from the event loop, so a callback never runs inside
+ * aws_client_call, and a cancelled call is silently dropped at any step.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "qscale/aws_client.h"
+#include "qscale/aws_endpoint.h"
+#include "qscale/aws_ini.h"
+#include "qscale/aws_retry.h"
+#include "qscale/credentials.h"
+#include "qscale/http.h"
+#include "qscale/log.h"
+#include "qscale/sigv4.h"
+#include "qscale/xalloc.h"
+
+#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_CONNECT_TIMEOUT_MS 3000
+
+struct aws_call {
+	struct aws_client *client;
+	struct aws_call *prev, *next;
+	enum aws_service service;
+	char *operation;
+	char *body;
+	size_t body_len;
+	char *url; /* origin + "/" */
+	char *host;
+	char *signing_region;
+	char invocation_id[37];
+	int attempt; /* attempts sent so far */
+	int quota_cost; /* retry quota taken by this call's retries */
+	bool auth_retried;
+	enum aws_rate_category category;
+	uint64_t start_mono_ms;
+	uint64_t send_mono_ms;
+	struct event *timer;
+	struct credentials_request *creds_req;
+	struct http_request *http_req;
+	aws_client_cb cb;
+	void *arg;
+};
+
+struct aws_client {
+	struct event_base *base;
+	struct clock clock;
+	struct http_client *http;
+	struct credentials *creds;
+	struct sigv4_key_cache *keys;
+	char region[AWS_REGION_MAX];
+	char *endpoint[2];
+	char *host[2];
+	uint64_t timeout_ms;
+	uint64_t connect_timeout_ms;
+	int max_attempts;
+	struct aws_retry_quota quota;
+	struct aws_rate_bucket buckets[AWS_RATE_CATEGORY_COUNT];
+	int64_t clock_offset_ms;
+	struct aws_call *calls;
+	struct aws_op_stats *stats;
+	size_t n_stats;
+	double (*rand01)(void *ctx);
+	void *rand_ctx;
+	uint64_t rng_state;
+	aws_attempt_cb attempt_cb;
+	void *attempt_arg;
+};
+
+static void attempt_begin(evutil_socket_t fd, short what, void *arg);
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static double default_rand01(void *ctx)
+{
+	uint64_t *s = ctx;
+
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return (double)((*s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* Fill buf with random bytes, from the kernel when it can. */
+static void random_bytes(struct aws_client *client, unsigned char *buf, size_t len)
+{
+	if (getrandom(buf, len, GRND_NONBLOCK) == (ssize_t)len)
+		return;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (unsigned char)(default_rand01(&client->rng_state) * 256.0);
+}
+
+/* A version 4 UUID for amz-sdk-invocation-id. */
+static void make_uuid(struct aws_client *client, char out[37])
+{
+	unsigned char b[16];
+
+	random_bytes(client, b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		b[13], b[14], b[15]);
+}
+
+/* The stats row of (service, operation), created on first use. */
+static struct aws_op_stats *stats_for(
+	struct aws_client *client, enum aws_service service, const char *operation)
+{
+	for (size_t i = 0; i < client->n_stats; i++)
+		if (client->stats[i].service == service &&
+			strcmp(client->stats[i].operation, operation) == 0)
+			return &client->stats[i];
+	client->stats = xreallocarray(client->stats, client->n_stats + 1, sizeof(*client->stats));
+	struct aws_op_stats *s = &client->stats[client->n_stats++];
+	memset(s, 0, sizeof(*s));
+	s->service = service;
+	snprintf(s->operation, sizeof(s->operation), "%s", operation);
+	return s;
+}
+
+/* Read the AWS config file's profile for region and endpoint settings. */
+static void load_profile_settings(
+	const struct aws_client_config *config, struct aws_ini *ini, const char **profile_out)
+{
+	const char *path = getenv("AWS_CONFIG_FILE");
+	const char *home = getenv("HOME");
+	char *owned = NULL;
+
+	if ((path == NULL || path[0] == '\0') && home != NULL && home[0] != '\0')
+		path = owned = xasprintf("%s/.aws/config", home);
+	if (path == NULL || aws_ini_load(path, true, ini, NULL) != 0)
+		memset(ini, 0, sizeof(*ini));
+	free(owned);
+	const char *profile = config->profile;
+	if (profile == NULL || profile[0] == '\0')
+		profile = getenv("AWS_PROFILE");
+	*profile_out = profile != NULL && profile[0] != '\0' ? profile : "default";
+}
+
+/* The endpoint settings the config file's profile gives service. */
+static struct aws_profile_endpoints profile_endpoints(
+	const struct aws_ini *ini, const char *profile, enum aws_service service)
+{
+	struct aws_profile_endpoints pe = {0};
+	const char *services = aws_ini_get(ini, profile, "services");
+
+	if (services != NULL) {
+		char *section = xasprintf("services %s", services);
+		char *key = xasprintf("%s.endpoint_url", aws_service_name(service));
+		pe.service_url = aws_ini_get(ini, section, key);
+		free(section);
+		free(key);
+	}
+	pe.global_url = aws_ini_get(ini, profile, "endpoint_url");
+	return pe;
+}
+
+/* See qscale/aws_client.h. */
+int aws_client_create(struct event_base *base, const struct aws_client_config *config,
+	const struct clock *clock, struct aws_client **out)
+{
+	struct aws_client_config empty = {0};
+	struct aws_ini ini;
+	const char *profile;
+	int r;
+
+	if (config == NULL)
+		config = &empty;
+	struct aws_client *client = xcalloc(1, sizeof(*client));
+	client->base = base;
+	client->clock = *clock;
+	load_profile_settings(config, &ini, &profile);
+	r = aws_region_resolve(config->region, aws_env_system, NULL,
+		aws_ini_get(&ini, profile, "region"), client->region);
+	for (int s = 0; r == 0 && s < 2; s++) {
+		struct aws_profile_endpoints pe = profile_endpoints(&ini, profile, s);
+		char *origin = NULL;
+		r = aws_endpoint_resolve(s,
+			s == AWS_SERVICE_SQS ? config->endpoint_sqs : config->endpoint_ecs,
+			client->region, aws_env_system, NULL, &pe, &origin);
+		if (r == 0) {
+			char *o2;
+			r = aws_endpoint_parse(origin, &o2, &client->host[s]);
+			free(origin);
+			if (r == 0)
+				client->endpoint[s] = o2;
+		}
+	}
+	aws_ini_finish(&ini);
+	if (r < 0) {
+		aws_client_destroy(client);
+		return -EINVAL;
+	}
+	r = http_client_create(base, NULL, &client->http);
+	if (r < 0) {
+		aws_client_destroy(client);
+		return r;
+	}
+	struct credentials_config cc = {.profile = config->profile};
+	r = credentials_create(base, client->http, clock, &cc, &client->creds);
+	if (r < 0) {
+		aws_client_destroy(client);
+		return r;
+	}
+	client->keys = sigv4_key_cache_create();
+	client->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : DEFAULT_TIMEOUT_MS;
+	client->connect_timeout_ms = config->connect_timeout_ms > 0 ? config->connect_timeout_ms
+								    : DEFAULT_CONNECT_TIMEOUT_MS;
+	if (client->connect_timeout_ms > client->timeout_ms)
+		client->connect_timeout_ms = client->timeout_ms;
+	client->max_attempts =
+		aws_retry_max_attempts(config->max_attempts, getenv("AWS_MAX_ATTEMPTS"));
+	aws_retry_quota_init(&client->quota);
+	uint64_t now = clock_mono_ms(clock);
+	for (int c = 0; c < AWS_RATE_CATEGORY_COUNT; c++) {
+		double burst, refill;
+		aws_rate_category_limits(c, &burst, &refill);
+		aws_rate_bucket_init(&client->buckets[c], burst * AWS_RATE_HEADROOM,
+			refill * AWS_RATE_HEADROOM, now);
+	}
+	random_bytes(client, (unsigned char *)&client->rng_state, sizeof(client->rng_state));
+	client->rng_state |= 1;
+	client->rand01 = default_rand01;
+	client->rand_ctx = &client->rng_state;
+	log_debug("aws=client region=%s sqs=%s ecs=%s max_attempts=%d", client->region,
+		client->endpoint[0], client->endpoint[1], client->max_attempts);
+	*out = client;
+	return 0;
+}
+
+/* Unlink and free a call, stopping whatever it waits for. */
+static void call_free(struct aws_call *call)
+{
+	struct aws_client *client = call->client;
+
+	if (call->prev != NULL)
+		call->prev->next = call->next;
+	else
+		client->calls = call->next;
+	if (call->next != NULL)
+		call->next->prev = call->prev;
+	credentials_request_cancel(call->creds_req);
+	http_request_cancel(call->http_req);
+	event_free(call->timer);
+	free(call->operation);
+	free(call->body);
+	free(call->url);
+	free(call->host);
+	free(call->signing_region);
+	free(call);
+}
+
+/* See qscale/aws_client.h. */
+void aws_client_destroy(struct aws_client *client)
+{
+	if (client == NULL)
+		return;
+	while (client->calls != NULL)
+		call_free(client->calls);
+	credentials_destroy(client->creds);
+	http_client_destroy(client->http);
+	sigv4_key_cache_destroy(client->keys);
+	for (int s = 0; s < 2; s++) {
+		free(client->endpoint[s]);
+		free(client->host[s]);
+	}
+	free(client->stats);
+	free(client);
+}
+
+/* Hand the final outcome to the caller and free the call. */
+static void call_finish(struct aws_call *call, long status, const char *body, size_t body_len,
+	const char *request_id, const struct aws_error *error)
+{
+	struct aws_client *client = call->client;
+	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
+	struct aws_response resp = {
+		.http_status = status,
+		.body = body != NULL ? body : "",
+		.body_len = body != NULL ? body_len : 0,
+		.attempts = call->attempt,
+		.latency_ms = clock_mono_ms(&client->clock) - call->start_mono_ms,
+		.request_id = request_id != NULL ? request_id : "",
+	};
+
+	if (error != NULL)
+		resp.error = *error;
+	if (resp.error.err == 0) {
+		st->calls_ok++;
+		aws_retry_quota_release(&client->quota, call->quota_cost);
+	} else {
+		st->calls_failed[resp.error.error_class]++;
+	}
+	st->latency_ms_sum += resp.latency_ms;
+	if (resp.latency_ms > st->latency_ms_max)
+		st->latency_ms_max = resp.latency_ms;
+	aws_client_cb cb = call->cb;
+	void *arg = call->arg;
+	call->http_req = NULL;
+	call_free(call);
+	cb(&resp, arg);
+}
+
+/* Arm the call's timer to begin the next attempt in delay_ms. */
+static void schedule_attempt(struct aws_call *call, uint64_t delay_ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(delay_ms / 1000),
+		.tv_usec = (suseconds_t)((delay_ms % 1000) * 1000),
+	};
+
+	evtimer_add(call->timer, &tv);
+}
+
+/* Tell the attempt observer what happened. */
+static void report_attempt(struct aws_call *call, long status, const struct aws_error *error,
+	bool will_retry, uint64_t delay_ms)
+{
+	struct aws_client *client = call->client;
+
+	if (client->attempt_cb == NULL)
+		return;
+	struct aws_attempt_event ev = {
+		.service = call->service,
+		.operation = call->operation,
+		.attempt = call->attempt,
+		.http_status = status,
+		.error = error,
+		.will_retry = will_retry,
+		.delay_ms = delay_ms,
+	};
+	client->attempt_cb(&ev, client->attempt_arg);
+}
+
+/* Track the server's clock; true when this response shows a skew worth correcting. */
+static bool update_clock_offset(struct aws_call *call, const struct http_response *resp)
+{
+	struct aws_client *client = call->client;
+	uint64_t now_wall = clock_wall_ms(&client->clock);
+	uint64_t rtt = clock_mono_ms(&client->clock) - call->send_mono_ms;
+	int64_t offset;
+
+	if (!aws_clock_skew_from_response(resp->date, resp->age, now_wall, rtt, &offset))
+		return false;
+	int64_t delta = offset - client->clock_offset_ms;
+	if (delta > -AWS_CLOCK_SKEW_RETRY_MS && delta < AWS_CLOCK_SKEW_RETRY_MS)
+		return false;
+	log_debug("aws=clock_skew offset_ms=%" PRId64, offset);
+	client->clock_offset_ms = offset;
+	return true;
+}
+
+/* The HTTP answer to one attempt: success, retry, or final failure. */
+static void http_done(const struct http_response *resp, void *arg)
+{
+	struct aws_call *call = arg;
+	struct aws_client *client = call->client;
+	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
+	struct aws_error error;
+
+	call->http_req = NULL;
+	bool skew_corrected = resp->err == 0 && update_clock_offset(call, resp);
+	if (resp->err != 0) {
+		aws_error_from_transport(resp->err, resp->transport_error, &error);
+	} else if (resp->status >= 200 && resp->status < 300) {
+		report_attempt(call, resp->status, &(struct aws_error){0}, false, 0);
+		call_finish(call, resp->status, resp->body, resp->body_len, resp->request_id, NULL);
+		return;
+	} else {
+		aws_error_parse(resp->status, resp->query_error, resp->error_type, resp->body,
+			resp->body_len, &error);
+	}
+	if (error.error_class == AWS_ERROR_THROTTLING)
+		st->throttles++;
+
+	bool retry = false;
+	uint64_t delay_ms = 0;
+	bool more = call->attempt < client->max_attempts;
+	if (skew_corrected &&
+		(error.error_class == AWS_ERROR_CLOCK_SKEW ||
+			aws_error_is_skew_capable(error.code))) {
+		/* Signed with a wrong clock: the offset is fixed now, so try again. */
+		error.retryable = true;
+		retry = more;
+	} else if (error.error_class == AWS_ERROR_AUTH) {
+		credentials_invalidate(client->creds);
+		retry = more && !call->auth_retried;
+		call->auth_retried = true;
+	} else if (error.retryable && more) {
+		int cost = aws_retry_quota_acquire(
+			&client->quota, error.error_class == AWS_ERROR_THROTTLING);
+		if (cost > 0) {
+			call->quota_cost += cost;
+			retry = true;
+			delay_ms = aws_retry_delay_ms(call->attempt - 1,
+				error.error_class == AWS_ERROR_THROTTLING,
+				client->rand01(client->rand_ctx), resp->amz_retry_after,
+				resp->retry_after);
+		}
+	}
+	log_debug("aws=attempt op=%s attempt=%d status=%ld code=%s class=%s retry=%s "
+		  "delay_ms=%" PRIu64,
+		call->operation, call->attempt, resp->status, error.code,
+		aws_error_class_name(error.error_class), retry ? "yes" : "no", delay_ms);
+	report_attempt(call, resp->status, &error, retry, delay_ms);
+	if (!retry) {
+		call_finish(call, resp->status, resp->err == 0 ? resp->body : NULL,
+			resp->err == 0 ? resp->body_len : 0, resp->request_id, &error);
+		return;
+	}
+	schedule_attempt(call, delay_ms);
+}
+
+/* Credentials are there (or not): sign and send one attempt. */
+static void creds_ready(int err, const struct sigv4_credentials *creds, void *arg)
+{
+	struct aws_call *call = arg;
+	struct aws_client *client = call->client;
+	struct aws_error error;
+	char amz_request[64];
+	const char *content_type, *target_prefix;
+
+	call->creds_req = NULL;
+	if (err != 0) {
+		aws_error_from_transport(err, "no usable AWS credentials", &error);
+		error.error_class = AWS_ERROR_AUTH;
+		error.retryable = false;
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
+	}
+	if (call->service == AWS_SERVICE_SQS) {
+		content_type = "application/x-amz-json-1.0";
+		target_prefix = "AmazonSQS";
+	} else {
+		content_type = "application/x-amz-json-1.1";
+		target_prefix = "AmazonEC2ContainerServiceV20141113";
+	}
+	call->attempt++;
+	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
+		client->max_attempts);
+	char *target = xasprintf("%s.%s", target_prefix, call->operation);
+	struct sigv4_header signed_headers[] = {
+		{"Host", call->host},
+		{"Content-Type", content_type},
+		{"X-Amz-Target", target},
+		{"amz-sdk-invocation-id", call->invocation_id},
+		{"amz-sdk-request", amz_request},
+		{"x-amzn-query-mode", "true"},
+	};
+	size_t n_signed = call->service == AWS_SERVICE_SQS ? 6 : 5;
+	struct sigv4_request req = {
+		.method = "POST",
+		.path = "/",
+		.query = NULL,
+		.headers = signed_headers,
+		.n_headers = n_signed,
+		.body = call->body,
+		.body_len = call->body_len,
+	};
+	int64_t now = (int64_t)clock_wall_ms(&client->clock) + client->clock_offset_ms;
+	struct sigv4_params params = {
+		.region = call->signing_region,
+		.service = aws_service_name(call->service),
+		.time_ms = now > 0 ? (uint64_t)now : 0,
+		.normalize_path = true,
+	};
+	struct sigv4_signed sig = {0};
+	int r = sigv4_sign(&req, creds, &params, client->keys, &sig);
+	if (r < 0) {
+		free(target);
+		aws_error_from_transport(r, "request could not be signed", &error);
+		error.error_class = AWS_ERROR_FATAL;
+		error.retryable = false;
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
+	}
+	struct http_header headers[12];
+	size_t n = 0;
+	for (size_t i = 0; i < n_signed; i++)
+		headers[n++] =
+			(struct http_header){signed_headers[i].name, signed_headers[i].value};
+	headers[n++] = (struct http_header){"X-Amz-Date", sig.amz_date};
+	if (sig.security_token != NULL)
+		headers[n++] = (struct http_header){"X-Amz-Security-Token", sig.security_token};
+	headers[n++] = (struct http_header){"Authorization", sig.authorization};
+	headers[n++] = (struct http_header){"User-Agent", "qscale/" QSCALE_VERSION};
+	struct http_request_opts opts = {
+		.method = "POST",
+		.url = call->url,
+		.headers = headers,
+		.n_headers = n,
+		.body = call->body,
+		.body_len = call->body_len,
+		.timeout_ms = client->timeout_ms,
+		.connect_timeout_ms = client->connect_timeout_ms,
+	};
+	call->send_mono_ms = clock_mono_ms(&client->clock);
+	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
+	st->attempts++;
+	if (call->attempt > 1)
+		st->retries++;
+	r = http_request_start(client->http, &opts, http_done, call, &call->http_req);
+	sigv4_signed_finish(&sig);
+	free(target);
+	if (r < 0) {
+		aws_error_from_transport(r, "request could not be started", &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
+	}
+}
+
+/* Timer: take a rate-limit token (or wait for one), then ask for credentials. */
+static void attempt_begin(evutil_socket_t fd, short what, void *arg)
+{
+	struct aws_call *call = arg;
+	struct aws_client *client = call->client;
+
+	(void)fd;
+	(void)what;
+	if (call->category != AWS_RATE_NONE) {
+		uint64_t wait_ms = aws_rate_bucket_take(
+			&client->buckets[call->category], clock_mono_ms(&client->clock));
+		if (wait_ms > 0) {
+			/* Over our share of the API rate: delay, never fail. */
+			schedule_attempt(call, wait_ms > 60000 ? 60000 : wait_ms);
+			return;
+		}
+	}
+	credentials_get(client->creds, creds_ready, call, &call->creds_req);
+}
+
+/* Whether an operation name is a plain identifier. */
+static bool operation_valid(const char *op)
+{
+	size_t n = op != NULL ? strlen(op) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((op[i] >= 'A' && op[i] <= 'Z') || (op[i] >= 'a' && op[i] <= 'z') ||
+			    (op[i] >= '0' && op[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* See qscale/aws_client.h. */
+int aws_client_call(struct aws_client *client, enum aws_service service, const char *operation,
+	const char *body, size_t body_len, const struct aws_call_opts *opts, aws_client_cb cb,
+	void *arg, struct aws_call **out)
+{
+	char *origin = NULL, *host = NULL;
+	char region_buf[AWS_REGION_MAX];
+
+	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS) ||
+		!operation_valid(operation) || cb == NULL || (body == NULL && body_len > 0))
+		return -EINVAL;
+	if (opts != NULL && opts->endpoint != NULL &&
+		aws_endpoint_parse(opts->endpoint, &origin, &host) < 0)
+		return -EINVAL;
+	const char *region = client->region;
+	if (opts != NULL && opts->signing_region != NULL) {
+		if (aws_region_resolve(
+			    opts->signing_region, aws_env_system, NULL, NULL, region_buf) < 0) {
+			free(origin);
+			free(host);
+			return -EINVAL;
+		}
+		region = region_buf;
+	}
+	struct aws_call *call = xcalloc(1, sizeof(*call));
+	call->client = client;
+	call->service = service;
+	call->operation = xstrdup(operation);
+	if (body == NULL || body_len == 0) {
+		call->body = xstrdup("{}");
+		call->body_len = 2;
+	} else {
+		call->body = xstrndup(body, body_len);
+		call->body_len = body_len;
+	}
+	call->url = xasprintf("%s/", origin != NULL ? origin : client->endpoint[service]);
+	call->host = host != NULL ? host : xstrdup(client->host[service]);
+	free(origin);
+	call->signing_region = xstrdup(region);
+	call->category = aws_rate_category_of(service, operation);
+	call->start_mono_ms = clock_mono_ms(&client->clock);
+	call->cb = cb;
+	call->arg = arg;
+	call->timer = evtimer_new(client->base, attempt_begin, call);
+	make_uuid(client, call->invocation_id);
+	stats_for(client, service, operation);
+	call->next = client->calls;
+	if (client->calls != NULL)
+		client->calls->prev = call;
+	client->calls = call;
+	schedule_attempt(call, 0);
+	if (out != NULL)
+		*out = call;
+	return 0;
+}
+
+/* See qscale/aws_client.h. */
+void aws_call_cancel(struct aws_call *call)
+{
+	if (call != NULL)
+		call_free(call);
+}
+
+/* See qscale/aws_client.h. */
+const char *aws_client_region(const struct aws_client *client)
+{
+	return client->region;
+}
+
+/* See qscale/aws_client.h. */
+const struct aws_op_stats *aws_client_stats(const struct aws_client *client, size_t *n)
+{
+	*n = client->n_stats;
+	return client->stats;
+}
+
+/* See qscale/aws_client.h. */
+void aws_client_set_attempt_cb(struct aws_client *client, aws_attempt_cb cb, void *arg)
+{
+	client->attempt_cb = cb;
+	client->attempt_arg = arg;
+}
+
+/* See qscale/aws_client.h. */
+void aws_client_set_random(struct aws_client *client, double (*rand01)(void *ctx), void *ctx)
+{
+	client->rand01 = rand01 != NULL ? rand01 : default_rand01;
+	client->rand_ctx = rand01 != NULL ? ctx : &client->rng_state;
+}
+
+/* See qscale/aws_client.h. */
+int64_t aws_client_clock_offset_ms(const struct aws_client *client)
+{
+	return client->clock_offset_ms;
+}
+
+/* See qscale/aws_client.h. */
+struct credentials *aws_client_credentials(struct aws_client *client)
+{
+	return client->creds;
+}
+
+/* See qscale/aws_client.h. */
+const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service)
+{
+	return client->endpoint[service == AWS_SERVICE_SQS ? AWS_SERVICE_SQS : AWS_SERVICE_ECS];
+}

@@ -1,0 +1,489 @@
+/*
+ * The credential provider chain, in the SDKs' order: environment, shared
+ * credentials/config files, ECS container endpoint, EC2 IMDSv2. The first
+ * provider that yields credentials is kept. A shared credentials file is
+ * re-read when it changes, at least once a minute and right after AWS
+ * rejected the credentials (the SSM agent rotates it on ECS Anywhere hosts);
+ * a momentarily empty or half-written file keeps the previous credentials.
+ * Temporary credentials are fetched again 5 minutes before they expire.
+ *
+ * Environment credentials are skipped when a profile is named (by
+ * configuration or AWS_PROFILE), as the JS SDK does: naming a profile is a
+ * request to use it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include "credentials_priv.h"
+#include "qscale/credentials.h"
+#include "qscale/log.h"
+#include "qscale/xalloc.h"
+
+/* What we last saw of a file, to notice rewrites. */
+struct file_stamp {
+	bool exists;
+	long long mtime_ns;
+	long long size;
+};
+
+struct credentials_request {
+	struct credentials *c;
+	credentials_cb cb;
+	void *arg;
+	struct credentials_request *prev, *next;
+};
+
+struct credentials {
+	struct event_base *base;
+	struct http_client *http;
+	struct clock clock;
+	aws_env_cb env;
+	void *env_ctx;
+	char *profile;
+	bool profile_named;
+	uint64_t http_timeout_ms;
+
+	enum credentials_source source; /* fixed once a provider yielded */
+	struct credentials_set current;
+	bool have;
+	bool invalidated;
+	uint64_t obtained_wall_ms;
+	uint64_t refreshes;
+	int last_error;
+	char detail[256];
+
+	char *credentials_path;
+	char *config_path;
+	struct file_stamp credentials_stamp, config_stamp;
+	uint64_t last_read_mono_ms;
+
+	struct cred_fetch *fetch;
+	enum credentials_source fetch_source;
+	struct credentials_request *waiters;
+	struct event *flush_ev;
+	bool flushing; /* inside a waiter's callback */
+	bool destroy_pending; /* destroyed from a callback: free once it returns */
+};
+
+static void credentials_free(struct credentials *c);
+
+/* ~/x expanded with HOME; NULL when HOME is unknown. */
+static char *expand_home(struct credentials *c, const char *path)
+{
+	if (path[0] != '~' || (path[1] != '/' && path[1] != '\0'))
+		return xstrdup(path);
+	const char *home = c->env("HOME", c->env_ctx);
+	if (home == NULL || home[0] == '\0')
+		return NULL;
+	return xasprintf("%s%s", home, path + 1);
+}
+
+/* The path of a shared file from its variable or its default. */
+static char *file_path(struct credentials *c, const char *var, const char *fallback)
+{
+	const char *v = c->env(var, c->env_ctx);
+
+	return expand_home(c, v != NULL && v[0] != '\0' ? v : fallback);
+}
+
+/* stat() a file into a stamp. */
+static struct file_stamp stamp_of(const char *path)
+{
+	struct file_stamp s = {0};
+	struct stat st;
+
+	if (path != NULL && stat(path, &st) == 0) {
+		s.exists = true;
+		s.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+		s.size = (long long)st.st_size;
+	}
+	return s;
+}
+
+/* Whether two stamps differ. */
+static bool stamp_changed(struct file_stamp a, struct file_stamp b)
+{
+	return a.exists != b.exists || a.mtime_ns != b.mtime_ns || a.size != b.size;
+}
+
+/* Replace the current credentials by set (taken over). */
+static void adopt(struct credentials *c, enum credentials_source source,
+	struct credentials_set *set, const char *detail)
+{
+	bool changed = !c->have || strcmp(c->current.access_key_id, set->access_key_id) != 0 ||
+		strcmp(c->current.secret_access_key, set->secret_access_key) != 0;
+
+	if (c->have && changed)
+		c->refreshes++;
+	if (changed || !c->have)
+		log_debug("credentials=adopted source=%s key=%s %s",
+			credentials_source_name(source), set->access_key_id, detail);
+	credentials_set_finish(&c->current);
+	c->current = *set;
+	memset(set, 0, sizeof(*set));
+	c->have = true;
+	c->source = source;
+	c->invalidated = false;
+	c->last_error = 0;
+	c->obtained_wall_ms = clock_wall_ms(&c->clock);
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+}
+
+/*
+ * Read the shared files for the profile. 0 when credentials were adopted;
+ * otherwise the previous credentials stay.
+ */
+static int read_profile(struct credentials *c)
+{
+	struct aws_ini creds_ini = {0}, config_ini = {0};
+	struct aws_ini_diag diag = {0};
+	struct credentials_set set = {0};
+	char detail[256];
+	int r_creds, r_config, r;
+
+	c->credentials_stamp = stamp_of(c->credentials_path);
+	c->config_stamp = stamp_of(c->config_path);
+	c->last_read_mono_ms = clock_mono_ms(&c->clock);
+	r_creds = c->credentials_path != NULL
+		? aws_ini_load(c->credentials_path, false, &creds_ini, &diag)
+		: -ENOENT;
+	r_config = c->config_path != NULL ? aws_ini_load(c->config_path, true, &config_ini, NULL)
+					  : -ENOENT;
+	r = credentials_from_ini(r_creds == 0 ? &creds_ini : NULL,
+		r_config == 0 ? &config_ini : NULL, c->profile, &set);
+	aws_ini_finish(&creds_ini);
+	aws_ini_finish(&config_ini);
+	if (r_creds == -EINVAL)
+		log_debug("credentials=file path=%s line=%d error=\"%s\"", c->credentials_path,
+			diag.line, diag.message);
+	/*
+	 * A rotating writer rewrites the file in place: an unparsable file, or one
+	 * that lost the session token the last good read had, is caught mid-write.
+	 * Forget the stamp so the next use reads it again.
+	 */
+	if (r == 0 && r_creds == -EINVAL)
+		r = -EAGAIN;
+	if (r == 0 && c->have && c->source == CREDENTIALS_SOURCE_PROFILE &&
+		c->current.session_token != NULL && set.session_token == NULL)
+		r = -EAGAIN;
+	if (r < 0) {
+		credentials_set_finish(&set);
+		c->credentials_stamp.exists = false;
+		c->credentials_stamp.size = -1;
+		return r;
+	}
+	snprintf(detail, sizeof(detail), "file=%s profile=%s",
+		c->credentials_path != NULL ? c->credentials_path : "", c->profile);
+	adopt(c, CREDENTIALS_SOURCE_PROFILE, &set, detail);
+	return 0;
+}
+
+/* Whether the current credentials can be handed out now. */
+static bool usable(struct credentials *c)
+{
+	if (!c->have || c->invalidated)
+		return false;
+	return c->current.expiry_wall_ms == 0 ||
+		clock_wall_ms(&c->clock) < c->current.expiry_wall_ms;
+}
+
+/* Whether temporary credentials are due for a refresh. */
+static bool refresh_due(struct credentials *c)
+{
+	if (!c->have || c->invalidated)
+		return true;
+	if (c->current.expiry_wall_ms == 0)
+		return false;
+	return clock_wall_ms(&c->clock) + CREDENTIALS_REFRESH_EARLY_MS >= c->current.expiry_wall_ms;
+}
+
+/* Arm the zero timer that hands results to waiters. */
+static void schedule_flush(struct credentials *c)
+{
+	static const struct timeval zero = {0, 0};
+
+	if (c->waiters != NULL)
+		evtimer_add(c->flush_ev, &zero);
+}
+
+/* Unlink a waiter. */
+static void waiter_unlink(struct credentials_request *w)
+{
+	struct credentials *c = w->c;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		c->waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+}
+
+/* Hand the current credentials (or the last error) to every waiter. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct credentials *c = arg;
+
+	(void)fd;
+	(void)what;
+	/* While a fetch runs and nothing usable is held, waiters keep waiting. */
+	while (c->waiters != NULL && (usable(c) || c->fetch == NULL)) {
+		struct credentials_request *w = c->waiters;
+		waiter_unlink(w);
+		if (usable(c)) {
+			struct sigv4_credentials sc = {
+				.access_key_id = c->current.access_key_id,
+				.secret_access_key = c->current.secret_access_key,
+				.session_token = c->current.session_token,
+			};
+			c->flushing = true;
+			w->cb(0, &sc, w->arg);
+		} else {
+			c->flushing = true;
+			w->cb(c->last_error != 0 ? c->last_error : -ENOENT, NULL, w->arg);
+		}
+		c->flushing = false;
+		free(w);
+		if (c->destroy_pending) {
+			credentials_free(c);
+			return;
+		}
+	}
+}
+
+/* A container or IMDS fetch finished. */
+static void fetch_cb(int err, struct credentials_set *set, const char *detail, void *arg)
+{
+	struct credentials *c = arg;
+	enum credentials_source source = c->fetch_source;
+
+	c->fetch = NULL;
+	if (err == 0) {
+		adopt(c, source, set, detail);
+	} else {
+		c->last_error = err;
+		log_debug("credentials=refresh source=%s err=%d", credentials_source_name(source),
+			err);
+	}
+	schedule_flush(c);
+}
+
+/* Start fetching from the container endpoint or IMDS; 0 when started. */
+static int start_fetch(struct credentials *c, enum credentials_source source)
+{
+	char *url = NULL, *token = NULL;
+	int r;
+
+	if (c->fetch != NULL)
+		return 0;
+	if (source == CREDENTIALS_SOURCE_CONTAINER) {
+		r = credentials_container_url(
+			c->env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", c->env_ctx),
+			c->env("AWS_CONTAINER_CREDENTIALS_FULL_URI", c->env_ctx), &url);
+		if (r == 0)
+			r = credentials_container_token(
+				c->env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", c->env_ctx),
+				c->env("AWS_CONTAINER_AUTHORIZATION_TOKEN", c->env_ctx), &token);
+		if (r == 0)
+			r = cred_fetch_container(
+				c->http, url, token, c->http_timeout_ms, fetch_cb, c, &c->fetch);
+	} else {
+		const char *ep = c->env("AWS_EC2_METADATA_SERVICE_ENDPOINT", c->env_ctx);
+		const char *mode = c->env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", c->env_ctx);
+		if (ep == NULL || ep[0] == '\0')
+			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
+				? "http://[fd00:ec2::254]"
+				: "http://169.254.169.254";
+		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, fetch_cb, c, &c->fetch);
+	}
+	free(url);
+	secure_free_str(token);
+	if (r < 0) {
+		c->last_error = r;
+		return r;
+	}
+	c->fetch_source = source;
+	return 0;
+}
+
+/* Which HTTP provider the chain falls back to; NONE when neither applies. */
+static enum credentials_source http_provider(struct credentials *c)
+{
+	const char *rel = c->env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", c->env_ctx);
+	const char *full = c->env("AWS_CONTAINER_CREDENTIALS_FULL_URI", c->env_ctx);
+	const char *off = c->env("AWS_EC2_METADATA_DISABLED", c->env_ctx);
+
+	if ((rel != NULL && rel[0] != '\0') || (full != NULL && full[0] != '\0'))
+		return CREDENTIALS_SOURCE_CONTAINER;
+	if (off != NULL && strcasecmp(off, "true") == 0)
+		return CREDENTIALS_SOURCE_NONE;
+	return CREDENTIALS_SOURCE_IMDS;
+}
+
+/* Walk the chain until a provider yields or an asynchronous one starts. */
+static void resolve_chain(struct credentials *c)
+{
+	struct credentials_set set = {0};
+
+	if (!c->profile_named && credentials_from_env(c->env, c->env_ctx, &set) == 0) {
+		adopt(c, CREDENTIALS_SOURCE_ENV, &set, "environment");
+		return;
+	}
+	if (read_profile(c) == 0)
+		return;
+	enum credentials_source next = http_provider(c);
+	if (next == CREDENTIALS_SOURCE_NONE) {
+		c->last_error = -ENOENT;
+		return;
+	}
+	start_fetch(c, next);
+}
+
+/* Bring the credentials up to date as far as can be done now. */
+static void refresh(struct credentials *c)
+{
+	switch (c->source) {
+	case CREDENTIALS_SOURCE_NONE:
+		resolve_chain(c);
+		break;
+	case CREDENTIALS_SOURCE_ENV:
+		break;
+	case CREDENTIALS_SOURCE_PROFILE:
+		if (c->invalidated ||
+			clock_mono_ms(&c->clock) - c->last_read_mono_ms >=
+				CREDENTIALS_FILE_RECHECK_MS ||
+			stamp_changed(c->credentials_stamp, stamp_of(c->credentials_path)) ||
+			stamp_changed(c->config_stamp, stamp_of(c->config_path))) {
+			read_profile(c);
+			/* Nothing better was found: go on with what AWS will judge. */
+			c->invalidated = false;
+		}
+		break;
+	case CREDENTIALS_SOURCE_CONTAINER:
+	case CREDENTIALS_SOURCE_IMDS:
+		if (refresh_due(c))
+			start_fetch(c, c->source);
+		break;
+	}
+}
+
+/* See qscale/credentials.h. */
+int credentials_create(struct event_base *base, struct http_client *http, const struct clock *clock,
+	const struct credentials_config *config, struct credentials **out)
+{
+	struct credentials *c = xcalloc(1, sizeof(*c));
+
+	c->base = base;
+	c->http = http;
+	c->clock = *clock;
+	c->env = config != NULL && config->env != NULL ? config->env : aws_env_system;
+	c->env_ctx = config != NULL ? config->env_ctx : NULL;
+	c->http_timeout_ms =
+		config != NULL && config->http_timeout_ms > 0 ? config->http_timeout_ms : 1000;
+	const char *profile = config != NULL ? config->profile : NULL;
+	if (profile == NULL || profile[0] == '\0')
+		profile = c->env("AWS_PROFILE", c->env_ctx);
+	c->profile_named = profile != NULL && profile[0] != '\0';
+	c->profile = xstrdup(c->profile_named ? profile : "default");
+	c->credentials_path = file_path(c, "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
+	c->config_path = file_path(c, "AWS_CONFIG_FILE", "~/.aws/config");
+	c->flush_ev = evtimer_new(base, flush_cb, c);
+	*out = c;
+	return 0;
+}
+
+/* See qscale/credentials.h. */
+void credentials_destroy(struct credentials *c)
+{
+	if (c == NULL)
+		return;
+	while (c->waiters != NULL) {
+		struct credentials_request *w = c->waiters;
+		waiter_unlink(w);
+		free(w);
+	}
+	cred_fetch_cancel(c->fetch);
+	c->fetch = NULL;
+	if (c->flushing) {
+		/* Called from a waiter's callback: flush_cb frees us once it returns. */
+		c->destroy_pending = true;
+		return;
+	}
+	credentials_free(c);
+}
+
+/* Free the chain's memory, wiping the credentials. */
+static void credentials_free(struct credentials *c)
+{
+	event_free(c->flush_ev);
+	credentials_set_finish(&c->current);
+	free(c->profile);
+	free(c->credentials_path);
+	free(c->config_path);
+	free(c);
+}
+
+/* See qscale/credentials.h. */
+int credentials_get(
+	struct credentials *c, credentials_cb cb, void *arg, struct credentials_request **out)
+{
+	struct credentials_request *w = xcalloc(1, sizeof(*w));
+
+	w->c = c;
+	w->cb = cb;
+	w->arg = arg;
+	/* First come, first served: append. */
+	struct credentials_request **link = &c->waiters;
+	struct credentials_request *prev = NULL;
+	while (*link != NULL) {
+		prev = *link;
+		link = &(*link)->next;
+	}
+	w->prev = prev;
+	*link = w;
+	refresh(c);
+	schedule_flush(c);
+	if (out != NULL)
+		*out = w;
+	return 0;
+}
+
+/* See qscale/credentials.h. */
+void credentials_request_cancel(struct credentials_request *req)
+{
+	if (req == NULL)
+		return;
+	waiter_unlink(req);
+	free(req);
+}
+
+/* See qscale/credentials.h. */
+void credentials_invalidate(struct credentials *c)
+{
+	/* Environment credentials cannot change under us: nothing to re-read. */
+	if (c->source != CREDENTIALS_SOURCE_ENV)
+		c->invalidated = true;
+}
+
+/* See qscale/credentials.h. */
+void credentials_get_info(const struct credentials *c, struct credentials_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->source = c->source;
+	snprintf(out->detail, sizeof(out->detail), "%s", c->detail);
+	if (c->have) {
+		snprintf(out->access_key_id, sizeof(out->access_key_id), "%s",
+			c->current.access_key_id);
+		out->temporary = c->current.session_token != NULL;
+		out->obtained_wall_ms = c->obtained_wall_ms;
+		out->expiry_wall_ms = c->current.expiry_wall_ms;
+	}
+	out->refreshes = c->refreshes;
+	out->last_error = c->last_error;
+}

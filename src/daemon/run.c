@@ -1,0 +1,436 @@
+/*
+ * `qscale run`: the daemon. Loads the configuration, then joins everything on
+ * one libevent loop: the AWS client and the cloud over it, the controller
+ * driven by a timer set to its next due time, systemd notification (READY=1
+ * once the loop runs, STATUS= after each cycle, the watchdog), SIGHUP reload
+ * (a bad file is reported with file:line:column and the running set kept),
+ * SIGTERM drain (no new cycle; in-flight calls may finish until a deadline),
+ * and the metrics and health endpoint.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qscale/aws_client.h"
+#include "qscale/cloud_aws.h"
+#include "qscale/commands.h"
+#include "qscale/controller.h"
+#include "qscale/listen_addr.h"
+#include "qscale/log.h"
+#include "qscale/metrics_http.h"
+#include "qscale/notify.h"
+#include "qscale/policy.h"
+#include "qscale/readiness.h"
+#include "qscale/signals.h"
+#include "qscale/xalloc.h"
+#include "run_priv.h"
+
+/* How long SIGTERM lets in-flight calls finish. */
+#define RUN_DRAIN_MS 10000
+
+struct run {
+	struct event_base *base;
+	const char *config_path;
+	bool force_dry_run;
+	struct aws_client *client;
+	struct cloud_aws *cloud;
+	struct controller *ctl;
+	struct event *timer;
+	struct notify *notify;
+	struct signals *signals;
+	struct metrics *metrics;
+	struct run_metrics *rm;
+	struct metrics_http *http;
+	struct readiness *readiness;
+	bool stopping;
+	uint64_t last_cycle_ms;
+};
+
+/* The option summary of `qscale run`. */
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: qscale run [-c FILE] [--dry-run]\n\n"
+		"Run the autoscaler: every policy's observe, decide, act cycle, until\n"
+		"SIGTERM. SIGHUP reloads the configuration and the policies.\n\n"
+		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
+		"      --dry-run      decide and log, never call UpdateService\n"
+		"  -h, --help         show this help\n\n"
+		"Exit status: 0 stopped by SIGTERM, 1 runtime failure, 2 usage or\n"
+		"configuration error (printed as file:line:column: message).\n",
+		qscale_config_path(NULL));
+}
+
+/* The one-line summary for STATUS=. */
+static void status_line(const struct run *r, char *out, size_t size)
+{
+	size_t n = controller_policy_count(r->ctl), failing = 0;
+	uint64_t now_ms = clock_mono_ms(&clock_system);
+
+	for (size_t i = 0; i < n; i++)
+		failing += controller_policy_status(r->ctl, i)->consecutive_failures > 0 ? 1 : 0;
+	if (r->last_cycle_ms == 0)
+		snprintf(out, size, "%zu %s, no cycle yet%s", n, n == 1 ? "policy" : "policies",
+			controller_dry_run(r->ctl) ? ", dry-run" : "");
+	else
+		snprintf(out, size, "%zu %s, last cycle %.1fs ago, %zu failing%s", n,
+			n == 1 ? "policy" : "policies",
+			(double)(now_ms - r->last_cycle_ms) / 1000.0, failing,
+			controller_dry_run(r->ctl) ? ", dry-run" : "");
+}
+
+/* Arm the timer for the controller's next due time (none while a cycle runs). */
+static void arm(struct run *r)
+{
+	uint64_t next = controller_next_due_ms(r->ctl);
+	uint64_t now_ms = clock_mono_ms(&clock_system);
+	uint64_t delay_ms;
+	struct timeval tv;
+
+	if (r->stopping || next == UINT64_MAX) {
+		evtimer_del(r->timer);
+		return;
+	}
+	delay_ms = next > now_ms ? next - now_ms : 0;
+	tv.tv_sec = (time_t)(delay_ms / 1000);
+	tv.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000;
+	evtimer_add(r->timer, &tv);
+}
+
+/* The timer: start a cycle for every due policy. */
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->stopping)
+		return;
+	controller_tick(r->ctl, clock_mono_ms(&clock_system));
+	arm(r);
+}
+
+/* The controller's decision hook: readiness and metrics. */
+static void on_decision(const struct controller_report *report, void *arg)
+{
+	struct run *r = arg;
+	const struct controller_policy_status *st = NULL;
+	bool ok = report->outcome == CONTROLLER_SCALED || report->outcome == CONTROLLER_UNCHANGED;
+
+	for (size_t i = 0; i < controller_policy_count(r->ctl); i++) {
+		if (controller_policy_status(r->ctl, i)->policy == report->policy)
+			st = controller_policy_status(r->ctl, i);
+	}
+	readiness_cycle(r->readiness, report->policy->name, ok, report->now_ms);
+	if (st != NULL)
+		run_metrics_decision(r->rm, report, st);
+}
+
+/* The controller's cycle hook: STATUS=, the next timer, the end of a drain. */
+static void on_cycle(const struct controller_cycle_report *report, void *arg)
+{
+	struct run *r = arg;
+	char status[256];
+
+	r->last_cycle_ms = report->started_ms;
+	run_metrics_cycle(r->rm, report);
+	if (r->stopping) {
+		signals_shutdown_done(r->signals);
+		return;
+	}
+	status_line(r, status, sizeof(status));
+	notify_status(r->notify, status);
+	arm(r);
+}
+
+/* Track the policies of a config for readiness, forgetting those gone. */
+static void track_policies(
+	struct run *r, const struct qscale_config *old, const struct qscale_config *config)
+{
+	for (size_t i = 0; old != NULL && i < old->policy_count; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < config->policy_count; k++)
+			kept = kept || strcmp(old->policies[i].name, config->policies[k].name) == 0;
+		if (!kept) {
+			readiness_forget(r->readiness, old->policies[i].name);
+			run_metrics_forget(r->rm, old->policies[i].name);
+		}
+	}
+	for (size_t k = 0; k < config->policy_count; k++)
+		readiness_track(
+			r->readiness, config->policies[k].name, config->policies[k].interval_ms);
+}
+
+/* SIGHUP: load everything anew; swap only if all of it is valid. */
+static void on_reload(int signum, void *arg)
+{
+	struct run *r = arg;
+	struct qscale_config *config;
+	struct policy_diag diag;
+	char status[256];
+
+	(void)signum;
+	if (r->stopping)
+		return;
+	notify_reloading(r->notify);
+	if (qscale_config_load(r->config_path, &config, &diag) < 0) {
+		if (diag.line > 0)
+			log_error("reload=failed error=\"%s:%u:%u: %s\" action=keep policies=%zu",
+				diag.file, diag.line, diag.column, diag.message,
+				controller_policy_count(r->ctl));
+		else
+			log_error("reload=failed error=\"%s: %s\" action=keep policies=%zu",
+				diag.file, diag.message, controller_policy_count(r->ctl));
+		run_metrics_reload(r->rm, "failed");
+		status_line(r, status, sizeof(status));
+		notify_reloaded(r->notify, status);
+		return;
+	}
+	log_set_level(config->log.level);
+	log_set_format(config->log.format);
+	track_policies(r, controller_config(r->ctl), config);
+	log_info("reload=ok policies=%zu file=%s", config->policy_count, config->file);
+	controller_set_config(r->ctl, config);
+	run_metrics_reload(r->rm, "ok");
+	status_line(r, status, sizeof(status));
+	notify_reloaded(r->notify, status);
+	arm(r);
+}
+
+/* SIGTERM, SIGINT: no new cycle; leave once the running one ends or at the deadline. */
+static void on_shutdown(int signum, void *arg)
+{
+	struct run *r = arg;
+
+	if (r->stopping) {
+		log_warn("shutdown=now signal=%d", signum);
+		signals_shutdown_done(r->signals);
+		return;
+	}
+	r->stopping = true;
+	evtimer_del(r->timer);
+	log_info("shutdown=begin signal=%d in_flight=%zu", signum, cloud_aws_in_flight(r->cloud));
+	notify_stopping(r->notify, "stopping");
+	if (!controller_busy(r->ctl))
+		signals_shutdown_done(r->signals);
+	else
+		signals_shutdown_arm(r->signals, RUN_DRAIN_MS);
+}
+
+/* First turn of the loop: tell systemd, start the first cycle. */
+static void on_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	char status[256];
+
+	(void)fd;
+	(void)what;
+	status_line(r, status, sizeof(status));
+	notify_ready(r->notify, status);
+	arm(r);
+}
+
+/* /readyz: the config is loaded and every policy succeeded recently. */
+static bool on_ready(void *arg, struct buf *reason)
+{
+	struct run *r = arg;
+
+	return readiness_check(r->readiness, clock_mono_ms(&clock_system), reason);
+}
+
+/* Before /metrics renders. */
+static void on_collect(void *arg)
+{
+	struct run *r = arg;
+
+	run_metrics_collect(r->rm, r->client, clock_wall_ms(&clock_system));
+}
+
+/* The cloud's observer: one AWS operation ended. */
+static void on_aws_operation(const char *operation, int err, const struct aws_error *error,
+	uint64_t latency_ms, void *arg)
+{
+	struct run *r = arg;
+
+	run_metrics_aws(r->rm, operation, err, error, latency_ms);
+}
+
+/* The AWS client's attempt hook: retries and throttles. */
+static void on_attempt(const struct aws_attempt_event *event, void *arg)
+{
+	struct run *r = arg;
+
+	run_metrics_attempt(r->rm, event);
+}
+
+/* Bind the metrics endpoint when metrics.listen is set. 0 or negative errno. */
+static int start_metrics(struct run *r, const char *listen)
+{
+	struct listen_addr addr;
+	struct metrics_http_config hc = {0};
+	char text[LISTEN_ADDR_TEXT_MAX];
+	int rc;
+
+	if (listen == NULL || listen[0] == '\0')
+		return 0;
+	if (listen_addr_parse(listen, &addr) < 0) {
+		log_error("metrics=off error=\"bad metrics.listen '%s'\"", listen);
+		return -EINVAL;
+	}
+	hc.addr = &addr;
+	hc.metrics = r->metrics;
+	hc.ready = on_ready;
+	hc.collect = on_collect;
+	hc.arg = r;
+	rc = metrics_http_create(r->base, &hc, &r->http);
+	if (rc < 0) {
+		log_error("metrics=off listen=%s error=\"%s\"", listen, strerror(-rc));
+		return rc;
+	}
+	addr.port = metrics_http_port(r->http);
+	listen_addr_format(&addr, text, sizeof(text));
+	log_info("metrics=http://%s/metrics", text);
+	return 0;
+}
+
+/* Create the AWS side from the config and the environment. 0 or negative errno. */
+static int start_aws(struct run *r, const struct qscale_config *config)
+{
+	struct aws_client_config ac = {
+		.region = config->region,
+		.endpoint_sqs = config->aws.endpoints.sqs,
+		.endpoint_ecs = config->aws.endpoints.ecs,
+		.profile = config->aws.profile,
+		.timeout_ms = config->aws.timeout_ms,
+	};
+	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
+
+	if (rc < 0) {
+		log_error("aws=off error=\"cannot create the AWS client: %s\"",
+			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
+		return rc;
+	}
+	aws_client_set_attempt_cb(r->client, on_attempt, r);
+	r->cloud = cloud_aws_create(r->client);
+	cloud_aws_set_observer(r->cloud, &clock_system, on_aws_operation, r);
+	return 0;
+}
+
+/* Everything the loop needs; 0, or the exit status to leave with. */
+static int run_start(struct run *r, struct qscale_config *config)
+{
+	struct controller_hooks hooks = {on_decision, on_cycle, r};
+	int rc;
+
+	r->base = event_base_new();
+	if (r->base == NULL) {
+		log_error("error=\"cannot create the event loop\"");
+		return 1;
+	}
+	r->metrics = metrics_create(0);
+	r->rm = run_metrics_create(r->metrics);
+	r->readiness = readiness_create();
+	rc = start_aws(r, config);
+	if (rc < 0)
+		return rc == -EINVAL ? EXIT_USAGE : 1;
+	if (controller_create(cloud_aws_cloud(r->cloud), &clock_system, &hooks, &r->ctl) < 0)
+		return 1;
+	controller_set_dry_run(r->ctl, r->force_dry_run);
+	readiness_set_loaded(r->readiness, true);
+	track_policies(r, NULL, config);
+	if (start_metrics(r, config->metrics.listen) < 0)
+		return 1;
+	log_info("run=start policies=%zu dry_run=%s file=%s", config->policy_count,
+		r->force_dry_run || config->dry_run ? "true" : "false", config->file);
+	controller_set_config(r->ctl, config);
+	r->timer = evtimer_new(r->base, on_timer, r);
+	r->notify = notify_create(r->base);
+	r->signals = signals_create(r->base, on_reload, on_shutdown, r);
+	if (r->timer == NULL || r->signals == NULL)
+		return 1;
+	event_base_once(r->base, -1, EV_TIMEOUT, on_start, r, &(struct timeval){0, 0});
+	return 0;
+}
+
+/* Free everything; in-flight calls are cancelled first. */
+static void run_stop(struct run *r)
+{
+	metrics_http_destroy(r->http);
+	cloud_aws_destroy(r->cloud);
+	controller_destroy(r->ctl);
+	aws_client_destroy(r->client);
+	signals_destroy(r->signals);
+	notify_destroy(r->notify);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	readiness_destroy(r->readiness);
+	run_metrics_destroy(r->rm);
+	metrics_destroy(r->metrics);
+	if (r->base != NULL)
+		event_base_free(r->base);
+}
+
+int command_run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct run r = {0};
+	struct qscale_config *config = NULL;
+	struct policy_diag diag;
+	const char *path = NULL;
+	int c, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			r.force_dry_run = true;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			run_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "qscale run: unexpected argument '%s'\n", argv[optind]);
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	r.config_path = qscale_config_path(path);
+	if (qscale_config_load(r.config_path, &config, &diag) < 0) {
+		policy_diag_print(&diag, stderr);
+		return EXIT_USAGE;
+	}
+	log_set_level(config->log.level);
+	log_set_format(config->log.format);
+	status = run_start(&r, config);
+	if (status != 0) {
+		/* The controller owns the config once it has it. */
+		if (r.ctl == NULL || controller_config(r.ctl) != config)
+			qscale_config_destroy(config);
+		run_stop(&r);
+		return status;
+	}
+	event_base_dispatch(r.base);
+	if (signals_shutdown_timed_out(r.signals))
+		log_warn("shutdown=deadline in_flight=%zu action=cancel",
+			cloud_aws_in_flight(r.cloud));
+	log_info("shutdown=done");
+	run_stop(&r);
+	return 0;
+}

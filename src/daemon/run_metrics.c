@@ -1,0 +1,218 @@
+/*
+ * The metrics of `qscale run`: per policy the backlog, wanted total, desired
+ * and running counts of both services, local capacity, failures and the time
+ * of the last successful cycle; decisions by outcome and reason; per AWS
+ * operation the requests by outcome, their latency, retries and throttles;
+ * the age of the credentials; reloads. Reasons are the decision's binding rule
+ * (a small fixed set), never the free-text reason, so series stay few.
+ */
+#include <stdlib.h>
+
+#include "qscale/credentials.h"
+#include "qscale/policy.h"
+#include "qscale/xalloc.h"
+#include "run_priv.h"
+
+struct run_metrics {
+	struct metrics_family *backlog;
+	struct metrics_family *wanted;
+	struct metrics_family *desired;
+	struct metrics_family *running;
+	struct metrics_family *capacity;
+	struct metrics_family *failures;
+	struct metrics_family *last_success;
+	struct metrics_family *decisions;
+	struct metrics_family *cycles;
+	struct metrics_family *cycle_seconds;
+	struct metrics_family *aws_requests;
+	struct metrics_family *aws_seconds;
+	struct metrics_family *aws_retries;
+	struct metrics_family *aws_throttles;
+	struct metrics_family *credentials_age;
+	struct metrics_family *reloads;
+};
+
+/* Register one family; the names are fixed, so failing is a bug. */
+static struct metrics_family *reg(struct metrics *m, enum metrics_type type, const char *name,
+	const char *help, const char *const *labels)
+{
+	struct metrics_family *f = NULL;
+	bool histogram = type == METRICS_HISTOGRAM;
+
+	if (metrics_register(m, type, name, help, labels,
+		    histogram ? metrics_latency_buckets_s : NULL,
+		    histogram ? metrics_latency_buckets_count : 0, &f) < 0)
+		abort();
+	return f;
+}
+
+struct run_metrics *run_metrics_create(struct metrics *m)
+{
+	static const char *const policy[] = {"policy", NULL};
+	static const char *const policy_service[] = {"policy", "service", NULL};
+	static const char *const decision[] = {"policy", "outcome", "reason", NULL};
+	static const char *const op_outcome[] = {"operation", "outcome", NULL};
+	static const char *const op[] = {"operation", NULL};
+	static const char *const result[] = {"result", NULL};
+	struct run_metrics *rm = xcalloc(1, sizeof(*rm));
+
+	rm->backlog = reg(m, METRICS_GAUGE, "qscale_policy_backlog_messages",
+		"Backlog the last decision saw (messages).", policy);
+	rm->wanted = reg(m, METRICS_GAUGE, "qscale_policy_wanted_tasks",
+		"Total tasks wanted after behaviour (local + burst).", policy);
+	rm->desired = reg(m, METRICS_GAUGE, "qscale_policy_desired_tasks",
+		"Desired count set (or, in dry-run, that would be set), by service local|burst.",
+		policy_service);
+	rm->running = reg(m, METRICS_GAUGE, "qscale_policy_running_tasks",
+		"Running count last observed, by service local|burst.", policy_service);
+	rm->capacity = reg(m, METRICS_GAUGE, "qscale_policy_local_capacity_tasks",
+		"Local tasks that can run: min(local max, placed + fit).", policy);
+	rm->failures = reg(m, METRICS_GAUGE, "qscale_policy_consecutive_failures",
+		"Cycles in a row that held or failed.", policy);
+	rm->last_success = reg(m, METRICS_GAUGE, "qscale_policy_last_success_timestamp_seconds",
+		"Unix time of the last successful cycle.", policy);
+	rm->decisions = reg(m, METRICS_COUNTER, "qscale_decisions_total",
+		"Decisions by outcome (scaled, unchanged, held, failed) and binding rule.",
+		decision);
+	rm->cycles = reg(m, METRICS_COUNTER, "qscale_cycles_total", "Control cycles run.", NULL);
+	rm->cycle_seconds = reg(m, METRICS_HISTOGRAM, "qscale_cycle_duration_seconds",
+		"Duration of a control cycle.", NULL);
+	rm->aws_requests = reg(m, METRICS_COUNTER, "qscale_aws_requests_total",
+		"AWS operations by outcome (ok or the error class).", op_outcome);
+	rm->aws_seconds = reg(m, METRICS_HISTOGRAM, "qscale_aws_request_duration_seconds",
+		"AWS operation latency, retries included.", op);
+	rm->aws_retries =
+		reg(m, METRICS_COUNTER, "qscale_aws_retries_total", "HTTP attempts retried.", op);
+	rm->aws_throttles = reg(m, METRICS_COUNTER, "qscale_aws_throttles_total",
+		"HTTP attempts answered with a throttling error.", op);
+	rm->credentials_age = reg(m, METRICS_GAUGE, "qscale_aws_credentials_age_seconds",
+		"Age of the credentials in use (-1 when none were obtained yet).", NULL);
+	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
+		"Configuration reloads by result (ok, failed).", result);
+	metrics_gauge_set(rm->credentials_age, NULL, -1);
+	return rm;
+}
+
+void run_metrics_destroy(struct run_metrics *rm)
+{
+	free(rm);
+}
+
+const char *run_metrics_reason(uint32_t flags)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} order[] = {
+		{ENGINE_MISSING_DATA, "missing_data"},
+		{ENGINE_UNMET, "unmet"},
+		{ENGINE_BOUND_CAPACITY, "capacity"},
+		{ENGINE_BOUND_MAX, "max"},
+		{ENGINE_BOUND_MIN, "min"},
+		{ENGINE_BOUND_RATE, "rate"},
+		{ENGINE_BOUND_STABILIZATION, "stabilization"},
+		{ENGINE_BOUND_ACTIVATION, "activation"},
+		{ENGINE_BOUND_TOLERANCE, "tolerance"},
+		{ENGINE_MAKE_BEFORE_BREAK, "make_before_break"},
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if ((flags & order[i].flag) != 0)
+			return order[i].name;
+	}
+	return "target";
+}
+
+void run_metrics_decision(struct run_metrics *rm, const struct controller_report *report,
+	const struct controller_policy_status *status)
+{
+	const char *name = report->policy->name;
+	const char *const policy[] = {name};
+	const char *const local[] = {name, "local"};
+	const char *const burst[] = {name, "burst"};
+	const char *const decision[] = {name, controller_outcome_name(report->outcome),
+		run_metrics_reason(report->decision->flags)};
+	const struct engine_decision *d = report->decision;
+
+	metrics_counter_add(rm->decisions, decision, 1);
+	metrics_gauge_set(rm->failures, policy, status->consecutive_failures);
+	if (report->outcome == CONTROLLER_HELD)
+		return;
+	if (d->backlog >= 0)
+		metrics_gauge_set(rm->backlog, policy, (double)d->backlog);
+	metrics_gauge_set(rm->wanted, policy, d->wanted);
+	metrics_gauge_set(rm->capacity, policy, d->local_capacity);
+	metrics_gauge_set(rm->desired, local, d->local_desired);
+	if (status->local_running >= 0)
+		metrics_gauge_set(rm->running, local, status->local_running);
+	if (report->policy->burst.present) {
+		metrics_gauge_set(rm->desired, burst, d->burst_desired);
+		if (status->burst_running >= 0)
+			metrics_gauge_set(rm->running, burst, status->burst_running);
+	}
+	if (status->last_success_wall_ms > 0)
+		metrics_gauge_set(
+			rm->last_success, policy, (double)status->last_success_wall_ms / 1000.0);
+}
+
+void run_metrics_cycle(struct run_metrics *rm, const struct controller_cycle_report *report)
+{
+	metrics_counter_add(rm->cycles, NULL, 1);
+	metrics_histogram_observe(rm->cycle_seconds, NULL,
+		(double)(report->finished_ms - report->started_ms) / 1000.0);
+}
+
+void run_metrics_aws(struct run_metrics *rm, const char *operation, int err,
+	const struct aws_error *error, uint64_t latency_ms)
+{
+	const char *outcome = "ok";
+	const char *const op[] = {operation};
+
+	if (err != 0)
+		outcome = error != NULL && error->error_class != AWS_ERROR_NONE
+			? aws_error_class_name(error->error_class)
+			: "error";
+	const char *const op_outcome[] = {operation, outcome};
+
+	metrics_counter_add(rm->aws_requests, op_outcome, 1);
+	metrics_histogram_observe(rm->aws_seconds, op, (double)latency_ms / 1000.0);
+}
+
+void run_metrics_attempt(struct run_metrics *rm, const struct aws_attempt_event *event)
+{
+	const char *const op[] = {event->operation};
+
+	if (event->will_retry)
+		metrics_counter_add(rm->aws_retries, op, 1);
+	if (event->error != NULL && event->error->error_class == AWS_ERROR_THROTTLING)
+		metrics_counter_add(rm->aws_throttles, op, 1);
+}
+
+void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint64_t wall_ms)
+{
+	struct credentials *creds = aws_client_credentials(client);
+	struct credentials_info info;
+
+	if (creds == NULL)
+		return;
+	credentials_get_info(creds, &info);
+	if (info.obtained_wall_ms > 0 && wall_ms >= info.obtained_wall_ms)
+		metrics_gauge_set(rm->credentials_age, NULL,
+			(double)(wall_ms - info.obtained_wall_ms) / 1000.0);
+}
+
+void run_metrics_reload(struct run_metrics *rm, const char *result)
+{
+	const char *const values[] = {result};
+
+	metrics_counter_add(rm->reloads, values, 1);
+}
+
+void run_metrics_forget(struct run_metrics *rm, const char *policy)
+{
+	struct metrics_family *families[] = {rm->backlog, rm->wanted, rm->desired, rm->running,
+		rm->capacity, rm->failures, rm->last_success, rm->decisions};
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		metrics_family_forget(families[i], "policy", policy);
+}

@@ -1,0 +1,360 @@
+/*
+ * Unit tests of the pure parts of the credential chain: the shared
+ * credentials/config file parser (profiles, comments, sub-keys, empty and
+ * half-written files), the environment provider, the credentials JSON
+ * document, RFC 3339 times, and the container endpoint's URL and token checks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "qscale/aws_ini.h"
+#include "qscale/credentials.h"
+
+static const char credentials_text[] = "# written by hand\n"
+				       "; and this too\n"
+				       "[default]\n"
+				       "aws_access_key_id = AKIDDEFAULT\n"
+				       "  aws_secret_access_key=secret/default+key   \n"
+				       "aws_session_token = tok\r\n"
+				       "\n"
+				       "[ prod ]   # inline after header\n"
+				       "AWS_ACCESS_KEY_ID = AKIDPROD\n"
+				       "aws_secret_access_key = s=with=equals\n"
+				       "[default]\n"
+				       "extra = 1\n";
+
+static void test_ini_credentials_file(void **state)
+{
+	struct aws_ini ini;
+	struct aws_ini_diag diag;
+
+	(void)state;
+	assert_int_equal(
+		aws_ini_parse(credentials_text, strlen(credentials_text), false, &ini, &diag), 0);
+	assert_string_equal(aws_ini_get(&ini, "default", "aws_access_key_id"), "AKIDDEFAULT");
+	assert_string_equal(
+		aws_ini_get(&ini, "default", "aws_secret_access_key"), "secret/default+key");
+	assert_string_equal(aws_ini_get(&ini, "default", "aws_session_token"), "tok");
+	assert_string_equal(aws_ini_get(&ini, "default", "extra"), "1");
+	assert_string_equal(aws_ini_get(&ini, "prod", "aws_access_key_id"), "AKIDPROD");
+	assert_string_equal(aws_ini_get(&ini, "prod", "aws_secret_access_key"), "s=with=equals");
+	assert_null(aws_ini_get(&ini, "prod", "aws_session_token"));
+	assert_null(aws_ini_get(&ini, "nope", "aws_access_key_id"));
+	assert_true(aws_ini_has_section(&ini, "prod"));
+	assert_false(aws_ini_has_section(&ini, "staging"));
+
+	struct credentials_set set = {0};
+	assert_int_equal(credentials_from_ini(&ini, NULL, "prod", &set), 0);
+	assert_string_equal(set.access_key_id, "AKIDPROD");
+	assert_null(set.session_token);
+	credentials_set_finish(&set);
+	assert_null(set.access_key_id);
+	assert_int_equal(credentials_from_ini(&ini, NULL, "missing", &set), -ENOENT);
+	aws_ini_finish(&ini);
+}
+
+static const char config_text[] = "[default]\n"
+				  "region = eu-west-1\n"
+				  "[profile dev]\n"
+				  "region = us-east-2\n"
+				  "aws_access_key_id = AKIDCONFIG\n"
+				  "aws_secret_access_key = configsecret\n"
+				  "services = local\n"
+				  "[dev]\n"
+				  "region = ignored-1\n"
+				  "[services local]\n"
+				  "sqs =\n"
+				  "  endpoint_url = http://127.0.0.1:4566\n"
+				  "ecs =\n"
+				  "  endpoint_url = http://127.0.0.1:4567\n"
+				  "[profile   ]\n"
+				  "region = nowhere-1\n";
+
+static void test_ini_config_file(void **state)
+{
+	struct aws_ini ini;
+	struct aws_ini_diag diag;
+
+	(void)state;
+	assert_int_equal(aws_ini_parse(config_text, strlen(config_text), true, &ini, &diag), 0);
+	assert_string_equal(aws_ini_get(&ini, "default", "region"), "eu-west-1");
+	/* "[dev]" without "profile" is not profile dev in the config file. */
+	assert_string_equal(aws_ini_get(&ini, "dev", "region"), "us-east-2");
+	assert_string_equal(aws_ini_get(&ini, "dev", "services"), "local");
+	assert_string_equal(
+		aws_ini_get(&ini, "services local", "sqs.endpoint_url"), "http://127.0.0.1:4566");
+	assert_string_equal(
+		aws_ini_get(&ini, "services local", "ecs.endpoint_url"), "http://127.0.0.1:4567");
+	assert_null(aws_ini_get(&ini, "", "region"));
+
+	/* Credentials from the config file when the credentials file lacks the profile. */
+	struct aws_ini empty;
+	assert_int_equal(aws_ini_parse("", 0, false, &empty, &diag), 0);
+	struct credentials_set set = {0};
+	assert_int_equal(credentials_from_ini(&empty, &ini, "dev", &set), 0);
+	assert_string_equal(set.access_key_id, "AKIDCONFIG");
+	credentials_set_finish(&set);
+	aws_ini_finish(&empty);
+	aws_ini_finish(&ini);
+}
+
+static const struct {
+	const char *text;
+	int line;
+} junk_files[] = {
+	{"[default\naws_access_key_id = A\n", 1},
+	{"[default]\naws_access_key_id = A\naws_secret_acc", 3},
+	{"aws_access_key_id = A\n", 1},
+	{"[default]\n= value\n", 2},
+	{"[]\n", 1},
+	{"[default] junk\n", 1},
+	{"[default]\nkey = v\n[prof", 3},
+};
+
+static void test_ini_junk(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(junk_files) / sizeof(junk_files[0]); i++) {
+		struct aws_ini ini = {.n = 12345};
+		struct aws_ini_diag diag = {0};
+		int r = aws_ini_parse(
+			junk_files[i].text, strlen(junk_files[i].text), false, &ini, &diag);
+		if (r != -EINVAL || diag.line != junk_files[i].line || diag.message[0] == '\0')
+			fail_msg("junk %zu: r=%d line=%d", i, r, diag.line);
+		/* Untouched on failure. */
+		assert_int_equal(ini.n, 12345);
+	}
+	struct aws_ini ini;
+	assert_int_equal(aws_ini_parse("[default]\0x", 11, false, &ini, NULL), -EINVAL);
+}
+
+static void test_ini_empty_and_partial(void **state)
+{
+	struct aws_ini ini;
+	struct credentials_set set = {0};
+
+	(void)state;
+	/* An empty file parses but has no credentials. */
+	assert_int_equal(aws_ini_parse("", 0, false, &ini, NULL), 0);
+	assert_int_equal(credentials_from_ini(&ini, NULL, "default", &set), -ENOENT);
+	aws_ini_finish(&ini);
+	/* A file cut after the key id has no complete pair. */
+	const char *cut = "[default]\naws_access_key_id = AKID\n";
+	assert_int_equal(aws_ini_parse(cut, strlen(cut), false, &ini, NULL), 0);
+	assert_int_equal(credentials_from_ini(&ini, NULL, "default", &set), -ENOENT);
+	aws_ini_finish(&ini);
+	/* An empty secret is no secret. */
+	const char *blank = "[default]\naws_access_key_id = AKID\naws_secret_access_key =\n";
+	assert_int_equal(aws_ini_parse(blank, strlen(blank), false, &ini, NULL), 0);
+	assert_int_equal(credentials_from_ini(&ini, NULL, "default", &set), -ENOENT);
+	aws_ini_finish(&ini);
+	assert_null(set.access_key_id);
+}
+
+static void test_ini_load(void **state)
+{
+	char path[] = "/tmp/qscale-ini-XXXXXX";
+	struct aws_ini ini;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, credentials_text, strlen(credentials_text)),
+		(ssize_t)strlen(credentials_text));
+	close(fd);
+	assert_int_equal(aws_ini_load(path, false, &ini, NULL), 0);
+	assert_string_equal(aws_ini_get(&ini, "prod", "aws_access_key_id"), "AKIDPROD");
+	aws_ini_finish(&ini);
+	unlink(path);
+	assert_int_equal(aws_ini_load(path, false, &ini, NULL), -ENOENT);
+}
+
+/* A fake environment: a NULL-terminated list of name, value pairs. */
+static const char *fake_env(const char *name, void *ctx)
+{
+	const char *const *kv = ctx;
+
+	for (size_t i = 0; kv[i] != NULL; i += 2)
+		if (strcmp(kv[i], name) == 0)
+			return kv[i + 1];
+	return NULL;
+}
+
+static void test_env_provider(void **state)
+{
+	struct credentials_set set = {0};
+	const char *full[] = {"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "envsecret",
+		"AWS_SESSION_TOKEN", "envtoken", NULL};
+	const char *long_term[] = {
+		"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "envsecret", NULL};
+	const char *no_secret[] = {"AWS_ACCESS_KEY_ID", "AKIDENV", NULL};
+	const char *empty_secret[] = {
+		"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "", NULL};
+	const char *none[] = {NULL};
+
+	(void)state;
+	assert_int_equal(credentials_from_env(fake_env, full, &set), 0);
+	assert_string_equal(set.access_key_id, "AKIDENV");
+	assert_string_equal(set.secret_access_key, "envsecret");
+	assert_string_equal(set.session_token, "envtoken");
+	assert_true(set.expiry_wall_ms == 0);
+	credentials_set_finish(&set);
+	assert_int_equal(credentials_from_env(fake_env, long_term, &set), 0);
+	assert_null(set.session_token);
+	credentials_set_finish(&set);
+	assert_int_equal(credentials_from_env(fake_env, no_secret, &set), -ENOENT);
+	assert_int_equal(credentials_from_env(fake_env, empty_secret, &set), -ENOENT);
+	assert_int_equal(credentials_from_env(fake_env, none, &set), -ENOENT);
+	assert_null(set.access_key_id);
+}
+
+static void test_credentials_json(void **state)
+{
+	struct credentials_set set = {0};
+	const char *good = "{\"Code\":\"Success\",\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAX\","
+			   "\"SecretAccessKey\":\"sec\",\"Token\":\"tok\","
+			   "\"Expiration\":\"2026-11-26T09:00:00Z\"}";
+	const char *container = "{\"AccessKeyId\":\"ASIAC\",\"SecretAccessKey\":\"s\","
+				"\"Token\":\"t\",\"Expiration\":\"2026-11-26T09:00:00.500Z\","
+				"\"RoleArn\":\"arn\"}";
+	const char *bad[] = {
+		"",
+		"not json",
+		"[]",
+		"{\"Code\":\"Failure\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}",
+		"{\"AccessKeyId\":\"A\"}",
+		"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"tomorrow\"}",
+		"{\"AccessKeyId\":5,\"SecretAccessKey\":\"s\"}",
+		"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"",
+	};
+
+	(void)state;
+	assert_int_equal(credentials_parse_json(good, strlen(good), &set), 0);
+	assert_string_equal(set.access_key_id, "ASIAX");
+	assert_string_equal(set.session_token, "tok");
+	assert_true(set.expiry_wall_ms == 1795683600000ull);
+	credentials_set_finish(&set);
+	assert_int_equal(credentials_parse_json(container, strlen(container), &set), 0);
+	assert_true(set.expiry_wall_ms == 1795683600500ull);
+	credentials_set_finish(&set);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (credentials_parse_json(bad[i], strlen(bad[i]), &set) != -EPROTO)
+			fail_msg("bad document %zu accepted", i);
+	assert_null(set.access_key_id);
+}
+
+static void test_rfc3339(void **state)
+{
+	uint64_t ms = 0;
+
+	(void)state;
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T09:00:00Z", &ms), 0);
+	assert_true(ms == 1795683600000ull);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T10:00:00+01:00", &ms), 0);
+	assert_true(ms == 1795683600000ull);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T09:00:00.123456Z", &ms), 0);
+	assert_true(ms == 1795683600123ull);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26 09:00:00Z", &ms), -EINVAL);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T09:00:00", &ms), -EINVAL);
+	assert_int_equal(credentials_parse_rfc3339("2026-13-26T09:00:00Z", &ms), -EINVAL);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T09:00:00.Z", &ms), -EINVAL);
+	assert_int_equal(credentials_parse_rfc3339("2026-11-26T09:00:00Zjunk", &ms), -EINVAL);
+	assert_int_equal(credentials_parse_rfc3339(NULL, &ms), -EINVAL);
+}
+
+static const struct {
+	const char *relative;
+	const char *full;
+	int r;
+	const char *url;
+} container_cases[] = {
+	{"/v2/credentials/abc", NULL, 0, "http://169.254.170.2/v2/credentials/abc"},
+	{"/v2/credentials/abc", "http://127.0.0.1:9/x", 0,
+		"http://169.254.170.2/v2/credentials/abc"},
+	{"v2/no-slash", NULL, -EINVAL, NULL},
+	{NULL, NULL, -ENOENT, NULL},
+	{"", "", -ENOENT, NULL},
+	{NULL, "http://127.0.0.1:8080/creds", 0, "http://127.0.0.1:8080/creds"},
+	{NULL, "http://127.1.2.3/creds", 0, "http://127.1.2.3/creds"},
+	{NULL, "http://localhost:80/creds", 0, "http://localhost:80/creds"},
+	{NULL, "http://[::1]:80/creds", 0, "http://[::1]:80/creds"},
+	{NULL, "http://169.254.170.2/creds", 0, "http://169.254.170.2/creds"},
+	{NULL, "http://169.254.170.23/v1/credentials", 0, "http://169.254.170.23/v1/credentials"},
+	{NULL, "http://[fd00:ec2::23]/v1/credentials", 0, "http://[fd00:ec2::23]/v1/credentials"},
+	{NULL, "https://creds.example.com/x", 0, "https://creds.example.com/x"},
+	{NULL, "http://creds.example.com/x", -EACCES, NULL},
+	{NULL, "http://10.0.0.1/x", -EACCES, NULL},
+	{NULL, "http://169.254.169.254/x", -EACCES, NULL},
+	{NULL, "http://127.0.0.1@evil.example/x", -EINVAL, NULL},
+	{NULL, "ftp://127.0.0.1/x", -EINVAL, NULL},
+	{NULL, "http://127.0.0.1/a b", -EINVAL, NULL},
+};
+
+static void test_container_url(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(container_cases) / sizeof(container_cases[0]); i++) {
+		char *url = NULL;
+		int r = credentials_container_url(
+			container_cases[i].relative, container_cases[i].full, &url);
+		if (r != container_cases[i].r ||
+			(r == 0 && strcmp(url, container_cases[i].url) != 0))
+			fail_msg("case %zu: r=%d url=%s", i, r, url ? url : "(null)");
+		free(url);
+	}
+}
+
+static void test_container_token(void **state)
+{
+	char path[] = "/tmp/qscale-token-XXXXXX";
+	char *token = NULL;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "file-token\n", 11), 11);
+	close(fd);
+	assert_int_equal(credentials_container_token(path, "env-token", &token), 0);
+	assert_string_equal(token, "file-token");
+	free(token);
+	assert_int_equal(credentials_container_token(NULL, "env-token", &token), 0);
+	assert_string_equal(token, "env-token");
+	free(token);
+	assert_int_equal(credentials_container_token(NULL, NULL, &token), 0);
+	assert_null(token);
+	assert_int_equal(credentials_container_token(NULL, "a\r\nX-Evil: 1", &token), -EINVAL);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "a\nb\n", 4), 4);
+	close(fd);
+	assert_int_equal(credentials_container_token(path, NULL, &token), -EINVAL);
+	unlink(path);
+	assert_int_equal(credentials_container_token(path, NULL, &token), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ini_credentials_file),
+		cmocka_unit_test(test_ini_config_file),
+		cmocka_unit_test(test_ini_junk),
+		cmocka_unit_test(test_ini_empty_and_partial),
+		cmocka_unit_test(test_ini_load),
+		cmocka_unit_test(test_env_provider),
+		cmocka_unit_test(test_credentials_json),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_container_url),
+		cmocka_unit_test(test_container_token),
+	};
+
+	return cmocka_run_group_tests_name("aws_credentials", tests, NULL, NULL);
+}
