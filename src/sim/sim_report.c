@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -61,7 +62,7 @@ static const struct row rows[] = {
 	ROW("largest backlog", ROW_COUNT, max_backlog),
 	ROW("mean backlog", ROW_MEAN, mean_backlog),
 	ROW("on-prem task-hours", ROW_HOURS, local_task_hours),
-	ROW("  of which unplaced", ROW_HOURS, local_unplaced_task_hours),
+	ROW("on-prem unplaced task-hours", ROW_HOURS, local_unplaced_task_hours),
 	ROW("on-prem fleet utilisation", ROW_PERCENT, utilisation),
 	ROW("Fargate task-hours", ROW_HOURS, burst_task_hours),
 	ROW("Fargate cost (USD)", ROW_MONEY, burst_cost),
@@ -153,7 +154,8 @@ static void table_calls(FILE *out, const struct sim_result *r)
 }
 
 /* The lines naming what was simulated. */
-static void table_header(FILE *out, const struct sim_report_info *info, const struct sim_result *r)
+static void table_header(
+	FILE *out, const struct sim_report_info *info, const struct sim_result *r, bool fleet)
 {
 	char d[DURATION_FORMAT_MAX];
 
@@ -163,8 +165,11 @@ static void table_header(FILE *out, const struct sim_report_info *info, const st
 		info->trace != NULL ? info->trace : "", info->seed);
 	if (info->elapsed_s >= 0)
 		fprintf(out, " (%.2f s)", info->elapsed_s);
-	fprintf(out, "\non-prem fleet: %" PRIu32 " instances, %" PRIu32 " task slots\n\n",
-		r->fleet_instances, r->fleet_slots);
+	fputc('\n', out);
+	if (fleet)
+		fprintf(out, "on-prem fleet: %" PRIu32 " instance%s, %" PRIu32 " task slots\n",
+			r->fleet_instances, r->fleet_instances == 1 ? "" : "s", r->fleet_slots);
+	fputc('\n', out);
 }
 
 void sim_report_table(FILE *out, const struct sim_report_info *info,
@@ -172,7 +177,7 @@ void sim_report_table(FILE *out, const struct sim_report_info *info,
 {
 	if (n_runs == 0)
 		return;
-	table_header(out, info, runs[0]);
+	table_header(out, info, runs[0], true);
 	for (size_t i = 0; i < runs[0]->n_policies; i++) {
 		char title[128];
 
@@ -397,11 +402,13 @@ int sim_report_sweep_json(FILE *out, const struct sim_report_info *info, const c
 void sim_report_sweep_table(FILE *out, const struct sim_report_info *info, const char *key,
 	const struct sim_sweep_row *rows_in, size_t n_rows)
 {
+	int w = strlen(key) > 12 ? (int)strlen(key) : 12;
+
 	if (n_rows > 0 && rows_in[0].n_runs > 0)
-		table_header(out, info, rows_in[0].runs[0]);
-	fprintf(out, "%-12s %-16s %8s %8s %8s %8s %9s %9s %6s %9s %10s %9s %10s %7s\n", key,
-		"scaler", "p50", "p95", "p99", "max", "backlog", "onprem h", "util", "fargate h",
-		"fargate/30d", "cost", "cost/30d", "actions");
+		table_header(out, info, rows_in[0].runs[0], false);
+	fprintf(out, "%-*s %-16s %5s %8s %8s %8s %8s %9s %9s %6s %9s %10s %9s %10s %7s\n", w, key,
+		"scaler", "slots", "p50", "p95", "p99", "max", "backlog", "onprem h", "util",
+		"fargate h", "fargate/30d", "cost", "cost/30d", "actions");
 	for (size_t i = 0; i < n_rows; i++) {
 		for (size_t k = 0; k < rows_in[i].n_runs; k++) {
 			const struct sim_result *r = rows_in[i].runs[k];
@@ -411,9 +418,9 @@ void sim_report_sweep_table(FILE *out, const struct sim_report_info *info, const
 			char p50[32], p95[32], p99[32], max[32];
 
 			fprintf(out,
-				"%-12s %-16s %8s %8s %8s %8s %9" PRIu64
+				"%-*s %-16s %5" PRIu32 " %8s %8s %8s %8s %9" PRIu64
 				" %9.1f %5.1f%% %9.1f %10.1f %9.2f %10.2f %7" PRIu64 "\n",
-				rows_in[i].value, sim_mode_name(r->mode),
+				w, rows_in[i].value, sim_mode_name(r->mode), r->fleet_slots,
 				sim_format_wait(s->wait_p50_ms, p50),
 				sim_format_wait(s->wait_p95_ms, p95),
 				sim_format_wait(s->wait_p99_ms, p99),
