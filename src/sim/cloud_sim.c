@@ -42,6 +42,7 @@ struct completion {
 /* A name looked up in the world before: its index, or that it is not there. */
 struct lookup {
 	char *key; /* NULL: an empty slot */
+	uint64_t hash;
 	size_t index;
 	bool found;
 };
@@ -99,11 +100,11 @@ static uint64_t key_hash(const char *key)
 }
 
 /* The slot of key, or the empty slot where it would go. */
-static struct lookup *lookup_slot(struct lookup *slots, size_t cap, const char *key)
+static struct lookup *lookup_slot(struct lookup *slots, size_t cap, const char *key, uint64_t hash)
 {
-	size_t i = (size_t)key_hash(key) & (cap - 1);
+	size_t i = (size_t)hash & (cap - 1);
 
-	while (slots[i].key != NULL && strcmp(slots[i].key, key) != 0)
+	while (slots[i].key != NULL && (slots[i].hash != hash || strcmp(slots[i].key, key) != 0))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
 }
@@ -115,7 +116,7 @@ static const struct lookup *lookup_get(const struct cloud_sim *cs, const char *k
 
 	if (cs->cap_lookups == 0)
 		return NULL;
-	l = lookup_slot(cs->lookups, cs->cap_lookups, key);
+	l = lookup_slot(cs->lookups, cs->cap_lookups, key, key_hash(key));
 	return l->key != NULL ? l : NULL;
 }
 
@@ -131,15 +132,17 @@ static const struct lookup *lookup_put(
 
 		for (size_t i = 0; i < cs->cap_lookups; i++) {
 			if (cs->lookups[i].key != NULL)
-				*lookup_slot(slots, cap, cs->lookups[i].key) = cs->lookups[i];
+				*lookup_slot(slots, cap, cs->lookups[i].key, cs->lookups[i].hash) =
+					cs->lookups[i];
 		}
 		free(cs->lookups);
 		cs->lookups = slots;
 		cs->cap_lookups = cap;
 	}
-	l = lookup_slot(cs->lookups, cs->cap_lookups, key);
+	l = lookup_slot(cs->lookups, cs->cap_lookups, key, key_hash(key));
 	if (l->key == NULL) {
 		l->key = xstrdup(key);
+		l->hash = key_hash(key);
 		cs->n_lookups++;
 	}
 	l->found = found;
