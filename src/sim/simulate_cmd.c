@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +150,15 @@ enum {
 	OPT_UPDATES,
 };
 
+/* Whether a report's file name has an extension the chart can write. */
+static bool report_name_ok(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 &&
+		(strcasecmp(path + n - 4, ".svg") == 0 || strcasecmp(path + n - 4, ".png") == 0);
+}
+
 /* Parse argv into o; returns 0, 1 for --help (done), or -EINVAL (message printed). */
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -272,6 +282,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		bad = "--scenario FILE is required";
 	else if (o->report != NULL && o->has_sweep)
 		bad = "--report draws one run; it cannot be combined with --sweep";
+	else if (o->report != NULL && !report_name_ok(o->report))
+		bad = "--report wants a file name ending in .svg or .png";
 	if (bad != NULL) {
 		fprintf(stderr, "qscale simulate: %s\n", bad);
 		simulate_usage(stderr);
