@@ -23,4 +23,11 @@
 int sim_chart_write(const char *path, const char *title, const struct sim_result *const *runs,
 	size_t n_runs, char error[SIM_CHART_ERROR_MAX]);
 
+/*
+ * Free the font caches cairo and fontconfig keep for the whole process, so
+ * that leak checkers see only qscale's memory. Only once no chart is being
+ * drawn; a later sim_chart_write builds them again.
+ */
+void sim_chart_cleanup(void);
+
 #endif

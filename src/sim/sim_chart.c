@@ -7,6 +7,7 @@
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -368,4 +369,10 @@ int sim_chart_write(const char *path, const char *title, const struct sim_result
 		return -EIO;
 	}
 	return 0;
+}
+
+void sim_chart_cleanup(void)
+{
+	cairo_debug_reset_static_data();
+	FcFini();
 }

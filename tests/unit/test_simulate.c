@@ -17,9 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cairo.h>
 #include <cmocka.h>
-#include <fontconfig/fontconfig.h>
 #include <yajl/yajl_tree.h>
 
 #include "qscale/cloud_sim.h"
@@ -736,8 +734,7 @@ static void test_chart_svg_png(void **state)
 	scenario_destroy(sc);
 	/* Cairo and fontconfig keep font caches for the process; free them for the leak checkers.
 	 */
-	cairo_debug_reset_static_data();
-	FcFini();
+	sim_chart_cleanup();
 }
 
 /* ---- the trace generator ---- */
