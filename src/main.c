@@ -15,16 +15,18 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"run", command_run, "the daemon: scale every policy until SIGTERM"},
 	{"check", command_check,
 		"validate the configuration and policies, print what was understood"},
-	{"run", command_run, "the daemon: scale every policy until SIGTERM"},
-	{"version", command_version, "print the versions of qscale and its libraries"},
 	{"plan", command_plan, "one dry-run cycle against AWS: what each policy would set and why"},
+	{"simulate", command_simulate,
+		"replay traffic through qscale's control cycle offline: waits, task-hours, cost"},
+	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
 	{"doctor", command_doctor,
 		"check region, credentials, clock, endpoints and every call each policy needs"},
 	{"iam-policy", command_iam_policy,
 		"print the least-privilege IAM policy the configured policies need"},
-	{"emulate", command_emulate, "serve a local SQS + ECS endpoint backed by a scenario"},
+	{"version", command_version, "print the versions of qscale and its libraries"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

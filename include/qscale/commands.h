@@ -26,4 +26,7 @@ int command_plan(int argc, char **argv);
 /* qscale doctor [-c FILE]: check region, credentials, clock, endpoints, permissions. */
 int command_doctor(int argc, char **argv);
 
+/* qscale simulate -c FILE --scenario FILE ...: offline capacity planning (docs/simulate.md). */
+int command_simulate(int argc, char **argv);
+
 #endif

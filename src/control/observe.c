@@ -291,6 +291,9 @@ static void on_services(int err, const struct aws_error *error,
 				svc->name, err, error);
 			continue;
 		}
+		/* Answers come in the order asked: look there first, then everywhere. */
+		if (i < n_services && service_is(&services[i], svc->name))
+			take_service(svc, &services[i], now_ms);
 		for (size_t k = 0; k < n_services && !svc->seen; k++) {
 			if (service_is(&services[k], svc->name))
 				take_service(svc, &services[k], now_ms);
