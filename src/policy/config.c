@@ -179,7 +179,7 @@ static int add_file(struct qscale_config *cfg, const char *path, struct policy_d
 
 	if (r < 0)
 		return r;
-	r = ytree_parse(path, text, len, &root, diag);
+	r = policy_yaml_parse(path, text, len, &root, diag);
 	free(text);
 	if (r < 0)
 		return r;
@@ -219,7 +219,7 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 	struct schema_walk w = {.root = config_schema, .file = name, .diag = diag};
 	const struct ynode *policies, *dir_at = NULL;
 	struct ynode *root;
-	int r = ytree_parse(name, text, len, &root, diag);
+	int r = policy_yaml_parse(name, text, len, &root, diag);
 
 	if (r < 0)
 		return r;

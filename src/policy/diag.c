@@ -1,7 +1,9 @@
 /*
  * Diagnostics of the configuration loader: the first error found, with the
  * file and the 1-based line and column it concerns, printed once by the
- * caller as "file:line:column: message".
+ * caller as "file:line:column: message". They are the shared YAML tree's
+ * diagnostics copied into the public struct policy_diag, and this file reads
+ * YAML through that tree under the caps of policy.h.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,13 +12,28 @@
 
 #include "policy_priv.h"
 
-/* Copy at most size - 1 bytes of src and terminate. */
-static void copy_cut(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
+_Static_assert(POLICY_MAX_DEPTH <= YTREE_MAX_DEPTH, "policy nesting cap beyond the YAML tree's");
+_Static_assert(sizeof(((struct policy_diag *)0)->file) == YTREE_DIAG_FILE_MAX &&
+		sizeof(((struct policy_diag *)0)->message) == YTREE_DIAG_MESSAGE_MAX,
+	"policy_diag holds a whole YAML tree diagnostic");
 
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+/* The caps of policy.h for the shared tree. */
+static const struct ytree_limits policy_limits = {
+	.max_file_bytes = POLICY_MAX_FILE_BYTES,
+	.max_scalar_bytes = POLICY_MAX_SCALAR_BYTES,
+	.max_nodes = POLICY_MAX_NODES,
+	.max_depth = POLICY_MAX_DEPTH,
+};
+
+/* Copy a tree diagnostic into the public one (when not NULL). */
+static void diag_copy(struct policy_diag *diag, const struct ytree_diag *from)
+{
+	if (diag == NULL)
+		return;
+	memcpy(diag->file, from->file, sizeof(diag->file));
+	diag->line = from->line;
+	diag->column = from->column;
+	memcpy(diag->message, from->message, sizeof(diag->message));
 }
 
 /* Fill diag from a va_list. */
@@ -26,12 +43,12 @@ static void diag_vset(struct policy_diag *diag, const char *file, unsigned line,
 static void diag_vset(struct policy_diag *diag, const char *file, unsigned line, unsigned column,
 	const char *fmt, va_list ap)
 {
+	struct ytree_diag d;
+
 	if (diag == NULL)
 		return;
-	copy_cut(diag->file, sizeof(diag->file), file != NULL ? file : "<config>");
-	diag->line = line;
-	diag->column = column;
-	vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+	ytree_diag_vset(&d, file != NULL ? file : "<config>", line, column, fmt, ap);
+	diag_copy(diag, &d);
 }
 
 int diag_set(struct policy_diag *diag, const char *file, unsigned line, unsigned column,
@@ -56,6 +73,17 @@ int diag_at(
 		ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+int policy_yaml_parse(const char *name, const char *text, size_t len, struct ynode **out,
+	struct policy_diag *diag)
+{
+	struct ytree_diag d;
+	int r = ytree_parse(name != NULL ? name : "<config>", text, len, &policy_limits, out, &d);
+
+	if (r < 0)
+		diag_copy(diag, &d);
+	return r;
 }
 
 void policy_diag_print(const struct policy_diag *diag, FILE *out)

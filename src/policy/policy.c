@@ -328,7 +328,7 @@ int policy_parse(const char *name, const char *text, size_t len, const struct qs
 	struct qscale_config defaults = {0};
 	struct policy_marks marks;
 	struct ynode *root;
-	int r = ytree_parse(name, text, len, &root, diag);
+	int r = policy_yaml_parse(name, text, len, &root, diag);
 
 	if (r < 0)
 		return r;

@@ -1,8 +1,7 @@
 /*
- * Internals of the policy module shared by its files: the YAML tree with
- * positions (yaml_tree.c), diagnostics (diag.c), key suggestions (suggest.c),
- * the schema tables and their walker (schema.c, schema_print.c), and the two
- * schemas (config.c, policy.c).
+ * Internals of the policy module shared by its files: diagnostics and the
+ * module's use of the shared YAML tree (diag.c), the schema tables and their
+ * walker (schema.c, schema_print.c), and the two schemas (config.c, policy.c).
  */
 #ifndef QSCALE_POLICY_PRIV_H
 #define QSCALE_POLICY_PRIV_H
@@ -13,46 +12,18 @@
 #include <stdio.h>
 
 #include "qscale/policy.h"
+#include "qscale/suggest.h"
+#include "qscale/yaml_tree.h"
 
-/* ---- YAML tree (yaml_tree.c) ---- */
-
-enum ynode_kind {
-	YNODE_SCALAR,
-	YNODE_MAPPING,
-	YNODE_SEQUENCE,
-};
-
-/* One YAML node; positions are 1-based. */
-struct ynode {
-	enum ynode_kind kind;
-	unsigned line;
-	unsigned column;
-	/* Scalars: */
-	char *value; /* NUL-terminated, never holds a NUL inside */
-	size_t len;
-	bool plain; /* written without quotes or block indicators */
-	/* Column of value[0] when every byte of value maps 1:1 onto the line, else 0. */
-	unsigned text_column;
-	/* Mappings (key, value, key, value...) and sequences: */
-	struct ynode **items;
-	size_t count;
-	size_t cap;
-};
+/* ---- YAML tree (src/util/yaml_tree.c) with this module's caps (diag.c) ---- */
 
 /*
  * Parse one YAML document of at most POLICY_MAX_FILE_BYTES into a tree the
- * caller frees with ynode_free. Refuses empty streams, several documents,
- * anchors, aliases, tags, non-scalar keys and the caps in policy.h. 0 or
+ * caller frees with ynode_free, under the caps in policy.h. 0 or
  * -EINVAL/-EFBIG with diag filled (name is the file named there).
  */
-int ytree_parse(const char *name, const char *text, size_t len, struct ynode **out,
+int policy_yaml_parse(const char *name, const char *text, size_t len, struct ynode **out,
 	struct policy_diag *diag);
-
-/* Free a tree; accepts NULL. */
-void ynode_free(struct ynode *node);
-
-/* Whether a scalar is YAML's null: empty, "~" or "null" written plain. */
-bool ynode_is_null(const struct ynode *node);
 
 /* ---- Files (files.c) ---- */
 
@@ -81,17 +52,6 @@ int diag_set(struct policy_diag *diag, const char *file, unsigned line, unsigned
 /* Like diag_set at a node's position. */
 int diag_at(struct policy_diag *diag, const char *file, const struct ynode *node, const char *fmt,
 	...) __attribute__((format(printf, 4, 5)));
-
-/* ---- Key suggestions (suggest.c) ---- */
-
-/* Edit distance counting a swap of neighbours as one edit, capped at limit + 1. */
-size_t suggest_distance(const char *a, const char *b, size_t limit);
-
-/*
- * The candidate closest to key when it is close enough to be a likely typo,
- * else NULL. candidates is NULL-terminated.
- */
-const char *suggest_key(const char *key, const char *const *candidates);
 
 /* ---- Schemas (schema.c) ---- */
 

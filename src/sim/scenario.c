@@ -15,6 +15,14 @@
 
 /* Largest file accepted: scenarios are small, traces live in their own files. */
 #define SCENARIO_MAX_BYTES (4u << 20)
+
+/* Caps of the YAML tree for scenario files: generous for real ones, cheap for hostile ones. */
+static const struct ytree_limits scenario_limits = {
+	.max_file_bytes = SCENARIO_MAX_BYTES,
+	.max_scalar_bytes = 4096,
+	.max_nodes = 200000,
+	.max_depth = 16,
+};
 #define MAX_ITEMS 100000u
 #define MAX_INSTANCES_PER_ENTRY 10000u
 
@@ -55,7 +63,7 @@ static int cmp_port(const void *a, const void *b)
 }
 
 /* A list of ports: [22, 2375]. */
-static int load_ports(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+static int load_ports(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	uint16_t **out, size_t *count)
 {
 	size_t n;
@@ -69,7 +77,7 @@ static int load_ports(struct scenario_loader *ld, yaml_node_t *node, const char 
 		return scenario_yaml_fail(ld, node, "%s: at most 1024 ports", what);
 	ports = xcalloc(n ? n : 1, sizeof(*ports));
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 		uint64_t v;
 
 		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
@@ -106,11 +114,12 @@ static char *resolve_path(const char *dir, const char *path)
 }
 
 /* arrivals: {shape: step|linear, segments: [{at, rate}...]} or {trace: FILE}. */
-static int load_arrivals(struct scenario_loader *ld, yaml_node_t *node, struct scenario_arrivals *a)
+static int load_arrivals(
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_arrivals *a)
 {
 	static const char *const keys[] = {"shape", "segments", "trace", NULL};
 	static const char *const shapes[] = {"step", "linear", NULL};
-	yaml_node_t *v[3];
+	const struct ynode *v[3];
 	int rc, shape = 0;
 
 	if ((rc = scenario_yaml_fields(ld, node, "arrivals", keys, v)) < 0)
@@ -151,7 +160,7 @@ static int load_arrivals(struct scenario_loader *ld, yaml_node_t *node, struct s
 	a->segments = xcalloc(n, sizeof(*a->segments));
 	for (size_t i = 0; i < n; i++) {
 		static const char *const skeys[] = {"at", "rate", NULL};
-		yaml_node_t *item, *sv[2];
+		const struct ynode *item, *sv[2];
 		struct scenario_rate_segment *s = &a->segments[i];
 
 		if ((rc = scenario_yaml_seq_item(ld, v[1], i, &item)) < 0 ||
@@ -169,11 +178,12 @@ static int load_arrivals(struct scenario_loader *ld, yaml_node_t *node, struct s
 }
 
 /* One entry of queues:. */
-static int load_queue(struct scenario_loader *ld, yaml_node_t *node, struct scenario_queue *q)
+static int load_queue(
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_queue *q)
 {
 	static const char *const keys[] = {
 		"name", "reporting_lag", "delay", "initial_messages", "arrivals", NULL};
-	yaml_node_t *v[5];
+	const struct ynode *v[5];
 	int rc;
 
 	if ((rc = scenario_yaml_fields(ld, node, "a queue", keys, v)) < 0 ||
@@ -204,37 +214,32 @@ static int load_queue(struct scenario_loader *ld, yaml_node_t *node, struct scen
 
 /* attributes: {name: value, flag: null}. */
 static int load_attributes(
-	struct scenario_loader *ld, yaml_node_t *node, struct scenario_instance *in)
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_instance *in)
 {
 	size_t n;
 
-	if (node->type != YAML_MAPPING_NODE)
+	if (node->kind != YNODE_MAPPING)
 		return scenario_yaml_fail(ld, node, "attributes must be a mapping of name: value");
-	n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+	n = node->count / 2;
 	if (n > 100)
 		return scenario_yaml_fail(ld, node, "at most 100 attributes");
 	/* room for the built-in ones added after */
 	in->attributes = xcalloc(n + 3, sizeof(*in->attributes));
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_pair_t *p = &node->data.mapping.pairs.start[i];
-		yaml_node_t *key, *value;
+		const struct ynode *key = node->items[2 * i], *value = node->items[2 * i + 1];
 		struct scenario_attribute *at = &in->attributes[i];
 		int rc;
 
-		if ((rc = scenario_yaml_visit(ld, p->key, node, &key)) < 0 ||
-			(rc = scenario_yaml_visit(ld, p->value, node, &value)) < 0 ||
-			(rc = scenario_yaml_string(ld, key, "attribute name", &at->name)) < 0)
+		if ((rc = scenario_yaml_string(ld, key, "attribute name", &at->name)) < 0)
 			return rc;
 		in->attribute_count = i + 1;
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(in->attributes[k].name, at->name) == 0)
 				return scenario_yaml_fail(
 					ld, key, "duplicate attribute '%s'", at->name);
-		if (value->type == YAML_SCALAR_NODE &&
-			value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-			(strcmp((const char *)value->data.scalar.value, "null") == 0 ||
-				strcmp((const char *)value->data.scalar.value, "~") == 0 ||
-				value->data.scalar.length == 0))
+		if (value->kind == YNODE_SCALAR && value->plain &&
+			(strcmp(value->value, "null") == 0 || strcmp(value->value, "~") == 0 ||
+				value->len == 0))
 			continue;
 		if ((rc = scenario_yaml_string(ld, value, "attribute value", &at->value)) < 0)
 			return rc;
@@ -288,12 +293,13 @@ static void instance_finish(struct scenario_instance *in)
 }
 
 /* One entry of a cluster's instances: (count or id), cpu, memory... */
-static int load_instances(struct scenario_loader *ld, yaml_node_t *node, struct scenario_cluster *c)
+static int load_instances(
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_cluster *c)
 {
 	static const char *const keys[] = {"count", "id", "cpu", "memory", "attributes",
 		"reserved_ports", "reserved_ports_udp", "agent_connected", "status", NULL};
 	static const char *const statuses[] = {"ACTIVE", "DRAINING", NULL};
-	yaml_node_t *v[9];
+	const struct ynode *v[9];
 	struct scenario_instance t = {0};
 	uint64_t count = 1, cpu = 0, mem = 0;
 	int rc, status = 0;
@@ -384,10 +390,11 @@ fail:
 }
 
 /* One entry of clusters:. */
-static int load_cluster(struct scenario_loader *ld, yaml_node_t *node, struct scenario_cluster *c)
+static int load_cluster(
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_cluster *c)
 {
 	static const char *const keys[] = {"name", "instances", NULL};
-	yaml_node_t *v[2];
+	const struct ynode *v[2];
 	int rc;
 
 	if ((rc = scenario_yaml_fields(ld, node, "a cluster", keys, v)) < 0 ||
@@ -404,7 +411,7 @@ static int load_cluster(struct scenario_loader *ld, yaml_node_t *node, struct sc
 	if ((rc = scenario_yaml_sequence(ld, v[1], "instances")) < 0)
 		return rc;
 	for (size_t i = 0; i < scenario_yaml_seq_len(v[1]); i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		if ((rc = scenario_yaml_seq_item(ld, v[1], i, &item)) < 0 ||
 			(rc = load_instances(ld, item, c)) < 0)
@@ -431,7 +438,7 @@ static void cluster_finish(struct scenario_cluster *c)
 }
 
 /* The whole file: top-level keys in any order, sections resolved in dependency order. */
-static int load_root(struct scenario_loader *ld, yaml_node_t *root)
+static int load_root(struct scenario_loader *ld, const struct ynode *root)
 {
 	static const char *const keys[] = {"region", "account_id", "credentials", "seed",
 		"duration", "startup", "queues", "clusters", "task_definitions", "services",
@@ -451,7 +458,7 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 		K_FAULTS,
 		K_N
 	};
-	yaml_node_t *v[K_N];
+	const struct ynode *v[K_N];
 	struct scenario *sc = ld->sc;
 	int rc;
 
@@ -473,7 +480,7 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 	}
 	if (v[K_CREDS]) {
 		static const char *const ckeys[] = {"access_key_id", "secret_access_key", NULL};
-		yaml_node_t *cv[2];
+		const struct ynode *cv[2];
 
 		if ((rc = scenario_yaml_fields(ld, v[K_CREDS], "credentials", ckeys, cv)) < 0 ||
 			(rc = scenario_yaml_require(ld, v[K_CREDS], cv[0], "access_key_id")) < 0 ||
@@ -495,7 +502,7 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 	sc->fargate_startup_ms = 45000;
 	if (v[K_STARTUP]) {
 		static const char *const skeys[] = {"onprem", "fargate", NULL};
-		yaml_node_t *sv[2];
+		const struct ynode *sv[2];
 
 		if ((rc = scenario_yaml_fields(ld, v[K_STARTUP], "startup", skeys, sv)) < 0)
 			return rc;
@@ -514,7 +521,7 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 		size_t n = scenario_yaml_seq_len(v[K_QUEUES]);
 		sc->queues = xcalloc(n + 1, sizeof(*sc->queues));
 		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *item;
+			const struct ynode *item;
 
 			sc->queue_count = i + 1;
 			if ((rc = scenario_yaml_seq_item(ld, v[K_QUEUES], i, &item)) < 0 ||
@@ -532,7 +539,7 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 		size_t n = scenario_yaml_seq_len(v[K_CLUSTERS]);
 		sc->clusters = xcalloc(n + 1, sizeof(*sc->clusters));
 		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *item;
+			const struct ynode *item;
 
 			sc->cluster_count = i + 1;
 			if ((rc = scenario_yaml_seq_item(ld, v[K_CLUSTERS], i, &item)) < 0 ||
@@ -560,47 +567,19 @@ static int load_root(struct scenario_loader *ld, yaml_node_t *root)
 static int load_text(const char *name, const char *dir, const char *text, size_t len,
 	struct scenario **out, struct scenario_diag *diag)
 {
-	yaml_parser_t parser;
 	struct scenario_loader ld = {.diag = diag, .dir = dir};
-	yaml_node_t *root;
-	int rc;
+	struct ytree_diag tree_diag;
+	struct ynode *root;
+	int rc = ytree_parse(name, text, len, &scenario_limits, &root, &tree_diag);
 
-	ld.sc = xcalloc(1, sizeof(*ld.sc));
-	ld.sc->path = xstrdup(name);
-	if (!yaml_parser_initialize(&parser))
-		fatal("out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &ld.doc)) {
-		const char *problem = parser.problem ? parser.problem : "malformed YAML";
-		struct scenario_diag *d = diag;
-
-		if (d != NULL) {
-			snprintf(d->file, sizeof(d->file), "%s", name);
-			d->line = (unsigned)parser.problem_mark.line + 1;
-			d->column = (unsigned)parser.problem_mark.column + 1;
-			if (parser.context)
-				snprintf(d->message, sizeof(d->message), "%s %s", parser.context,
-					problem);
-			else
-				snprintf(d->message, sizeof(d->message), "%s", problem);
-		}
-		yaml_parser_delete(&parser);
-		scenario_destroy(ld.sc);
+	if (rc < 0) {
+		scenario_diag_from_tree(diag, &tree_diag);
 		return -EINVAL;
 	}
-	yaml_parser_delete(&parser);
-	root = yaml_document_get_root_node(&ld.doc);
-	if (root == NULL) {
-		rc = scenario_yaml_fail(&ld, NULL, "empty scenario");
-		goto out;
-	}
-	ld.node_count = (size_t)(ld.doc.nodes.top - ld.doc.nodes.start);
-	ld.seen = xcalloc(ld.node_count + 1, 1);
-	ld.seen[0] = 1; /* the root */
+	ld.sc = xcalloc(1, sizeof(*ld.sc));
+	ld.sc->path = xstrdup(name);
 	rc = load_root(&ld, root);
-out:
-	free(ld.seen);
-	yaml_document_delete(&ld.doc);
+	ynode_free(root);
 	if (rc < 0) {
 		scenario_destroy(ld.sc);
 		return rc;

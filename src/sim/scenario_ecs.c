@@ -80,7 +80,7 @@ void scenario_task_definition_finish(struct scenario_task_definition *td)
 
 /* portMappings of one container. */
 static int load_port_mappings(
-	struct scenario_loader *ld, yaml_node_t *node, struct scenario_container *c)
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_container *c)
 {
 	static const char *const keys[] = {"container_port", "host_port", "protocol", NULL};
 	static const char *const protos[] = {"tcp", "udp", NULL};
@@ -95,7 +95,7 @@ static int load_port_mappings(
 	c->port_mappings = xcalloc(n + 1, sizeof(*c->port_mappings));
 	for (size_t i = 0; i < n; i++) {
 		struct scenario_port_mapping *pm = &c->port_mappings[i];
-		yaml_node_t *item, *v[3];
+		const struct ynode *item, *v[3];
 		uint64_t cport, hport = 0;
 		int proto = 0;
 
@@ -118,11 +118,11 @@ static int load_port_mappings(
 
 /* One container definition. */
 static int load_container(
-	struct scenario_loader *ld, yaml_node_t *node, struct scenario_container *c)
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_container *c)
 {
 	static const char *const keys[] = {
 		"name", "cpu", "memory", "memory_reservation", "port_mappings", NULL};
-	yaml_node_t *v[5];
+	const struct ynode *v[5];
 	uint64_t x;
 	int rc;
 
@@ -154,8 +154,8 @@ static int load_container(
 }
 
 /* Check what a definition would reserve: host ports distinct, at most 16 each. */
-static int check_reservation(
-	struct scenario_loader *ld, yaml_node_t *node, const struct scenario_task_definition *td)
+static int check_reservation(struct scenario_loader *ld, const struct ynode *node,
+	const struct scenario_task_definition *td)
 {
 	size_t tcp = 0, udp = 0;
 	uint16_t seen[2][16 * 64];
@@ -187,13 +187,13 @@ static int check_reservation(
 
 /* One task definition. */
 static int load_task_definition(
-	struct scenario_loader *ld, yaml_node_t *node, struct scenario_task_definition *td)
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_task_definition *td)
 {
 	static const char *const keys[] = {"family", "revision", "cpu", "memory", "network_mode",
 		"requires_compatibilities", "containers", NULL};
 	static const char *const modes[] = {"bridge", "host", "awsvpc", "none", NULL};
 	static const char *const compats[] = {"EC2", "EXTERNAL", "FARGATE", NULL};
-	yaml_node_t *v[7];
+	const struct ynode *v[7];
 	uint64_t x;
 	const char *s;
 	int rc, mode = 0;
@@ -236,7 +236,7 @@ static int load_task_definition(
 		if ((rc = scenario_yaml_sequence(ld, v[5], "requires_compatibilities")) < 0)
 			return rc;
 		for (size_t i = 0; i < scenario_yaml_seq_len(v[5]); i++) {
-			yaml_node_t *item;
+			const struct ynode *item;
 			int c;
 
 			if ((rc = scenario_yaml_seq_item(ld, v[5], i, &item)) < 0 ||
@@ -255,7 +255,7 @@ static int load_task_definition(
 		return scenario_yaml_fail(ld, v[6], "a task definition has 1 to 10 containers");
 	td->containers = xcalloc(n, sizeof(*td->containers));
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		td->container_count = i + 1;
 		if ((rc = scenario_yaml_seq_item(ld, v[6], i, &item)) < 0 ||
@@ -277,7 +277,7 @@ static int load_task_definition(
 }
 
 /* task_definitions:. */
-int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node)
+int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynode *node)
 {
 	struct scenario *sc = ld->sc;
 	size_t n;
@@ -291,7 +291,7 @@ int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node
 	sc->task_definitions = xcalloc(n + 1, sizeof(*sc->task_definitions));
 	for (size_t i = 0; i < n; i++) {
 		struct scenario_task_definition *td = &sc->task_definitions[i];
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		sc->task_definition_count = i + 1;
 		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
@@ -306,14 +306,15 @@ int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node
 }
 
 /* One service. */
-static int load_service(struct scenario_loader *ld, yaml_node_t *node, struct scenario_service *s)
+static int load_service(
+	struct scenario_loader *ld, const struct ynode *node, struct scenario_service *s)
 {
 	static const char *const keys[] = {"name", "cluster", "launch_type", "task_definition",
 		"desired", "queue", "messages_per_task", "status", NULL};
 	static const char *const types[] = {"EXTERNAL", "FARGATE", NULL};
 	static const char *const statuses[] = {"ACTIVE", "DRAINING", "INACTIVE", NULL};
 	struct scenario *sc = ld->sc;
-	yaml_node_t *v[8];
+	const struct ynode *v[8];
 	const char *text;
 	uint64_t x;
 	int rc, idx, type = 0, status = 0;
@@ -378,7 +379,7 @@ static int load_service(struct scenario_loader *ld, yaml_node_t *node, struct sc
 }
 
 /* services:. */
-int scenario_load_services(struct scenario_loader *ld, yaml_node_t *node)
+int scenario_load_services(struct scenario_loader *ld, const struct ynode *node)
 {
 	struct scenario *sc = ld->sc;
 	size_t n;
@@ -391,7 +392,7 @@ int scenario_load_services(struct scenario_loader *ld, yaml_node_t *node)
 		return scenario_yaml_fail(ld, node, "too many services");
 	sc->services = xcalloc(n + 1, sizeof(*sc->services));
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		sc->service_count = i + 1;
 		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
@@ -436,14 +437,14 @@ static int find_instance(const struct scenario_cluster *c, const char *ref)
 }
 
 /* One event; partitions become faults. */
-static int load_event(struct scenario_loader *ld, yaml_node_t *node)
+static int load_event(struct scenario_loader *ld, const struct ynode *node)
 {
 	static const char *const keys[] = {
 		"at", "kind", "cluster", "instance", "duration", "target", NULL};
 	static const char *const kinds[] = {
 		"disconnect", "reconnect", "drain", "activate", "partition", NULL};
 	struct scenario *sc = ld->sc;
-	yaml_node_t *v[6];
+	const struct ynode *v[6];
 	struct scenario_event ev = {0};
 	const char *text;
 	int rc, kind, idx;
@@ -501,7 +502,7 @@ static int load_event(struct scenario_loader *ld, yaml_node_t *node)
 }
 
 /* events:. */
-int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node)
+int scenario_load_events(struct scenario_loader *ld, const struct ynode *node)
 {
 	int rc;
 
@@ -510,7 +511,7 @@ int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node)
 	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
 		return scenario_yaml_fail(ld, node, "too many events");
 	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_event(ld, item)) < 0)
@@ -520,13 +521,13 @@ int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node)
 }
 
 /* One fault window. */
-static int load_fault(struct scenario_loader *ld, yaml_node_t *node)
+static int load_fault(struct scenario_loader *ld, const struct ynode *node)
 {
 	static const char *const keys[] = {"kind", "start", "end", "probability", "every",
 		"service", "operation", "latency", NULL};
 	static const char *const kinds[] = {"throttling", "error500", "error503", "latency", "drop",
 		"malformed", "partition", NULL};
-	yaml_node_t *v[8];
+	const struct ynode *v[8];
 	struct scenario_fault f = {0};
 	uint64_t every;
 	int rc, kind, target = 0;
@@ -576,7 +577,7 @@ static int load_fault(struct scenario_loader *ld, yaml_node_t *node)
 }
 
 /* faults:. */
-int scenario_load_faults(struct scenario_loader *ld, yaml_node_t *node)
+int scenario_load_faults(struct scenario_loader *ld, const struct ynode *node)
 {
 	int rc;
 
@@ -585,7 +586,7 @@ int scenario_load_faults(struct scenario_loader *ld, yaml_node_t *node)
 	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
 		return scenario_yaml_fail(ld, node, "too many faults");
 	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
-		yaml_node_t *item;
+		const struct ynode *item;
 
 		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
 			(rc = load_fault(ld, item)) < 0)

@@ -1,6 +1,6 @@
 /*
- * Shared between the scenario loader's files: the YAML walking helpers
- * (scenario_yaml.c) and the typed-value parsers used by the loader and the
+ * Shared between the scenario loader's files: the helpers walking the shared
+ * YAML tree (scenario_yaml.c) and the typed-value parsers used by the loader and the
  * trace reader.
  */
 #ifndef QSCALE_SCENARIO_PRIV_H
@@ -10,23 +10,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <yaml.h>
-
 #include "qscale/scenario.h"
+#include "qscale/yaml_tree.h"
 
 /* One load in progress. */
 struct scenario_loader {
-	yaml_document_t doc;
 	struct scenario_diag *diag;
 	const char *dir; /* folder that relative trace paths are resolved against */
 	struct scenario *sc;
-	unsigned char *seen; /* per node id: already walked (aliases are refused) */
-	size_t node_count;
 };
 
 /* Fill the diagnostic at node's position (node may be NULL); returns -EINVAL. */
-int scenario_yaml_fail(struct scenario_loader *ld, const yaml_node_t *node, const char *fmt, ...)
+int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Copy a YAML tree diagnostic into a scenario one (when not NULL). */
+void scenario_diag_from_tree(struct scenario_diag *diag, const struct ytree_diag *from);
 
 /* Set a diagnostic without a YAML node. */
 void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned line, unsigned column,
@@ -37,55 +36,52 @@ void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned li
  * none twice; values[i] is the value node of allowed[i] or NULL. A misspelt
  * key gets a suggestion. what names the mapping in messages.
  */
-int scenario_yaml_fields(struct scenario_loader *ld, yaml_node_t *node, const char *what,
-	const char *const *allowed, yaml_node_t **values);
+int scenario_yaml_fields(struct scenario_loader *ld, const struct ynode *node, const char *what,
+	const char *const *allowed, const struct ynode **values);
 
 /* Require a key (values[i] non-NULL) of a mapping; error at the mapping. */
-int scenario_yaml_require(
-	struct scenario_loader *ld, yaml_node_t *map, yaml_node_t *value, const char *key);
+int scenario_yaml_require(struct scenario_loader *ld, const struct ynode *map,
+	const struct ynode *value, const char *key);
 
 /* Scalar text of a node, or an error "<what> must be a scalar". */
 int scenario_yaml_scalar(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, const char **out);
+	struct scenario_loader *ld, const struct ynode *node, const char *what, const char **out);
 
 /* A non-empty string (any scalar style); the result is a fresh copy. */
 int scenario_yaml_string(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, char **out);
+	struct scenario_loader *ld, const struct ynode *node, const char *what, char **out);
 
 /* An unquoted integer within [min, max]. */
-int scenario_yaml_uint(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_uint(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	uint64_t min, uint64_t max, uint64_t *out);
 
 /* An unquoted number within [min, max]. */
-int scenario_yaml_double(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_double(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	double min, double max, double *out);
 
 /* true / false, unquoted. */
-int scenario_yaml_bool(struct scenario_loader *ld, yaml_node_t *node, const char *what, bool *out);
+int scenario_yaml_bool(
+	struct scenario_loader *ld, const struct ynode *node, const char *what, bool *out);
 
 /* A duration ("5s", "500ms", "0s"). */
 int scenario_yaml_duration(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, uint64_t *out_ms);
+	struct scenario_loader *ld, const struct ynode *node, const char *what, uint64_t *out_ms);
 
 /* A rate "10/s", "600/m", "600/min", "36000/h" or a bare number (per second). */
 int scenario_yaml_rate(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, double *out_per_s);
+	struct scenario_loader *ld, const struct ynode *node, const char *what, double *out_per_s);
 
 /* One of names (NULL-ended); returns its index in *out. */
-int scenario_yaml_enum(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_enum(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	const char *const *names, int *out);
 
 /* A sequence node (or an error "<what> must be a list"). */
-int scenario_yaml_sequence(struct scenario_loader *ld, yaml_node_t *node, const char *what);
+int scenario_yaml_sequence(struct scenario_loader *ld, const struct ynode *node, const char *what);
 
-/* The number of items of a sequence node, and item i. */
-size_t scenario_yaml_seq_len(const yaml_node_t *seq);
+/* The number of items of a sequence node, and item i (always 0). */
+size_t scenario_yaml_seq_len(const struct ynode *seq);
 int scenario_yaml_seq_item(
-	struct scenario_loader *ld, yaml_node_t *seq, size_t i, yaml_node_t **out);
-
-/* Mark a node walked; an alias (a node met twice) is an error. */
-int scenario_yaml_visit(
-	struct scenario_loader *ld, int id, const yaml_node_t *where, yaml_node_t **out);
+	struct scenario_loader *ld, const struct ynode *seq, size_t i, const struct ynode **out);
 
 /* Parse a rate's text; 0 or -EINVAL. Shared with nothing else but tested through the loader. */
 int scenario_rate_parse(const char *text, double *out_per_s);
@@ -94,10 +90,10 @@ int scenario_rate_parse(const char *text, double *out_per_s);
 void scenario_queue_finish(struct scenario_queue *q);
 
 /* The ECS sections (scenario_ecs.c): task_definitions, services, events, faults. */
-int scenario_load_task_definitions(struct scenario_loader *ld, yaml_node_t *node);
-int scenario_load_services(struct scenario_loader *ld, yaml_node_t *node);
-int scenario_load_events(struct scenario_loader *ld, yaml_node_t *node);
-int scenario_load_faults(struct scenario_loader *ld, yaml_node_t *node);
+int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynode *node);
+int scenario_load_services(struct scenario_loader *ld, const struct ynode *node);
+int scenario_load_events(struct scenario_loader *ld, const struct ynode *node);
+int scenario_load_faults(struct scenario_loader *ld, const struct ynode *node);
 
 /* Order events by time, keeping file order for equal times. */
 void scenario_sort_events(struct scenario *sc);

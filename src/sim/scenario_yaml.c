@@ -1,6 +1,6 @@
 /*
- * YAML walking for the scenario loader: strict mappings (unknown and duplicate
- * keys are errors, with a suggestion for a misspelt key), typed scalars with
+ * Walking the shared YAML tree for the scenario loader: strict mappings
+ * (unknown and duplicate keys are errors, with a suggestion for a misspelt key), typed scalars with
  * end checks, and diagnostics carrying line:column of the offending node.
  */
 #include <errno.h>
@@ -10,109 +10,82 @@
 #include <string.h>
 
 #include "qscale/duration.h"
+#include "qscale/suggest.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
+
+/* Copy at most size - 1 bytes of src and terminate. */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Copy a tree diagnostic, cutting what does not fit. */
+void scenario_diag_from_tree(struct scenario_diag *diag, const struct ytree_diag *from)
+{
+	if (diag == NULL)
+		return;
+	copy_cut(diag->file, sizeof(diag->file), from->file);
+	diag->line = from->line;
+	diag->column = from->column;
+	copy_cut(diag->message, sizeof(diag->message), from->message);
+}
 
 /* Fill a diagnostic from a format. */
 void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned line, unsigned column,
 	const char *fmt, va_list ap)
 {
+	struct ytree_diag d;
+
 	if (diag == NULL)
 		return;
-	snprintf(diag->file, sizeof(diag->file), "%s", file ? file : "");
-	diag->line = line;
-	diag->column = column;
-	vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+	ytree_diag_vset(&d, file, line, column, fmt, ap);
+	scenario_diag_from_tree(diag, &d);
 }
 
 /* Report an error at a node's start (1-based line and column). */
-int scenario_yaml_fail(struct scenario_loader *ld, const yaml_node_t *node, const char *fmt, ...)
+int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
 {
 	va_list ap;
-	unsigned line = 0, column = 0;
 
-	if (node != NULL) {
-		line = (unsigned)node->start_mark.line + 1;
-		column = (unsigned)node->start_mark.column + 1;
-	}
 	va_start(ap, fmt);
-	scenario_diag_set(ld->diag, ld->sc->path, line, column, fmt, ap);
+	scenario_diag_set(ld->diag, ld->sc->path, node != NULL ? node->line : 0,
+		node != NULL ? node->column : 0, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
 
-/* Edit distance between two short strings, for "did you mean". */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
-
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Walk a mapping's keys against the allowed list. */
-int scenario_yaml_fields(struct scenario_loader *ld, yaml_node_t *node, const char *what,
-	const char *const *allowed, yaml_node_t **values)
+int scenario_yaml_fields(struct scenario_loader *ld, const struct ynode *node, const char *what,
+	const char *const *allowed, const struct ynode **values)
 {
 	size_t n = 0;
 
 	while (allowed[n] != NULL)
 		n++;
-	if (node == NULL || node->type != YAML_MAPPING_NODE)
+	if (node == NULL || node->kind != YNODE_MAPPING)
 		return scenario_yaml_fail(ld, node, "%s must be a mapping", what);
 	for (size_t i = 0; i < n; i++)
 		values[i] = NULL;
-	for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
-		p++) {
-		yaml_node_t *key, *value;
-		const char *name;
+	/* The tree holds key, value, key, value...; keys are always scalars. */
+	for (size_t p = 0; p + 1 < node->count; p += 2) {
+		const struct ynode *key = node->items[p], *value = node->items[p + 1];
+		const char *name = key->value;
 		size_t i;
-		int rc;
 
-		if ((rc = scenario_yaml_visit(ld, p->key, node, &key)) < 0 ||
-			(rc = scenario_yaml_visit(ld, p->value, node, &value)) < 0)
-			return rc;
-		if (key == NULL || key->type != YAML_SCALAR_NODE)
-			return scenario_yaml_fail(ld, key, "keys of %s must be plain words", what);
-		name = (const char *)key->data.scalar.value;
 		for (i = 0; i < n; i++)
 			if (strcmp(name, allowed[i]) == 0)
 				break;
 		if (i == n) {
-			size_t best = 0, best_d = 99;
+			const char *best = suggest_key(name, allowed);
 
-			for (size_t k = 0; k < n; k++) {
-				size_t d = edit_distance(name, allowed[k]);
-
-				if (d < best_d) {
-					best_d = d;
-					best = k;
-				}
-			}
-			if (n > 0 && best_d <= 2)
+			if (best != NULL)
 				return scenario_yaml_fail(ld, key,
 					"unknown key '%s' in %s (did you mean '%s'?)", name, what,
-					allowed[best]);
+					best);
 			return scenario_yaml_fail(ld, key, "unknown key '%s' in %s", name, what);
 		}
 		if (values[i] != NULL)
@@ -123,8 +96,8 @@ int scenario_yaml_fields(struct scenario_loader *ld, yaml_node_t *node, const ch
 }
 
 /* A key that must be present. */
-int scenario_yaml_require(
-	struct scenario_loader *ld, yaml_node_t *map, yaml_node_t *value, const char *key)
+int scenario_yaml_require(struct scenario_loader *ld, const struct ynode *map,
+	const struct ynode *value, const char *key)
 {
 	if (value == NULL)
 		return scenario_yaml_fail(ld, map, "missing key '%s'", key);
@@ -133,23 +106,23 @@ int scenario_yaml_require(
 
 /* The text of a scalar node. */
 int scenario_yaml_scalar(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, const char **out)
+	struct scenario_loader *ld, const struct ynode *node, const char *what, const char **out)
 {
-	if (node == NULL || node->type != YAML_SCALAR_NODE)
+	if (node == NULL || node->kind != YNODE_SCALAR)
 		return scenario_yaml_fail(ld, node, "%s must be a single value", what);
-	*out = (const char *)node->data.scalar.value;
+	*out = node->value;
 	return 0;
 }
 
 /* A scalar written without quotes: numbers and booleans must be. */
-static int plain_scalar(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+static int plain_scalar(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	const char *kind, const char **out)
 {
 	int rc = scenario_yaml_scalar(ld, node, what, out);
 
 	if (rc < 0)
 		return rc;
-	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (!node->plain)
 		return scenario_yaml_fail(
 			ld, node, "%s must be %s, not a quoted string", what, kind);
 	return 0;
@@ -157,21 +130,21 @@ static int plain_scalar(struct scenario_loader *ld, yaml_node_t *node, const cha
 
 /* A non-empty string. */
 int scenario_yaml_string(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, char **out)
+	struct scenario_loader *ld, const struct ynode *node, const char *what, char **out)
 {
 	const char *s;
 	int rc = scenario_yaml_scalar(ld, node, what, &s);
 
 	if (rc < 0)
 		return rc;
-	if (s[0] == '\0' || node->data.scalar.length != strlen(s))
+	if (s[0] == '\0' || node->len != strlen(s))
 		return scenario_yaml_fail(ld, node, "%s must be a non-empty string", what);
 	*out = xstrdup(s);
 	return 0;
 }
 
 /* An unsigned integer in range. */
-int scenario_yaml_uint(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_uint(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *s;
@@ -195,7 +168,7 @@ int scenario_yaml_uint(struct scenario_loader *ld, yaml_node_t *node, const char
 }
 
 /* A real number in range. */
-int scenario_yaml_double(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_double(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	double min, double max, double *out)
 {
 	const char *s;
@@ -218,7 +191,8 @@ int scenario_yaml_double(struct scenario_loader *ld, yaml_node_t *node, const ch
 }
 
 /* A boolean. */
-int scenario_yaml_bool(struct scenario_loader *ld, yaml_node_t *node, const char *what, bool *out)
+int scenario_yaml_bool(
+	struct scenario_loader *ld, const struct ynode *node, const char *what, bool *out)
 {
 	const char *s;
 	int rc = plain_scalar(ld, node, what, "true or false", &s);
@@ -236,7 +210,7 @@ int scenario_yaml_bool(struct scenario_loader *ld, yaml_node_t *node, const char
 
 /* A duration. */
 int scenario_yaml_duration(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, uint64_t *out_ms)
+	struct scenario_loader *ld, const struct ynode *node, const char *what, uint64_t *out_ms)
 {
 	const char *s;
 	uint64_t ms;
@@ -282,7 +256,7 @@ int scenario_rate_parse(const char *text, double *out_per_s)
 
 /* A rate of messages per time. */
 int scenario_yaml_rate(
-	struct scenario_loader *ld, yaml_node_t *node, const char *what, double *out_per_s)
+	struct scenario_loader *ld, const struct ynode *node, const char *what, double *out_per_s)
 {
 	const char *s;
 	int rc = plain_scalar(ld, node, what, "a rate", &s);
@@ -297,7 +271,7 @@ int scenario_yaml_rate(
 }
 
 /* One word out of a fixed list. */
-int scenario_yaml_enum(struct scenario_loader *ld, yaml_node_t *node, const char *what,
+int scenario_yaml_enum(struct scenario_loader *ld, const struct ynode *node, const char *what,
 	const char *const *names, int *out)
 {
 	const char *s;
@@ -319,38 +293,23 @@ int scenario_yaml_enum(struct scenario_loader *ld, yaml_node_t *node, const char
 }
 
 /* A list. */
-int scenario_yaml_sequence(struct scenario_loader *ld, yaml_node_t *node, const char *what)
+int scenario_yaml_sequence(struct scenario_loader *ld, const struct ynode *node, const char *what)
 {
-	if (node == NULL || node->type != YAML_SEQUENCE_NODE)
+	if (node == NULL || node->kind != YNODE_SEQUENCE)
 		return scenario_yaml_fail(ld, node, "%s must be a list", what);
 	return 0;
 }
 
 /* Items of a list. */
-size_t scenario_yaml_seq_len(const yaml_node_t *seq)
+size_t scenario_yaml_seq_len(const struct ynode *seq)
 {
-	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	return seq->count;
 }
 
-/* Item i of a list. */
+/* Item i of a list; the tree holds no aliases, so every item is walked once. */
 int scenario_yaml_seq_item(
-	struct scenario_loader *ld, yaml_node_t *seq, size_t i, yaml_node_t **out)
+	struct scenario_loader *ld, const struct ynode *seq, size_t i, const struct ynode **out)
 {
-	return scenario_yaml_visit(ld, seq->data.sequence.items.start[i], seq, out);
-}
-
-/* Nodes reached twice come from aliases: refused, so a small file cannot make
- * the walk exponential. */
-int scenario_yaml_visit(
-	struct scenario_loader *ld, int id, const yaml_node_t *where, yaml_node_t **out)
-{
-	yaml_node_t *node = yaml_document_get_node(&ld->doc, id);
-
-	if (node == NULL || id < 1 || (size_t)id > ld->node_count)
-		return scenario_yaml_fail(ld, where, "broken YAML document");
-	if (ld->seen[id - 1])
-		return scenario_yaml_fail(ld, node, "aliases are not supported in scenario files");
-	ld->seen[id - 1] = 1;
-	*out = node;
+	*out = seq->items[i];
 	return 0;
 }

@@ -429,6 +429,108 @@ static void test_shipped_trace_loads(void **state)
 	scenario_arrivals_finish(&a);
 }
 
+/* Append text to a growing test buffer. */
+static void grow_append(char **buf, size_t *len, const char *text)
+{
+	size_t n = strlen(text);
+
+	*buf = realloc(*buf, *len + n + 1);
+	assert_non_null(*buf);
+	memcpy(*buf + *len, text, n + 1);
+	*len += n;
+}
+
+/* A copy of len bytes that may hold a NUL. */
+static char *bytes_copy(const char *bytes, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	assert_non_null(p);
+	memcpy(p, bytes, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* An alias bomb: nine levels, each a list of nine aliases of the one before. */
+static char *alias_bomb_text(void)
+{
+	char *text = NULL, line[128];
+	size_t len = 0;
+
+	grow_append(&text, &len, "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+	for (char c = 'b'; c <= 'i'; c++) {
+		snprintf(line, sizeof(line), "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", c,
+			c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+		grow_append(&text, &len, line);
+	}
+	return text;
+}
+
+/* repeat copies of unit after head, then tail, in one allocation. */
+static char *repeat_text(const char *head, const char *unit, size_t repeat, const char *tail)
+{
+	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+	char *text = malloc(hl + ul * repeat + tl + 1), *p = text;
+
+	assert_non_null(text);
+	memcpy(p, head, hl);
+	p += hl;
+	for (size_t i = 0; i < repeat; i++, p += ul)
+		memcpy(p, unit, ul);
+	memcpy(p, tail, tl + 1);
+	return text;
+}
+
+/*
+ * Hostile or misspelt YAML is stopped by the shared YAML tree before the
+ * scenario is read, at the right line:column and saying why.
+ */
+static void test_hostile_yaml(void **state)
+{
+	struct {
+		char *text;
+		size_t len; /* 0: strlen */
+		unsigned line, column;
+		const char *words;
+	} cases[] = {
+		{alias_bomb_text(), 0, 1, 4, "anchors and aliases are not supported"},
+		{repeat_text("queues: ", "[", 40, ""), 0, 1, 24, "nested deeper than 16 levels"},
+		{repeat_text("queues: [", "1,", 200001, "]\n"), 0, 1, 0,
+			"more than 200000 YAML nodes"},
+		{strdup("regoin: eu-west-1\n"), 0, 1, 1,
+			"unknown key 'regoin' in the scenario (did you mean 'region'?)"},
+		{strdup("clusters:\n  - name: c\n    instances:\n"
+			"      - {count: 1, cpu: 1024, memroy: 1024}\n"),
+			0, 4, 31,
+			"unknown key 'memroy' in an instance entry (did you mean 'memory'?)"},
+		{strdup("queues:\n  - name: q\n    colour: red\n"), 0, 3, 5,
+			"unknown key 'colour' in a queue"},
+		{strdup("seed: !!int 3\n"), 0, 1, 7, "tags are not supported"},
+		{strdup("seed: 1\n---\nseed: 2\n"), 0, 2, 1, "more than one YAML document"},
+		{strdup("region: \"us\\0east\"\n"), 0, 1, 9, "must not contain a NUL"},
+		{bytes_copy("region: us-east-1\0\n", 19), 19, 1, 18, "not valid YAML text"},
+		{strdup(""), 0, 1, 1, "empty file"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct scenario *sc = NULL;
+		struct scenario_diag d;
+		size_t len = cases[i].len != 0 ? cases[i].len : strlen(cases[i].text);
+		char msg[700];
+		int rc = scenario_load_text("s.yaml", cases[i].text, len, &sc, &d);
+
+		free(cases[i].text);
+		if (rc != -EINVAL)
+			fail_msg("case %zu accepted", i);
+		assert_null(sc);
+		scenario_diag_format(&d, msg, sizeof(msg));
+		if (d.line != cases[i].line ||
+			(cases[i].column != 0 && d.column != cases[i].column) ||
+			strstr(msg, cases[i].words) == NULL)
+			fail_msg("case %zu: got '%s'", i, msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_trace_rows),
 		cmocka_unit_test(test_strict_values),
+		cmocka_unit_test(test_hostile_yaml),
 		cmocka_unit_test(test_shipped_trace_loads),
 	};
 

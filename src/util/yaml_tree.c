@@ -3,24 +3,28 @@
  * their line and column, so every later error can point at the text. This is
  * where hostile input is stopped: size, depth and node caps, anchors and
  * aliases (no alias bombs), tags, several documents, non-scalar keys and
- * NUL bytes inside values are all refused here, before any schema looks at
- * the data. Built with an explicit stack, never recursion.
+ * NUL bytes inside values are all refused here, before any loader (the
+ * configuration's schemas, the scenario reader) looks at the data; each
+ * caller sets the caps. Built with an explicit stack, never recursion. Also
+ * the generic diagnostic (file, line, column, message) the loaders wrap.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "policy_priv.h"
 #include "qscale/xalloc.h"
+#include "qscale/yaml_tree.h"
 
 struct builder {
 	const char *name;
-	struct policy_diag *diag;
+	struct ytree_diag *diag;
+	const struct ytree_limits *limits;
 	const char *text;
 	size_t len;
 	struct ynode *root;
-	struct ynode *stack[POLICY_MAX_DEPTH];
+	struct ynode *stack[YTREE_MAX_DEPTH];
 	size_t depth;
 	size_t nodes;
 	unsigned documents;
@@ -29,8 +33,8 @@ struct builder {
 /* Fill diag at a libyaml mark (0-based) and return -EINVAL. */
 static int fail_at(struct builder *b, const yaml_mark_t *mark, const char *message)
 {
-	return diag_set(b->diag, b->name, (unsigned)mark->line + 1, (unsigned)mark->column + 1,
-		"%s", message);
+	return ytree_diag_set(b->diag, b->name, (unsigned)mark->line + 1,
+		(unsigned)mark->column + 1, "%s", message);
 }
 
 /* 1-based line and column of a byte offset, for reader errors that give only that. */
@@ -61,18 +65,19 @@ static int fail_parser(struct builder *b, const yaml_parser_t *parser)
 
 		offset_position(b->text, b->len, parser->problem_offset, &line, &column);
 		if (parser->problem_value != -1)
-			return diag_set(b->diag, b->name, line, column,
+			return ytree_diag_set(b->diag, b->name, line, column,
 				"not valid YAML text: %s (byte 0x%02x)", problem,
 				(unsigned)parser->problem_value & 0xffu);
-		return diag_set(b->diag, b->name, line, column, "not valid YAML text: %s", problem);
+		return ytree_diag_set(
+			b->diag, b->name, line, column, "not valid YAML text: %s", problem);
 	}
 	if (parser->error == YAML_MEMORY_ERROR)
-		return diag_set(b->diag, b->name, 0, 0, "out of memory parsing YAML");
+		return ytree_diag_set(b->diag, b->name, 0, 0, "out of memory parsing YAML");
 	if (parser->context != NULL)
-		return diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
+		return ytree_diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
 			(unsigned)parser->problem_mark.column + 1, "invalid YAML: %s %s",
 			parser->context, problem);
-	return diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
+	return ytree_diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
 		(unsigned)parser->problem_mark.column + 1, "invalid YAML: %s", problem);
 }
 
@@ -89,11 +94,11 @@ static void append(struct ynode *parent, struct ynode *child)
 /* A new node at mark, hung under the open collection (or as the root). */
 static int add_node(struct builder *b, struct ynode *n, const yaml_mark_t *mark)
 {
-	if (++b->nodes > POLICY_MAX_NODES) {
+	if (++b->nodes > b->limits->max_nodes) {
 		ynode_free(n);
-		return diag_set(b->diag, b->name, (unsigned)mark->line + 1,
-			(unsigned)mark->column + 1, "more than %d YAML nodes in one file",
-			POLICY_MAX_NODES);
+		return ytree_diag_set(b->diag, b->name, (unsigned)mark->line + 1,
+			(unsigned)mark->column + 1, "more than %zu YAML nodes in one file",
+			b->limits->max_nodes);
 	}
 	if (b->depth == 0) {
 		b->root = n;
@@ -131,10 +136,10 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 
 	if (r < 0)
 		return r;
-	if (len > POLICY_MAX_SCALAR_BYTES)
-		return diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
-			(unsigned)ev->start_mark.column + 1, "value longer than %d bytes",
-			POLICY_MAX_SCALAR_BYTES);
+	if (len > b->limits->max_scalar_bytes)
+		return ytree_diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
+			(unsigned)ev->start_mark.column + 1, "value longer than %zu bytes",
+			b->limits->max_scalar_bytes);
 	if (memchr(value, '\0', len) != NULL)
 		return fail_at(b, &ev->start_mark, "a value must not contain a NUL character");
 
@@ -170,10 +175,10 @@ static int on_collection(struct builder *b, const yaml_event_t *ev, enum ynode_k
 
 	if (r < 0)
 		return r;
-	if (b->depth == POLICY_MAX_DEPTH)
-		return diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
-			(unsigned)ev->start_mark.column + 1, "nested deeper than %d levels",
-			POLICY_MAX_DEPTH);
+	if (b->depth >= b->limits->max_depth || b->depth >= YTREE_MAX_DEPTH)
+		return ytree_diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
+			(unsigned)ev->start_mark.column + 1, "nested deeper than %zu levels",
+			b->depth);
 
 	struct ynode *n = xcalloc(1, sizeof(*n));
 
@@ -218,19 +223,20 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	return 0;
 }
 
-int ytree_parse(const char *name, const char *text, size_t len, struct ynode **out,
-	struct policy_diag *diag)
+int ytree_parse(const char *name, const char *text, size_t len, const struct ytree_limits *limits,
+	struct ynode **out, struct ytree_diag *diag)
 {
-	struct builder b = {.name = name, .diag = diag, .text = text, .len = len};
+	struct builder b = {.name = name, .diag = diag, .limits = limits, .text = text, .len = len};
 	yaml_parser_t parser;
 	int r = 0;
 
-	if (len > POLICY_MAX_FILE_BYTES) {
-		diag_set(diag, name, 0, 0, "file larger than %d bytes", POLICY_MAX_FILE_BYTES);
+	if (len > limits->max_file_bytes) {
+		ytree_diag_set(
+			diag, name, 0, 0, "file larger than %zu bytes", limits->max_file_bytes);
 		return -EFBIG;
 	}
 	if (!yaml_parser_initialize(&parser))
-		return diag_set(diag, name, 0, 0, "out of memory parsing YAML");
+		return ytree_diag_set(diag, name, 0, 0, "out of memory parsing YAML");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (r == 0) {
 		yaml_event_t ev;
@@ -248,7 +254,7 @@ int ytree_parse(const char *name, const char *text, size_t len, struct ynode **o
 		return r;
 	}
 	if (b.root == NULL)
-		return diag_set(diag, name, 1, 1, "empty file: no YAML document in it");
+		return ytree_diag_set(diag, name, 1, 1, "empty file: no YAML document in it");
 	*out = b.root;
 	return 0;
 }
@@ -291,4 +297,43 @@ bool ynode_is_null(const struct ynode *node)
 			return true;
 	}
 	return false;
+}
+
+void ytree_diag_vset(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
+	const char *fmt, va_list ap)
+{
+	size_t n;
+
+	if (diag == NULL)
+		return;
+	if (file == NULL)
+		file = "";
+	/* Cut long names rather than fail: the message matters more. */
+	n = strnlen(file, sizeof(diag->file) - 1);
+	memcpy(diag->file, file, n);
+	diag->file[n] = '\0';
+	diag->line = line;
+	diag->column = column;
+	vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
+}
+
+int ytree_diag_set(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ytree_diag_vset(diag, file, line, column, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+const char *ytree_diag_format(const struct ytree_diag *diag, char *out, size_t size)
+{
+	if (diag->line == 0)
+		snprintf(out, size, "%s: %s", diag->file, diag->message);
+	else
+		snprintf(out, size, "%s:%u:%u: %s", diag->file, diag->line, diag->column,
+			diag->message);
+	return out;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_priv.h"
+#include "qscale/suggest.h"
 
 /* Keys are short; longer strings are never suggested for. */
 #define SUGGEST_MAX_LEN 64
