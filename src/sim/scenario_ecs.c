@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/ecs.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
 
@@ -662,36 +663,56 @@ int scenario_find_cluster(const struct scenario *sc, const char *name_or_arn)
 	return -ENOENT;
 }
 
-/* What ECS subtracts from an instance for one task (AWS.md 2.5). */
+/*
+ * What ECS subtracts from an instance for one task (AWS.md 2.5). The rule is
+ * the AWS layer's ecs_task_reservation_compute, so the emulated fleet places
+ * tasks exactly as qscale sizes them: the definition is viewed as ECS would
+ * return it and handed over, never computed a second way here.
+ */
 void scenario_task_definition_reservation(
 	const struct scenario_task_definition *td, struct scenario_reservation *out)
 {
+	struct ecs_container_def *containers =
+		xcalloc(td->container_count + 1, sizeof(*containers));
+	struct ecs_task_definition view = {
+		.network_mode = td->network_mode,
+		.cpu_units = td->cpu != NULL ? (int64_t)strtoul(td->cpu, NULL, 10) : 0,
+		.memory_mib = td->memory != NULL ? (int64_t)strtoul(td->memory, NULL, 10) : 0,
+		.containers = containers,
+		.n_containers = td->container_count,
+	};
+	struct ecs_task_reservation res;
 	struct scenario_reservation r = {0};
-	bool awsvpc = strcmp(td->network_mode, "awsvpc") == 0;
 
-	if (td->cpu != NULL)
-		r.cpu_units = (uint32_t)strtoul(td->cpu, NULL, 10);
-	if (td->memory != NULL)
-		r.memory_mib = (uint32_t)strtoul(td->memory, NULL, 10);
 	for (size_t i = 0; i < td->container_count; i++) {
 		const struct scenario_container *c = &td->containers[i];
+		struct ecs_container_def *d = &containers[i];
 
-		if (td->cpu == NULL || r.cpu_units == 0)
-			r.cpu_units += c->cpu_units;
-		if (td->memory == NULL)
-			r.memory_mib += c->memory_reservation_mib ? c->memory_reservation_mib
-								  : c->memory_mib;
-		for (size_t k = 0; k < c->port_mapping_count && !awsvpc; k++) {
-			const struct scenario_port_mapping *pm = &c->port_mappings[k];
-
-			if (pm->host_port == 0)
-				continue;
-			if (pm->protocol == SCENARIO_PROTO_UDP && r.ports_udp_count < 16)
-				r.ports_udp[r.ports_udp_count++] = pm->host_port;
-			else if (pm->protocol == SCENARIO_PROTO_TCP && r.ports_tcp_count < 16)
-				r.ports_tcp[r.ports_tcp_count++] = pm->host_port;
+		d->cpu_units = c->cpu_units;
+		d->memory_mib = c->memory_mib;
+		d->memory_reservation_mib = c->memory_reservation_mib;
+		d->n_port_mappings = c->port_mapping_count;
+		d->port_mappings = xcalloc(c->port_mapping_count + 1, sizeof(*d->port_mappings));
+		for (size_t k = 0; k < c->port_mapping_count; k++) {
+			d->port_mappings[k].container_port = c->port_mappings[k].container_port;
+			d->port_mappings[k].host_port = c->port_mappings[k].host_port;
+			d->port_mappings[k].udp =
+				c->port_mappings[k].protocol == SCENARIO_PROTO_UDP;
 		}
 	}
+	/* Scenario numbers are 32-bit, so the sums cannot overflow 64 bits. */
+	if (ecs_task_reservation_compute(&view, &res) == 0) {
+		r.cpu_units = (uint32_t)res.cpu_units;
+		r.memory_mib = (uint32_t)res.memory_mib;
+		for (size_t k = 0; k < res.n_tcp_ports && r.ports_tcp_count < 16; k++)
+			r.ports_tcp[r.ports_tcp_count++] = res.tcp_ports[k];
+		for (size_t k = 0; k < res.n_udp_ports && r.ports_udp_count < 16; k++)
+			r.ports_udp[r.ports_udp_count++] = res.udp_ports[k];
+		ecs_task_reservation_finish(&res);
+	}
+	for (size_t i = 0; i < td->container_count; i++)
+		free(containers[i].port_mappings);
+	free(containers);
 	*out = r;
 }
 
