@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 
 int command_version(int argc, char **argv)
 {
