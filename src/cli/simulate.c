@@ -529,7 +529,6 @@ static int output(const struct sim_opts *o, const struct sim_report_info *info,
 			fprintf(stderr, "qscale simulate: %s\n", error);
 			rc = -EIO;
 		}
-		sim_chart_cleanup();
 	}
 	free(ptrs);
 	return rc < 0 ? 1 : 0;
