@@ -156,7 +156,7 @@ static void on_reload(int signum, void *arg)
 {
 	struct run *r = arg;
 	struct qscale_config *config;
-	struct policy_diag diag;
+	struct diag diag;
 	char status[256];
 
 	(void)signum;

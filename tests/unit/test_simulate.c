@@ -88,11 +88,11 @@ static const char config_text[] =
 static struct scenario *load_scenario(const char *text)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag diag;
+	struct diag diag;
 	char msg[512];
 
 	if (scenario_load_text("test.yaml", text, strlen(text), &sc, &diag) != 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&diag, msg, sizeof(msg)));
+		fprintf(stderr, "%s\n", diag_format(&diag, msg, sizeof(msg)));
 		fail();
 	}
 	return sc;
@@ -101,11 +101,11 @@ static struct scenario *load_scenario(const char *text)
 static struct qscale_config *load_config(void)
 {
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (qscale_config_parse("test.yaml", config_text, strlen(config_text),
 		    QSCALE_CONFIG_NO_POLICIES_DIR, &cfg, &diag) != 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		fail();
 	}
 	return cfg;
@@ -799,7 +799,7 @@ static void test_trace_generator(void **state)
 	struct trace_gen_params p = {TRACE_GEN_DIURNAL_FLASH_SALE, 1, 0, 0, 0};
 	char dir[] = "/tmp/qscale-trace-XXXXXX", path[64];
 	struct scenario_arrivals arr = {0};
-	struct scenario_diag diag;
+	struct diag diag;
 	uint64_t total = 0;
 	FILE *f;
 
