@@ -32,7 +32,8 @@ static const struct schema_choice log_levels[] = {
 
 static const struct schema_field metrics_fields[] = {
 	{.key = "listen",
-		.type = SCHEMA_LISTEN,
+		.type = SCHEMA_CUSTOM,
+		.custom = &policy_listen_type,
 		.offset = C(metrics.listen),
 		.def = LISTEN_ADDR_DEFAULT},
 	{0},
@@ -216,7 +217,8 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 	struct qscale_config **out, struct diag *diag)
 {
 	struct qscale_config *cfg;
-	struct schema_walk w = {.root = config_schema, .file = name, .diag = diag};
+	struct schema_walk w = {
+		.root = config_schema, .file = name != NULL ? name : "<config>", .diag = diag};
 	const struct ynode *policies, *dir_at = NULL;
 	struct ynode *root;
 	int r = policy_yaml_parse(name, text, len, &root, diag);

@@ -103,7 +103,8 @@ static const struct schema_field local_fields[] = {
 		.flags = SCHEMA_REQUIRED,
 		.def_doc = "required"},
 	{.key = "instance_filter",
-		.type = SCHEMA_FILTER,
+		.type = SCHEMA_CUSTOM,
+		.custom = &policy_filter_type,
 		.offset = P(local.instance_filter),
 		.def_doc = "every ACTIVE instance with a connected agent"},
 	{.key = "reserve", .type = SCHEMA_MAP, .sub = reserve_fields},
@@ -301,7 +302,10 @@ int policy_parse_node(const char *file, const struct ynode *root,
 	struct diag *diag)
 {
 	struct policy p = {0};
-	struct schema_walk w = {.root = policy_schema, .file = file, .diag = diag, .base = &p};
+	struct schema_walk w = {.root = policy_schema,
+		.file = file != NULL ? file : "<config>",
+		.diag = diag,
+		.base = &p};
 	int r;
 
 	schema_apply_defaults(policy_schema, &p);

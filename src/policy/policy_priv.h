@@ -1,7 +1,7 @@
 /*
  * Internals of the policy module shared by its files: diagnostics and the
- * module's use of the shared YAML tree (diag.c), the schema tables and their
- * walker (schema.c, schema_print.c), and the two schemas (config.c, policy.c).
+ * module's use of the shared YAML tree (diag.c), its own value types for the
+ * schema walker of util/ (types.c), and the two schemas (config.c, policy.c).
  */
 #ifndef QSCALE_POLICY_PRIV_H
 #define QSCALE_POLICY_PRIV_H
@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "qscale/policy.h"
+#include "qscale/schema.h"
 #include "qscale/suggest.h"
 #include "qscale/yaml_tree.h"
 
@@ -53,89 +54,13 @@ int diag_set(struct diag *diag, const char *file, unsigned line, unsigned column
 int diag_at(struct diag *diag, const char *file, const struct ynode *node, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* ---- Schemas (schema.c) ---- */
+/* ---- Value types of the configuration (types.c) ---- */
 
-enum schema_type {
-	SCHEMA_MAP, /* nested mapping described by sub */
-	SCHEMA_NODE, /* kept as a node for its owner to read (policies:) */
-	SCHEMA_STRING,
-	SCHEMA_NAME, /* letters, digits, '.', '_', '-'; up to 64 */
-	SCHEMA_REGION, /* lower-case letters, digits and '-' */
-	SCHEMA_URL, /* http:// or https:// */
-	SCHEMA_LISTEN, /* HOST:PORT or "" */
-	SCHEMA_FILTER, /* struct policy_filter */
-	SCHEMA_BOOL,
-	SCHEMA_I32,
-	SCHEMA_I64,
-	SCHEMA_DOUBLE, /* [min, max) */
-	SCHEMA_DURATION, /* uint64_t milliseconds in [min, max] */
-	SCHEMA_ENUM, /* an int-sized enum named by choices */
-};
+/* An instance filter (struct policy_filter), compiled as it is read. */
+extern const struct schema_custom policy_filter_type;
 
-#define SCHEMA_REQUIRED 0x1 /* required whenever its mapping is present */
-#define SCHEMA_PRESENCE 0x2 /* SCHEMA_MAP: the bool at present_offset says it was given */
-
-struct schema_choice {
-	const char *name;
-	int value;
-};
-
-/* One key of a mapping; a table of them ends with a NULL key. */
-struct schema_field {
-	const char *key;
-	enum schema_type type;
-	size_t offset; /* into the struct the whole schema fills */
-	int64_t min; /* integers, durations (ms) */
-	int64_t max;
-	const char *def; /* default, parsed like a value from a file; NULL: none */
-	const char *def_doc; /* the documented default when def is NULL */
-	unsigned flags;
-	const struct schema_field *sub; /* SCHEMA_MAP */
-	const struct schema_choice *choices; /* SCHEMA_ENUM, NULL-name-terminated */
-	size_t present_offset; /* SCHEMA_PRESENCE */
-};
-
-/* What the walker remembers of each key it read. */
-struct schema_seen {
-	char path[96];
-	const struct ynode *key;
-	const struct ynode *value;
-};
-
-#define SCHEMA_MAX_SEEN 64
-
-/* One walk of a schema over one document into one struct. */
-struct schema_walk {
-	const struct schema_field *root; /* for "belongs under" hints */
-	const char *file;
-	struct diag *diag;
-	void *base;
-	struct schema_seen seen[SCHEMA_MAX_SEEN];
-	size_t seen_count;
-};
-
-/* Set every default of the schema in base (strings freshly allocated). */
-void schema_apply_defaults(const struct schema_field *fields, void *base);
-
-/* Read the mapping node into w->base following fields; 0 or -EINVAL. */
-int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
-	const struct ynode *map, const char *path);
-
-/* The value node read for a dotted path ("local.max_tasks"), or NULL. */
-const struct ynode *schema_seen_value(const struct schema_walk *w, const char *path);
-
-/* The key node read for a dotted path, or NULL. */
-const struct ynode *schema_seen_key(const struct schema_walk *w, const char *path);
-
-/* Free every string and filter the schema's fields hold in base. */
-void schema_free(const struct schema_field *fields, void *base);
-
-/* The type column of the documentation for a field, into buf. */
-const char *schema_type_text(const struct schema_field *field, char *buf, size_t size);
-
-/* Write base's values following fields as YAML indented by indent spaces. */
-void schema_print(const struct schema_field *fields, const void *base, unsigned indent,
-	const char *first_prefix, FILE *out);
+/* The metrics endpoint's HOST:PORT or "" (a char *). */
+extern const struct schema_custom policy_listen_type;
 
 /* The tables (config.c, policy.c). */
 extern const struct schema_field config_schema[];

@@ -2,31 +2,41 @@
  * The schema walker: a table of keys (struct schema_field) read from a YAML
  * mapping into a struct, strictly. Unknown keys (with a suggestion), duplicate
  * keys, wrong types, null values, junk numbers and durations, out-of-range
- * values and bad URLs, addresses and filters are all errors at the offending
- * node. Defaults come from the same tables and go through the same value
+ * values and bad URLs are all errors at the offending node; a loader's own
+ * types (custom) and sequences of mappings (lists of structs) go through the
+ * same walk. Defaults come from the same tables and go through the same value
  * parsers, so what the tables say is what the loader applies.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_priv.h"
 #include "qscale/duration.h"
-#include "qscale/ecs_filter.h"
-#include "qscale/listen_addr.h"
+#include "qscale/schema.h"
+#include "qscale/suggest.h"
 #include "qscale/xalloc.h"
-
-/* Most keys one mapping of a schema may have. */
-#define SCHEMA_MAX_FIELDS 32
 
 /* Longest key quoted back in a message. */
 #define KEY_QUOTE_MAX 64
 
 /* The member a field describes, inside base. */
 #define FIELD(base, f, type) ((type *)(void *)((char *)(base) + (f)->offset))
+
+int schema_fail(struct schema_walk *w, const struct ynode *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Without a node (never expected) the error concerns the whole file. */
+	va_start(ap, fmt);
+	diag_vfill(w->diag, w->file, node != NULL ? node->line : 0, node != NULL ? node->column : 0,
+		fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
 
 /* Build "path.key" (or "key" at the top) into out. */
 static void join_path(char *out, size_t size, const char *path, const char *key)
@@ -48,9 +58,11 @@ static bool find_elsewhere(const struct schema_field *fields, const char *path, 
 			snprintf(out, size, "%s", path);
 			return true;
 		}
-		if (f->type != SCHEMA_MAP)
+		if (f->type != SCHEMA_MAP && f->type != SCHEMA_LIST)
 			continue;
 		join_path(sub, sizeof(sub), path, f->key);
+		if (f->type == SCHEMA_LIST)
+			strncat(sub, "[]", sizeof(sub) - strlen(sub) - 1);
 		if (find_elsewhere(f->sub, sub, key, out, size))
 			return true;
 	}
@@ -73,12 +85,11 @@ static int unknown_key(struct schema_walk *w, const struct schema_field *fields,
 	names[n] = NULL;
 	hint = suggest_key(key->value, names);
 	if (hint != NULL)
-		return diag_at(w->diag, w->file, key, "unknown key '%.*s', did you mean '%s'?",
-			KEY_QUOTE_MAX, key->value, hint);
+		return schema_fail(w, key, "unknown key '%.*s', did you mean '%s'?", KEY_QUOTE_MAX,
+			key->value, hint);
 	if (w->root != NULL && find_elsewhere(w->root, "", key->value, where, sizeof(where)))
-		return diag_at(w->diag, w->file, key,
-			"unknown key '%.*s' here; it belongs under '%s'", KEY_QUOTE_MAX, key->value,
-			where);
+		return schema_fail(w, key, "unknown key '%.*s' here; it belongs under '%s'",
+			KEY_QUOTE_MAX, key->value, where);
 	known[0] = '\0';
 	for (size_t i = 0; i < n && used < sizeof(known); i++) {
 		int r = snprintf(
@@ -88,8 +99,8 @@ static int unknown_key(struct schema_walk *w, const struct schema_field *fields,
 			break;
 		used += (size_t)r;
 	}
-	return diag_at(w->diag, w->file, key, "unknown key '%.*s'%s%s (known keys: %s)",
-		KEY_QUOTE_MAX, key->value, path[0] != '\0' ? " in " : "", path, known);
+	return schema_fail(w, key, "unknown key '%.*s'%s%s (known keys: %s)", KEY_QUOTE_MAX,
+		key->value, path[0] != '\0' ? " in " : "", path, known);
 }
 
 /* Parse a decimal integer written plain; -EINVAL for junk, -ERANGE past int64. */
@@ -172,14 +183,6 @@ static bool valid_url(const char *s)
 	return true;
 }
 
-/* Whether s is an address the metrics endpoint can listen on (the daemon's own parser). */
-static bool valid_listen(const char *s)
-{
-	struct listen_addr addr;
-
-	return listen_addr_parse(s, &addr) == 0;
-}
-
 /* Whether s is a policy name: 1..64 of letters, digits, '.', '_', '-'. */
 static bool valid_name(const char *s)
 {
@@ -217,24 +220,47 @@ static void set_string(void *base, const struct schema_field *f, const char *val
 	*p = xstrdup(value);
 }
 
-/* A filter value: compiled, its errors placed inside the YAML scalar when possible. */
-static int set_filter(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+/* Parse a plain unsigned decimal integer; -EINVAL for junk, -ERANGE past uint64. */
+static int parse_uint(const struct ynode *v, uint64_t *out)
+{
+	const char *s = v->value;
+	char *end;
+	unsigned long long x;
+
+	if (!v->plain || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	*out = x;
+	return 0;
+}
+
+/* An unsigned value in [(uint64_t)f->min, (uint64_t)f->max], stored as 16, 32 or 64 bits. */
+static int set_unsigned(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
 	const char *path)
 {
-	struct policy_filter *pf = FIELD(w->base, f, struct policy_filter);
-	struct ecs_filter *compiled;
-	struct ecs_filter_error err = {0};
+	uint64_t x, lo = (uint64_t)f->min, hi = (uint64_t)f->max;
+	int r = parse_uint(v, &x);
 
-	if (ecs_filter_parse(v->value, &compiled, &err) < 0) {
-		unsigned column = v->text_column != 0 ? v->text_column + err.column - 1 : v->column;
-
-		return diag_set(w->diag, w->file, v->line, column, "'%s' is not a valid filter: %s",
-			path, err.message);
-	}
-	free(pf->text);
-	ecs_filter_destroy(pf->compiled);
-	pf->text = xstrdup(v->value);
-	pf->compiled = compiled;
+	/* A leading '-' is a number, only out of range. */
+	if (r == -EINVAL &&
+		!(v->plain && v->value[0] == '-' && isdigit((unsigned char)v->value[1])))
+		return schema_fail(w, v, "'%s' must be a whole number, not '%.*s'", path,
+			KEY_QUOTE_MAX, v->value);
+	if (r < 0 || x < lo || x > hi)
+		return schema_fail(w, v,
+			"'%s' must be between %" PRIu64 " and %" PRIu64 ", got %.*s", path, lo, hi,
+			KEY_QUOTE_MAX, v->value);
+	if (f->type == SCHEMA_U16)
+		*FIELD(w->base, f, uint16_t) = (uint16_t)x;
+	else if (f->type == SCHEMA_U32)
+		*FIELD(w->base, f, uint32_t) = (uint32_t)x;
+	else
+		*FIELD(w->base, f, uint64_t) = x;
 	return 0;
 }
 
@@ -243,13 +269,16 @@ static int set_integer(struct schema_walk *w, const struct schema_field *f, cons
 	const char *path)
 {
 	int64_t x;
-	int r = parse_int(v, &x);
+	int r;
 
+	if (f->type == SCHEMA_U16 || f->type == SCHEMA_U32 || f->type == SCHEMA_U64)
+		return set_unsigned(w, f, v, path);
+	r = parse_int(v, &x);
 	if (r == -EINVAL)
-		return diag_at(w->diag, w->file, v, "'%s' must be a whole number, not '%.*s'", path,
+		return schema_fail(w, v, "'%s' must be a whole number, not '%.*s'", path,
 			KEY_QUOTE_MAX, v->value);
 	if (r < 0 || x < f->min || x > f->max)
-		return diag_at(w->diag, w->file, v,
+		return schema_fail(w, v,
 			"'%s' must be between %" PRId64 " and %" PRId64 ", got %.*s", path, f->min,
 			f->max, KEY_QUOTE_MAX, v->value);
 	if (f->type == SCHEMA_I32)
@@ -268,29 +297,34 @@ static int set_duration(struct schema_walk *w, const struct schema_field *f, con
 	char lo[DURATION_FORMAT_MAX], hi[DURATION_FORMAT_MAX];
 
 	if (r == -EINVAL)
-		return diag_at(w->diag, w->file, v,
+		return schema_fail(w, v,
 			"'%s' is not a duration: '%.*s' (write e.g. 500ms, 15s, 5m, 1h)", path,
 			KEY_QUOTE_MAX, v->value);
 	if (r < 0 || ms < (uint64_t)f->min || ms > (uint64_t)f->max)
-		return diag_at(w->diag, w->file, v, "'%s' must be between %s and %s, got %.*s",
-			path, duration_format((uint64_t)f->min, lo),
+		return schema_fail(w, v, "'%s' must be between %s and %s, got %.*s", path,
+			duration_format((uint64_t)f->min, lo),
 			duration_format((uint64_t)f->max, hi), KEY_QUOTE_MAX, v->value);
 	*FIELD(w->base, f, uint64_t) = ms;
 	return 0;
 }
 
-/* A number in [f->min, f->max). */
+/* A number in [f->min, f->max), or [f->min, f->max] with SCHEMA_MAX_INCLUSIVE. */
 static int set_double(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
 	const char *path)
 {
+	bool inclusive = (f->flags & SCHEMA_MAX_INCLUSIVE) != 0;
 	double x;
 	int r = parse_double(v, &x);
 
 	if (r == -EINVAL)
-		return diag_at(w->diag, w->file, v, "'%s' must be a number, not '%.*s'", path,
-			KEY_QUOTE_MAX, v->value);
-	if (r < 0 || x < (double)f->min || x >= (double)f->max)
-		return diag_at(w->diag, w->file, v,
+		return schema_fail(
+			w, v, "'%s' must be a number, not '%.*s'", path, KEY_QUOTE_MAX, v->value);
+	if (inclusive && (r < 0 || x < (double)f->min || x > (double)f->max))
+		return schema_fail(w, v,
+			"'%s' must be between %" PRId64 " and %" PRId64 ", got %.*s", path, f->min,
+			f->max, KEY_QUOTE_MAX, v->value);
+	if (r < 0 || x < (double)f->min || (!inclusive && x >= (double)f->max))
+		return schema_fail(w, v,
 			"'%s' must be at least %" PRId64 " and below %" PRId64 ", got %.*s", path,
 			f->min, f->max, KEY_QUOTE_MAX, v->value);
 	*FIELD(w->base, f, double) = x;
@@ -319,8 +353,32 @@ static int set_enum(struct schema_walk *w, const struct schema_field *f, const s
 			break;
 		used += (size_t)r;
 	}
-	return diag_at(w->diag, w->file, v, "'%s' must be one of %s, not '%.*s'", path, names,
-		KEY_QUOTE_MAX, v->value);
+	return schema_fail(
+		w, v, "'%s' must be one of %s, not '%.*s'", path, names, KEY_QUOTE_MAX, v->value);
+}
+
+/* Check and store one string of the string types. */
+static int set_text(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	const char *s = v->value;
+
+	if (!printable(s))
+		return schema_fail(w, v, "'%s' must not contain control characters", path);
+	if (f->type == SCHEMA_STRING && s[0] == '\0')
+		return schema_fail(w, v, "'%s' must not be empty", path);
+	if (f->type == SCHEMA_NAME && !valid_name(s))
+		return schema_fail(w, v,
+			"'%s' must be 1 to 64 letters, digits, '.', '_' or '-', not '%.*s'", path,
+			KEY_QUOTE_MAX, s);
+	if (f->type == SCHEMA_REGION && !valid_region(s))
+		return schema_fail(
+			w, v, "'%s' is not a region name: '%.*s'", path, KEY_QUOTE_MAX, s);
+	if (f->type == SCHEMA_URL && !valid_url(s))
+		return schema_fail(w, v, "'%s' must be an http:// or https:// URL, not '%.*s'",
+			path, KEY_QUOTE_MAX, s);
+	set_string(w->base, f, s);
+	return 0;
 }
 
 /* Check and store one scalar. */
@@ -335,10 +393,13 @@ static int set_scalar(struct schema_walk *w, const struct schema_field *f, const
 			*FIELD(w->base, f, bool) = s[0] == 't';
 			return 0;
 		}
-		return diag_at(w->diag, w->file, v, "'%s' must be true or false, not '%.*s'", path,
-			KEY_QUOTE_MAX, s);
+		return schema_fail(
+			w, v, "'%s' must be true or false, not '%.*s'", path, KEY_QUOTE_MAX, s);
 	case SCHEMA_I32:
 	case SCHEMA_I64:
+	case SCHEMA_U16:
+	case SCHEMA_U32:
+	case SCHEMA_U64:
 		return set_integer(w, f, v, path);
 	case SCHEMA_DOUBLE:
 		return set_double(w, f, v, path);
@@ -346,41 +407,18 @@ static int set_scalar(struct schema_walk *w, const struct schema_field *f, const
 		return set_duration(w, f, v, path);
 	case SCHEMA_ENUM:
 		return set_enum(w, f, v, path);
-	case SCHEMA_FILTER:
-		return set_filter(w, f, v, path);
-	case SCHEMA_MAP:
-	case SCHEMA_NODE:
-		return 0;
+	case SCHEMA_CUSTOM:
+		return f->custom->parse(w, f, v, path, FIELD(w->base, f, void));
 	case SCHEMA_STRING:
 	case SCHEMA_NAME:
 	case SCHEMA_REGION:
 	case SCHEMA_URL:
-	case SCHEMA_LISTEN:
+		return set_text(w, f, v, path);
+	case SCHEMA_MAP:
+	case SCHEMA_LIST:
+	case SCHEMA_NODE:
 		break;
 	}
-	if (!printable(s))
-		return diag_at(
-			w->diag, w->file, v, "'%s' must not contain control characters", path);
-	if (f->type == SCHEMA_STRING && s[0] == '\0')
-		return diag_at(w->diag, w->file, v, "'%s' must not be empty", path);
-	if (f->type == SCHEMA_NAME && !valid_name(s))
-		return diag_at(w->diag, w->file, v,
-			"'%s' must be 1 to 64 letters, digits, '.', '_' or '-', not '%.*s'", path,
-			KEY_QUOTE_MAX, s);
-	if (f->type == SCHEMA_REGION && !valid_region(s))
-		return diag_at(w->diag, w->file, v, "'%s' is not a region name: '%.*s'", path,
-			KEY_QUOTE_MAX, s);
-	if (f->type == SCHEMA_URL && !valid_url(s))
-		return diag_at(w->diag, w->file, v,
-			"'%s' must be an http:// or https:// URL, not '%.*s'", path, KEY_QUOTE_MAX,
-			s);
-	if (f->type == SCHEMA_LISTEN && s[0] != '\0' && !valid_listen(s))
-		return diag_at(w->diag, w->file, v,
-			"'%s' must be IP:PORT, localhost:PORT or [IPv6]:PORT (e.g. "
-			"127.0.0.1:9464), "
-			"or \"\" for off, not '%.*s'",
-			path, KEY_QUOTE_MAX, s);
-	set_string(w->base, f, s);
 	return 0;
 }
 
@@ -398,24 +436,62 @@ static const char *kind_name(const struct ynode *v)
 	return "a single value";
 }
 
+/* Read a sequence of mappings into a fresh array of f->item_size structs. */
+static int walk_list(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
+	const char *path)
+{
+	void **array = FIELD(w->base, f, void *);
+	size_t *count = (size_t *)(void *)((char *)w->base + f->count_offset);
+	char *items;
+	int r = 0;
+
+	if (v->kind != YNODE_SEQUENCE)
+		return schema_fail(w, v, "'%s' must be a list, not %s", path,
+			ynode_is_null(v) ? "empty" : kind_name(v));
+	if (v->count < (size_t)f->min || v->count > (size_t)f->max)
+		return schema_fail(w, v, "'%s' must list %" PRId64 " to %" PRId64 " entries", path,
+			f->min, f->max);
+	/* Count each item as it starts, so that schema_free frees a partial list. */
+	items = xcalloc(v->count + 1, f->item_size);
+	*array = items;
+	*count = 0;
+	for (size_t i = 0; i < v->count && r == 0; i++) {
+		char sub[96];
+
+		if (snprintf(sub, sizeof(sub), "%s[%zu]", path, i) >= (int)sizeof(sub))
+			return schema_fail(w, v->items[i], "'%s' is nested too deeply", path);
+		*count = i + 1;
+		r = schema_walk_item(
+			w, f->sub, items + i * f->item_size, f->check, v->items[i], sub);
+	}
+	return r;
+}
+
 /* Read one value of a known key. */
 static int walk_value(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
 	const char *path)
 {
 	char type[96];
+	int r;
 
 	if (f->type == SCHEMA_MAP) {
 		if (f->flags & SCHEMA_PRESENCE)
 			*(bool *)(void *)((char *)w->base + f->present_offset) = true;
-		return schema_walk_map(w, f->sub, v, path);
+		if ((r = schema_walk_map(w, f->sub, v, path)) < 0)
+			return r;
+		return f->check != NULL ? f->check(w, w->base, v, path) : 0;
 	}
+	if (f->type == SCHEMA_LIST)
+		return walk_list(w, f, v, path);
 	if (f->type == SCHEMA_NODE)
 		return 0;
+	if (f->type == SCHEMA_CUSTOM && f->custom->any_node)
+		return f->custom->parse(w, f, v, path, FIELD(w->base, f, void));
 	if (v->kind != YNODE_SCALAR)
-		return diag_at(w->diag, w->file, v, "'%s' must be a single value (%s), not %s",
-			path, schema_type_text(f, type, sizeof(type)), kind_name(v));
+		return schema_fail(w, v, "'%s' must be a single value (%s), not %s", path,
+			schema_type_text(f, type, sizeof(type)), kind_name(v));
 	if (ynode_is_null(v))
-		return diag_at(w->diag, w->file, v, "'%s' has no value", path);
+		return schema_fail(w, v, "'%s' has no value", path);
 	return set_scalar(w, f, v, path);
 }
 
@@ -433,6 +509,16 @@ static void remember(
 	s->value = value;
 }
 
+/* The error for a value that should be a mapping. */
+static int not_a_mapping(struct schema_walk *w, const struct ynode *map, const char *path)
+{
+	if (path[0] == '\0')
+		return schema_fail(w, map, "expected a mapping of keys at the top level, found %s",
+			ynode_is_null(map) ? "nothing" : kind_name(map));
+	return schema_fail(w, map, "'%s' must be a mapping of keys, not %s", path,
+		ynode_is_null(map) ? "empty" : kind_name(map));
+}
+
 int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 	const struct ynode *map, const char *path)
 {
@@ -441,14 +527,8 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 
 	while (fields[nfields].key != NULL)
 		nfields++;
-	if (map->kind != YNODE_MAPPING) {
-		if (path[0] == '\0')
-			return diag_at(w->diag, w->file, map,
-				"expected a mapping of keys at the top level, found %s",
-				ynode_is_null(map) ? "nothing" : kind_name(map));
-		return diag_at(w->diag, w->file, map, "'%s' must be a mapping of keys, not %s",
-			path, ynode_is_null(map) ? "empty" : kind_name(map));
-	}
+	if (map->kind != YNODE_MAPPING)
+		return not_a_mapping(w, map, path);
 	for (size_t i = 0; i + 1 < map->count; i += 2) {
 		const struct ynode *key = map->items[i], *value = map->items[i + 1];
 		char sub[96];
@@ -462,9 +542,8 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 		if (k == nfields)
 			return unknown_key(w, fields, key, path);
 		if (first[k] != NULL)
-			return diag_at(w->diag, w->file, key,
-				"duplicate key '%s' (first given at line %u)", fields[k].key,
-				first[k]->line);
+			return schema_fail(w, key, "duplicate key '%s' (first given at line %u)",
+				fields[k].key, first[k]->line);
 		first[k] = key;
 		join_path(sub, sizeof(sub), path, fields[k].key);
 		remember(w, sub, key, value);
@@ -474,13 +553,38 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 	for (size_t k = 0; k < nfields; k++) {
 		if ((fields[k].flags & SCHEMA_REQUIRED) && first[k] == NULL) {
 			if (path[0] == '\0')
-				return diag_at(w->diag, w->file, map, "missing required key '%s'",
-					fields[k].key);
-			return diag_at(w->diag, w->file, map, "'%s' needs the key '%s'", path,
-				fields[k].key);
+				return schema_fail(
+					w, map, "missing required key '%s'", fields[k].key);
+			return schema_fail(w, map, "'%s' needs the key '%s'", path, fields[k].key);
 		}
 	}
 	return 0;
+}
+
+int schema_walk_item(struct schema_walk *w, const struct schema_field *fields, void *item,
+	schema_check_cb check, const struct ynode *map, const char *path)
+{
+	void *outer = w->base;
+	int r;
+
+	schema_apply_defaults(fields, item);
+	w->base = item;
+	r = schema_walk_map(w, fields, map, path);
+	if (r == 0 && check != NULL)
+		r = check(w, item, map, path);
+	w->base = outer;
+	return r;
+}
+
+const struct ynode *schema_map_value(const struct ynode *map, const char *key)
+{
+	if (map == NULL || map->kind != YNODE_MAPPING)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->count; i += 2) {
+		if (strcmp(map->items[i]->value, key) == 0)
+			return map->items[i + 1];
+	}
+	return NULL;
 }
 
 /* The seen entry of a path, or NULL. */
@@ -528,6 +632,19 @@ void schema_apply_defaults(const struct schema_field *fields, void *base)
 	}
 }
 
+/* Free a list's items and the array. */
+static void free_list(const struct schema_field *f, void *base)
+{
+	char *items = *FIELD(base, f, char *);
+	size_t *count = (size_t *)(void *)((char *)base + f->count_offset);
+
+	for (size_t i = 0; items != NULL && i < *count; i++)
+		schema_free(f->sub, items + i * f->item_size);
+	free(items);
+	*FIELD(base, f, char *) = NULL;
+	*count = 0;
+}
+
 void schema_free(const struct schema_field *fields, void *base)
 {
 	for (const struct schema_field *f = fields; f->key != NULL; f++) {
@@ -535,27 +652,27 @@ void schema_free(const struct schema_field *fields, void *base)
 		case SCHEMA_MAP:
 			schema_free(f->sub, base);
 			break;
+		case SCHEMA_LIST:
+			free_list(f, base);
+			break;
 		case SCHEMA_STRING:
 		case SCHEMA_NAME:
 		case SCHEMA_REGION:
 		case SCHEMA_URL:
-		case SCHEMA_LISTEN:
 			free(*FIELD(base, f, char *));
 			*FIELD(base, f, char *) = NULL;
 			break;
-		case SCHEMA_FILTER: {
-			struct policy_filter *pf = FIELD(base, f, struct policy_filter);
-
-			free(pf->text);
-			ecs_filter_destroy(pf->compiled);
-			pf->text = NULL;
-			pf->compiled = NULL;
+		case SCHEMA_CUSTOM:
+			if (f->custom->free != NULL)
+				f->custom->free(FIELD(base, f, void));
 			break;
-		}
 		case SCHEMA_NODE:
 		case SCHEMA_BOOL:
 		case SCHEMA_I32:
 		case SCHEMA_I64:
+		case SCHEMA_U16:
+		case SCHEMA_U32:
+		case SCHEMA_U64:
 		case SCHEMA_DOUBLE:
 		case SCHEMA_DURATION:
 		case SCHEMA_ENUM:

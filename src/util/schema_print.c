@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_priv.h"
 #include "qscale/duration.h"
+#include "qscale/schema.h"
 
 /* The member a field describes, inside base. */
 #define FIELD(base, f, type) ((type const *)(const void *)((const char *)(base) + (f)->offset))
@@ -23,6 +23,7 @@ const char *schema_type_text(const struct schema_field *f, char *buf, size_t siz
 		snprintf(buf, size, "mapping");
 		break;
 	case SCHEMA_NODE:
+	case SCHEMA_LIST:
 		snprintf(buf, size, "list");
 		break;
 	case SCHEMA_STRING:
@@ -37,11 +38,8 @@ const char *schema_type_text(const struct schema_field *f, char *buf, size_t siz
 	case SCHEMA_URL:
 		snprintf(buf, size, "URL");
 		break;
-	case SCHEMA_LISTEN:
-		snprintf(buf, size, "host:port");
-		break;
-	case SCHEMA_FILTER:
-		snprintf(buf, size, "filter");
+	case SCHEMA_CUSTOM:
+		snprintf(buf, size, "%s", f->custom->type_text);
 		break;
 	case SCHEMA_BOOL:
 		snprintf(buf, size, "boolean");
@@ -50,8 +48,15 @@ const char *schema_type_text(const struct schema_field *f, char *buf, size_t siz
 	case SCHEMA_I64:
 		snprintf(buf, size, "integer %" PRId64 "..%" PRId64, f->min, f->max);
 		break;
+	case SCHEMA_U16:
+	case SCHEMA_U32:
+	case SCHEMA_U64:
+		snprintf(buf, size, "integer %" PRIu64 "..%" PRIu64, (uint64_t)f->min,
+			(uint64_t)f->max);
+		break;
 	case SCHEMA_DOUBLE:
-		snprintf(buf, size, "number [%" PRId64 ", %" PRId64 ")", f->min, f->max);
+		snprintf(buf, size, "number [%" PRId64 ", %" PRId64 "%c", f->min, f->max,
+			(f->flags & SCHEMA_MAX_INCLUSIVE) ? ']' : ')');
 		break;
 	case SCHEMA_DURATION:
 		snprintf(buf, size, "duration %s..%s", duration_format((uint64_t)f->min, lo),
@@ -73,7 +78,7 @@ const char *schema_type_text(const struct schema_field *f, char *buf, size_t siz
 }
 
 /* Write a string as a double-quoted YAML scalar. */
-static void print_quoted(const char *s, FILE *out)
+void schema_print_quoted(const char *s, FILE *out)
 {
 	fputc('"', out);
 	for (; *s != '\0'; s++) {
@@ -112,11 +117,11 @@ static void print_leaf(const struct schema_field *f, const void *base, FILE *out
 	case SCHEMA_NAME:
 	case SCHEMA_REGION:
 	case SCHEMA_URL:
-	case SCHEMA_LISTEN:
-		print_quoted(*FIELD(base, f, char *), out);
+		schema_print_quoted(*FIELD(base, f, char *), out);
 		break;
-	case SCHEMA_FILTER:
-		print_quoted(FIELD(base, f, struct policy_filter)->text, out);
+	case SCHEMA_CUSTOM:
+		if (f->custom->print != NULL)
+			f->custom->print(FIELD(base, f, void), out);
 		break;
 	case SCHEMA_BOOL:
 		fputs(*FIELD(base, f, bool) ? "true" : "false", out);
@@ -126,6 +131,15 @@ static void print_leaf(const struct schema_field *f, const void *base, FILE *out
 		break;
 	case SCHEMA_I64:
 		fprintf(out, "%" PRId64, *FIELD(base, f, int64_t));
+		break;
+	case SCHEMA_U16:
+		fprintf(out, "%u", (unsigned)*FIELD(base, f, uint16_t));
+		break;
+	case SCHEMA_U32:
+		fprintf(out, "%" PRIu32, *FIELD(base, f, uint32_t));
+		break;
+	case SCHEMA_U64:
+		fprintf(out, "%" PRIu64, *FIELD(base, f, uint64_t));
 		break;
 	case SCHEMA_DOUBLE:
 		print_double(*FIELD(base, f, double), out);
@@ -142,6 +156,7 @@ static void print_leaf(const struct schema_field *f, const void *base, FILE *out
 		}
 		break;
 	case SCHEMA_MAP:
+	case SCHEMA_LIST:
 	case SCHEMA_NODE:
 		break;
 	}
@@ -155,18 +170,21 @@ static bool is_unset(const struct schema_field *f, const void *base)
 	case SCHEMA_NAME:
 	case SCHEMA_REGION:
 	case SCHEMA_URL:
-	case SCHEMA_LISTEN:
 		return *FIELD(base, f, char *) == NULL;
-	case SCHEMA_FILTER:
-		return FIELD(base, f, struct policy_filter)->text == NULL;
+	case SCHEMA_CUSTOM:
+		return f->custom->is_unset != NULL && f->custom->is_unset(FIELD(base, f, void));
 	case SCHEMA_MAP:
 		return (f->flags & SCHEMA_PRESENCE) &&
 			!*(const bool *)(const void *)((const char *)base + f->present_offset);
 	case SCHEMA_NODE:
+	case SCHEMA_LIST:
 		return true;
 	case SCHEMA_BOOL:
 	case SCHEMA_I32:
 	case SCHEMA_I64:
+	case SCHEMA_U16:
+	case SCHEMA_U32:
+	case SCHEMA_U64:
 	case SCHEMA_DOUBLE:
 	case SCHEMA_DURATION:
 	case SCHEMA_ENUM:
@@ -179,7 +197,7 @@ static bool is_unset(const struct schema_field *f, const void *base)
 static bool has_values(const struct schema_field *fields, const void *base)
 {
 	for (const struct schema_field *f = fields; f->key != NULL; f++) {
-		if (f->type == SCHEMA_NODE || is_unset(f, base))
+		if (f->type == SCHEMA_NODE || f->type == SCHEMA_LIST || is_unset(f, base))
 			continue;
 		if (f->type != SCHEMA_MAP || has_values(f->sub, base))
 			return true;
@@ -202,7 +220,8 @@ void schema_print(const struct schema_field *fields, const void *base, unsigned 
 	const char *first_prefix, FILE *out)
 {
 	for (const struct schema_field *f = fields; f->key != NULL; f++) {
-		if (f->type == SCHEMA_NODE)
+		/* Lists are their owner's to print, item by item. */
+		if (f->type == SCHEMA_NODE || f->type == SCHEMA_LIST)
 			continue;
 		start_line(indent, &first_prefix, out);
 		if (is_unset(f, base)) {
