@@ -43,6 +43,16 @@ enum schema_type {
 #define SCHEMA_REQUIRED 0x1 /* required whenever its mapping is present */
 #define SCHEMA_PRESENCE 0x2 /* SCHEMA_MAP: the bool at present_offset says it was given */
 #define SCHEMA_MAX_INCLUSIVE 0x4 /* SCHEMA_DOUBLE: max itself is allowed */
+/* Read after the mapping's other keys, in table order: a section that refers to others. */
+#define SCHEMA_LATER 0x8
+/*
+ * SCHEMA_LIST: nothing is stored; each item is read into a scratch struct of
+ * item_size, handed to check (which copies what it keeps and clears what it
+ * takes over), then freed with schema_free.
+ */
+#define SCHEMA_EACH 0x10
+/* The value must be written plain, never quoted (as integers always must). */
+#define SCHEMA_UNQUOTED 0x20
 
 struct schema_choice {
 	const char *name;
@@ -64,13 +74,14 @@ struct schema_custom {
 	int (*parse)(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
 		const char *path, void *member);
 	void (*print)(const void *member, FILE *out);
-	void (*free)(void *member);
+	void (*free)(const struct schema_field *f, void *base); /* the member of f in base */
 	bool (*is_unset)(const void *member);
 };
 
 /*
  * A check of one whole struct read by the walker (a list item, or a nested
- * mapping): cross-field rules and derived values. node is its mapping.
+ * mapping): cross-field rules and derived values. node is its mapping; while
+ * it runs, w->base is the struct that holds the list (or the mapping's).
  */
 typedef int (*schema_check_cb)(
 	struct schema_walk *w, void *item, const struct ynode *node, const char *path);
@@ -130,10 +141,18 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 
 /*
  * Read one mapping into item rather than w->base: defaults, the walk, then
- * check (may be NULL). For a loader that turns one entry into several.
+ * check (may be NULL), which runs with w->base as it was.
  */
 int schema_walk_item(struct schema_walk *w, const struct schema_field *fields, void *item,
 	schema_check_cb check, const struct ynode *map, const char *path);
+
+/*
+ * Read a scalar naming one of choices into *out, failing with the walker's
+ * message at v (for custom types built on a choice: lists of them, names kept
+ * as text).
+ */
+int schema_parse_enum(struct schema_walk *w, const struct schema_choice *choices,
+	const struct ynode *v, const char *path, int *out);
 
 /* The value node of key in a mapping node, or NULL. */
 const struct ynode *schema_map_value(const struct ynode *map, const char *key);

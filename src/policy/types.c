@@ -44,9 +44,9 @@ static void print_filter(const void *member, FILE *out)
 }
 
 /* Free a filter's text and compiled form. */
-static void free_filter(void *member)
+static void free_filter(const struct schema_field *f, void *base)
 {
-	struct policy_filter *pf = member;
+	struct policy_filter *pf = (struct policy_filter *)(void *)((char *)base + f->offset);
 
 	free(pf->text);
 	ecs_filter_destroy(pf->compiled);
@@ -99,9 +99,9 @@ static void print_listen(const void *member, FILE *out)
 }
 
 /* Free the address string. */
-static void free_listen(void *member)
+static void free_listen(const struct schema_field *f, void *base)
 {
-	char **p = member;
+	char **p = (char **)(void *)((char *)base + f->offset);
 
 	free(*p);
 	*p = NULL;

@@ -300,6 +300,10 @@ static int set_duration(struct schema_walk *w, const struct schema_field *f, con
 		return schema_fail(w, v,
 			"'%s' is not a duration: '%.*s' (write e.g. 500ms, 15s, 5m, 1h)", path,
 			KEY_QUOTE_MAX, v->value);
+	/* A duration without an upper bound says only its lower one. */
+	if (r == 0 && ms < (uint64_t)f->min && f->max == INT64_MAX)
+		return schema_fail(w, v, "'%s' must be at least %s, got %.*s", path,
+			duration_format((uint64_t)f->min, lo), KEY_QUOTE_MAX, v->value);
 	if (r < 0 || ms < (uint64_t)f->min || ms > (uint64_t)f->max)
 		return schema_fail(w, v, "'%s' must be between %s and %s, got %.*s", path,
 			duration_format((uint64_t)f->min, lo),
@@ -331,23 +335,25 @@ static int set_double(struct schema_walk *w, const struct schema_field *f, const
 	return 0;
 }
 
-/* One of the field's named choices. */
-static int set_enum(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
-	const char *path)
+int schema_parse_enum(struct schema_walk *w, const struct schema_choice *choices,
+	const struct ynode *v, const char *path, int *out)
 {
 	char names[256];
 	size_t used = 0;
 
-	for (const struct schema_choice *c = f->choices; c->name != NULL; c++) {
+	if (v->kind != YNODE_SCALAR || ynode_is_null(v))
+		return schema_fail(w, v, "'%s' must be one of its names, not %s", path,
+			v->kind != YNODE_SCALAR ? "a list or mapping" : "empty");
+	for (const struct schema_choice *c = choices; c->name != NULL; c++) {
 		if (strcmp(c->name, v->value) == 0) {
-			*FIELD(w->base, f, int) = c->value;
+			*out = c->value;
 			return 0;
 		}
 	}
 	names[0] = '\0';
-	for (const struct schema_choice *c = f->choices; c->name != NULL; c++) {
+	for (const struct schema_choice *c = choices; c->name != NULL; c++) {
 		int r = snprintf(names + used, sizeof(names) - used, "%s%s",
-			c == f->choices ? "" : ", ", c->name);
+			c == choices ? "" : ", ", c->name);
 
 		if (r < 0 || (size_t)r >= sizeof(names) - used)
 			break;
@@ -406,7 +412,7 @@ static int set_scalar(struct schema_walk *w, const struct schema_field *f, const
 	case SCHEMA_DURATION:
 		return set_duration(w, f, v, path);
 	case SCHEMA_ENUM:
-		return set_enum(w, f, v, path);
+		return schema_parse_enum(w, f->choices, v, path, FIELD(w->base, f, int));
 	case SCHEMA_CUSTOM:
 		return f->custom->parse(w, f, v, path, FIELD(w->base, f, void));
 	case SCHEMA_STRING:
@@ -436,11 +442,23 @@ static const char *kind_name(const struct ynode *v)
 	return "a single value";
 }
 
-/* Read a sequence of mappings into a fresh array of f->item_size structs. */
+/* Read one list item as SCHEMA_EACH does: into scratch, to check, then freed. */
+static int walk_each(struct schema_walk *w, const struct schema_field *f, const struct ynode *item,
+	const char *path, void *scratch)
+{
+	int r;
+
+	memset(scratch, 0, f->item_size);
+	r = schema_walk_item(w, f->sub, scratch, f->check, item, path);
+	schema_free(f->sub, scratch);
+	return r;
+}
+
+/* Read a sequence of mappings into a fresh array of f->item_size structs (or each, one by one). */
 static int walk_list(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
 	const char *path)
 {
-	void **array = FIELD(w->base, f, void *);
+	bool each = (f->flags & SCHEMA_EACH) != 0;
 	size_t *count = (size_t *)(void *)((char *)w->base + f->count_offset);
 	char *items;
 	int r = 0;
@@ -451,19 +469,27 @@ static int walk_list(struct schema_walk *w, const struct schema_field *f, const 
 	if (v->count < (size_t)f->min || v->count > (size_t)f->max)
 		return schema_fail(w, v, "'%s' must list %" PRId64 " to %" PRId64 " entries", path,
 			f->min, f->max);
-	/* Count each item as it starts, so that schema_free frees a partial list. */
-	items = xcalloc(v->count + 1, f->item_size);
-	*array = items;
-	*count = 0;
+	items = xcalloc(each ? 1 : v->count + 1, f->item_size);
+	if (!each) {
+		/* Count each item as it starts, so that the owner frees a partial list. */
+		*FIELD(w->base, f, void *) = items;
+		*count = 0;
+	}
 	for (size_t i = 0; i < v->count && r == 0; i++) {
 		char sub[96];
 
 		if (snprintf(sub, sizeof(sub), "%s[%zu]", path, i) >= (int)sizeof(sub))
-			return schema_fail(w, v->items[i], "'%s' is nested too deeply", path);
-		*count = i + 1;
-		r = schema_walk_item(
-			w, f->sub, items + i * f->item_size, f->check, v->items[i], sub);
+			r = schema_fail(w, v->items[i], "'%s' is nested too deeply", path);
+		else if (each)
+			r = walk_each(w, f, v->items[i], sub, items);
+		else {
+			*count = i + 1;
+			r = schema_walk_item(
+				w, f->sub, items + i * f->item_size, f->check, v->items[i], sub);
+		}
 	}
+	if (each)
+		free(items);
 	return r;
 }
 
@@ -492,6 +518,9 @@ static int walk_value(struct schema_walk *w, const struct schema_field *f, const
 			schema_type_text(f, type, sizeof(type)), kind_name(v));
 	if (ynode_is_null(v))
 		return schema_fail(w, v, "'%s' has no value", path);
+	if ((f->flags & SCHEMA_UNQUOTED) && !v->plain)
+		return schema_fail(w, v, "'%s' must be written unquoted (%s)", path,
+			schema_type_text(f, type, sizeof(type)));
 	return set_scalar(w, f, v, path);
 }
 
@@ -519,10 +548,27 @@ static int not_a_mapping(struct schema_walk *w, const struct ynode *map, const c
 		ynode_is_null(map) ? "empty" : kind_name(map));
 }
 
+/* Read the SCHEMA_LATER keys that were given, in table order. */
+static int walk_later(struct schema_walk *w, const struct schema_field *fields, size_t nfields,
+	const struct ynode *const *values, const char *path)
+{
+	for (size_t k = 0; k < nfields; k++) {
+		char sub[96];
+		int r;
+
+		if (!(fields[k].flags & SCHEMA_LATER) || values[k] == NULL)
+			continue;
+		join_path(sub, sizeof(sub), path, fields[k].key);
+		if ((r = walk_value(w, &fields[k], values[k], sub)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 	const struct ynode *map, const char *path)
 {
-	const struct ynode *first[SCHEMA_MAX_FIELDS] = {0};
+	const struct ynode *first[SCHEMA_MAX_FIELDS] = {0}, *values[SCHEMA_MAX_FIELDS] = {0};
 	size_t nfields = 0;
 
 	while (fields[nfields].key != NULL)
@@ -545,9 +591,11 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 			return schema_fail(w, key, "duplicate key '%s' (first given at line %u)",
 				fields[k].key, first[k]->line);
 		first[k] = key;
+		values[k] = value;
 		join_path(sub, sizeof(sub), path, fields[k].key);
 		remember(w, sub, key, value);
-		if ((r = walk_value(w, &fields[k], value, sub)) < 0)
+		if (!(fields[k].flags & SCHEMA_LATER) &&
+			(r = walk_value(w, &fields[k], value, sub)) < 0)
 			return r;
 	}
 	for (size_t k = 0; k < nfields; k++) {
@@ -558,7 +606,7 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 			return schema_fail(w, map, "'%s' needs the key '%s'", path, fields[k].key);
 		}
 	}
-	return 0;
+	return walk_later(w, fields, nfields, values, path);
 }
 
 int schema_walk_item(struct schema_walk *w, const struct schema_field *fields, void *item,
@@ -570,9 +618,9 @@ int schema_walk_item(struct schema_walk *w, const struct schema_field *fields, v
 	schema_apply_defaults(fields, item);
 	w->base = item;
 	r = schema_walk_map(w, fields, map, path);
+	w->base = outer;
 	if (r == 0 && check != NULL)
 		r = check(w, item, map, path);
-	w->base = outer;
 	return r;
 }
 
@@ -664,7 +712,7 @@ void schema_free(const struct schema_field *fields, void *base)
 			break;
 		case SCHEMA_CUSTOM:
 			if (f->custom->free != NULL)
-				f->custom->free(FIELD(base, f, void));
+				f->custom->free(f, base);
 			break;
 		case SCHEMA_NODE:
 		case SCHEMA_BOOL:
