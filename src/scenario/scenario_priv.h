@@ -1,24 +1,71 @@
 /*
- * Shared between the scenario loader's files: the helpers walking the shared
- * YAML tree (scenario_yaml.c) and the typed-value parsers used by the loader and the
- * trace reader.
+ * Shared between the scenario loader's files: the load in progress, the
+ * scenario's own value types for the schema walker of util/ (scenario_types.c)
+ * and the schema tables of the ECS and fault sections (scenario_ecs.c) that
+ * the root table (scenario.c) names.
  */
 #ifndef QSCALE_SCENARIO_PRIV_H
 #define QSCALE_SCENARIO_PRIV_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "qscale/scenario.h"
+#include "qscale/schema.h"
 #include "qscale/yaml_tree.h"
 
-/* One load in progress. */
+/* Most entries of one list of a scenario file. */
+#define SCENARIO_MAX_ITEMS 100000
+
+/* One load in progress: the walk's context. */
 struct scenario_loader {
 	struct diag *diag;
 	const char *dir; /* folder that relative trace paths are resolved against */
 	struct scenario *sc;
 };
+
+/* The load a walk belongs to. */
+static inline struct scenario_loader *scenario_loader_of(struct schema_walk *w)
+{
+	return w->ctx;
+}
+
+/* ---- Value types (scenario_types.c) ---- */
+
+/* A rate "10/s", "600/m", "600/min", "36000/h" or a bare number, as a double per second. */
+extern const struct schema_custom scenario_rate_type;
+
+/* An AWS account id: 12 digits (a char *). */
+extern const struct schema_custom scenario_account_type;
+
+/* A trace file, relative to the scenario's folder, read into a struct scenario_arrivals. */
+extern const struct schema_custom scenario_trace_type;
+
+/* A list of distinct ports (uint16_t *, count at the field's count_offset), sorted. */
+extern const struct schema_custom scenario_ports_type;
+
+/* A mapping of attribute names to values (struct scenario_attribute *, count at count_offset). */
+extern const struct schema_custom scenario_attributes_type;
+
+/* Task-level cpu ("1024", "1 vCPU") and memory ("2048", "2 GB"), kept as ECS's strings. */
+extern const struct schema_custom scenario_task_cpu_type;
+extern const struct schema_custom scenario_task_memory_type;
+
+/* A network mode (char *: bridge, host, awsvpc or none). */
+extern const struct schema_custom scenario_network_mode_type;
+
+/* A list of EC2, EXTERNAL, FARGATE as SCENARIO_COMPAT_* bits (unsigned). */
+extern const struct schema_custom scenario_compat_type;
+
+/* References to what the scenario defined before, resolved to a size_t index. */
+extern const struct schema_custom scenario_cluster_ref_type;
+extern const struct schema_custom scenario_task_definition_ref_type;
+extern const struct schema_custom scenario_queue_ref_type;
+
+/* Parse a rate's text; 0 or -EINVAL. */
+int scenario_rate_parse(const char *text, double *out_per_s);
+
+/* ---- The hand-written walk of the ECS sections (scenario_yaml.c) ---- */
 
 /* Fill the diagnostic at node's position (node may be NULL); returns -EINVAL. */
 int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
@@ -76,17 +123,14 @@ size_t scenario_yaml_seq_len(const struct ynode *seq);
 int scenario_yaml_seq_item(
 	struct scenario_loader *ld, const struct ynode *seq, size_t i, const struct ynode **out);
 
-/* Parse a rate's text; 0 or -EINVAL. Shared with nothing else but tested through the loader. */
-int scenario_rate_parse(const char *text, double *out_per_s);
-
-/* Free a queue's fields. */
-void scenario_queue_finish(struct scenario_queue *q);
-
 /* The ECS sections (scenario_ecs.c): task_definitions, services, events, faults. */
 int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynode *node);
 int scenario_load_services(struct scenario_loader *ld, const struct ynode *node);
 int scenario_load_events(struct scenario_loader *ld, const struct ynode *node);
 int scenario_load_faults(struct scenario_loader *ld, const struct ynode *node);
+
+/* Free a queue's fields. */
+void scenario_queue_finish(struct scenario_queue *q);
 
 /* Order events by time, keeping file order for equal times. */
 void scenario_sort_events(struct scenario *sc);

@@ -193,35 +193,6 @@ int scenario_yaml_duration(
 	return 0;
 }
 
-/* Parse "N/s", "N/m", "N/min", "N/h" or "N". */
-int scenario_rate_parse(const char *text, double *out_per_s)
-{
-	char *end;
-	double v, per = 1.0;
-
-	if ((text[0] < '0' || text[0] > '9') && text[0] != '.')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno == ERANGE || !isfinite(v) || v < 0 || v > 1e9)
-		return -EINVAL;
-	if (*end == '/') {
-		end++;
-		if (strcmp(end, "s") == 0)
-			per = 1.0;
-		else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-			per = 60.0;
-		else if (strcmp(end, "h") == 0)
-			per = 3600.0;
-		else
-			return -EINVAL;
-	} else if (*end != '\0') {
-		return -EINVAL;
-	}
-	*out_per_s = v / per;
-	return 0;
-}
-
 /* A rate of messages per time. */
 int scenario_yaml_rate(
 	struct scenario_loader *ld, const struct ynode *node, const char *what, double *out_per_s)
