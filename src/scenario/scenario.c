@@ -1,8 +1,11 @@
 /*
- * Scenario loading: walks a scenario file's YAML into struct scenario, checks
- * every cross reference (services name their cluster, task definition and
- * queue; events name instances) and fills in what ECS would derive (ARNs,
- * instance ids, the ECS Anywhere attributes). Format: docs/scenarios.md.
+ * Scenario loading: a scenario file's YAML read into struct scenario by the
+ * schema walker (util/schema.c) following the tables here (the top level,
+ * queues, clusters) and in scenario_ecs.c (the ECS and fault sections). The
+ * checks beside the tables verify every cross reference (services name their
+ * cluster, task definition and queue; events name instances) and fill in
+ * what ECS would derive (ARNs, instance ids, the ECS Anywhere attributes).
+ * Format: docs/scenarios.md.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -319,24 +322,49 @@ static const struct schema_field arrivals_fields[] = {
 		.min = 1,
 		.max = SCENARIO_MAX_ITEMS,
 		.check = check_segment},
-	{.key = "trace",
-		.type = SCHEMA_CUSTOM,
-		.custom = &scenario_trace_type,
-		.offset = Q(arrivals)},
+	/* The file's name until the arrivals' check reads it. */
+	{.key = "trace", .type = SCHEMA_STRING, .offset = Q(arrivals.trace_path)},
 	{0},
 };
 
-/* Arrivals are a rate schedule or a trace, never both; a trace has no shape. */
+/* Join a trace path to the scenario's folder unless it is absolute. */
+static char *resolve_path(const char *dir, const char *path)
+{
+	if (path[0] == '/' || dir == NULL || dir[0] == '\0')
+		return xstrdup(path);
+	return xasprintf("%s/%s", dir, path);
+}
+
+/*
+ * Arrivals are a rate schedule or a trace, never both; a trace has no shape.
+ * A trace is read here, once those hold; its own error (file:line:column) is
+ * quoted at the key.
+ */
 static int check_arrivals(
 	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
 {
+	struct scenario_arrivals *a = &((struct scenario_queue *)item)->arrivals;
 	const struct ynode *shape = schema_map_value(node, "shape");
-	bool trace = schema_map_value(node, "trace") != NULL;
+	const struct ynode *trace = schema_map_value(node, "trace");
+	struct diag tdiag;
+	char *file;
+	int rc;
 
-	if ((schema_map_value(node, "segments") == NULL) != trace)
+	if ((schema_map_value(node, "segments") == NULL) == (trace == NULL))
 		return schema_fail(w, node, "arrivals need exactly one of 'segments' or 'trace'");
-	if (trace && shape != NULL)
+	if (trace == NULL)
+		return 0;
+	if (shape != NULL)
 		return schema_fail(w, shape, "'shape' applies to segments, not to a trace");
+	file = resolve_path(scenario_loader_of(w)->dir, a->trace_path);
+	rc = scenario_trace_load(file, a, &tdiag);
+	free(file);
+	if (rc < 0) {
+		char msg[600];
+
+		diag_format(&tdiag, msg, sizeof(msg));
+		return schema_fail(w, trace, "'%s.trace': %s", path, msg);
+	}
 	return 0;
 }
 
@@ -411,27 +439,6 @@ static const struct schema_field startup_fields[] = {
 	{0},
 };
 
-/* The ECS sections, read by their own loaders (scenario_ecs.c). */
-static int parse_ecs_section(struct schema_walk *w, const struct schema_field *f,
-	const struct ynode *v, const char *path, void *member)
-{
-	struct scenario_loader *ld = scenario_loader_of(w);
-
-	if (strcmp(f->key, "task_definitions") == 0)
-		return scenario_load_task_definitions(ld, v);
-	if (strcmp(f->key, "services") == 0)
-		return scenario_load_services(ld, v);
-	if (strcmp(f->key, "events") == 0)
-		return scenario_load_events(ld, v);
-	return scenario_load_faults(ld, v);
-}
-
-static const struct schema_custom ecs_section_type = {
-	.type_text = "list",
-	.any_node = true,
-	.parse = parse_ecs_section,
-};
-
 /*
  * The whole file. The sections are read after the top-level values, in this
  * order, whatever the file's: each refers only to those above it.
@@ -470,21 +477,37 @@ static const struct schema_field scenario_fields[] = {
 		.max = SCENARIO_MAX_ITEMS,
 		.check = check_cluster},
 	{.key = "task_definitions",
-		.type = SCHEMA_CUSTOM,
+		.type = SCHEMA_LIST,
 		.flags = SCHEMA_LATER,
-		.custom = &ecs_section_type},
+		.offset = S(task_definitions),
+		.count_offset = S(task_definition_count),
+		.sub = scenario_task_definition_fields,
+		.item_size = sizeof(struct scenario_task_definition),
+		.max = SCENARIO_MAX_ITEMS,
+		.check = scenario_check_task_definition},
 	{.key = "services",
-		.type = SCHEMA_CUSTOM,
+		.type = SCHEMA_LIST,
 		.flags = SCHEMA_LATER,
-		.custom = &ecs_section_type},
+		.offset = S(services),
+		.count_offset = S(service_count),
+		.sub = scenario_service_fields,
+		.item_size = sizeof(struct scenario_service),
+		.max = SCENARIO_MAX_ITEMS,
+		.check = scenario_check_service},
 	{.key = "events",
-		.type = SCHEMA_CUSTOM,
-		.flags = SCHEMA_LATER,
-		.custom = &ecs_section_type},
+		.type = SCHEMA_LIST,
+		.flags = SCHEMA_LATER | SCHEMA_EACH,
+		.sub = scenario_event_fields,
+		.item_size = sizeof(struct scenario_event_entry),
+		.max = SCENARIO_MAX_ITEMS,
+		.check = scenario_take_event},
 	{.key = "faults",
-		.type = SCHEMA_CUSTOM,
-		.flags = SCHEMA_LATER,
-		.custom = &ecs_section_type},
+		.type = SCHEMA_LIST,
+		.flags = SCHEMA_LATER | SCHEMA_EACH,
+		.sub = scenario_fault_fields,
+		.item_size = sizeof(struct scenario_fault),
+		.max = SCENARIO_MAX_ITEMS,
+		.check = scenario_take_fault},
 	{0},
 };
 
@@ -509,7 +532,7 @@ static int load_root(struct scenario_loader *ld, const struct ynode *root, struc
 static int load_text(const char *name, const char *dir, const char *text, size_t len,
 	struct scenario **out, struct diag *diag)
 {
-	struct scenario_loader ld = {.diag = diag, .dir = dir};
+	struct scenario_loader ld = {.dir = dir};
 	struct ynode *root;
 	int rc = yaml_tree_parse(name, text, len, &scenario_limits, &root, diag);
 

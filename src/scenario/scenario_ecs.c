@@ -1,11 +1,12 @@
 /*
- * The ECS and fault sections of a scenario file: task definitions (with what
- * a task reserves on an instance), services (resolved against clusters, task
- * definitions and queues), scheduled instance events and fault windows; plus
- * the lookups by name, family:revision or ARN.
+ * The ECS and fault sections of a scenario file as schema tables, with the
+ * checks of each item: task definitions (with what a task reserves on an
+ * instance), services (resolved against clusters, task definitions and
+ * queues), scheduled instance events and fault windows; plus the lookups by
+ * name, family:revision or ARN.
  */
 #include <errno.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,56 +14,6 @@
 #include "qscale/ecs_task.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
-
-#define MAX_ITEMS 100000u
-
-/* Task-level cpu: "1024", "1 vCPU", "0.5 vCPU" → units as a string. */
-static int parse_task_cpu(const char *s, uint64_t *out)
-{
-	char *end;
-	double v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno == ERANGE || !isfinite(v))
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (strcasecmp(end, "vcpu") == 0)
-		v *= 1024.0;
-	else if (*end != '\0')
-		return -EINVAL;
-	if (v < 1 || v > 196608 || v != floor(v))
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
-}
-
-/* Task-level memory: "2048", "2GB", "2 GB" → MiB. */
-static int parse_task_memory(const char *s, uint64_t *out)
-{
-	char *end;
-	double v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno == ERANGE || !isfinite(v))
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (strcasecmp(end, "gb") == 0)
-		v *= 1024.0;
-	else if (strcasecmp(end, "mb") != 0 && strcasecmp(end, "mib") != 0 && *end != '\0')
-		return -EINVAL;
-	if (v < 4 || v > 1048576 || v != floor(v))
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
-}
 
 /* Free a task definition's fields. */
 void scenario_task_definition_finish(struct scenario_task_definition *td)
@@ -79,84 +30,118 @@ void scenario_task_definition_finish(struct scenario_task_definition *td)
 	free(td->containers);
 }
 
-/* portMappings of one container. */
-static int load_port_mappings(
-	struct scenario_loader *ld, const struct ynode *node, struct scenario_container *c)
+#define PM(member) offsetof(struct scenario_port_mapping, member)
+
+static const struct schema_choice protocols[] = {
+	{"tcp", SCENARIO_PROTO_TCP},
+	{"udp", SCENARIO_PROTO_UDP},
+	{NULL, 0},
+};
+
+static const struct schema_field port_mapping_fields[] = {
+	{.key = "container_port",
+		.type = SCHEMA_U16,
+		.offset = PM(container_port),
+		.min = 1,
+		.max = 65535,
+		.flags = SCHEMA_REQUIRED},
+	{.key = "host_port",
+		.type = SCHEMA_U16,
+		.offset = PM(host_port),
+		.max = 65535,
+		.def_doc = "0: dynamic"},
+	{.key = "protocol",
+		.type = SCHEMA_ENUM,
+		.offset = PM(protocol),
+		.choices = protocols,
+		.def = "tcp"},
+	{0},
+};
+
+#define CT(member) offsetof(struct scenario_container, member)
+
+static const struct schema_field container_fields[] = {
+	{.key = "name", .type = SCHEMA_STRING, .offset = CT(name), .flags = SCHEMA_REQUIRED},
+	{.key = "cpu", .type = SCHEMA_U32, .offset = CT(cpu_units), .max = 196608},
+	{.key = "memory", .type = SCHEMA_U32, .offset = CT(memory_mib), .min = 4, .max = 1048576},
+	{.key = "memory_reservation",
+		.type = SCHEMA_U32,
+		.offset = CT(memory_reservation_mib),
+		.min = 4,
+		.max = 1048576},
+	{.key = "port_mappings",
+		.type = SCHEMA_LIST,
+		.offset = CT(port_mappings),
+		.count_offset = CT(port_mapping_count),
+		.sub = port_mapping_fields,
+		.item_size = sizeof(struct scenario_port_mapping),
+		.max = 16},
+	{0},
+};
+
+/*
+ * A container's memory: a soft limit below the hard one, and some limit
+ * unless the task (w->base, whose other keys are read first) has one.
+ */
+static int check_container(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
 {
-	static const char *const keys[] = {"container_port", "host_port", "protocol", NULL};
-	static const char *const protos[] = {"tcp", "udp", NULL};
-	size_t n;
-	int rc;
+	const struct scenario_task_definition *td = w->base;
+	const struct scenario_container *c = item;
 
-	if ((rc = scenario_yaml_sequence(ld, node, "port_mappings")) < 0)
-		return rc;
-	n = scenario_yaml_seq_len(node);
-	if (n > 16)
-		return scenario_yaml_fail(ld, node, "at most 16 port mappings per container");
-	c->port_mappings = xcalloc(n + 1, sizeof(*c->port_mappings));
-	for (size_t i = 0; i < n; i++) {
-		struct scenario_port_mapping *pm = &c->port_mappings[i];
-		const struct ynode *item, *v[3];
-		uint64_t cport, hport = 0;
-		int proto = 0;
-
-		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = scenario_yaml_fields(ld, item, "a port mapping", keys, v)) < 0 ||
-			(rc = scenario_yaml_require(ld, item, v[0], "container_port")) < 0 ||
-			(rc = scenario_yaml_uint(ld, v[0], "container_port", 1, 65535, &cport)) < 0)
-			return rc;
-		if (v[1] && (rc = scenario_yaml_uint(ld, v[1], "host_port", 0, 65535, &hport)) < 0)
-			return rc;
-		if (v[2] && (rc = scenario_yaml_enum(ld, v[2], "protocol", protos, &proto)) < 0)
-			return rc;
-		pm->container_port = (uint16_t)cport;
-		pm->host_port = (uint16_t)hport;
-		pm->protocol = (enum scenario_protocol)proto;
-		c->port_mapping_count = i + 1;
-	}
-	return 0;
-}
-
-/* One container definition. */
-static int load_container(
-	struct scenario_loader *ld, const struct ynode *node, struct scenario_container *c)
-{
-	static const char *const keys[] = {
-		"name", "cpu", "memory", "memory_reservation", "port_mappings", NULL};
-	const struct ynode *v[5];
-	uint64_t x;
-	int rc;
-
-	if ((rc = scenario_yaml_fields(ld, node, "a container", keys, v)) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
-		(rc = scenario_yaml_string(ld, v[0], "name", &c->name)) < 0)
-		return rc;
-	if (v[1]) {
-		if ((rc = scenario_yaml_uint(ld, v[1], "cpu", 0, 196608, &x)) < 0)
-			return rc;
-		c->cpu_units = (uint32_t)x;
-	}
-	if (v[2]) {
-		if ((rc = scenario_yaml_uint(ld, v[2], "memory", 4, 1048576, &x)) < 0)
-			return rc;
-		c->memory_mib = (uint32_t)x;
-	}
-	if (v[3]) {
-		if ((rc = scenario_yaml_uint(ld, v[3], "memory_reservation", 4, 1048576, &x)) < 0)
-			return rc;
-		c->memory_reservation_mib = (uint32_t)x;
-	}
 	if (c->memory_mib && c->memory_reservation_mib &&
 		c->memory_reservation_mib >= c->memory_mib)
-		return scenario_yaml_fail(ld, v[3], "memory_reservation must be below memory");
-	if (v[4] && (rc = load_port_mappings(ld, v[4], c)) < 0)
-		return rc;
+		return schema_fail(w, schema_map_value(node, "memory_reservation"),
+			"memory_reservation must be below memory");
+	if (td->memory == NULL && c->memory_mib == 0 && c->memory_reservation_mib == 0)
+		return schema_fail(w, node,
+			"without task-level memory every container needs memory or "
+			"memory_reservation");
 	return 0;
 }
 
+#define TD(member) offsetof(struct scenario_task_definition, member)
+
+const struct schema_field scenario_task_definition_fields[] = {
+	{.key = "family", .type = SCHEMA_STRING, .offset = TD(family), .flags = SCHEMA_REQUIRED},
+	{.key = "revision",
+		.type = SCHEMA_U32,
+		.offset = TD(revision),
+		.min = 1,
+		.max = 1000000,
+		.def = "1"},
+	{.key = "cpu", .type = SCHEMA_CUSTOM, .custom = &scenario_task_cpu_type, .offset = TD(cpu)},
+	{.key = "memory",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_task_memory_type,
+		.offset = TD(memory)},
+	{.key = "network_mode",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_network_mode_type,
+		.offset = TD(network_mode),
+		.def = "bridge"},
+	{.key = "requires_compatibilities",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_compat_type,
+		.offset = TD(requires_compatibilities),
+		.def_doc = "[EXTERNAL]"},
+	/* After cpu and memory, which the containers' check reads. */
+	{.key = "containers",
+		.type = SCHEMA_LIST,
+		.flags = SCHEMA_REQUIRED | SCHEMA_LATER,
+		.offset = TD(containers),
+		.count_offset = TD(container_count),
+		.sub = container_fields,
+		.item_size = sizeof(struct scenario_container),
+		.min = 1,
+		.max = 10,
+		.check = check_container},
+	{0},
+};
+
 /* Check what a definition would reserve: host ports distinct, at most 16 each. */
-static int check_reservation(struct scenario_loader *ld, const struct ynode *node,
-	const struct scenario_task_definition *td)
+static int check_reservation(
+	struct schema_walk *w, const struct ynode *node, const struct scenario_task_definition *td)
 {
 	size_t tcp = 0, udp = 0;
 	uint16_t seen[2][16 * 64];
@@ -175,235 +160,126 @@ static int check_reservation(struct scenario_loader *ld, const struct ynode *nod
 				continue;
 			for (size_t j = 0; j < *n; j++)
 				if (list[j] == pm->host_port)
-					return scenario_yaml_fail(ld, node,
-						"host port %u is mapped twice", pm->host_port);
+					return schema_fail(w, node, "host port %u is mapped twice",
+						pm->host_port);
 			if (*n >= 16)
-				return scenario_yaml_fail(
-					ld, node, "at most 16 host ports per protocol");
+				return schema_fail(w, node, "at most 16 host ports per protocol");
 			list[(*n)++] = pm->host_port;
 		}
 	}
 	return 0;
 }
 
-/* One task definition. */
-static int load_task_definition(
-	struct scenario_loader *ld, const struct ynode *node, struct scenario_task_definition *td)
+/* A task definition as read: its family's rule, its ARN, what FARGATE needs, unique. */
+int scenario_check_task_definition(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
 {
-	static const char *const keys[] = {"family", "revision", "cpu", "memory", "network_mode",
-		"requires_compatibilities", "containers", NULL};
-	static const char *const modes[] = {"bridge", "host", "awsvpc", "none", NULL};
-	static const char *const compats[] = {"EC2", "EXTERNAL", "FARGATE", NULL};
-	const struct ynode *v[7];
-	uint64_t x;
-	const char *s;
-	int rc, mode = 0;
+	const struct scenario *sc = w->base;
+	struct scenario_task_definition *td = item;
 
-	if ((rc = scenario_yaml_fields(ld, node, "a task definition", keys, v)) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[0], "family")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[6], "containers")) < 0 ||
-		(rc = scenario_yaml_string(ld, v[0], "family", &td->family)) < 0)
-		return rc;
 	if (strlen(td->family) > 255 || strchr(td->family, ':') || strchr(td->family, '/'))
-		return scenario_yaml_fail(
-			ld, v[0], "families are at most 255 characters, no ':' or '/'");
-	td->revision = 1;
-	if (v[1]) {
-		if ((rc = scenario_yaml_uint(ld, v[1], "revision", 1, 1000000, &x)) < 0)
-			return rc;
-		td->revision = (uint32_t)x;
-	}
-	td->arn = xasprintf("arn:aws:ecs:%s:%s:task-definition/%s:%u", ld->sc->region,
-		ld->sc->account_id, td->family, td->revision);
-	if (v[2]) {
-		if ((rc = scenario_yaml_scalar(ld, v[2], "cpu", &s)) < 0)
-			return rc;
-		if (parse_task_cpu(s, &x) < 0)
-			return scenario_yaml_fail(
-				ld, v[2], "cpu must be CPU units (128-196608) or 'N vCPU'");
-		td->cpu = xasprintf("%llu", (unsigned long long)x);
-	}
-	if (v[3]) {
-		if ((rc = scenario_yaml_scalar(ld, v[3], "memory", &s)) < 0)
-			return rc;
-		if (parse_task_memory(s, &x) < 0)
-			return scenario_yaml_fail(ld, v[3], "memory must be MiB or 'N GB'");
-		td->memory = xasprintf("%llu", (unsigned long long)x);
-	}
-	if (v[4] && (rc = scenario_yaml_enum(ld, v[4], "network_mode", modes, &mode)) < 0)
-		return rc;
-	td->network_mode = xstrdup(modes[mode]);
-	if (v[5]) {
-		if ((rc = scenario_yaml_sequence(ld, v[5], "requires_compatibilities")) < 0)
-			return rc;
-		for (size_t i = 0; i < scenario_yaml_seq_len(v[5]); i++) {
-			const struct ynode *item;
-			int c;
-
-			if ((rc = scenario_yaml_seq_item(ld, v[5], i, &item)) < 0 ||
-				(rc = scenario_yaml_enum(
-					 ld, item, "a compatibility", compats, &c)) < 0)
-				return rc;
-			td->requires_compatibilities |= 1u << c;
-		}
-	} else {
+		return schema_fail(w, schema_map_value(node, "family"),
+			"families are at most 255 characters, no ':' or '/'");
+	td->arn = xasprintf("arn:aws:ecs:%s:%s:task-definition/%s:%u", sc->region, sc->account_id,
+		td->family, td->revision);
+	if (schema_map_value(node, "requires_compatibilities") == NULL)
 		td->requires_compatibilities = SCENARIO_COMPAT_EXTERNAL;
-	}
-	if ((rc = scenario_yaml_sequence(ld, v[6], "containers")) < 0)
-		return rc;
-	size_t n = scenario_yaml_seq_len(v[6]);
-	if (n == 0 || n > 10)
-		return scenario_yaml_fail(ld, v[6], "a task definition has 1 to 10 containers");
-	td->containers = xcalloc(n, sizeof(*td->containers));
-	for (size_t i = 0; i < n; i++) {
-		const struct ynode *item;
-
-		td->container_count = i + 1;
-		if ((rc = scenario_yaml_seq_item(ld, v[6], i, &item)) < 0 ||
-			(rc = load_container(ld, item, &td->containers[i])) < 0)
-			return rc;
-		if (td->memory == NULL && td->containers[i].memory_mib == 0 &&
-			td->containers[i].memory_reservation_mib == 0)
-			return scenario_yaml_fail(ld, item,
-				"without task-level memory every container needs memory or "
-				"memory_reservation");
-	}
 	if ((td->requires_compatibilities & SCENARIO_COMPAT_FARGATE) &&
 		(td->cpu == NULL || td->memory == NULL))
-		return scenario_yaml_fail(ld, node, "FARGATE needs task-level cpu and memory");
+		return schema_fail(w, node, "FARGATE needs task-level cpu and memory");
 	if ((td->requires_compatibilities & SCENARIO_COMPAT_FARGATE) &&
 		strcmp(td->network_mode, "awsvpc") != 0)
-		return scenario_yaml_fail(ld, node, "FARGATE needs network_mode awsvpc");
-	return check_reservation(ld, node, td);
-}
-
-/* task_definitions:. */
-int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynode *node)
-{
-	struct scenario *sc = ld->sc;
-	size_t n;
-	int rc;
-
-	if ((rc = scenario_yaml_sequence(ld, node, "task_definitions")) < 0)
-		return rc;
-	n = scenario_yaml_seq_len(node);
-	if (n > MAX_ITEMS)
-		return scenario_yaml_fail(ld, node, "too many task definitions");
-	sc->task_definitions = xcalloc(n + 1, sizeof(*sc->task_definitions));
-	for (size_t i = 0; i < n; i++) {
-		struct scenario_task_definition *td = &sc->task_definitions[i];
-		const struct ynode *item;
-
-		sc->task_definition_count = i + 1;
-		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = load_task_definition(ld, item, td)) < 0)
-			return rc;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(sc->task_definitions[k].arn, td->arn) == 0)
-				return scenario_yaml_fail(ld, item, "%s:%u is defined twice",
-					td->family, td->revision);
+		return schema_fail(w, node, "FARGATE needs network_mode awsvpc");
+	if (check_reservation(w, node, td) < 0)
+		return -EINVAL;
+	for (size_t k = 0; k + 1 < sc->task_definition_count; k++) {
+		if (strcmp(sc->task_definitions[k].arn, td->arn) == 0)
+			return schema_fail(
+				w, node, "%s:%u is defined twice", td->family, td->revision);
 	}
 	return 0;
 }
 
-/* One service. */
-static int load_service(
-	struct scenario_loader *ld, const struct ynode *node, struct scenario_service *s)
-{
-	static const char *const keys[] = {"name", "cluster", "launch_type", "task_definition",
-		"desired", "queue", "messages_per_task", "status", NULL};
-	static const char *const types[] = {"EXTERNAL", "FARGATE", NULL};
-	static const char *const statuses[] = {"ACTIVE", "DRAINING", "INACTIVE", NULL};
-	struct scenario *sc = ld->sc;
-	const struct ynode *v[8];
-	const char *text;
-	uint64_t x;
-	int rc, idx, type = 0, status = 0;
+#define SV(member) offsetof(struct scenario_service, member)
 
-	if ((rc = scenario_yaml_fields(ld, node, "a service", keys, v)) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[0], "name")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[1], "cluster")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[3], "task_definition")) < 0 ||
-		(rc = scenario_yaml_string(ld, v[0], "name", &s->name)) < 0)
-		return rc;
+static const struct schema_choice launch_types[] = {
+	{"EXTERNAL", SCENARIO_LAUNCH_EXTERNAL},
+	{"FARGATE", SCENARIO_LAUNCH_FARGATE},
+	{NULL, 0},
+};
+
+static const struct schema_choice service_statuses[] = {
+	{"ACTIVE", SCENARIO_SERVICE_ACTIVE},
+	{"DRAINING", SCENARIO_SERVICE_DRAINING},
+	{"INACTIVE", SCENARIO_SERVICE_INACTIVE},
+	{NULL, 0},
+};
+
+const struct schema_field scenario_service_fields[] = {
+	{.key = "name", .type = SCHEMA_STRING, .offset = SV(name), .flags = SCHEMA_REQUIRED},
+	{.key = "cluster",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_cluster_ref_type,
+		.offset = SV(cluster),
+		.flags = SCHEMA_REQUIRED},
+	{.key = "launch_type",
+		.type = SCHEMA_ENUM,
+		.offset = SV(launch_type),
+		.choices = launch_types,
+		.def = "EXTERNAL"},
+	{.key = "task_definition",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_task_definition_ref_type,
+		.offset = SV(task_definition),
+		.flags = SCHEMA_REQUIRED},
+	{.key = "desired", .type = SCHEMA_U32, .offset = SV(desired_count), .max = 100000},
+	{.key = "queue",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_queue_ref_type,
+		.offset = SV(queue)},
+	{.key = "messages_per_task",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_rate_type,
+		.offset = SV(messages_per_task_s)},
+	{.key = "status",
+		.type = SCHEMA_ENUM,
+		.offset = SV(status),
+		.choices = service_statuses,
+		.def = "ACTIVE"},
+	{0},
+};
+
+/* A service as read: its name's rule, its ARN, its launch type, its queue's rate, unique. */
+int scenario_check_service(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
+{
+	const struct scenario *sc = w->base;
+	struct scenario_service *s = item;
+	const struct ynode *td = schema_map_value(node, "task_definition");
+	const struct ynode *rate = schema_map_value(node, "messages_per_task");
+	unsigned need = s->launch_type == SCENARIO_LAUNCH_FARGATE ? SCENARIO_COMPAT_FARGATE
+								  : SCENARIO_COMPAT_EXTERNAL;
+
 	if (strlen(s->name) > 255 || strchr(s->name, '/') || strchr(s->name, ':'))
-		return scenario_yaml_fail(
-			ld, v[0], "service names are at most 255 characters, no '/' or ':'");
-	if ((rc = scenario_yaml_scalar(ld, v[1], "cluster", &text)) < 0)
-		return rc;
-	if ((idx = scenario_find_cluster(sc, text)) < 0)
-		return scenario_yaml_fail(ld, v[1], "no cluster named '%s'", text);
-	s->cluster = (size_t)idx;
+		return schema_fail(w, schema_map_value(node, "name"),
+			"service names are at most 255 characters, no '/' or ':'");
 	s->arn = xasprintf("arn:aws:ecs:%s:%s:service/%s/%s", sc->region, sc->account_id,
-		sc->clusters[idx].name, s->name);
-	if (v[2] && (rc = scenario_yaml_enum(ld, v[2], "launch_type", types, &type)) < 0)
-		return rc;
-	s->launch_type = (enum scenario_launch_type)type;
-	if ((rc = scenario_yaml_scalar(ld, v[3], "task_definition", &text)) < 0)
-		return rc;
-	if ((idx = scenario_find_task_definition(sc, text)) < 0)
-		return scenario_yaml_fail(ld, v[3], "no task definition '%s'", text);
-	s->task_definition = (size_t)idx;
-	if (!(sc->task_definitions[idx].requires_compatibilities &
-		    (s->launch_type == SCENARIO_LAUNCH_FARGATE ? SCENARIO_COMPAT_FARGATE
-							       : SCENARIO_COMPAT_EXTERNAL)))
-		return scenario_yaml_fail(ld, v[3],
-			"task definition '%s' is not compatible with %s", text, types[type]);
-	if (v[4]) {
-		if ((rc = scenario_yaml_uint(ld, v[4], "desired", 0, 100000, &x)) < 0)
-			return rc;
-		s->desired_count = (uint32_t)x;
-	}
-	if (v[5]) {
-		if ((rc = scenario_yaml_scalar(ld, v[5], "queue", &text)) < 0)
-			return rc;
-		if ((idx = scenario_find_queue(sc, text)) < 0)
-			return scenario_yaml_fail(ld, v[5], "no queue named '%s'", text);
-		s->has_queue = true;
-		s->queue = (size_t)idx;
-		if ((rc = scenario_yaml_require(ld, node, v[6], "messages_per_task")) < 0)
-			return rc;
-	}
-	if (v[6]) {
-		if (!s->has_queue)
-			return scenario_yaml_fail(ld, v[6], "messages_per_task needs a queue");
-		if ((rc = scenario_yaml_rate(
-			     ld, v[6], "messages_per_task", &s->messages_per_task_s)) < 0)
-			return rc;
-	}
-	if (v[7] && (rc = scenario_yaml_enum(ld, v[7], "status", statuses, &status)) < 0)
-		return rc;
-	s->status = (enum scenario_service_status)status;
+		sc->clusters[s->cluster].name, s->name);
+	if (!(sc->task_definitions[s->task_definition].requires_compatibilities & need))
+		return schema_fail(w, td, "task definition '%s' is not compatible with %s",
+			td->value, scenario_launch_type_name(s->launch_type));
+	s->has_queue = schema_map_value(node, "queue") != NULL;
+	if (s->has_queue && rate == NULL)
+		return schema_fail(w, node, "'%s' needs the key 'messages_per_task'", path);
+	if (!s->has_queue && rate != NULL)
+		return schema_fail(w, rate, "messages_per_task needs a queue");
 	if (s->status == SCENARIO_SERVICE_INACTIVE && s->desired_count > 0)
-		return scenario_yaml_fail(ld, v[7], "an INACTIVE service has desired 0");
-	return 0;
-}
-
-/* services:. */
-int scenario_load_services(struct scenario_loader *ld, const struct ynode *node)
-{
-	struct scenario *sc = ld->sc;
-	size_t n;
-	int rc;
-
-	if ((rc = scenario_yaml_sequence(ld, node, "services")) < 0)
-		return rc;
-	n = scenario_yaml_seq_len(node);
-	if (n > MAX_ITEMS)
-		return scenario_yaml_fail(ld, node, "too many services");
-	sc->services = xcalloc(n + 1, sizeof(*sc->services));
-	for (size_t i = 0; i < n; i++) {
-		const struct ynode *item;
-
-		sc->service_count = i + 1;
-		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = load_service(ld, item, &sc->services[i])) < 0)
-			return rc;
-		for (size_t k = 0; k < i; k++)
-			if (strcmp(sc->services[k].arn, sc->services[i].arn) == 0)
-				return scenario_yaml_fail(ld, item,
-					"service %s is listed twice in its cluster",
-					sc->services[i].name);
+		return schema_fail(
+			w, schema_map_value(node, "status"), "an INACTIVE service has desired 0");
+	for (size_t k = 0; k + 1 < sc->service_count; k++) {
+		if (strcmp(sc->services[k].arn, s->arn) == 0)
+			return schema_fail(
+				w, node, "service %s is listed twice in its cluster", s->name);
 	}
 	return 0;
 }
@@ -416,7 +292,12 @@ static struct scenario_fault *add_fault(struct scenario *sc)
 	return &sc->faults[sc->fault_count++];
 }
 
-static const char *const target_names[] = {"any", "sqs", "ecs", NULL};
+static const struct schema_choice targets[] = {
+	{"any", SCENARIO_TARGET_ANY},
+	{"sqs", SCENARIO_TARGET_SQS},
+	{"ecs", SCENARIO_TARGET_ECS},
+	{NULL, 0},
+};
 
 /* An instance named by index, ec2 instance id or container instance id. */
 static int find_instance(const struct scenario_cluster *c, const char *ref)
@@ -437,162 +318,176 @@ static int find_instance(const struct scenario_cluster *c, const char *ref)
 	return (int)i;
 }
 
-/* One event; partitions become faults. */
-static int load_event(struct scenario_loader *ld, const struct ynode *node)
+#define EV(member) offsetof(struct scenario_event_entry, member)
+
+static const struct schema_choice event_kinds[] = {
+	{"disconnect", SCENARIO_EVENT_DISCONNECT},
+	{"reconnect", SCENARIO_EVENT_RECONNECT},
+	{"drain", SCENARIO_EVENT_DRAIN},
+	{"activate", SCENARIO_EVENT_ACTIVATE},
+	{"partition", SCENARIO_EVENT_PARTITION},
+	{NULL, 0},
+};
+
+const struct schema_field scenario_event_fields[] = {
+	{.key = "at",
+		.type = SCHEMA_DURATION,
+		.offset = EV(at_ms),
+		.max = INT64_MAX,
+		.flags = SCHEMA_REQUIRED | SCHEMA_UNQUOTED},
+	{.key = "kind",
+		.type = SCHEMA_ENUM,
+		.offset = EV(kind),
+		.choices = event_kinds,
+		.flags = SCHEMA_REQUIRED},
+	{.key = "cluster",
+		.type = SCHEMA_CUSTOM,
+		.custom = &scenario_cluster_ref_type,
+		.offset = EV(cluster)},
+	{.key = "instance", .type = SCHEMA_STRING, .offset = EV(instance)},
+	/* A partition's: a window of at least 1ms. */
+	{.key = "duration",
+		.type = SCHEMA_DURATION,
+		.offset = EV(duration_ms),
+		.min = 1,
+		.max = INT64_MAX,
+		.flags = SCHEMA_UNQUOTED},
+	{.key = "target",
+		.type = SCHEMA_ENUM,
+		.offset = EV(target),
+		.choices = targets,
+		.def = "any"},
+	{0},
+};
+
+/* A partition event: a fault window on every call, or on those of one service. */
+static int take_partition(struct schema_walk *w, const struct scenario_event_entry *e,
+	const struct ynode *node, const char *path)
 {
-	static const char *const keys[] = {
-		"at", "kind", "cluster", "instance", "duration", "target", NULL};
-	static const char *const kinds[] = {
-		"disconnect", "reconnect", "drain", "activate", "partition", NULL};
-	struct scenario *sc = ld->sc;
-	const struct ynode *v[6];
-	struct scenario_event ev = {0};
-	const char *text;
-	int rc, kind, idx;
+	const struct ynode *cluster = schema_map_value(node, "cluster");
+	const struct ynode *instance = schema_map_value(node, "instance");
+	struct scenario_fault *f;
 
-	if ((rc = scenario_yaml_fields(ld, node, "an event", keys, v)) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[0], "at")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[1], "kind")) < 0 ||
-		(rc = scenario_yaml_duration(ld, v[0], "at", &ev.at_ms)) < 0 ||
-		(rc = scenario_yaml_enum(ld, v[1], "kind", kinds, &kind)) < 0)
-		return rc;
-	if (kind == 4) {
-		struct scenario_fault *f;
-		uint64_t dur;
-		int target = 0;
+	if (cluster != NULL || instance != NULL)
+		return schema_fail(w, cluster != NULL ? cluster : instance,
+			"a partition cuts the network, not one instance");
+	if (schema_map_value(node, "duration") == NULL)
+		return schema_fail(w, node, "'%s' needs the key 'duration'", path);
+	f = add_fault(scenario_loader_of(w)->sc);
+	f->kind = SCENARIO_FAULT_PARTITION;
+	f->start_ms = e->at_ms;
+	f->end_ms = e->at_ms + e->duration_ms;
+	f->probability = 1.0;
+	f->target = (enum scenario_fault_target)e->target;
+	return 0;
+}
 
-		if (v[2] || v[3])
-			return scenario_yaml_fail(ld, v[2] ? v[2] : v[3],
-				"a partition cuts the network, not one instance");
-		if ((rc = scenario_yaml_require(ld, node, v[4], "duration")) < 0 ||
-			(rc = scenario_yaml_duration(ld, v[4], "duration", &dur)) < 0)
-			return rc;
-		if (dur == 0)
-			return scenario_yaml_fail(ld, v[4], "duration must be above 0s");
-		if (v[5] &&
-			(rc = scenario_yaml_enum(ld, v[5], "target", target_names, &target)) < 0)
-			return rc;
-		f = add_fault(sc);
-		f->kind = SCENARIO_FAULT_PARTITION;
-		f->start_ms = ev.at_ms;
-		f->end_ms = ev.at_ms + dur;
-		f->probability = 1.0;
-		f->target = (enum scenario_fault_target)target;
-		return 0;
-	}
-	if (v[4] || v[5])
-		return scenario_yaml_fail(ld, v[4] ? v[4] : v[5], "only a partition takes %s",
-			v[4] ? "a duration" : "a target");
-	if ((rc = scenario_yaml_require(ld, node, v[2], "cluster")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[3], "instance")) < 0 ||
-		(rc = scenario_yaml_scalar(ld, v[2], "cluster", &text)) < 0)
-		return rc;
-	if ((idx = scenario_find_cluster(sc, text)) < 0)
-		return scenario_yaml_fail(ld, v[2], "no cluster named '%s'", text);
-	ev.cluster = (size_t)idx;
-	if ((rc = scenario_yaml_scalar(ld, v[3], "instance", &text)) < 0)
-		return rc;
-	if ((idx = find_instance(&sc->clusters[ev.cluster], text)) < 0)
-		return scenario_yaml_fail(ld, v[3], "cluster %s has no instance '%s' (index or id)",
-			sc->clusters[ev.cluster].name, text);
+/* An event as read: partitions become faults, the others name an instance of a cluster. */
+int scenario_take_event(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
+{
+	struct scenario *sc = scenario_loader_of(w)->sc;
+	const struct scenario_event_entry *e = item;
+	const struct ynode *v = schema_map_value(node, "instance");
+	const struct ynode *duration = schema_map_value(node, "duration");
+	const struct ynode *target = schema_map_value(node, "target");
+	struct scenario_event ev = {.at_ms = e->at_ms, .cluster = e->cluster};
+	int idx;
+
+	if (e->kind == SCENARIO_EVENT_PARTITION)
+		return take_partition(w, e, node, path);
+	if (duration != NULL || target != NULL)
+		return schema_fail(w, duration != NULL ? duration : target,
+			"only a partition takes %s", duration != NULL ? "a duration" : "a target");
+	if (schema_map_value(node, "cluster") == NULL)
+		return schema_fail(w, node, "'%s' needs the key 'cluster'", path);
+	if (v == NULL)
+		return schema_fail(w, node, "'%s' needs the key 'instance'", path);
+	if ((idx = find_instance(&sc->clusters[ev.cluster], e->instance)) < 0)
+		return schema_fail(w, v, "cluster %s has no instance '%s' (index or id)",
+			sc->clusters[ev.cluster].name, e->instance);
 	ev.instance = (size_t)idx;
-	ev.kind = (enum scenario_event_kind)kind;
+	ev.kind = (enum scenario_event_kind)e->kind;
 	sc->events = xreallocarray(sc->events, sc->event_count + 1, sizeof(*sc->events));
 	sc->events[sc->event_count++] = ev;
 	return 0;
 }
 
-/* events:. */
-int scenario_load_events(struct scenario_loader *ld, const struct ynode *node)
+#define FT(member) offsetof(struct scenario_fault, member)
+
+static const struct schema_choice fault_kinds[] = {
+	{"throttling", SCENARIO_FAULT_THROTTLING},
+	{"error500", SCENARIO_FAULT_ERROR500},
+	{"error503", SCENARIO_FAULT_ERROR503},
+	{"latency", SCENARIO_FAULT_LATENCY},
+	{"drop", SCENARIO_FAULT_DROP},
+	{"malformed", SCENARIO_FAULT_MALFORMED},
+	{"partition", SCENARIO_FAULT_PARTITION},
+	{NULL, 0},
+};
+
+const struct schema_field scenario_fault_fields[] = {
+	{.key = "kind",
+		.type = SCHEMA_ENUM,
+		.offset = FT(kind),
+		.choices = fault_kinds,
+		.flags = SCHEMA_REQUIRED},
+	{.key = "start",
+		.type = SCHEMA_DURATION,
+		.offset = FT(start_ms),
+		.max = INT64_MAX,
+		.flags = SCHEMA_UNQUOTED},
+	{.key = "end",
+		.type = SCHEMA_DURATION,
+		.offset = FT(end_ms),
+		.max = INT64_MAX,
+		.flags = SCHEMA_REQUIRED | SCHEMA_UNQUOTED},
+	{.key = "probability",
+		.type = SCHEMA_DOUBLE,
+		.offset = FT(probability),
+		.min = 0,
+		.max = 1,
+		.flags = SCHEMA_MAX_INCLUSIVE,
+		.def = "1"},
+	{.key = "every", .type = SCHEMA_U32, .offset = FT(every_nth), .min = 1, .max = 1000000},
+	{.key = "service",
+		.type = SCHEMA_ENUM,
+		.offset = FT(target),
+		.choices = targets,
+		.def = "any"},
+	{.key = "operation", .type = SCHEMA_STRING, .offset = FT(operation)},
+	/* A latency fault's: above 0s and at most 10m. */
+	{.key = "latency",
+		.type = SCHEMA_DURATION,
+		.offset = FT(latency_ms),
+		.min = 1,
+		.max = 600000,
+		.flags = SCHEMA_UNQUOTED},
+	{0},
+};
+
+/* A fault as read: a window that ends after it starts, one way to pick calls, its kind's keys. */
+int scenario_take_fault(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path)
 {
-	int rc;
+	struct scenario_fault *f = item;
+	const struct ynode *probability = schema_map_value(node, "probability");
+	const struct ynode *every = schema_map_value(node, "every");
+	const struct ynode *latency = schema_map_value(node, "latency");
 
-	if ((rc = scenario_yaml_sequence(ld, node, "events")) < 0)
-		return rc;
-	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
-		return scenario_yaml_fail(ld, node, "too many events");
-	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
-		const struct ynode *item;
-
-		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = load_event(ld, item)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* One fault window. */
-static int load_fault(struct scenario_loader *ld, const struct ynode *node)
-{
-	static const char *const keys[] = {"kind", "start", "end", "probability", "every",
-		"service", "operation", "latency", NULL};
-	static const char *const kinds[] = {"throttling", "error500", "error503", "latency", "drop",
-		"malformed", "partition", NULL};
-	const struct ynode *v[8];
-	struct scenario_fault f = {0};
-	uint64_t every;
-	int rc, kind, target = 0;
-
-	if ((rc = scenario_yaml_fields(ld, node, "a fault", keys, v)) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[0], "kind")) < 0 ||
-		(rc = scenario_yaml_require(ld, node, v[2], "end")) < 0 ||
-		(rc = scenario_yaml_enum(ld, v[0], "kind", kinds, &kind)) < 0)
-		return rc;
-	f.kind = (enum scenario_fault_kind)kind;
-	if (v[1] && (rc = scenario_yaml_duration(ld, v[1], "start", &f.start_ms)) < 0)
-		return rc;
-	if ((rc = scenario_yaml_duration(ld, v[2], "end", &f.end_ms)) < 0)
-		return rc;
-	if (f.end_ms <= f.start_ms)
-		return scenario_yaml_fail(ld, v[2], "end must come after start");
-	if (v[3] && v[4])
-		return scenario_yaml_fail(ld, v[4], "give probability or every, not both");
-	f.probability = 1.0;
-	if (v[3] &&
-		(rc = scenario_yaml_double(ld, v[3], "probability", 0.0, 1.0, &f.probability)) < 0)
-		return rc;
-	if (v[3] && f.probability <= 0.0)
-		return scenario_yaml_fail(ld, v[3], "probability must be above 0");
-	if (v[4]) {
-		if ((rc = scenario_yaml_uint(ld, v[4], "every", 1, 1000000, &every)) < 0)
-			return rc;
-		f.every_nth = (uint32_t)every;
-	}
-	if (v[5] && (rc = scenario_yaml_enum(ld, v[5], "service", target_names, &target)) < 0)
-		return rc;
-	f.target = (enum scenario_fault_target)target;
-	if (f.kind == SCENARIO_FAULT_LATENCY) {
-		if ((rc = scenario_yaml_require(ld, node, v[7], "latency")) < 0 ||
-			(rc = scenario_yaml_duration(ld, v[7], "latency", &f.latency_ms)) < 0)
-			return rc;
-		if (f.latency_ms == 0 || f.latency_ms > 600000)
-			return scenario_yaml_fail(
-				ld, v[7], "latency must be above 0s and at most 10m");
-	} else if (v[7]) {
-		return scenario_yaml_fail(ld, v[7], "only a latency fault takes a latency");
-	}
-	if (v[6] && (rc = scenario_yaml_string(ld, v[6], "operation", &f.operation)) < 0)
-		return rc;
-	*add_fault(ld->sc) = f;
-	return 0;
-}
-
-/* faults:. */
-int scenario_load_faults(struct scenario_loader *ld, const struct ynode *node)
-{
-	int rc;
-
-	if ((rc = scenario_yaml_sequence(ld, node, "faults")) < 0)
-		return rc;
-	if (scenario_yaml_seq_len(node) > MAX_ITEMS)
-		return scenario_yaml_fail(ld, node, "too many faults");
-	for (size_t i = 0; i < scenario_yaml_seq_len(node); i++) {
-		const struct ynode *item;
-
-		if ((rc = scenario_yaml_seq_item(ld, node, i, &item)) < 0 ||
-			(rc = load_fault(ld, item)) < 0)
-			return rc;
-	}
+	if (f->end_ms <= f->start_ms)
+		return schema_fail(w, schema_map_value(node, "end"), "end must come after start");
+	if (probability != NULL && every != NULL)
+		return schema_fail(w, every, "give probability or every, not both");
+	if (probability != NULL && f->probability <= 0.0)
+		return schema_fail(w, probability, "probability must be above 0");
+	if (f->kind == SCENARIO_FAULT_LATENCY && latency == NULL)
+		return schema_fail(w, node, "'%s' needs the key 'latency'", path);
+	if (f->kind != SCENARIO_FAULT_LATENCY && latency != NULL)
+		return schema_fail(w, latency, "only a latency fault takes a latency");
+	/* The scratch entry is freed after this: the copy takes its strings. */
+	*add_fault(scenario_loader_of(w)->sc) = *f;
+	f->operation = NULL;
 	return 0;
 }
 

@@ -19,7 +19,6 @@
 
 /* One load in progress: the walk's context. */
 struct scenario_loader {
-	struct diag *diag;
 	const char *dir; /* folder that relative trace paths are resolved against */
 	struct scenario *sc;
 };
@@ -37,9 +36,6 @@ extern const struct schema_custom scenario_rate_type;
 
 /* An AWS account id: 12 digits (a char *). */
 extern const struct schema_custom scenario_account_type;
-
-/* A trace file, relative to the scenario's folder, read into a struct scenario_arrivals. */
-extern const struct schema_custom scenario_trace_type;
 
 /* A list of distinct ports (uint16_t *, count at the field's count_offset), sorted. */
 extern const struct schema_custom scenario_ports_type;
@@ -65,69 +61,35 @@ extern const struct schema_custom scenario_queue_ref_type;
 /* Parse a rate's text; 0 or -EINVAL. */
 int scenario_rate_parse(const char *text, double *out_per_s);
 
-/* ---- The hand-written walk of the ECS sections (scenario_yaml.c) ---- */
+/* ---- Sections (scenario_ecs.c) ---- */
 
-/* Fill the diagnostic at node's position (node may be NULL); returns -EINVAL. */
-int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The fields of task_definitions, services, events and faults items. */
+extern const struct schema_field scenario_task_definition_fields[];
+extern const struct schema_field scenario_service_fields[];
+extern const struct schema_field scenario_event_fields[];
+extern const struct schema_field scenario_fault_fields[];
 
-/*
- * Check that node is a mapping whose keys are all in allowed (NULL-ended),
- * none twice; values[i] is the value node of allowed[i] or NULL. A misspelt
- * key gets a suggestion. what names the mapping in messages.
- */
-int scenario_yaml_fields(struct scenario_loader *ld, const struct ynode *node, const char *what,
-	const char *const *allowed, const struct ynode **values);
+/* An event entry as read (partitions become faults). */
+struct scenario_event_entry {
+	uint64_t at_ms;
+	int kind; /* enum scenario_event_kind, or SCENARIO_EVENT_PARTITION */
+	size_t cluster;
+	char *instance;
+	uint64_t duration_ms;
+	int target; /* enum scenario_fault_target */
+};
 
-/* Require a key (values[i] non-NULL) of a mapping; error at the mapping. */
-int scenario_yaml_require(struct scenario_loader *ld, const struct ynode *map,
-	const struct ynode *value, const char *key);
+#define SCENARIO_EVENT_PARTITION 4
 
-/* Scalar text of a node, or an error "<what> must be a scalar". */
-int scenario_yaml_scalar(
-	struct scenario_loader *ld, const struct ynode *node, const char *what, const char **out);
-
-/* A non-empty string (any scalar style); the result is a fresh copy. */
-int scenario_yaml_string(
-	struct scenario_loader *ld, const struct ynode *node, const char *what, char **out);
-
-/* An unquoted integer within [min, max]. */
-int scenario_yaml_uint(struct scenario_loader *ld, const struct ynode *node, const char *what,
-	uint64_t min, uint64_t max, uint64_t *out);
-
-/* An unquoted number within [min, max]. */
-int scenario_yaml_double(struct scenario_loader *ld, const struct ynode *node, const char *what,
-	double min, double max, double *out);
-
-/* true / false, unquoted. */
-int scenario_yaml_bool(
-	struct scenario_loader *ld, const struct ynode *node, const char *what, bool *out);
-
-/* A duration ("5s", "500ms", "0s"). */
-int scenario_yaml_duration(
-	struct scenario_loader *ld, const struct ynode *node, const char *what, uint64_t *out_ms);
-
-/* A rate "10/s", "600/m", "600/min", "36000/h" or a bare number (per second). */
-int scenario_yaml_rate(
-	struct scenario_loader *ld, const struct ynode *node, const char *what, double *out_per_s);
-
-/* One of names (NULL-ended); returns its index in *out. */
-int scenario_yaml_enum(struct scenario_loader *ld, const struct ynode *node, const char *what,
-	const char *const *names, int *out);
-
-/* A sequence node (or an error "<what> must be a list"). */
-int scenario_yaml_sequence(struct scenario_loader *ld, const struct ynode *node, const char *what);
-
-/* The number of items of a sequence node, and item i (always 0). */
-size_t scenario_yaml_seq_len(const struct ynode *seq);
-int scenario_yaml_seq_item(
-	struct scenario_loader *ld, const struct ynode *seq, size_t i, const struct ynode **out);
-
-/* The ECS sections (scenario_ecs.c): task_definitions, services, events, faults. */
-int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynode *node);
-int scenario_load_services(struct scenario_loader *ld, const struct ynode *node);
-int scenario_load_events(struct scenario_loader *ld, const struct ynode *node);
-int scenario_load_faults(struct scenario_loader *ld, const struct ynode *node);
+/* The checks of each item of those sections. */
+int scenario_check_task_definition(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path);
+int scenario_check_service(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path);
+int scenario_take_event(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path);
+int scenario_take_fault(
+	struct schema_walk *w, void *item, const struct ynode *node, const char *path);
 
 /* Free a queue's fields. */
 void scenario_queue_finish(struct scenario_queue *q);

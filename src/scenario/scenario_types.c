@@ -1,6 +1,6 @@
 /*
  * The scenario file's own value types, as custom types of the schema walker
- * (util/schema.c): rates, trace files, port lists, attribute mappings, the
+ * (util/schema.c): rates, port lists, attribute mappings, the
  * task-level cpu and memory strings of ECS, network modes, compatibility
  * lists, and references by name to the queues, clusters and task definitions
  * defined earlier in the file. Each reports errors at its node through the
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
@@ -115,38 +116,6 @@ const struct schema_custom scenario_account_type = {
 	.free = free_pointer,
 	.is_unset = string_unset,
 };
-
-/* Join a trace path to the scenario's folder unless it is absolute. */
-static char *resolve_path(const char *dir, const char *path)
-{
-	if (path[0] == '/' || dir == NULL || dir[0] == '\0')
-		return xstrdup(path);
-	return xasprintf("%s/%s", dir, path);
-}
-
-/* A trace file, read at once; its own error (file:line:column) is quoted at the key. */
-static int parse_trace(struct schema_walk *w, const struct schema_field *f, const struct ynode *v,
-	const char *path, void *member)
-{
-	struct diag tdiag;
-	char *file;
-	int rc;
-
-	if (v->value[0] == '\0')
-		return schema_fail(w, v, "'%s' must not be empty", path);
-	file = resolve_path(scenario_loader_of(w)->dir, v->value);
-	rc = scenario_trace_load(file, member, &tdiag);
-	free(file);
-	if (rc < 0) {
-		char msg[600];
-
-		diag_format(&tdiag, msg, sizeof(msg));
-		return schema_fail(w, v, "'%s': %s", path, msg);
-	}
-	return 0;
-}
-
-const struct schema_custom scenario_trace_type = {.type_text = "file", .parse = parse_trace};
 
 /* Sort a small list of ports. */
 static int cmp_port(const void *a, const void *b)
