@@ -78,22 +78,79 @@ static int parse_row(const char *line, struct scenario_trace_row *row, unsigned 
 	return 0;
 }
 
+/* A trace being read: the rows so far and the line reached. */
+struct trace_reader {
+	const char *path;
+	struct diag *diag;
+	struct scenario_trace_row *rows;
+	size_t n, cap;
+	unsigned lineno;
+	bool seen_data;
+};
+
+/* Take one line (its newline included, len bytes): a row, a comment, a header or blank. */
+static int trace_line(struct trace_reader *r, char *line, size_t len)
+{
+	struct scenario_trace_row row;
+	unsigned column;
+
+	r->lineno++;
+	if (len > TRACE_MAX_LINE)
+		return trace_fail(r->diag, r->path, r->lineno, 1, "line longer than %d characters",
+			TRACE_MAX_LINE);
+	if (memchr(line, '\0', len) != NULL)
+		return trace_fail(r->diag, r->path, r->lineno, 1, "NUL byte in line");
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	if (len == 0 || line[0] == '#')
+		return 0;
+	if (!r->seen_data && r->lineno == 1 && isalpha((unsigned char)line[0]))
+		return 0; /* a header such as "timestamp_seconds,count" */
+	r->seen_data = true;
+	if (parse_row(line, &row, &column) < 0)
+		return trace_fail(r->diag, r->path, r->lineno, column,
+			"expected 'timestamp_seconds,count' (seconds >= 0, a whole count)");
+	if (r->n > 0 && row.at_ms <= r->rows[r->n - 1].at_ms)
+		return trace_fail(r->diag, r->path, r->lineno, 1, "timestamps must increase");
+	if (r->n == TRACE_MAX_ROWS)
+		return trace_fail(
+			r->diag, r->path, r->lineno, 1, "more than %u rows", TRACE_MAX_ROWS);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->rows = xreallocarray(r->rows, r->cap, sizeof(*r->rows));
+	}
+	r->rows[r->n++] = row;
+	return 0;
+}
+
+/* Replace arrivals with the rows read, which it takes over. */
+static void trace_store(struct trace_reader *r, struct scenario_arrivals *arrivals)
+{
+	scenario_arrivals_finish(arrivals);
+	memset(arrivals, 0, sizeof(*arrivals));
+	arrivals->shape = SCENARIO_SHAPE_STEP;
+	arrivals->trace_path = xstrdup(r->path);
+	arrivals->trace = r->rows;
+	arrivals->trace_count = r->n;
+	arrivals->trace_last_span_ms =
+		r->n > 1 ? r->rows[r->n - 1].at_ms - r->rows[r->n - 2].at_ms : 1000;
+	r->rows = NULL;
+}
+
 /* Read a trace file into arrivals. */
 int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, struct diag *diag)
 {
 	struct diag scratch;
+	struct trace_reader r = {.path = path};
 	FILE *f;
 	char *line = NULL;
 	size_t line_cap = 0;
 	ssize_t got;
-	struct scenario_trace_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	unsigned lineno = 0;
-	bool seen_data = false;
 	int rc = 0;
 
 	if (diag == NULL)
 		diag = &scratch;
+	r.diag = diag;
 	f = fopen(path, "r");
 	if (f == NULL) {
 		rc = -errno;
@@ -102,70 +159,21 @@ int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, st
 		snprintf(diag->message, sizeof(diag->message), "%s", strerror(-rc));
 		return rc;
 	}
-	while ((got = getline(&line, &line_cap, f)) >= 0) {
-		size_t len = (size_t)got;
-		struct scenario_trace_row row;
-		unsigned column;
-
-		lineno++;
-		if (len > TRACE_MAX_LINE) {
-			rc = trace_fail(diag, path, lineno, 1, "line longer than %d characters",
-				TRACE_MAX_LINE);
-			goto out;
-		}
-		if (memchr(line, '\0', len) != NULL) {
-			rc = trace_fail(diag, path, lineno, 1, "NUL byte in line");
-			goto out;
-		}
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
-			continue;
-		if (!seen_data && lineno == 1 && isalpha((unsigned char)line[0]))
-			continue; /* a header such as "timestamp_seconds,count" */
-		seen_data = true;
-		if (parse_row(line, &row, &column) < 0) {
-			rc = trace_fail(diag, path, lineno, column,
-				"expected 'timestamp_seconds,count' (seconds >= 0, a whole count)");
-			goto out;
-		}
-		if (n > 0 && row.at_ms <= rows[n - 1].at_ms) {
-			rc = trace_fail(diag, path, lineno, 1, "timestamps must increase");
-			goto out;
-		}
-		if (n == TRACE_MAX_ROWS) {
-			rc = trace_fail(diag, path, lineno, 1, "more than %u rows", TRACE_MAX_ROWS);
-			goto out;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			rows = xreallocarray(rows, cap, sizeof(*rows));
-		}
-		rows[n++] = row;
-	}
-	if (ferror(f)) {
+	while (rc == 0 && (got = getline(&line, &line_cap, f)) >= 0)
+		rc = trace_line(&r, line, (size_t)got);
+	if (rc == 0 && ferror(f)) {
 		rc = -EIO;
 		snprintf(diag->file, sizeof(diag->file), "%s", path);
 		diag->line = diag->column = 0;
 		snprintf(diag->message, sizeof(diag->message), "read error");
-		goto out;
-	}
-	if (n == 0) {
+	} else if (rc == 0 && r.n == 0) {
 		rc = trace_fail(diag, path, 0, 0, "no rows");
-		goto out;
 	}
-	scenario_arrivals_finish(arrivals);
-	memset(arrivals, 0, sizeof(*arrivals));
-	arrivals->shape = SCENARIO_SHAPE_STEP;
-	arrivals->trace_path = xstrdup(path);
-	arrivals->trace = rows;
-	arrivals->trace_count = n;
-	arrivals->trace_last_span_ms = n > 1 ? rows[n - 1].at_ms - rows[n - 2].at_ms : 1000;
-	rows = NULL;
-out:
+	if (rc == 0)
+		trace_store(&r, arrivals);
 	fclose(f);
 	free(line);
-	free(rows);
+	free(r.rows);
 	return rc;
 }
 
