@@ -573,6 +573,9 @@ int schema_walk_map(struct schema_walk *w, const struct schema_field *fields,
 
 	while (fields[nfields].key != NULL)
 		nfields++;
+	/* A table past the cap is a programming error, not bad input. */
+	if (nfields > SCHEMA_MAX_FIELDS)
+		abort();
 	if (map->kind != YNODE_MAPPING)
 		return not_a_mapping(w, map, path);
 	for (size_t i = 0; i + 1 < map->count; i += 2) {
