@@ -139,8 +139,14 @@ static void load_profile_settings(
 
 	if ((path == NULL || path[0] == '\0') && home != NULL && home[0] != '\0')
 		path = owned = xasprintf("%s/.aws/config", home);
-	if (path == NULL || aws_ini_load(path, true, ini, NULL) != 0)
+	struct aws_ini_diag diag = {0};
+	int r = path != NULL ? aws_ini_load(path, true, ini, &diag) : -ENOENT;
+	if (r != 0)
 		memset(ini, 0, sizeof(*ini));
+	/* A missing file is the usual case; anything else is the operator's to fix. */
+	if (r != 0 && r != -ENOENT)
+		log_warn("aws=config file=%s line=%d error=\"%s\" action=ignore", path, diag.line,
+			diag.message);
 	free(owned);
 	const char *profile = config->profile;
 	if (profile == NULL || profile[0] == '\0')

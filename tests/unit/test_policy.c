@@ -691,7 +691,7 @@ static void test_hostile_files(void **state)
 
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(qscale_config_load(fifo, &cfg, &diag), -EINVAL);
-	assert_string_equal(diag.message, "not a regular file");
+	assert_string_equal(diag.message, "not a regular file (a FIFO)");
 	assert_int_equal(diag.line, 0);
 
 	assert_int_equal(qscale_config_load(dir, &cfg, &diag), -EISDIR);
