@@ -145,8 +145,8 @@ static void load_profile_settings(
 		memset(ini, 0, sizeof(*ini));
 	/* A missing file is the usual case; anything else is the operator's to fix. */
 	if (r != 0 && r != -ENOENT)
-		log_warn("aws=config file=%s line=%d error=\"%s\" action=ignore", path, diag.line,
-			diag.message);
+		log_warn("aws=config file=%s line=%d error=%s action=ignore", LOG_Q(path),
+			diag.line, LOG_Q(diag.message));
 	free(owned);
 	const char *profile = config->profile;
 	if (profile == NULL || profile[0] == '\0')
@@ -417,7 +417,7 @@ static void http_done(const struct http_response *resp, void *arg)
 	}
 	log_debug("aws=attempt op=%s attempt=%d status=%ld code=%s class=%s retry=%s "
 		  "delay_ms=%" PRIu64,
-		call->operation, call->attempt, resp->status, error.code,
+		call->operation, call->attempt, resp->status, LOG_Q(error.code),
 		aws_error_class_name(error.error_class), retry ? "yes" : "no", delay_ms);
 	report_attempt(call, resp->status, &error, retry, delay_ms);
 	if (!retry) {

@@ -123,7 +123,7 @@ static void adopt(struct credentials *c, enum credentials_source source,
 		c->refreshes++;
 	if (changed || !c->have)
 		log_debug("credentials=adopted source=%s key=%s %s",
-			credentials_source_name(source), set->access_key_id, detail);
+			credentials_source_name(source), LOG_Q(set->access_key_id), detail);
 	credentials_set_finish(&c->current);
 	c->current = *set;
 	memset(set, 0, sizeof(*set));
@@ -160,8 +160,8 @@ static int read_profile(struct credentials *c)
 	aws_ini_finish(&creds_ini);
 	aws_ini_finish(&config_ini);
 	if (r_creds == -EINVAL)
-		log_debug("credentials=file path=%s line=%d error=\"%s\"", c->credentials_path,
-			diag.line, diag.message);
+		log_debug("credentials=file path=%s line=%d error=%s", LOG_Q(c->credentials_path),
+			diag.line, LOG_Q(diag.message));
 	/*
 	 * A rotating writer rewrites the file in place: an unparsable file, or one
 	 * that lost the session token the last good read had, is caught mid-write.

@@ -208,7 +208,7 @@ static void check_multi_info(struct http_client *client)
 		req->resp.body = buf_cstr(&req->body);
 		req->resp.body_len = req->body.len;
 		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s", req->resp.status,
-			req->resp.err, req->resp.body_len, req->resp.request_id);
+			req->resp.err, req->resp.body_len, LOG_Q(req->resp.request_id));
 		/* Unlinked first: the callback may cancel everything or destroy the client. */
 		request_unlink(req);
 		client->dispatching++;
@@ -368,11 +368,12 @@ static void log_request(const struct http_request_opts *opts)
 {
 	if (!log_enabled(LOG_LEVEL_DEBUG))
 		return;
-	log_debug("http=start method=%s url=%s bytes=%zu", opts->method, opts->url, opts->body_len);
+	log_debug("http=start method=%s url=%s bytes=%zu", opts->method, LOG_Q(opts->url),
+		opts->body_len);
 	for (size_t i = 0; i < opts->n_headers; i++) {
 		const struct http_header *h = &opts->headers[i];
-		log_debug("http=header name=%s value=\"%s\"", h->name,
-			http_header_is_secret(h->name) ? "<redacted>" : h->value);
+		log_debug("http=header name=%s value=%s", LOG_Q(h->name),
+			LOG_Q(http_header_is_secret(h->name) ? "<redacted>" : h->value));
 	}
 }
 
@@ -398,7 +399,8 @@ static int check_ca_bundle(struct http_client *client)
 		return 0;
 	}
 	if (!client->ca_bundle_warned)
-		log_warn("http=refused ca_bundle=%s error=\"%s\"", client->ca_bundle, why);
+		log_warn(
+			"http=refused ca_bundle=%s error=%s", LOG_Q(client->ca_bundle), LOG_Q(why));
 	client->ca_bundle_warned = true;
 	return r;
 }
