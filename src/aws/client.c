@@ -27,6 +27,8 @@
 #include "qscale/xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
+/* An attempt with less time than this left before the call's deadline is not made. */
+#define ATTEMPT_MIN_MS 50
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000
 
 struct aws_call {
@@ -46,6 +48,7 @@ struct aws_call {
 	enum aws_rate_category category;
 	uint64_t start_mono_ms;
 	uint64_t send_mono_ms;
+	uint64_t deadline_mono_ms; /* set when the first attempt is sent */
 	struct event *timer;
 	struct credentials_request *creds_req;
 	struct http_request *http_req;
@@ -415,6 +418,13 @@ static void http_done(const struct http_response *resp, void *arg)
 				resp->retry_after);
 		}
 	}
+	/* A retry that could not start before the deadline is no retry. */
+	if (retry &&
+		clock_mono_ms(&client->clock) + delay_ms + ATTEMPT_MIN_MS >
+			call->deadline_mono_ms) {
+		retry = false;
+		delay_ms = 0;
+	}
 	log_debug("aws=attempt op=%s attempt=%d status=%ld code=%s class=%s retry=%s "
 		  "delay_ms=%" PRIu64,
 		call->operation, call->attempt, resp->status, LOG_Q(error.code),
@@ -452,6 +462,16 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
 	}
+	uint64_t now_mono = clock_mono_ms(&client->clock);
+	if (call->attempt == 0)
+		call->deadline_mono_ms = now_mono + client->timeout_ms;
+	if (now_mono + ATTEMPT_MIN_MS > call->deadline_mono_ms) {
+		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
+	}
+	/* aws.timeout bounds the whole call: each attempt gets what is left of it. */
+	uint64_t attempt_timeout_ms = call->deadline_mono_ms - now_mono;
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
 		client->max_attempts);
@@ -508,8 +528,10 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		.n_headers = n,
 		.body = call->body,
 		.body_len = call->body_len,
-		.timeout_ms = client->timeout_ms,
-		.connect_timeout_ms = client->connect_timeout_ms,
+		.timeout_ms = attempt_timeout_ms,
+		.connect_timeout_ms = client->connect_timeout_ms < attempt_timeout_ms
+			? client->connect_timeout_ms
+			: attempt_timeout_ms,
 	};
 	call->send_mono_ms = clock_mono_ms(&client->clock);
 	struct aws_op_stats *st = stats_for(client, call->service, call->operation);

@@ -781,6 +781,34 @@ static void test_timeout(void **state)
 	event_base_dispatch(srv.base);
 }
 
+/* aws.timeout bounds the whole call: no retry is started that could not end in time. */
+static void test_timeout_covers_retries(void **state)
+{
+	static const struct step steps[] = {
+		{500, "{}", 0, NULL},
+		{0, NULL, 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_client *c = make_client(3, 3000);
+	struct result r;
+
+	(void)state;
+	script(steps, 3);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	/* The 500 is retried; the silent second attempt gets what is left, then nothing. */
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(srv.n_seen, 2);
+	aws_client_destroy(c);
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "{}", 2, NULL);
+	srv.n_held = 0;
+	struct timeval t = {0, 100000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+}
+
 /* A response header with ESC, BEL and fake fields reaches the debug log escaped. */
 static void test_hostile_header_escaped(void **state)
 {
@@ -1247,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_gives_up_after_max_attempts),
 		cmocka_unit_test(test_fatal_not_retried_and_malformed),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_timeout_covers_retries),
 		cmocka_unit_test(test_hostile_header_escaped),
 		cmocka_unit_test(test_connection_reset),
 		cmocka_unit_test(test_body_too_big),
