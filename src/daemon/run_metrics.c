@@ -88,7 +88,7 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	rm->credentials_age = reg(m, METRICS_GAUGE, "qscale_aws_credentials_age_seconds",
 		"Age of the credentials in use (-1 when none were obtained yet).", NULL);
 	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
-		"Configuration reloads by result (ok, failed).", result);
+		"Configuration reloads by result (ok, failed, refused).", result);
 	metrics_gauge_set(rm->credentials_age, NULL, -1);
 	return rm;
 }
