@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "qscale/clock.h"
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/emulate.h"
 #include "qscale/listen_addr.h"
 #include "qscale/log.h"
