@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Levels are syslog priorities so they map 1:1 onto journald's. */
 enum log_level {
@@ -76,6 +77,21 @@ const char *log_quote(char *out, size_t size, const char *text);
 
 /* log_quote into a buffer that lives until the end of the enclosing block. */
 #define LOG_Q(text) log_quote((char[LOG_VALUE_MAX]){0}, LOG_VALUE_MAX, (text))
+
+/*
+ * At most one message per interval for a failure that may repeat at the
+ * rate of a peer's choosing (accept() without descriptors): the first is
+ * logged, the rest counted and reported with the next one logged.
+ */
+struct log_ratelimit {
+	uint64_t interval_ms;
+	uint64_t last_ms;
+	bool any; /* a message was logged */
+	unsigned long suppressed;
+};
+
+/* Whether to log now (monotonic now_ms); if so, *suppressed gets the count dropped since. */
+bool log_ratelimit_allow(struct log_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed);
 
 /* Log at error level and exit with status 1. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -277,6 +277,19 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	errno = saved_errno;
 }
 
+bool log_ratelimit_allow(struct log_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed)
+{
+	if (rl->any && now_ms - rl->last_ms < rl->interval_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->any = true;
+	rl->last_ms = now_ms;
+	return true;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;
