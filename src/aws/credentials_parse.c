@@ -99,6 +99,26 @@ int credentials_from_ini(const struct aws_ini *credentials_file, const struct aw
 }
 
 /* See qscale/credentials.h. */
+int credentials_file_check(unsigned mode, unsigned uid, unsigned euid, char *why, size_t size)
+{
+	if (mode & 0002) {
+		snprintf(why, size, "world-writable (mode %04o): anyone may replace the keys",
+			mode & 07777);
+		return -EPERM;
+	}
+	if (mode & 0020) {
+		snprintf(why, size, "group-writable (mode %04o): the group may replace the keys",
+			mode & 07777);
+		return -EPERM;
+	}
+	if (uid != 0 && uid != euid) {
+		snprintf(why, size, "owned by uid %u, neither root nor qscale's uid %u", uid, euid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* See qscale/credentials.h. */
 int credentials_parse_rfc3339(const char *text, uint64_t *out_ms)
 {
 	int y, mo, d, h, mi, s, used = 0;
