@@ -109,7 +109,12 @@ class Daemon:
         env.pop("JOURNAL_STREAM", None)
         if self.notify is not None:
             env["NOTIFY_SOCKET"] = self.notify.path
-        env.update({k: v.replace("{dir}", self.dir) for k, v in (extra_env or {}).items()})
+        for k, v in (extra_env or {}).items():
+            # None removes a variable; "{dir}" stands for the daemon's scratch folder.
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v.replace("{dir}", self.dir)
         self.log_path = os.path.join(self.dir, "run.log")
         self.log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen([BINARY, "run", "-c", self.config, *args],
