@@ -24,16 +24,16 @@
 #define TRACE_MAX_LINE 256
 
 /* Set an error at line:column of the trace. */
-static int trace_fail(struct scenario_diag *diag, const char *path, unsigned line, unsigned column,
+static int trace_fail(struct diag *diag, const char *path, unsigned line, unsigned column,
 	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int trace_fail(struct scenario_diag *diag, const char *path, unsigned line, unsigned column,
-	const char *fmt, ...)
+static int trace_fail(
+	struct diag *diag, const char *path, unsigned line, unsigned column, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	scenario_diag_set(diag, path, line, column, fmt, ap);
+	diag_vfill(diag, path, line, column, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -84,7 +84,7 @@ static int parse_row(const char *line, struct scenario_trace_row *row, unsigned 
  * Open a trace through the hardened opener (a FIFO or a device is refused,
  * not waited on); traces are streamed, so only their rows are capped.
  */
-static int open_trace(const char *path, FILE **out, struct scenario_diag *diag)
+static int open_trace(const char *path, FILE **out, struct diag *diag)
 {
 	char why[FILE_WHY_MAX];
 	int fd, rc = file_open(path, 0, &fd, NULL, why, sizeof(why));
@@ -107,10 +107,9 @@ static int open_trace(const char *path, FILE **out, struct scenario_diag *diag)
 }
 
 /* Read a trace file into arrivals. */
-int scenario_trace_load(
-	const char *path, struct scenario_arrivals *arrivals, struct scenario_diag *diag)
+int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, struct diag *diag)
 {
-	struct scenario_diag scratch;
+	struct diag scratch;
 	FILE *f = NULL;
 	char *line = NULL;
 	size_t line_cap = 0;

@@ -313,7 +313,7 @@ static struct qscale_config *config_of(const char *first, ...)
 {
 	char *text = xstrdup("region: us-east-1\ninterval: 10s\npolicies:\n");
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 	va_list ap;
 
 	va_start(ap, first);
@@ -327,7 +327,7 @@ static struct qscale_config *config_of(const char *first, ...)
 	va_end(ap);
 	if (qscale_config_parse("test.yaml", text, strlen(text), QSCALE_CONFIG_NO_POLICIES_DIR,
 		    &cfg, &diag) != 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		fail();
 	}
 	free(text);

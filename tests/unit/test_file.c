@@ -163,7 +163,7 @@ static void test_config_and_policy_fifo(void **state)
 	char *main_file = xasprintf("%s/main.yaml", dir);
 	char *policy_fifo;
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 
 	assert_int_equal(qscale_config_load(fifo, &cfg, &diag), -EINVAL);
 	assert_string_equal(diag.file, fifo);
@@ -190,7 +190,7 @@ static void test_scenario_and_trace_fifo(void **state)
 	char *trace = fifo_at(dir, "trace.csv");
 	struct scenario *sc = NULL;
 	struct scenario_arrivals arrivals = {0};
-	struct scenario_diag diag = {0};
+	struct diag diag = {0};
 
 	assert_true(scenario_load(scen, &sc, &diag) < 0);
 	assert_null(sc);

@@ -88,11 +88,11 @@ static const char config_text[] =
 static struct scenario *load_scenario(const char *text)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag diag;
+	struct diag diag;
 	char msg[512];
 
 	if (scenario_load_text("test.yaml", text, strlen(text), &sc, &diag) != 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&diag, msg, sizeof(msg)));
+		fprintf(stderr, "%s\n", diag_format(&diag, msg, sizeof(msg)));
 		fail();
 	}
 	return sc;
@@ -101,11 +101,11 @@ static struct scenario *load_scenario(const char *text)
 static struct qscale_config *load_config(void)
 {
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (qscale_config_parse("test.yaml", config_text, strlen(config_text),
 		    QSCALE_CONFIG_NO_POLICIES_DIR, &cfg, &diag) != 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		fail();
 	}
 	return cfg;
@@ -618,6 +618,23 @@ static void test_sweep_apply(void **state)
 	assert_int_equal(cfg->policies[0].scaling.local_max_tasks, 4);
 	assert_int_equal(sim_sweep_apply(&sw, 0, cfg, sc, error), -EINVAL);
 	assert_non_null(strstr(error, "invalid"));
+	/* The loader's own rules: a max below the min, a max_data_age below the interval. */
+	cfg->policies[0].scaling.local_min_tasks = 3;
+	assert_int_equal(sim_sweep_apply(&sw, 2, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "is below 'local.min_tasks'"));
+	cfg->policies[0].scaling.local_min_tasks = 0;
+	assert_int_equal(sim_sweep_parse("interval=1s:60s:1s", &sw, error), 0);
+	cfg->policies[0].scaling.max_observation_age_ms = 30000;
+	assert_int_equal(sim_sweep_apply(&sw, 60000, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "'max_data_age' (30s) must be at least"));
+	/* A max_data_age left at its default follows the interval. */
+	cfg->policies[0].interval_ms = 5000;
+	cfg->policies[0].scaling.max_observation_age_ms = POLICY_MAX_DATA_AGE_INTERVALS * 5000;
+	assert_int_equal(sim_sweep_apply(&sw, 60000, cfg, sc, error), 0);
+	assert_int_equal(cfg->policies[0].scaling.max_observation_age_ms,
+		POLICY_MAX_DATA_AGE_INTERVALS * 60000);
+	assert_int_equal(sim_sweep_apply(&sw, 50, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "must be between"));
 	qscale_config_destroy(cfg);
 	scenario_destroy(sc);
 }
@@ -799,7 +816,7 @@ static void test_trace_generator(void **state)
 	struct trace_gen_params p = {TRACE_GEN_DIURNAL_FLASH_SALE, 1, 0, 0, 0};
 	char dir[] = "/tmp/qscale-trace-XXXXXX", path[64];
 	struct scenario_arrivals arr = {0};
-	struct scenario_diag diag;
+	struct diag diag;
 	uint64_t total = 0;
 	FILE *f;
 
