@@ -1,6 +1,6 @@
 /*
- * The metrics and health endpoint (`metrics.listen`), served by libevent's
- * evhttp on the daemon's loop:
+ * The metrics and health endpoint (`metrics.listen`), a small HTTP/1.1
+ * server of its own on the daemon's loop:
  *   /metrics  the registry in Prometheus text format 0.0.4
  *   /healthz  200 "ok" whenever the loop answers
  *   /readyz   200 "ready" when the readiness callback agrees, else 503 with
