@@ -439,6 +439,22 @@ static void http_done(const struct http_response *resp, void *arg)
 	schedule_attempt(call, delay_ms);
 }
 
+/*
+ * aws.timeout bounds the whole call, from its first attempt: the time this
+ * attempt may take (what is left), false when too little is left to try.
+ */
+static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
+{
+	uint64_t now = clock_mono_ms(&call->client->clock);
+
+	if (call->attempt == 0)
+		call->deadline_mono_ms = now + call->client->timeout_ms;
+	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
+		return false;
+	*timeout_ms = call->deadline_mono_ms - now;
+	return true;
+}
+
 /* Credentials are there (or not): sign and send one attempt. */
 static void creds_ready(int err, const struct sigv4_credentials *creds, void *arg)
 {
@@ -463,16 +479,12 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
 	}
-	uint64_t now_mono = clock_mono_ms(&client->clock);
-	if (call->attempt == 0)
-		call->deadline_mono_ms = now_mono + client->timeout_ms;
-	if (now_mono + ATTEMPT_MIN_MS > call->deadline_mono_ms) {
+	uint64_t attempt_timeout_ms;
+	if (!attempt_budget(call, &attempt_timeout_ms)) {
 		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
 		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
 	}
-	/* aws.timeout bounds the whole call: each attempt gets what is left of it. */
-	uint64_t attempt_timeout_ms = call->deadline_mono_ms - now_mono;
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
 		client->max_attempts);
