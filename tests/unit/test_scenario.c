@@ -398,6 +398,13 @@ static void test_strict_values(void **state)
 		{"events: [{at: 1s, kind: partition}]\n", 1},
 		{"credentials: {access_key_id: A}\n", 1},
 		{"duration: 1y\n", 1},
+		{"queues:\n  - {name: q, delay: \"5s\"}\n", 2},
+		{"queues:\n  - {name: q, arrivals: {shape: linear, trace: x.csv}}\n", 2},
+		{"seed: 18446744073709551616\n", 1},
+		{"events: [{at: 1s, kind: partition, duration: 0s}]\n", 1},
+		{"clusters: [{name: c, instances: [{cpu: 1024, memory: 1024, "
+		 "reserved_ports: [22, 22]}]}]\n",
+			1},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -409,6 +416,29 @@ static void test_strict_values(void **state)
 			fail_msg("accepted: %s", bad[i].text);
 		assert_int_equal(d.line, bad[i].line);
 	}
+}
+
+/*
+ * Sections refer only to those read before them, whatever order the file
+ * writes them in: services first still find their cluster and definition.
+ */
+static void test_section_order(void **state)
+{
+	static const char text[] = "services: [{name: s, cluster: c, task_definition: t}]\n"
+				   "task_definitions: [{family: t, containers: [{name: a, memory: "
+				   "128}]}]\n"
+				   "clusters: [{name: c, instances: [{cpu: 1024, memory: 2048}]}]\n"
+				   "region: eu-west-1\n";
+	struct scenario *sc = NULL;
+	struct diag d;
+
+	assert_int_equal(scenario_load_text("order.yaml", text, strlen(text), &sc, &d), 0);
+	assert_int_equal(sc->service_count, 1);
+	assert_int_equal(sc->services[0].cluster, 0);
+	assert_int_equal(sc->services[0].task_definition, 0);
+	assert_string_equal(sc->services[0].arn, "arn:aws:ecs:eu-west-1:123456789012:service/c/s");
+	assert_string_equal(sc->clusters[0].arn, "arn:aws:ecs:eu-west-1:123456789012:cluster/c");
+	scenario_destroy(sc);
 }
 
 /* The example trace shipped for simulate reads as a whole day. */
@@ -501,8 +531,7 @@ static void test_hostile_yaml(void **state)
 			"unknown key 'regoin', did you mean 'region'?"},
 		{strdup("clusters:\n  - name: c\n    instances:\n"
 			"      - {count: 1, cpu: 1024, memroy: 1024}\n"),
-			0, 4, 31,
-			"unknown key 'memroy', did you mean 'memory'?"},
+			0, 4, 31, "unknown key 'memroy', did you mean 'memory'?"},
 		{strdup("queues:\n  - name: q\n    colour: red\n"), 0, 3, 5,
 			"unknown key 'colour' in queues[0]"},
 		{strdup("seed: !!int 3\n"), 0, 1, 7, "tags are not supported"},
@@ -544,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_trace_rows),
 		cmocka_unit_test(test_strict_values),
+		cmocka_unit_test(test_section_order),
 		cmocka_unit_test(test_hostile_yaml),
 		cmocka_unit_test(test_shipped_trace_loads),
 	};
