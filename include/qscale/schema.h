@@ -176,4 +176,12 @@ void schema_print(const struct schema_field *fields, const void *base, unsigned 
 /* Write a string as a double-quoted YAML scalar (for a custom type's print). */
 void schema_print_quoted(const char *s, FILE *out);
 
+/*
+ * Callbacks for a custom type kept as a char * (or any pointer freed with
+ * free): print it quoted, free it, say whether it is unset.
+ */
+void schema_print_string(const void *member, FILE *out);
+void schema_free_pointer(const struct schema_field *f, void *base);
+bool schema_string_unset(const void *member);
+
 #endif

@@ -92,31 +92,10 @@ static int parse_listen(struct schema_walk *w, const struct schema_field *f, con
 	return 0;
 }
 
-/* Write an address back as a quoted string. */
-static void print_listen(const void *member, FILE *out)
-{
-	schema_print_quoted(*(char *const *)member, out);
-}
-
-/* Free the address string. */
-static void free_listen(const struct schema_field *f, void *base)
-{
-	char **p = (char **)(void *)((char *)base + f->offset);
-
-	free(*p);
-	*p = NULL;
-}
-
-/* Whether no address was set. */
-static bool listen_unset(const void *member)
-{
-	return *(char *const *)member == NULL;
-}
-
 const struct schema_custom policy_listen_type = {
 	.type_text = "host:port",
 	.parse = parse_listen,
-	.print = print_listen,
-	.free = free_listen,
-	.is_unset = listen_unset,
+	.print = schema_print_string,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };

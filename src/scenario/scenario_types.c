@@ -31,27 +31,6 @@ static int need_plain(
 /* The member a field describes, inside base. */
 #define MEMBER(base, f, type) ((type *)(void *)((char *)(base) + (f)->offset))
 
-/* Free a pointer member (a string, or an array of plain values). */
-static void free_pointer(const struct schema_field *f, void *base)
-{
-	void **p = MEMBER(base, f, void *);
-
-	free(*p);
-	*p = NULL;
-}
-
-/* Whether a char * member is unset. */
-static bool string_unset(const void *member)
-{
-	return *(char *const *)member == NULL;
-}
-
-/* Write a char * member quoted. */
-static void print_string(const void *member, FILE *out)
-{
-	schema_print_quoted(*(char *const *)member, out);
-}
-
 int scenario_rate_parse(const char *text, double *out_per_s)
 {
 	char *end;
@@ -112,9 +91,9 @@ static int parse_account(struct schema_walk *w, const struct schema_field *f, co
 const struct schema_custom scenario_account_type = {
 	.type_text = "12 digits",
 	.parse = parse_account,
-	.print = print_string,
-	.free = free_pointer,
-	.is_unset = string_unset,
+	.print = schema_print_string,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };
 
 /* Sort a small list of ports. */
@@ -176,8 +155,8 @@ const struct schema_custom scenario_ports_type = {
 	.type_text = "list of ports",
 	.any_node = true,
 	.parse = parse_ports,
-	.free = free_pointer,
-	.is_unset = string_unset,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };
 
 /* Whether a value node stands for "no value" (null, ~ or nothing). */
@@ -322,9 +301,9 @@ static int parse_task_cpu(struct schema_walk *w, const struct schema_field *f,
 const struct schema_custom scenario_task_cpu_type = {
 	.type_text = "CPU units or N vCPU",
 	.parse = parse_task_cpu,
-	.print = print_string,
-	.free = free_pointer,
-	.is_unset = string_unset,
+	.print = schema_print_string,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };
 
 /* Task-level memory, kept as ECS returns it: a string of MiB. */
@@ -343,9 +322,9 @@ static int parse_task_memory(struct schema_walk *w, const struct schema_field *f
 const struct schema_custom scenario_task_memory_type = {
 	.type_text = "MiB or N GB",
 	.parse = parse_task_memory,
-	.print = print_string,
-	.free = free_pointer,
-	.is_unset = string_unset,
+	.print = schema_print_string,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };
 
 static const struct schema_choice network_modes[] = {
@@ -373,9 +352,9 @@ static int parse_network_mode(struct schema_walk *w, const struct schema_field *
 const struct schema_custom scenario_network_mode_type = {
 	.type_text = "bridge, host, awsvpc, none",
 	.parse = parse_network_mode,
-	.print = print_string,
-	.free = free_pointer,
-	.is_unset = string_unset,
+	.print = schema_print_string,
+	.free = schema_free_pointer,
+	.is_unset = schema_string_unset,
 };
 
 static const struct schema_choice compatibilities[] = {

@@ -731,3 +731,11 @@ void schema_free(const struct schema_field *fields, void *base)
 		}
 	}
 }
+
+void schema_free_pointer(const struct schema_field *f, void *base)
+{
+	void **p = FIELD(base, f, void *);
+
+	free(*p);
+	*p = NULL;
+}

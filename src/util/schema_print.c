@@ -240,3 +240,13 @@ void schema_print(const struct schema_field *fields, const void *base, unsigned 
 		fputc('\n', out);
 	}
 }
+
+void schema_print_string(const void *member, FILE *out)
+{
+	schema_print_quoted(*(char *const *)member, out);
+}
+
+bool schema_string_unset(const void *member)
+{
+	return *(char *const *)member == NULL;
+}

@@ -96,14 +96,6 @@ static int parse_upper(struct schema_walk *w, const struct schema_field *f, cons
 	return 0;
 }
 
-static void free_upper(const struct schema_field *f, void *base)
-{
-	char **p = (char **)(void *)((char *)base + f->offset);
-
-	free(*p);
-	*p = NULL;
-}
-
 /* Written back as it was read: lower-case. */
 static void print_upper(const void *member, FILE *out)
 {
@@ -119,7 +111,7 @@ static const struct schema_custom upper_type = {
 	.type_text = "letters",
 	.parse = parse_upper,
 	.print = print_upper,
-	.free = free_upper,
+	.free = schema_free_pointer,
 };
 
 static const struct schema_field doc_fields[] = {
