@@ -226,8 +226,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  *   (lowered only when that count itself was read fresh). Lowering to a max
  *   ignores the behaviour (no window or rate limit delays it).
  * - local.min_tasks beats activation and the scale-out rate limit, and is kept
- *   even when the instances cannot place that many; it is not enforced while
- *   holding on missing data.
+ *   even when the instances cannot place that many. While holding on missing
+ *   data a local count read fresh below it is raised to it: inside its bounds
+ *   means at most the maximum and at least the minimum, and raising is not
+ *   shrinking.
  * - Tolerance compares the backlog's total with the current total (local +
  *   burst desired, less burst held for make before break) as HPA does; from
  *   zero nothing is within tolerance.

@@ -242,7 +242,13 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
-		if (!p->due || p->error[0] != '\0' || dry_run)
+		/*
+		 * A policy held for missing data still acts on what the engine
+		 * changed: a hold changes a count only to bring it inside its
+		 * configured bounds, and that must not wait for the outage to end.
+		 */
+		if (!p->due || dry_run ||
+			(p->error[0] != '\0' && !(p->decision.flags & ENGINE_MISSING_DATA)))
 			continue;
 		if (p->decision.update_local)
 			start_update(c, p, false);
