@@ -865,6 +865,27 @@ static void test_lost_answer_not_made_is_forgotten(void **state)
 	assert_int_equal(w->fake.services[0].desired, 6);
 }
 
+/* A cluster written as an ARN is the same cluster: its capacity is shared, not claimed twice. */
+static void test_arn_cluster_shares_capacity(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "a-local", 0);
+	add_service(&w->fake, "onprem", "b-local", 0);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 1024); /* 4 tasks in all */
+	w->fake.visible = 100; /* each wants 10 */
+	controller_set_config(w->ctl,
+		config_of(policy_yaml("a", "5s", "q", "onprem", 9, ""),
+			policy_yaml("b", "5s", "q",
+				"'arn:aws:ecs:us-east-1:000000000000:cluster/onprem'", 1, ""),
+			NULL));
+	cycle(w);
+	assert_int_equal(w->fake.calls[OP_INSTANCES], 1);
+	assert_int_equal(last_desired(&w->fake, "a-local"), 4);
+	/* b keeps its minimum of 1, which cannot be placed: 4 slots, not 8. */
+	assert_int_equal(last_desired(&w->fake, "b-local"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -889,6 +910,7 @@ int main(void)
 			test_lost_answer_counts_for_scale_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_lost_answer_not_made_is_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arn_cluster_shares_capacity, setup, teardown),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
