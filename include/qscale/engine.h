@@ -5,9 +5,9 @@
  * else in this header belongs to the engine.
  *
  * A cycle for one cluster: fill a struct engine_cluster from the instances,
- * then for each policy on it (engine_decide_cluster does this in priority
- * order) engine_decide(), engine_cluster_claim() and, once acted upon,
- * engine_history_update().
+ * then engine_decide_cluster() decides (engine_decide) and claims
+ * (engine_cluster_claim) every policy on it in priority order; once acted
+ * upon, engine_history_update() for each.
  */
 #ifndef QSCALE_ENGINE_H
 #define QSCALE_ENGINE_H
@@ -274,15 +274,26 @@ struct engine_member {
 	const char *name; /* ties of priority are sized by name, ascending */
 	const struct engine_policy *policy;
 	const struct engine_history *history;
+	/*
+	 * A policy not due this cycle: not decided; decision holds what its last
+	 * decision claimed (placed brought up to now) and is claimed as it stands,
+	 * in its priority's turn. observation needs only task and matches_filter.
+	 */
+	bool claim_only;
 	struct engine_observation observation; /* .cluster is set by engine_decide_cluster */
-	struct engine_decision decision; /* out */
-	int result; /* out: engine_decide's return */
+	struct engine_decision decision; /* out (in when claim_only) */
+	int result; /* out: engine_decide's return (0 when claim_only) */
+	void *arg; /* the caller's, untouched */
 };
 
 /*
  * Size every policy of one cluster: sorts members in place (priority
- * descending, then name; stable), resets the claims, then decides and claims
- * each in turn so later policies see only what earlier ones left.
+ * descending, then name; stable), resets the claims, then in that order
+ * decides and claims each due member, and claims each claim_only member's
+ * last claim, so later policies see only what earlier ones left. Priority
+ * wins over the schedule: a policy that is not due keeps room only against
+ * policies of lower priority. A NULL cluster (not observed) decides every
+ * due member as missing its instances and claims nothing.
  */
 void engine_decide_cluster(struct engine_member *members, size_t n_members,
 	struct engine_cluster *cluster, uint64_t now_ms);

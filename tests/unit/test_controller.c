@@ -66,6 +66,9 @@ struct call {
 
 struct fake {
 	int64_t visible;
+	/* Per queue (by the URL's last part), instead of visible. */
+	const char *queue_names[4];
+	int64_t queue_visible[4];
 	bool negative_counts;
 	struct fake_service services[8];
 	size_t n_services;
@@ -175,6 +178,12 @@ static void answer(struct fake *f, struct call *c)
 	switch (c->op) {
 	case OP_QUEUE: {
 		struct cloud_queue_counts q = {f->visible, f->negative_counts ? -5 : 0, 0};
+		const char *name = strrchr(c->a, '/');
+
+		for (size_t i = 0; i < 4 && name != NULL; i++) {
+			if (f->queue_names[i] != NULL && strcmp(f->queue_names[i], name + 1) == 0)
+				q.visible = f->queue_visible[i];
+		}
 
 		c->cb.queue(err, err ? &error : NULL, err ? NULL : &q, c->arg);
 		break;
@@ -886,6 +895,37 @@ static void test_arn_cluster_shares_capacity(void **state)
 	assert_int_equal(last_desired(&w->fake, "b-local"), 1);
 }
 
+/* Priority wins over the schedule: a lower-priority policy not due keeps no room from a higher one.
+ */
+static void test_priority_over_schedule(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "low-local", 0);
+	add_service(&w->fake, "onprem", "high-local", 0);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 2048); /* 8 tasks */
+	w->fake.queue_names[0] = "ql";
+	w->fake.queue_names[1] = "qh";
+	w->fake.queue_visible[0] = 60; /* low wants 6 */
+	w->fake.queue_visible[1] = 0; /* high wants its minimum of 1 */
+	controller_set_config(w->ctl,
+		config_of(policy_yaml("low", "60s", "ql", "onprem", 1, ""),
+			policy_yaml("high", "5s", "qh", "onprem", 9, ""), NULL));
+	assert_int_equal(cycle(w), 2);
+	assert_int_equal(last_desired(&w->fake, "high-local"), 1);
+	assert_int_equal(last_desired(&w->fake, "low-local"), 6);
+	/* high's backlog jumps while low is not due and its 6 tasks are not placed yet. */
+	w->fake.queue_visible[1] = 80;
+	clock_manual_advance(&w->clock, 5000);
+	assert_int_equal(cycle(w), 1);
+	assert_int_equal(last_desired(&w->fake, "high-local"), 8);
+	/* Both due: high keeps its 8, low is cut to its minimum. */
+	clock_manual_advance(&w->clock, 55000);
+	assert_int_equal(cycle(w), 2);
+	assert_int_equal(last_desired(&w->fake, "high-local"), 8);
+	assert_int_equal(last_desired(&w->fake, "low-local"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +951,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_lost_answer_not_made_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arn_cluster_shares_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_priority_over_schedule, setup, teardown),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
