@@ -165,6 +165,12 @@ struct engine_history {
 	struct engine_event ins[ENGINE_HISTORY_SLOTS];
 	size_t n_ins;
 	int32_t held_burst; /* burst tasks the last decision kept for make before break */
+	/*
+	 * The last cycle held for missing data: a scale-in window that saw it has
+	 * not seen a full window of fresh readings, so it holds the count it had.
+	 */
+	bool has_held;
+	uint64_t held_ms;
 };
 
 /* Which rules bound the decision (struct engine_decision.flags). */
@@ -246,6 +252,12 @@ int32_t engine_history_forget(struct engine_history *history, uint64_t at_ms, in
  *   service can leave zero.
  * - Make before break: burst goes no lower than wanted total - local running
  *   (never above its current count or burst.max_tasks).
+ * - local.min_tasks above local capacity: local keeps the minimum and burst
+ *   covers wanted total - local capacity (up to burst.max_tasks), as make
+ *   before break does: that cover is not part of the total.
+ * - Scale-in after missing data needs a full scale-in window of fresh
+ *   readings: a window that saw a held cycle holds the current count (the
+ *   readings before the outage do not count as seen through it).
  */
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);

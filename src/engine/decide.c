@@ -194,6 +194,22 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	if (t->unmet > 0)
 		t->flags |= ENGINE_UNMET;
 	t->burst = t->burst_target;
+	if (p->has_burst && local > t->capacity && t->total > t->capacity) {
+		/*
+		 * local.min_tasks above what can be placed: the local count keeps the
+		 * minimum (its tasks start as room frees), and burst covers the part
+		 * of the wanted total that cannot run on-prem meanwhile. Like make
+		 * before break, that cover is not part of the total.
+		 */
+		int32_t cover = t->total - t->capacity;
+
+		if (cover > burst_max)
+			cover = burst_max;
+		if (cover > t->burst) {
+			t->burst = cover;
+			t->flags |= ENGINE_MAKE_BEFORE_BREAK;
+		}
+	}
 	if (p->has_burst && o->burst.desired > t->burst_target) {
 		/* Keep burst covering what the running local tasks do not yet cover. */
 		int64_t uncovered = (int64_t)t->total - o->local.running;
@@ -202,7 +218,7 @@ static void split(const struct engine_policy *p, const struct engine_observation
 						    : o->burst.desired;
 		if (keep > burst_max)
 			keep = burst_max;
-		if (keep > t->burst_target) {
+		if (keep > t->burst) {
 			t->burst = keep;
 			t->flags |= ENGINE_MAKE_BEFORE_BREAK;
 		}

@@ -926,6 +926,64 @@ static void test_priority_over_schedule(void **state)
 	assert_int_equal(last_desired(&w->fake, "low-local"), 1);
 }
 
+/* After an outage longer than the scale-in window, scale-in waits for a full window of readings. */
+static void test_outage_longer_than_window(void **state)
+{
+	struct world *w = *state;
+	static const char *window_5m =
+		"      scale_out: {stabilization: 0s, max_tasks: 0, max_percent: 0}\n"
+		"      scale_in: {stabilization: 5m, max_tasks: 0, max_percent: 0}\n";
+
+	add_service(&w->fake, "onprem", "orders-local", 1);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 8192);
+	w->fake.visible = 150; /* wants 15 */
+	controller_set_config(
+		w->ctl, config_of(policy_with("orders", "onprem", 1, 20, window_5m, ""), NULL));
+	cycle(w);
+	assert_int_equal(last_desired(&w->fake, "orders-local"), 15);
+	w->fake.fail[OP_QUEUE] = -EIO;
+	for (int i = 0; i < 72; i++) { /* six minutes of 5 s cycles */
+		clock_manual_advance(&w->clock, 5000);
+		cycle(w);
+	}
+	w->fake.fail[OP_QUEUE] = 0;
+	w->fake.visible = 0;
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 15);
+	for (int i = 0; i < 58; i++) {
+		clock_manual_advance(&w->clock, 5000);
+		cycle(w);
+	}
+	assert_int_equal(w->fake.services[0].desired, 15);
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 1);
+}
+
+/* local.min_tasks above what fits on-prem: burst covers what cannot be placed. */
+static void test_min_above_local_capacity(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "orders-local", 2);
+	add_service(&w->fake, "cloud", "orders-burst", 0);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 0); /* full: capacity is the 2 placed */
+	w->fake.visible = 80; /* wants 8 */
+	controller_set_config(w->ctl,
+		config_of(policy_with("orders", "onprem", 5, 20, no_limits,
+				  "    burst: {cluster: cloud, service: orders-burst, max_tasks: "
+				  "40}\n"),
+			NULL));
+	cycle(w);
+	assert_int_equal(last_desired(&w->fake, "orders-local"), 5);
+	assert_int_equal(last_desired(&w->fake, "orders-burst"), 6);
+	/* Nothing changes while the room stays as it is. */
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.n_updates, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -952,6 +1010,8 @@ int main(void)
 			test_lost_answer_not_made_is_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arn_cluster_shares_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_priority_over_schedule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outage_longer_than_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_min_above_local_capacity, setup, teardown),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
