@@ -15,7 +15,10 @@ kept. Each case is a small scenario built here:
 Every wait is bounded and polls for its condition; nothing asserts timings
 beyond the ordering of world times the emulator records."""
 
-from run_common import Daemon, Emulator, Tap, services, updates, watchdog
+import os
+import subprocess
+
+from run_common import ACCESS_KEY, BINARY, SECRET_KEY, Daemon, Emulator, Tap, services, updates, watchdog
 
 LOCAL, BURST = "order-processor", "order-processor-fargate"
 
@@ -99,8 +102,15 @@ def policy(local_max=20, burst_max=40, period="1s", out_tasks=0):
     return POLICY.format(local_max=local_max, burst_max=burst_max, period=period, out_tasks=out_tasks)
 
 
-def now_ms(em):
-    return em.admin("/_qscale/state")["t_ms"]
+def plan(em, d):
+    """`qscale plan` on the daemon's configuration against the emulator: (exit status, output)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_ENDPOINT_URL": em.url, "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    r = subprocess.run([BINARY, "plan", "-c", d.config], capture_output=True, text=True, env=env,
+                       timeout=60)
+    return r.returncode, r.stdout + r.stderr
 
 
 watchdog(240)
@@ -119,6 +129,12 @@ with Emulator(scen, speed=10) as em, Daemon(em, policy_text=policy(20, 5)) as d:
          "the cycle that lowered them was held for missing data", d.tail())
     t.ok(all(u["to"] <= (20 if u["service"] == LOCAL else 5) for u in updates(em)), "no maximum exceeded")
 
+# 1b. qscale plan on the same case: held (exit 1), and what it would set is inside the bounds.
+with Emulator(scen, speed=1) as em, Daemon(em, args=("--dry-run",), policy_text=policy(20, 5)) as d:
+    rc, out = plan(em, d)
+    t.ok(rc == 1 and "lowered to max" in out and "25->20" in out and "9->5" in out,
+         "plan: held on SQS errors, would lower local 25->20 and burst 9->5", out)
+
 # 2. An incomplete fleet is missing data: an empty queue would scale 6 -> 1, and must not.
 faults = ["{kind: instance_failure, start: 0s, end: 40s, operation: DescribeContainerInstances,"
           " instance: mi-00000000000000002, reason: AGENT}",
@@ -131,6 +147,8 @@ with Emulator(world(0, 6, 0, faults), speed=10) as em, Daemon(em, policy_text=po
     m = d.wait_log(r'policy=orders error="ListContainerInstances: incomplete fleet: instance '
                    r'mi-00000000000000002: remainingResources lacks MEMORY" action=hold', 20)
     t.ok(m is not None, "remainingResources without MEMORY: held, the reason logged", d.tail())
+    rc, out = plan(em, d)
+    t.ok(rc == 1 and "incomplete fleet" in out, "plan: an incomplete fleet holds the policy (exit 1)", out)
     held = d.metrics()
     t.ok(sum(v for (n, lb), v in held.items() if n == "qscale_decisions_total"
              and ("outcome", "held") in lb and ("reason", "missing_data") in lb) >= 2,
