@@ -187,6 +187,15 @@ enum engine_flag {
 	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
 };
 
+/* Which observations a held decision missed (struct engine_decision.missing). */
+enum engine_missing {
+	ENGINE_MISSING_QUEUE = 1u << 0,
+	ENGINE_MISSING_LOCAL = 1u << 1, /* the local service */
+	ENGINE_MISSING_BURST = 1u << 2, /* the burst service */
+	ENGINE_MISSING_TASK = 1u << 3, /* the local task definition */
+	ENGINE_MISSING_INSTANCES = 1u << 4, /* the cluster's instances, or a whole view of them */
+};
+
 /* The result of engine_decide. */
 struct engine_decision {
 	int32_t local_desired; /* new desired count of the local service */
@@ -204,6 +213,7 @@ struct engine_decision {
 	int32_t fit; /* more local tasks that fit on eligible instances */
 	int32_t eligible_instances; /* instances that fit at least one more task */
 	uint32_t flags; /* enum engine_flag */
+	uint32_t missing; /* enum engine_missing: what a hold missed, 0 otherwise */
 	char reason[ENGINE_REASON_MAX]; /* one line, no newline */
 };
 

@@ -35,6 +35,13 @@ static bool service_usable(const struct engine_service_obs *s, uint64_t now_ms, 
 		s->running <= ENGINE_TASKS_MAX && s->pending <= ENGINE_TASKS_MAX;
 }
 
+/* Note one missing observation by name and bit. */
+static void note_missing(struct engine_trace *t, uint32_t bit, const char *name)
+{
+	t->missing[t->n_missing++] = name;
+	t->missing_bits |= bit;
+}
+
 /* Name every observation the decision needs that is missing, stale or junk. */
 static void find_missing(const struct engine_policy *p, const struct engine_observation *o,
 	uint64_t now_ms, struct engine_trace *t)
@@ -44,17 +51,17 @@ static void find_missing(const struct engine_policy *p, const struct engine_obse
 
 	if (!engine_fresh(o->queue.ok, o->queue.observed_ms, now_ms, age) ||
 		engine_backlog(p, &o->queue) < 0)
-		t->missing[t->n_missing++] = "queue";
+		note_missing(t, ENGINE_MISSING_QUEUE, "queue");
 	if (!service_usable(&o->local, now_ms, age))
-		t->missing[t->n_missing++] = "local service";
+		note_missing(t, ENGINE_MISSING_LOCAL, "local service");
 	if (p->has_burst && !service_usable(&o->burst, now_ms, age))
-		t->missing[t->n_missing++] = "burst service";
+		note_missing(t, ENGINE_MISSING_BURST, "burst service");
 	if (!engine_fresh(o->task.ok, o->task.observed_ms, now_ms, age) || o->task.cpu_units < 0 ||
 		o->task.memory_mib < 0 || o->task.n_ports > ENGINE_TASK_PORTS_MAX)
-		t->missing[t->n_missing++] = "task definition";
+		note_missing(t, ENGINE_MISSING_TASK, "task definition");
 	if (c == NULL || !engine_fresh(c->ok, c->observed_ms, now_ms, age) ||
 		(c->n_instances > 0 && c->instances == NULL))
-		t->missing[t->n_missing++] = "instances";
+		note_missing(t, ENGINE_MISSING_INSTANCES, "instances");
 }
 
 /* a clamped to [lo, hi]. */
@@ -263,6 +270,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.local_capacity = -1;
 		d.fit = -1;
 		d.flags = t.flags;
+		d.missing = t.missing_bits;
 		engine_reason_format(&t, d.reason, sizeof(d.reason));
 		*decision = d;
 		return 0;

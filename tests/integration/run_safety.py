@@ -153,6 +153,10 @@ with Emulator(world(0, 6, 0, faults), speed=10) as em, Daemon(em, policy_text=po
     t.ok(sum(v for (n, lb), v in held.items() if n == "qscale_decisions_total"
              and ("outcome", "held") in lb and ("reason", "missing_data") in lb) >= 2,
          "metrics: the held cycles counted with reason missing_data")
+    t.ok((held.get(("qscale_policy_missing_data_total",
+                    frozenset({("policy", "orders"), ("data", "instances")}))) or 0) >= 2,
+         "metrics: what was missing is the instances", {k: v for k, v in held.items()
+                                                        if k[0] == "qscale_policy_missing_data_total"})
     early = [u for u in updates(em) if u["t_ms"] < 80000]
     t.ok(early == [], "nothing changed while the fleet view was incomplete", early)
     done = d.wait(lambda: services(em)[LOCAL]["desired"] == 1, 30)
