@@ -1163,7 +1163,7 @@ static void random_run(struct world *w, uint64_t seed)
  */
 static void test_random_safety(void **state)
 {
-	for (uint64_t seed = 1; seed <= 1000; seed++) {
+	for (uint64_t seed = 1; seed <= 500; seed++) {
 		struct world *w = *state;
 
 		random_run(w, seed);
