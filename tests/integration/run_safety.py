@@ -3,6 +3,9 @@
 never above a maximum, never shrinking on missing data, the per-period limits
 kept. Each case is a small scenario built here:
 
+- one service written by name in one policy and by ARN in another: check,
+  plan, run and simulate all refuse the configuration (exit 2) at its position;
+
 - counts above their maxima while SQS fails: lowered at the first cycle, not
   when SQS comes back;
 - an incomplete fleet (an instance in failures[], then one without MEMORY in
@@ -18,7 +21,8 @@ beyond the ordering of world times the emulator records."""
 import os
 import subprocess
 
-from run_common import ACCESS_KEY, BINARY, SECRET_KEY, Daemon, Emulator, Tap, services, updates, watchdog
+from run_common import (ACCESS_KEY, BINARY, DATA, SECRET_KEY, Daemon, Emulator, Tap, services,
+                        updates, watchdog)
 
 LOCAL, BURST = "order-processor", "order-processor-fargate"
 
@@ -115,6 +119,18 @@ def plan(em, d):
 
 watchdog(240)
 t = Tap()
+
+# 0. One service under two spellings (a name and an ARN): refused with its
+# position by every command that loads the configuration, before any call.
+bad = os.path.join(DATA, "policy", "bad", "config-arn-same-service.yaml")
+where = "config-arn-same-service.yaml:16:9: service 'order-processor' in cluster 'onprem' is already driven"
+for args in (["check"], ["plan"], ["run", "--dry-run"],
+             ["simulate", "--scenario", os.path.join(DATA, "simulate", "agree-safety.yaml")]):
+    r = subprocess.run([BINARY, args[0], "-c", bad, *args[1:]], capture_output=True, text=True,
+                       timeout=60, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    t.ok(r.returncode == 2 and where in r.stderr,
+         f"{args[0]}: a service named by name and by ARN is driven twice: exit 2 at its position",
+         r.stdout + r.stderr)
 
 # 1. Above its maxima while SQS fails for the first 60 s (world): lowered at once.
 scen = world(1000, 25, 9, ["{kind: error500, start: 0s, end: 60s, service: sqs}"])
