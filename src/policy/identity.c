@@ -6,7 +6,8 @@
  * check that no two policies drive it, capacity shared per real cluster). An
  * ARN that names another region or account than the configuration, another
  * resource type, or a service of another cluster than the section's, is an
- * error at its position.
+ * error at its position. The region is the file's `region`, else the queue
+ * URL's; the account is aws.account_id, else the queue URL's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,9 +70,29 @@ static void url_account(const char *url, char out[16])
 	}
 }
 
+/* The region of an AWS queue URL (https://sqs.REGION.amazonaws.com/...), or "". */
+static void url_region(const char *url, char out[64])
+{
+	const char *host = url != NULL ? strstr(url, "://") : NULL;
+	const char *dot;
+	size_t n;
+
+	out[0] = '\0';
+	if (host == NULL || strncmp(host + 3, "sqs.", 4) != 0)
+		return;
+	host += 7;
+	dot = strchr(host, '.');
+	n = dot != NULL ? (size_t)(dot - host) : 0;
+	if (n == 0 || n >= 64 || strncmp(dot, ".amazonaws.com", 14) != 0)
+		return;
+	memcpy(out, host, n);
+	out[n] = '\0';
+}
+
 /* The region and account an ARN must name, "" where the configuration does not say. */
 struct expect {
-	const char *region;
+	char region[64];
+	const char *region_from; /* "the configuration" or "the queue URL" */
 	char account[16];
 	const char *account_from; /* "aws.account_id" or "the queue URL" */
 };
@@ -83,9 +104,8 @@ static int check_arn(const struct schema_walk *w, const struct ynode *node, cons
 	if (strcmp(a->service, "ecs") != 0 || a->partition[0] == '\0')
 		return diag_at(diag, w->file, node, "'%s' is not an ECS ARN", node->value);
 	if (e->region[0] != '\0' && strcmp(a->region, e->region) != 0)
-		return diag_at(diag, w->file, node,
-			"the ARN names region '%s', the configuration region '%s'", a->region,
-			e->region);
+		return diag_at(diag, w->file, node, "the ARN names region '%s', %s region '%s'",
+			a->region, e->region_from, e->region);
 	if (e->account[0] != '\0' && strcmp(a->account, e->account) != 0)
 		return diag_at(diag, w->file, node, "the ARN names account '%s', %s account '%s'",
 			a->account, e->account_from, e->account);
@@ -162,8 +182,16 @@ static int normalise_service(const struct schema_walk *w, const char *path, char
 int policy_normalise_ids(const struct schema_walk *w, struct policy *p,
 	const struct qscale_config *config, struct diag *diag)
 {
-	struct expect e = {.region = config->region != NULL ? config->region : ""};
+	struct expect e = {.region_from = "the configuration"};
 	int r;
+
+	/* Without region in the file, the queue URL's (AWS_REGION is for the run). */
+	if (config->region != NULL) {
+		snprintf(e.region, sizeof(e.region), "%.63s", config->region);
+	} else {
+		url_region(p->queue.url, e.region);
+		e.region_from = "the queue URL";
+	}
 
 	if (config->aws.account_id != NULL) {
 		snprintf(e.account, sizeof(e.account), "%.12s", config->aws.account_id);
