@@ -423,6 +423,15 @@ static const struct schema_choice fault_kinds[] = {
 	{"drop", SCENARIO_FAULT_DROP},
 	{"malformed", SCENARIO_FAULT_MALFORMED},
 	{"partition", SCENARIO_FAULT_PARTITION},
+	{"instance_failure", SCENARIO_FAULT_INSTANCE_FAILURE},
+	{"missing_resource", SCENARIO_FAULT_MISSING_RESOURCE},
+	{"lost_answer", SCENARIO_FAULT_LOST_ANSWER},
+	{NULL, 0},
+};
+
+static const struct schema_choice resources[] = {
+	{"MEMORY", SCENARIO_RESOURCE_MEMORY},
+	{"CPU", SCENARIO_RESOURCE_CPU},
 	{NULL, 0},
 };
 
@@ -463,8 +472,49 @@ const struct schema_field scenario_fault_fields[] = {
 		.min = 1,
 		.max = 600000,
 		.flags = SCHEMA_UNQUOTED},
+	/* The instance faults': each only where its kind reads it (see take_instance_fault). */
+	{.key = "instance",
+		.type = SCHEMA_STRING,
+		.offset = FT(instance),
+		.def_doc = "every instance"},
+	{.key = "reason", .type = SCHEMA_STRING, .offset = FT(reason), .def_doc = "MISSING"},
+	{.key = "resource",
+		.type = SCHEMA_ENUM,
+		.offset = FT(resource),
+		.choices = resources,
+		.def = "MEMORY"},
 	{0},
 };
+
+/*
+ * The keys of the instance faults (instance, reason, resource): each only
+ * where its kind reads it, so a misplaced key is not silently ignored.
+ */
+static int check_instance_fault(
+	struct schema_walk *w, struct scenario_fault *f, const struct ynode *node)
+{
+	const struct ynode *instance = schema_map_value(node, "instance");
+	const struct ynode *reason = schema_map_value(node, "reason");
+	const struct ynode *resource = schema_map_value(node, "resource");
+	bool on_instance = f->kind == SCENARIO_FAULT_INSTANCE_FAILURE ||
+		f->kind == SCENARIO_FAULT_MISSING_RESOURCE;
+
+	if (instance != NULL && !on_instance)
+		return schema_fail(w, instance, "only an instance fault takes an instance");
+	if (reason != NULL && f->kind != SCENARIO_FAULT_INSTANCE_FAILURE)
+		return schema_fail(w, reason, "only an instance_failure fault takes a reason");
+	if (resource != NULL && f->kind != SCENARIO_FAULT_MISSING_RESOURCE)
+		return schema_fail(w, resource, "only a missing_resource fault takes a resource");
+	if (f->kind == SCENARIO_FAULT_INSTANCE_FAILURE && f->reason == NULL)
+		f->reason = xstrdup("MISSING");
+	return 0;
+}
+
+bool scenario_fault_hits_instance(const struct scenario_fault *fault, const char *ec2_instance_id)
+{
+	return fault->instance == NULL ||
+		(ec2_instance_id != NULL && strcmp(fault->instance, ec2_instance_id) == 0);
+}
 
 /* A fault as read: a window that ends after it starts, one way to pick calls, its kind's keys. */
 int scenario_take_fault(
@@ -485,9 +535,13 @@ int scenario_take_fault(
 		return schema_fail(w, node, "'%s' needs the key 'latency'", path);
 	if (f->kind != SCENARIO_FAULT_LATENCY && latency != NULL)
 		return schema_fail(w, latency, "only a latency fault takes a latency");
+	if (check_instance_fault(w, f, node) < 0)
+		return -EINVAL;
 	/* The scratch entry is freed after this: the copy takes its strings. */
 	*add_fault(scenario_loader_of(w)->sc) = *f;
 	f->operation = NULL;
+	f->instance = NULL;
+	f->reason = NULL;
 	return 0;
 }
 
@@ -614,8 +668,8 @@ void scenario_task_definition_reservation(
 /* Fault kind as scenario files spell it. */
 const char *scenario_fault_kind_name(enum scenario_fault_kind kind)
 {
-	static const char *const names[] = {
-		"throttling", "error500", "error503", "latency", "drop", "malformed", "partition"};
+	static const char *const names[] = {"throttling", "error500", "error503", "latency", "drop",
+		"malformed", "partition", "instance_failure", "missing_resource", "lost_answer"};
 
 	if ((size_t)kind >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
