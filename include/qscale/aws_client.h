@@ -3,7 +3,8 @@
  * base. A call takes a service, an operation and a JSON body; the client signs
  * it (SigV4), sends it over libcurl multi, retries as the SDKs' standard mode
  * does, rate-limits ECS per API category, and hands back the response body or
- * one classified error. The typed SQS and ECS calls (sqs.h, ecs.h) sit on top.
+ * one classified error. The typed SQS, ECS and DynamoDB calls (sqs.h, ecs.h,
+ * dynamodb.h) sit on top.
  */
 #ifndef QSCALE_AWS_CLIENT_H
 #define QSCALE_AWS_CLIENT_H
@@ -19,7 +20,11 @@ struct event_base;
 enum aws_service {
 	AWS_SERVICE_SQS, /* AWS JSON 1.0, target prefix AmazonSQS, signing name sqs */
 	AWS_SERVICE_ECS, /* AWS JSON 1.1, AmazonEC2ContainerServiceV20141113, ecs */
+	AWS_SERVICE_DYNAMODB, /* AWS JSON 1.0, DynamoDB_20120810, dynamodb (the HA lease) */
 };
+
+/* How many services the client knows. */
+#define AWS_SERVICE_COUNT 3
 
 /* One classification per failure, set by aws_error_classify() alone. */
 enum aws_error_class {
@@ -47,6 +52,7 @@ struct aws_client_config {
 	const char *region; /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
 	const char *endpoint_sqs; /* NULL: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
+	const char *endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	uint64_t timeout_ms; /* per attempt, whole request */
 	uint64_t connect_timeout_ms;

@@ -60,8 +60,8 @@ struct aws_client {
 	struct credentials *creds;
 	struct sigv4_key_cache *keys;
 	char region[AWS_REGION_MAX];
-	char *endpoint[2];
-	char *host[2];
+	char *endpoint[AWS_SERVICE_COUNT];
+	char *host[AWS_SERVICE_COUNT];
 	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
 	int max_attempts;
@@ -183,12 +183,12 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	load_profile_settings(config, &ini, &profile);
 	r = aws_region_resolve(config->region, aws_env_system, NULL,
 		aws_ini_get(&ini, profile, "region"), client->region);
-	for (int s = 0; r == 0 && s < 2; s++) {
+	for (int s = 0; r == 0 && s < AWS_SERVICE_COUNT; s++) {
+		const char *configured[AWS_SERVICE_COUNT] = {
+			config->endpoint_sqs, config->endpoint_ecs, config->endpoint_dynamodb};
 		struct aws_profile_endpoints pe = profile_endpoints(&ini, profile, s);
 		char *origin = NULL;
-		r = aws_endpoint_resolve(s,
-			s == AWS_SERVICE_SQS ? config->endpoint_sqs : config->endpoint_ecs,
-			client->region, aws_env_system, NULL, &pe, &origin);
+		r = aws_endpoint_resolve(s, configured[s], client->region, aws_env_system, NULL, &pe, &origin);
 		if (r == 0) {
 			char *o2;
 			r = aws_endpoint_parse(origin, &o2, &client->host[s]);
@@ -271,7 +271,7 @@ void aws_client_destroy(struct aws_client *client)
 	credentials_destroy(client->creds);
 	http_client_destroy(client->http);
 	sigv4_key_cache_destroy(client->keys);
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < AWS_SERVICE_COUNT; s++) {
 		free(client->endpoint[s]);
 		free(client->host[s]);
 	}
@@ -442,6 +442,9 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	if (call->service == AWS_SERVICE_SQS) {
 		content_type = "application/x-amz-json-1.0";
 		target_prefix = "AmazonSQS";
+	} else if (call->service == AWS_SERVICE_DYNAMODB) {
+		content_type = "application/x-amz-json-1.0";
+		target_prefix = "DynamoDB_20120810";
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
@@ -561,7 +564,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	char *origin = NULL, *host = NULL;
 	char region_buf[AWS_REGION_MAX];
 
-	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS) ||
+	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS &&
+		    service != AWS_SERVICE_DYNAMODB) ||
 		!operation_valid(operation) || cb == NULL || (body == NULL && body_len > 0))
 		return -EINVAL;
 	if (opts != NULL && opts->endpoint != NULL &&
@@ -658,5 +662,7 @@ struct credentials *aws_client_credentials(struct aws_client *client)
 /* See qscale/aws_client.h. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service)
 {
-	return client->endpoint[service == AWS_SERVICE_SQS ? AWS_SERVICE_SQS : AWS_SERVICE_ECS];
+	if ((int)service < 0 || service >= AWS_SERVICE_COUNT)
+		return NULL;
+	return client->endpoint[service];
 }

@@ -3,9 +3,10 @@
  * due policies are sized in priority order after the claims of the policies
  * on it that are not due; every due policy gets its observation assembled
  * from the shared pieces (a piece that failed makes the engine hold), then
- * UpdateService runs for each count that changes, never in dry-run. The
- * report records the history, updates the status, logs one line per decision
- * and calls the owner's hook.
+ * UpdateService runs for each count that changes, never in dry-run, nor
+ * when the owner's may_act predicate (the HA lease) refuses. The report
+ * records the history, updates the status, logs one line per decision and
+ * calls the owner's hook.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -242,8 +243,16 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
+		p->standby = false;
 		if (!p->due || p->error[0] != '\0' || dry_run)
 			continue;
+		if (!(p->decision.update_local || p->decision.update_burst))
+			continue;
+		/* Asked only when there is something to set, and at the last moment. */
+		if (ctl->may_act != NULL && !ctl->may_act(p->policy, now_ms, ctl->may_act_arg)) {
+			p->standby = true;
+			continue;
+		}
 		if (p->decision.update_local)
 			start_update(c, p, false);
 		if (p->decision.update_burst && p->policy->burst.present)
