@@ -30,6 +30,7 @@ struct ha_group {
 	struct lease lease;
 	struct dynamodb_call *call;
 	bool wanted; /* named by the config in force */
+	bool announced; /* the first state has been logged */
 	bool was_acting;
 	char last_error[128]; /* logged once until it changes */
 	struct ha_group_status status;
@@ -289,20 +290,30 @@ static void step_group(struct ha *ha, struct ha_group *g, uint64_t now_ms)
 		lease_write_done(&g->lease, now_ms, r);
 }
 
-/* Log a change of leadership, once. */
+/* Log the first known state of a group, then each change of leadership, once. */
 static void look(struct ha *ha, struct ha_group *g, uint64_t now_ms)
 {
 	bool acting = lease_may_act(&g->lease, now_ms);
+	const char *reason;
 
-	if (acting == g->was_acting)
+	/* A standby announces itself once it has seen who holds the lease. */
+	if (g->announced ? acting == g->was_acting : !acting && !g->lease.seen)
 		return;
-	g->was_acting = acting;
-	if (acting)
-		log_info("ha=leader lease=%s identity=%s", g->name, ha->identity);
-	else
+	if (acting) {
+		log_info("ha=leader lease=%s identity=%s via=%s", g->name, ha->identity,
+			lease_action_name(g->lease.pending_action));
+	} else {
+		if (!g->was_acting)
+			reason = "held by another daemon";
+		else if (g->lease.held)
+			reason = "lease not renewed in time";
+		else
+			reason = "lease lost";
 		log_info("ha=standby lease=%s identity=%s holder=%s reason=\"%s\"", g->name,
-			ha->identity, g->lease.seen ? g->lease.seen_item.holder : "unknown",
-			g->lease.held ? "lease not renewed in time" : "lease lost or released");
+			ha->identity, g->lease.seen ? g->lease.seen_item.holder : "unknown", reason);
+	}
+	g->announced = true;
+	g->was_acting = acting;
 }
 
 /* Run what is due, log changes, arm the timer for the next instant. */

@@ -80,10 +80,14 @@ class Notify:
 class Daemon:
     """`qscale run` against an emulator, for a `with` block."""
 
-    def __init__(self, emulator, args=(), policy_text=None, notify=True, extra_env=None):
+    def __init__(self, emulator, args=(), policy_text=None, notify=True, extra_env=None,
+                 config_extra=None, wrapper=()):
         self.dir = tempfile.mkdtemp(prefix="qscale-run-")
         shutil.copytree(os.path.join(DATA, "run"), os.path.join(self.dir, "etc"))
         self.config = os.path.join(self.dir, "etc", "qscale.yaml")
+        if config_extra is not None:
+            with open(self.config, "a", encoding="utf-8") as f:
+                f.write(config_extra)
         self.policy = os.path.join(self.dir, "etc", "policies.d", "orders.yaml")
         if policy_text is not None:
             self.write_policy(policy_text)
@@ -103,9 +107,10 @@ class Daemon:
         if self.notify is not None:
             env["NOTIFY_SOCKET"] = self.notify.path
         env.update(extra_env or {})
+        self.env = env
         self.log_path = os.path.join(self.dir, "run.log")
         self.log = open(self.log_path, "w+b")
-        self.proc = subprocess.Popen([BINARY, "run", "-c", self.config, *args],
+        self.proc = subprocess.Popen([*wrapper, BINARY, "run", "-c", self.config, *args],
                                      stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         self.exit_code = None
         self.terminated = False
