@@ -261,7 +261,7 @@ static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct dia
  * come well before that.
  */
 static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg,
-	struct policy_diag *diag)
+	struct diag *diag)
 {
 	char a[DURATION_FORMAT_MAX], b[DURATION_FORMAT_MAX], m[DURATION_FORMAT_MAX];
 
