@@ -79,6 +79,7 @@ struct aws_call;
 struct aws_call_opts {
 	const char *endpoint; /* e.g. a queue URL's origin */
 	const char *signing_region; /* e.g. the region named by a queue URL's host */
+	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
 };
 
 /* A client on base; returns -EINVAL for bad configuration, -ENOTSUP without an async resolver. */

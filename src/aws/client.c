@@ -41,6 +41,7 @@ struct aws_call {
 	char *signing_region;
 	char invocation_id[37];
 	int attempt; /* attempts sent so far */
+	int max_attempts; /* the client's, or fewer as the caller asked */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
 	enum aws_rate_category category;
@@ -386,7 +387,7 @@ static void http_done(const struct http_response *resp, void *arg)
 
 	bool retry = false;
 	uint64_t delay_ms = 0;
-	bool more = call->attempt < client->max_attempts;
+	bool more = call->attempt < call->max_attempts;
 	if (skew_corrected &&
 		(error.error_class == AWS_ERROR_CLOCK_SKEW ||
 			aws_error_is_skew_capable(error.code))) {
@@ -451,7 +452,7 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
-		client->max_attempts);
+		call->max_attempts);
 	char *target = xasprintf("%s.%s", target_prefix, call->operation);
 	struct sigv4_header signed_headers[] = {
 		{"Host", call->host},
@@ -597,6 +598,9 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	free(origin);
 	call->signing_region = xstrdup(region);
 	call->category = aws_rate_category_of(service, operation);
+	call->max_attempts = client->max_attempts;
+	if (opts != NULL && opts->max_attempts > 0 && opts->max_attempts < client->max_attempts)
+		call->max_attempts = opts->max_attempts;
 	call->start_mono_ms = clock_mono_ms(&client->clock);
 	call->cb = cb;
 	call->arg = arg;

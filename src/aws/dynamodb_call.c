@@ -70,8 +70,15 @@ static void call_done(const struct aws_response *resp, void *arg)
 static int start(struct aws_client *client, const char *operation, char *body, size_t len,
 	struct dynamodb_call *call, struct dynamodb_call **out)
 {
+	/*
+	 * One attempt each: the lease paces its own retries (within a renewal
+	 * period), so a throttled or lost call never holds up the next renewal
+	 * behind the client's backoff.
+	 */
+	struct aws_call_opts opts = {.max_attempts = 1};
+
 	call->body = body;
-	int r = aws_client_call(client, AWS_SERVICE_DYNAMODB, operation, body, len, NULL, call_done,
+	int r = aws_client_call(client, AWS_SERVICE_DYNAMODB, operation, body, len, &opts, call_done,
 		call, &call->inner);
 
 	if (r < 0) {
