@@ -267,8 +267,14 @@ static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg
 
 	if (!cfg->ha.present)
 		return 0;
-	if (cfg->ha.margin_ms >= cfg->ha.duration_ms ||
-		cfg->ha.renew_ms > (cfg->ha.duration_ms - cfg->ha.margin_ms) / 2) {
+	if (cfg->ha.margin_ms >= cfg->ha.duration_ms) {
+		const struct ynode *at = schema_seen_value(w, "ha.margin");
+
+		return diag_at(diag, w->file, at != NULL ? at : schema_seen_value(w, "ha.duration"),
+			"'ha.margin' (%s) must be below 'ha.duration' (%s)",
+			duration_format(cfg->ha.margin_ms, m), duration_format(cfg->ha.duration_ms, b));
+	}
+	if (cfg->ha.renew_ms > (cfg->ha.duration_ms - cfg->ha.margin_ms) / 2) {
 		const struct ynode *at = schema_seen_value(w, "ha.renew");
 
 		if (at == NULL)
