@@ -80,6 +80,13 @@ struct aws_call_opts {
 	const char *endpoint; /* e.g. a queue URL's origin */
 	const char *signing_region; /* e.g. the region named by a queue URL's host */
 	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
+	/*
+	 * 0: none. Else no attempt is sent, and none is still running, later
+	 * than this long after the call starts: each attempt's timeout is cut
+	 * to what is left, and a retry that would start past it is not made
+	 * (the call fails, -ETIMEDOUT). The HA lease bounds UpdateService so.
+	 */
+	uint64_t budget_ms;
 };
 
 /* A client on base; returns -EINVAL for bad configuration, -ENOTSUP without an async resolver. */

@@ -42,6 +42,7 @@ struct aws_call {
 	char invocation_id[37];
 	int attempt; /* attempts sent so far */
 	int max_attempts; /* the client's, or fewer as the caller asked */
+	uint64_t deadline_ms; /* monotonic; 0: none (aws_call_opts.budget_ms) */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
 	enum aws_rate_category category;
@@ -398,6 +399,13 @@ static void http_done(const struct http_response *resp, void *arg)
 		credentials_invalidate(client->creds);
 		retry = more && !call->auth_retried;
 		call->auth_retried = true;
+	} else if (error.retryable && more && call->deadline_ms != 0 &&
+		clock_mono_ms(&client->clock) + aws_retry_delay_ms(call->attempt - 1,
+							 error.error_class == AWS_ERROR_THROTTLING,
+							 0.0, resp->amz_retry_after, resp->retry_after) >=
+			call->deadline_ms) {
+		/* Even the shortest backoff would start the retry past the budget. */
+		retry = false;
 	} else if (error.retryable && more) {
 		int cost = aws_retry_quota_acquire(
 			&client->quota, error.error_class == AWS_ERROR_THROTTLING);
@@ -449,6 +457,21 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
+	}
+	uint64_t timeout_ms = client->timeout_ms;
+
+	if (call->deadline_ms != 0) {
+		uint64_t now_ms = clock_mono_ms(&client->clock);
+
+		if (now_ms + 1 >= call->deadline_ms) {
+			aws_error_from_transport(-ETIMEDOUT, "not sent: the call's time budget ran out",
+				&error);
+			error.retryable = false;
+			call_finish(call, 0, NULL, 0, NULL, &error);
+			return;
+		}
+		if (call->deadline_ms - now_ms < timeout_ms)
+			timeout_ms = call->deadline_ms - now_ms;
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
@@ -506,8 +529,10 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		.n_headers = n,
 		.body = call->body,
 		.body_len = call->body_len,
-		.timeout_ms = client->timeout_ms,
-		.connect_timeout_ms = client->connect_timeout_ms,
+		.timeout_ms = timeout_ms,
+		.connect_timeout_ms = client->connect_timeout_ms < timeout_ms
+			? client->connect_timeout_ms
+			: timeout_ms,
 	};
 	call->send_mono_ms = clock_mono_ms(&client->clock);
 	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
@@ -599,6 +624,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	call->signing_region = xstrdup(region);
 	call->category = aws_rate_category_of(service, operation);
 	call->max_attempts = client->max_attempts;
+	if (opts != NULL && opts->budget_ms > 0)
+		call->deadline_ms = clock_mono_ms(&client->clock) + opts->budget_ms;
 	if (opts != NULL && opts->max_attempts > 0 && opts->max_attempts < client->max_attempts)
 		call->max_attempts = opts->max_attempts;
 	call->start_mono_ms = clock_mono_ms(&client->clock);

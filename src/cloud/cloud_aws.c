@@ -46,6 +46,7 @@ struct cloud_aws {
 	const struct clock *clock;
 	cloud_aws_observer_cb observer;
 	void *observer_arg;
+	uint64_t update_budget_ms; /* 0: none */
 };
 
 static const char *const op_names[] = {
@@ -405,7 +406,8 @@ static int op_update_service(void *ctx, const char *cluster, const char *service
 		return -EINVAL;
 	r = req_new(aws, REQ_UPDATE, arg);
 	r->cb.update = cb;
-	rc = ecs_update_service(aws->client, cluster, service, desired, on_updated, r, &r->ecs);
+	rc = ecs_update_service_within(aws->client, cluster, service, desired,
+		aws->update_budget_ms, on_updated, r, &r->ecs);
 	if (rc < 0)
 		req_free(r);
 	return rc;
@@ -456,6 +458,11 @@ void cloud_aws_set_observer(
 const struct cloud *cloud_aws_cloud(struct cloud_aws *aws)
 {
 	return &aws->cloud;
+}
+
+void cloud_aws_set_update_budget(struct cloud_aws *aws, uint64_t budget_ms)
+{
+	aws->update_budget_ms = budget_ms;
 }
 
 size_t cloud_aws_in_flight(const struct cloud_aws *aws)

@@ -226,8 +226,10 @@ static void on_reload(int signum, void *arg)
 	track_policies(r, controller_config(r->ctl), config);
 	log_info("reload=ok policies=%zu file=%s", config->policy_count, config->file);
 	controller_set_config(r->ctl, config);
-	if (r->ha != NULL)
+	if (r->ha != NULL) {
 		ha_set_config(r->ha, config);
+		cloud_aws_set_update_budget(r->cloud, config->ha.margin_ms);
+	}
 	run_metrics_reload(r->rm, "ok");
 	status_line(r, status, sizeof(status));
 	notify_reloaded(r->notify, status);
@@ -390,6 +392,8 @@ static int run_start(struct run *r, struct qscale_config *config)
 		if (ha_create(r->base, r->client, &clock_system, config, &r->ha) < 0)
 			return 1;
 		controller_set_may_act(r->ctl, may_act, r);
+		/* An UpdateService the lease allowed must reach ECS within the margin. */
+		cloud_aws_set_update_budget(r->cloud, config->ha.margin_ms);
 	}
 	readiness_set_loaded(r->readiness, true);
 	track_policies(r, NULL, config);
