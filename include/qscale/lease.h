@@ -61,8 +61,8 @@ struct lease {
 };
 
 /* Start with nothing known: the first action is a read, due at now_ms. */
-void lease_init(struct lease *l, const struct lease_params *params, const char *identity,
-	uint64_t now_ms);
+void lease_init(
+	struct lease *l, const struct lease_params *params, const char *identity, uint64_t now_ms);
 
 /* The action due at now_ms (LEASE_WAIT when none). */
 enum lease_action lease_next(const struct lease *l, uint64_t now_ms);

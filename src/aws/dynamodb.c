@@ -17,7 +17,8 @@
 static int gen_attr(yajl_gen g, const char *key, const char *type, const char *value)
 {
 	if (aws_json_gen_str(g, key) < 0 || yajl_gen_map_open(g) != yajl_gen_status_ok ||
-		aws_json_gen_kv_str(g, type, value) < 0 || yajl_gen_map_close(g) != yajl_gen_status_ok)
+		aws_json_gen_kv_str(g, type, value) < 0 ||
+		yajl_gen_map_close(g) != yajl_gen_status_ok)
 		return -EINVAL;
 	return 0;
 }
@@ -82,8 +83,9 @@ int dynamodb_get_lease_request(const char *table, const char *name, char **out, 
 		return -EINVAL;
 	int r = gen_key(g, name);
 
-	if (r == 0 && (aws_json_gen_str(g, "ConsistentRead") < 0 ||
-			      yajl_gen_bool(g, 1) != yajl_gen_status_ok))
+	if (r == 0 &&
+		(aws_json_gen_str(g, "ConsistentRead") < 0 ||
+			yajl_gen_bool(g, 1) != yajl_gen_status_ok))
 		r = -EINVAL;
 	return end(g, r, out, out_len);
 }
@@ -100,8 +102,8 @@ static int read_s(yajl_val item, const char *name, char *out, size_t size, struc
 	if (r < 0)
 		return r;
 	if (text[0] == '\0' || strlen(text) >= size)
-		return aws_json_fail(diag, "lease attribute %s is empty or longer than %zu", name,
-			size - 1);
+		return aws_json_fail(
+			diag, "lease attribute %s is empty or longer than %zu", name, size - 1);
 	memcpy(out, text, strlen(text) + 1);
 	return 0;
 }
@@ -120,8 +122,8 @@ static int read_n(yajl_val item, const char *name, int64_t *out, struct aws_erro
 	if (r < 0)
 		return r;
 	if (aws_json_decimal(text, 0, INT64_MAX / 2, out) < 0)
-		return aws_json_fail(diag, "lease attribute %s is no whole number: \"%.40s\"", name,
-			text);
+		return aws_json_fail(
+			diag, "lease attribute %s is no whole number: \"%.40s\"", name, text);
 	return 0;
 }
 
@@ -218,8 +220,9 @@ static int gen_write(yajl_gen g, const struct dynamodb_lease_write *w)
 	}
 	if (r == 0)
 		r = gen_names(g);
-	if (r == 0 && (aws_json_gen_str(g, "ExpressionAttributeValues") < 0 ||
-			      yajl_gen_map_open(g) != yajl_gen_status_ok))
+	if (r == 0 &&
+		(aws_json_gen_str(g, "ExpressionAttributeValues") < 0 ||
+			yajl_gen_map_open(g) != yajl_gen_status_ok))
 		r = -EINVAL;
 	if (r == 0)
 		r = gen_attr(g, ":ev", "S", w->expect_version);
@@ -308,7 +311,8 @@ static int read_keys(yajl_val table, struct dynamodb_table_info *info, struct aw
 
 		r = copy_field(aws_json_item(keys, i), "KeyType", type, sizeof(type), diag);
 		if (r == 0)
-			r = copy_field(aws_json_item(keys, i), "AttributeName", name, sizeof(name), diag);
+			r = copy_field(
+				aws_json_item(keys, i), "AttributeName", name, sizeof(name), diag);
 		if (r == 0 && strcmp(type, "HASH") == 0)
 			memcpy(info->hash_key, name, sizeof(name));
 		else if (r == 0)

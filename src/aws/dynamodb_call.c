@@ -42,8 +42,9 @@ static void call_done(const struct aws_response *resp, void *arg)
 		struct dynamodb_lease_item item;
 		bool found = false;
 
-		if (r == 0 && (r = dynamodb_get_lease_parse(
-				       resp->body, resp->body_len, &found, &item, &diag)) < 0)
+		if (r == 0 &&
+			(r = dynamodb_get_lease_parse(
+				 resp->body, resp->body_len, &found, &item, &diag)) < 0)
 			diag.http_status = resp->http_status;
 		if (r == 0)
 			call->cb.get(0, NULL, found, &item, call->arg);
@@ -53,8 +54,9 @@ static void call_done(const struct aws_response *resp, void *arg)
 	} else {
 		struct dynamodb_table_info info;
 
-		if (r == 0 && (r = dynamodb_describe_table_parse(
-				       resp->body, resp->body_len, &info, &diag)) < 0)
+		if (r == 0 &&
+			(r = dynamodb_describe_table_parse(
+				 resp->body, resp->body_len, &info, &diag)) < 0)
 			diag.http_status = resp->http_status;
 		if (r == 0)
 			call->cb.table(0, NULL, &info, call->arg);
@@ -78,8 +80,8 @@ static int start(struct aws_client *client, const char *operation, char *body, s
 	struct aws_call_opts opts = {.max_attempts = 1};
 
 	call->body = body;
-	int r = aws_client_call(client, AWS_SERVICE_DYNAMODB, operation, body, len, &opts, call_done,
-		call, &call->inner);
+	int r = aws_client_call(client, AWS_SERVICE_DYNAMODB, operation, body, len, &opts,
+		call_done, call, &call->inner);
 
 	if (r < 0) {
 		free(body);

@@ -216,8 +216,9 @@ static void call_failed(struct ha_group *g, const char *what, int err, const str
 		e != NULL && e->code[0] != '\0' ? e->code : strerror(err < 0 ? -err : EIO));
 	if (strcmp(text, g->last_error) != 0)
 		log_warn("ha=call_failed lease=%s identity=%s error=\"%s\" action=%s", g->name,
-			g->ha->identity,
-			text, lease_may_act(&g->lease, clock_mono_ms(&g->ha->clock)) ? "keep" : "standby");
+			g->ha->identity, text,
+			lease_may_act(&g->lease, clock_mono_ms(&g->ha->clock)) ? "keep"
+									       : "standby");
 	snprintf(g->last_error, sizeof(g->last_error), "%s", text);
 }
 
@@ -276,7 +277,7 @@ static void step_group(struct ha *ha, struct ha_group *g, uint64_t now_ms)
 	random_hex(version, 32);
 	lease_begin_write(&g->lease, a, version, now_ms, (int64_t)clock_wall_ms(&ha->clock), &item);
 	struct dynamodb_lease_write w = {
-		.op = a == LEASE_CREATE	      ? DYNAMODB_LEASE_CREATE
+		.op = a == LEASE_CREATE        ? DYNAMODB_LEASE_CREATE
 			: a == LEASE_TAKE_OVER ? DYNAMODB_LEASE_TAKE_OVER
 					       : DYNAMODB_LEASE_RENEW,
 		.table = ha->table,
@@ -310,7 +311,8 @@ static void look(struct ha *ha, struct ha_group *g, uint64_t now_ms)
 		else
 			reason = "lease lost";
 		log_info("ha=standby lease=%s identity=%s holder=%s reason=\"%s\"", g->name,
-			ha->identity, g->lease.seen ? g->lease.seen_item.holder : "unknown", reason);
+			ha->identity, g->lease.seen ? g->lease.seen_item.holder : "unknown",
+			reason);
 	}
 	g->announced = true;
 	g->was_acting = acting;
@@ -354,7 +356,8 @@ static void on_table(
 
 	ha->table_call = NULL;
 	if (err < 0) {
-		snprintf(ha->table_error, sizeof(ha->table_error), "DescribeTable %s: %s", ha->table,
+		snprintf(ha->table_error, sizeof(ha->table_error), "DescribeTable %s: %s",
+			ha->table,
 			error != NULL && error->code[0] != '\0' ? error->code : strerror(-err));
 		if (error != NULL && strcmp(error->code, "ResourceNotFoundException") == 0)
 			snprintf(ha->table_error, sizeof(ha->table_error),
@@ -398,7 +401,8 @@ void ha_start(struct ha *ha)
 	int r = dynamodb_describe_table(ha->client, ha->table, on_table, ha, &ha->table_call);
 
 	if (r < 0) {
-		snprintf(ha->table_error, sizeof(ha->table_error), "DescribeTable: %s", strerror(-r));
+		snprintf(ha->table_error, sizeof(ha->table_error), "DescribeTable: %s",
+			strerror(-r));
 		log_error("ha=error table=%s error=\"%s\" action=never_act", ha->table,
 			ha->table_error);
 	}
@@ -417,8 +421,8 @@ static void on_released(int result, const struct aws_error *error, void *arg)
 		log_warn("ha=release_failed lease=%s identity=%s error=\"%s\"", g->name,
 			ha->identity,
 			result == DYNAMODB_CONDITION_FAILED ? "no longer ours"
-			: error != NULL			   ? error->code
-							   : strerror(-result));
+				: error != NULL             ? error->code
+							    : strerror(-result));
 	if (--ha->releases_pending == 0 && ha->release_done != NULL)
 		ha->release_done(ha->release_arg);
 }
@@ -487,7 +491,7 @@ const struct ha_group_status *ha_group(struct ha *ha, size_t i, uint64_t now_ms)
 	g->status.name = g->name;
 	g->status.acting = acting;
 	g->status.holder = g->lease.held ? ha->identity
-		: g->lease.seen		 ? g->lease.seen_item.holder
+		: g->lease.seen          ? g->lease.seen_item.holder
 					 : "";
 	g->status.renewals = g->lease.renewals;
 	g->status.failures = g->lease.failures;
@@ -554,6 +558,7 @@ size_t ha_release(struct ha *ha, void (*done)(void *arg), void *arg)
 			ha->releases_pending++;
 	}
 	if (ha->releases_pending == 0)
-		event_base_once(ha->base, -1, EV_TIMEOUT, release_none, ha, &(struct timeval){0, 0});
+		event_base_once(
+			ha->base, -1, EV_TIMEOUT, release_none, ha, &(struct timeval){0, 0});
 	return ha->releases_pending;
 }

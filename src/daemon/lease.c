@@ -15,8 +15,8 @@ static void copy_id(char dst[DYNAMODB_ID_MAX + 1], const char *src)
 }
 
 /* See qscale/lease.h. */
-void lease_init(struct lease *l, const struct lease_params *params, const char *identity,
-	uint64_t now_ms)
+void lease_init(
+	struct lease *l, const struct lease_params *params, const char *identity, uint64_t now_ms)
 {
 	memset(l, 0, sizeof(*l));
 	l->params = *params;

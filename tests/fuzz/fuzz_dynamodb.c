@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (dynamodb_get_lease_parse(text, size, &found, &item, &diag) == 0 && found &&
 		(strlen(item.holder) == 0 || strlen(item.holder) > DYNAMODB_ID_MAX ||
-			strlen(item.version) == 0 || item.duration_ms < 0 || item.renewed_at_ms < 0))
+			strlen(item.version) == 0 || item.duration_ms < 0 ||
+			item.renewed_at_ms < 0))
 		abort();
 	if (dynamodb_describe_table_parse(text, size, &info, &diag) == 0) {
 		if (strlen(info.status) >= sizeof(info.status) ||

@@ -44,8 +44,9 @@ static void test_get_request(void **state)
 
 	(void)state;
 	assert_int_equal(dynamodb_get_lease_request("leases", "orders", &body, &len), 0);
-	assert_string_equal(body, "{\"TableName\":\"leases\",\"Key\":{\"lease\":{\"S\":\"orders\"}},"
-				  "\"ConsistentRead\":true}");
+	assert_string_equal(body,
+		"{\"TableName\":\"leases\",\"Key\":{\"lease\":{\"S\":\"orders\"}},"
+		"\"ConsistentRead\":true}");
 	free(body);
 	assert_int_equal(dynamodb_get_lease_request("", "orders", &body, &len), -EINVAL);
 	assert_int_equal(dynamodb_get_lease_request("t", NULL, &body, &len), -EINVAL);
@@ -54,28 +55,33 @@ static void test_get_request(void **state)
 static void test_write_requests(void **state)
 {
 	(void)state;
-	expect_write(&(struct dynamodb_lease_write){.op = DYNAMODB_LEASE_CREATE,
-			     .table = "t",
-			     .name = "q",
-			     .item = &item},
+	expect_write(
+		&(struct dynamodb_lease_write){
+			.op = DYNAMODB_LEASE_CREATE, .table = "t", .name = "q", .item = &item},
 		"PutItem",
-		"{\"TableName\":\"t\",\"Item\":{\"lease\":{\"S\":\"q\"},\"holder\":{\"S\":\"host-1\"},"
+		"{\"TableName\":\"t\",\"Item\":{\"lease\":{\"S\":\"q\"},\"holder\":{\"S\":\"host-"
+		"1\"},"
 		"\"version\":{\"S\":\"v2\"},\"duration_ms\":{\"N\":\"20000\"},"
 		"\"renewed_at_ms\":{\"N\":\"1700000000000\"}},"
-		"\"ConditionExpression\":\"attribute_not_exists(#k) AND attribute_not_exists(#h) AND "
+		"\"ConditionExpression\":\"attribute_not_exists(#k) AND attribute_not_exists(#h) "
+		"AND "
 		"attribute_not_exists(#v)\","
-		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":\"version\"}}");
+		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":"
+		"\"version\"}}");
 	expect_write(&(struct dynamodb_lease_write){.op = DYNAMODB_LEASE_TAKE_OVER,
 			     .table = "t",
 			     .name = "q",
 			     .expect_version = "v1",
 			     .item = &item},
 		"PutItem",
-		"{\"TableName\":\"t\",\"Item\":{\"lease\":{\"S\":\"q\"},\"holder\":{\"S\":\"host-1\"},"
+		"{\"TableName\":\"t\",\"Item\":{\"lease\":{\"S\":\"q\"},\"holder\":{\"S\":\"host-"
+		"1\"},"
 		"\"version\":{\"S\":\"v2\"},\"duration_ms\":{\"N\":\"20000\"},"
 		"\"renewed_at_ms\":{\"N\":\"1700000000000\"}},"
-		"\"ConditionExpression\":\"attribute_exists(#k) AND attribute_exists(#h) AND #v = :ev\","
-		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":\"version\"},"
+		"\"ConditionExpression\":\"attribute_exists(#k) AND attribute_exists(#h) AND #v = "
+		":ev\","
+		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":"
+		"\"version\"},"
 		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v1\"}}}");
 	expect_write(&(struct dynamodb_lease_write){.op = DYNAMODB_LEASE_RENEW,
 			     .table = "t",
@@ -87,9 +93,11 @@ static void test_write_requests(void **state)
 		"{\"TableName\":\"t\",\"Key\":{\"lease\":{\"S\":\"q\"}},"
 		"\"UpdateExpression\":\"SET #v = :nv, duration_ms = :d, renewed_at_ms = :r\","
 		"\"ConditionExpression\":\"attribute_exists(#k) AND #h = :eh AND #v = :ev\","
-		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":\"version\"},"
+		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":"
+		"\"version\"},"
 		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v1\"},\":eh\":{\"S\":\"host-1\"},"
-		"\":nv\":{\"S\":\"v2\"},\":d\":{\"N\":\"20000\"},\":r\":{\"N\":\"1700000000000\"}}}");
+		"\":nv\":{\"S\":\"v2\"},\":d\":{\"N\":\"20000\"},\":r\":{\"N\":\"1700000000000\"}}"
+		"}");
 	expect_write(&(struct dynamodb_lease_write){.op = DYNAMODB_LEASE_RELEASE,
 			     .table = "t",
 			     .name = "q",
@@ -98,8 +106,10 @@ static void test_write_requests(void **state)
 		"DeleteItem",
 		"{\"TableName\":\"t\",\"Key\":{\"lease\":{\"S\":\"q\"}},"
 		"\"ConditionExpression\":\"attribute_exists(#k) AND #h = :eh AND #v = :ev\","
-		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":\"version\"},"
-		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v2\"},\":eh\":{\"S\":\"host-1\"}}}");
+		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":"
+		"\"version\"},"
+		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v2\"},\":eh\":{\"S\":\"host-1\"}}"
+		"}");
 }
 
 static void test_write_refusals(void **state)
@@ -157,11 +167,11 @@ static void test_get_parse(void **state)
 	assert_int_equal(it.renewed_at_ms, 0);
 	/* Wrong types, missing pieces, junk numbers, error bodies. */
 	assert_int_equal(get("{\"Item\":{\"holder\":{\"S\":\"h\"}}}", &found, &it), -EPROTO);
-	assert_int_equal(get("{\"Item\":{\"holder\":{\"N\":\"1\"},\"version\":{\"S\":\"v\"}}}",
-				 &found, &it),
+	assert_int_equal(
+		get("{\"Item\":{\"holder\":{\"N\":\"1\"},\"version\":{\"S\":\"v\"}}}", &found, &it),
 		-EPROTO);
-	assert_int_equal(get("{\"Item\":{\"holder\":{\"S\":\"\"},\"version\":{\"S\":\"v\"}}}",
-				 &found, &it),
+	assert_int_equal(
+		get("{\"Item\":{\"holder\":{\"S\":\"\"},\"version\":{\"S\":\"v\"}}}", &found, &it),
 		-EPROTO);
 	assert_int_equal(get("{\"Item\":{\"holder\":{\"S\":\"h\"},\"version\":{\"S\":\"v\"},"
 			     "\"duration_ms\":{\"N\":\"-1\"}}}",
@@ -214,7 +224,8 @@ static void test_describe_table(void **state)
 	assert_int_equal(dynamodb_describe_table_parse(number, strlen(number), &info, &diag), 0);
 	assert_string_equal(info.hash_type, "N");
 	assert_false(dynamodb_table_fits_lease(&info));
-	assert_int_equal(dynamodb_describe_table_parse("{\"Table\":{}}", 12, &info, &diag), -EPROTO);
+	assert_int_equal(
+		dynamodb_describe_table_parse("{\"Table\":{}}", 12, &info, &diag), -EPROTO);
 	assert_int_equal(dynamodb_describe_table_parse("{}", 2, &info, &diag), -EPROTO);
 }
 

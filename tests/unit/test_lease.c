@@ -359,7 +359,8 @@ static void test_model_never_two_actors(void **state)
 				step(&st, &nodes[i], t, &seed);
 			for (int i = 0; i < 2; i++) {
 				/* A paused daemon acts on waking only if its lease says so. */
-				if (t >= nodes[i].paused_until && lease_may_act(&nodes[i].lease, t)) {
+				if (t >= nodes[i].paused_until &&
+					lease_may_act(&nodes[i].lease, t)) {
 					acting++;
 					who = i;
 					acted[i]++;
