@@ -51,6 +51,7 @@ struct ha {
 	/* The table check at start. */
 	struct dynamodb_call *table_call;
 	bool table_ok; /* checked and usable */
+	bool recheck; /* the table changed by a reload: check it again */
 	char table_error[256]; /* why not, "" while unknown */
 	/* Shutdown. */
 	bool releasing;
@@ -135,6 +136,17 @@ static void take_config(struct ha *ha, const struct qscale_config *config)
 {
 	uint64_t now_ms = clock_mono_ms(&ha->clock);
 
+	/* Another table holds other records: what we knew of the old one is void. */
+	if (ha->table != NULL && strcmp(ha->table, config->ha.table) != 0) {
+		for (size_t i = 0; i < ha->n_groups; i++) {
+			dynamodb_call_cancel(ha->groups[i]->call);
+			ha->groups[i]->call = NULL;
+			lease_init(&ha->groups[i]->lease, &ha->params, ha->identity, now_ms);
+		}
+		ha->table_ok = false;
+		ha->table_error[0] = '\0';
+		ha->recheck = true;
+	}
 	free(ha->table);
 	free(ha->default_lease);
 	ha->table = xstrdup(config->ha.table);
@@ -457,6 +469,13 @@ void ha_set_config(struct ha *ha, const struct qscale_config *config)
 		return;
 	take_config(ha, config);
 	drop_unwanted(ha);
+	if (ha->recheck && ha->started) {
+		ha->recheck = false;
+		dynamodb_call_cancel(ha->table_call);
+		ha->table_call = NULL;
+		ha_start(ha);
+		return;
+	}
 	pump(ha);
 }
 

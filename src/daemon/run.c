@@ -60,17 +60,26 @@ static void status_line(const struct run *r, char *out, size_t size)
 {
 	size_t n = controller_policy_count(r->ctl), failing = 0;
 	uint64_t now_ms = clock_mono_ms(&clock_system);
+	char lease[64] = "";
 
 	for (size_t i = 0; i < n; i++)
 		failing += controller_policy_status(r->ctl, i)->consecutive_failures > 0 ? 1 : 0;
+	if (r->ha != NULL) {
+		size_t groups = ha_group_count(r->ha), held = 0;
+
+		for (size_t i = 0; i < groups; i++)
+			held += ha_group(r->ha, i, now_ms)->acting ? 1 : 0;
+		snprintf(lease, sizeof(lease), ", leader of %zu/%zu lease %s", held, groups,
+			groups == 1 ? "group" : "groups");
+	}
 	if (r->last_cycle_ms == 0)
-		snprintf(out, size, "%zu %s, no cycle yet%s", n, n == 1 ? "policy" : "policies",
-			controller_dry_run(r->ctl) ? ", dry-run" : "");
+		snprintf(out, size, "%zu %s, no cycle yet%s%s", n, n == 1 ? "policy" : "policies",
+			controller_dry_run(r->ctl) ? ", dry-run" : "", lease);
 	else
-		snprintf(out, size, "%zu %s, last cycle %.1fs ago, %zu failing%s", n,
+		snprintf(out, size, "%zu %s, last cycle %.1fs ago, %zu failing%s%s", n,
 			n == 1 ? "policy" : "policies",
 			(double)(now_ms - r->last_cycle_ms) / 1000.0, failing,
-			controller_dry_run(r->ctl) ? ", dry-run" : "");
+			controller_dry_run(r->ctl) ? ", dry-run" : "", lease);
 }
 
 /* Arm the timer for the controller's next due time (none while a cycle runs). */
