@@ -47,6 +47,7 @@ struct dynamodb_lease_write {
 	const char *name; /* the lease's key */
 	const char *expect_version; /* TAKE_OVER, RENEW, RELEASE */
 	const char *expect_holder; /* RENEW, RELEASE */
+	const char *expect_version_alt; /* RELEASE, may be NULL: a renewal's version in flight */
 	const struct dynamodb_lease_item *item; /* CREATE, TAKE_OVER, RENEW: the new record */
 };
 

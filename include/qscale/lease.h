@@ -91,10 +91,11 @@ void lease_write_done(struct lease *l, uint64_t now_ms, int result);
 bool lease_may_act(const struct lease *l, uint64_t now_ms);
 
 /*
- * Whether the record is ours to delete on shutdown (*version gets it); the
- * lease stops acting at once either way.
+ * Whether the record is ours to delete on shutdown (*version gets it, and
+ * *alt the version of a renewal still in flight, else NULL: either may be in
+ * the table); the lease stops acting at once either way.
  */
-bool lease_release(struct lease *l, const char **version);
+bool lease_release(struct lease *l, const char **version, const char **alt);
 
 /* A short lowercase name of an action ("read", "renew", ...). */
 const char *lease_action_name(enum lease_action action);

@@ -215,7 +215,10 @@ static int gen_write(yajl_gen g, const struct dynamodb_lease_write *w)
 		r = gen_key(g, w->name);
 		if (r == 0)
 			r = aws_json_gen_kv_str(g, "ConditionExpression",
-				"attribute_exists(#k) AND #h = :eh AND #v = :ev");
+				w->expect_version_alt != NULL
+					? "attribute_exists(#k) AND #h = :eh AND (#v = :ev OR #v = "
+					  ":av)"
+					: "attribute_exists(#k) AND #h = :eh AND #v = :ev");
 		break;
 	}
 	if (r == 0)
@@ -228,6 +231,8 @@ static int gen_write(yajl_gen g, const struct dynamodb_lease_write *w)
 		r = gen_attr(g, ":ev", "S", w->expect_version);
 	if (r == 0 && w->op != DYNAMODB_LEASE_TAKE_OVER)
 		r = gen_attr(g, ":eh", "S", w->expect_holder);
+	if (r == 0 && w->op == DYNAMODB_LEASE_RELEASE && w->expect_version_alt != NULL)
+		r = gen_attr(g, ":av", "S", w->expect_version_alt);
 	if (r == 0 && w->op == DYNAMODB_LEASE_RENEW) {
 		r = gen_attr(g, ":nv", "S", it->version);
 		if (r == 0)
@@ -252,6 +257,8 @@ static bool write_valid(const struct dynamodb_lease_write *w)
 		return false;
 	if ((w->op == DYNAMODB_LEASE_RENEW || w->op == DYNAMODB_LEASE_RELEASE) &&
 		!id_valid(w->expect_holder))
+		return false;
+	if (w->expect_version_alt != NULL && !id_valid(w->expect_version_alt))
 		return false;
 	return w->op >= DYNAMODB_LEASE_CREATE && w->op <= DYNAMODB_LEASE_RELEASE;
 }

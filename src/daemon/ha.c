@@ -562,17 +562,22 @@ size_t ha_release(struct ha *ha, void (*done)(void *arg), void *arg)
 	ha->table_call = NULL;
 	for (size_t i = 0; i < ha->n_groups; i++) {
 		struct ha_group *g = ha->groups[i];
-		const char *version;
+		const char *version, *alt;
 
-		dynamodb_call_cancel(g->call);
-		g->call = NULL;
-		if (!lease_release(&g->lease, &version) || !ha->table_ok)
+		if (!lease_release(&g->lease, &version, &alt) || !ha->table_ok) {
+			dynamodb_call_cancel(g->call);
+			g->call = NULL;
 			continue;
+		}
+		/* A renewal in flight may land or not: delete either version of ours. */
 		struct dynamodb_lease_write w = {.op = DYNAMODB_LEASE_RELEASE,
 			.table = ha->table,
 			.name = g->name,
 			.expect_version = version,
-			.expect_holder = ha->identity};
+			.expect_holder = ha->identity,
+			.expect_version_alt = alt};
+		dynamodb_call_cancel(g->call);
+		g->call = NULL;
 		if (dynamodb_write_lease(ha->client, &w, on_released, g, &g->call) == 0)
 			ha->releases_pending++;
 	}

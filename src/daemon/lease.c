@@ -183,11 +183,12 @@ bool lease_may_act(const struct lease *l, uint64_t now_ms)
 }
 
 /* See qscale/lease.h. */
-bool lease_release(struct lease *l, const char **version)
+bool lease_release(struct lease *l, const char **version, const char **alt)
 {
 	bool ours = l->held;
 
 	*version = l->version;
+	*alt = l->busy && l->pending_action == LEASE_RENEW ? l->pending_version : NULL;
 	l->held = false;
 	l->due = LEASE_WAIT;
 	l->due_ms = UINT64_MAX;

@@ -9,8 +9,8 @@ the record as the AWS SDK reads it; /metrics and /readyz of both; failover
 after SIGKILL of the leader; the leader partitioned from DynamoDB but not
 from ECS stops before the standby takes over and never acts again while cut;
 a leader paused (SIGSTOP) past its lease does not act on waking; SIGTERM
-hands over at once (a release, then a create); both daemons restarted
-repeatedly with never two holders at once."""
+hands over at once (a release, then a create); SIGHUP keeps the lease; both
+daemons restarted repeatedly with never two holders at once."""
 
 import signal
 import time
@@ -63,6 +63,14 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
          metric(ma, "qscale_ha_lease_failures_total", lease="qscale") == 0,
          "metrics: renewals counted, no failures")
     t.ok(b.wait(lambda: b.get("/readyz")[0] == 200, 20), "/readyz: a healthy standby is ready", b.get("/readyz"))
+
+    # SIGHUP on the leader: the reload keeps the lease.
+    offset = len(a.text())
+    a.signal(signal.SIGHUP)
+    t.ok(a.wait_log(r"reload=ok", 20, after=offset), "SIGHUP reloads the leader", a.tail())
+    time.sleep(1.5)
+    t.ok(a.held() == 1 and b.held() == 0 and "ha=" not in a.text()[offset:],
+         "SIGHUP: the leader keeps its lease, nothing changes hands", a.text()[offset:][-1500:])
 
     # SIGKILL the leader: the standby takes over within a lease duration and a bit.
     killed = now_ms()

@@ -110,6 +110,21 @@ static void test_write_requests(void **state)
 		"\"version\"},"
 		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v2\"},\":eh\":{\"S\":\"host-1\"}}"
 		"}");
+	/* A release while a renewal is in flight: either version of ours. */
+	expect_write(&(struct dynamodb_lease_write){.op = DYNAMODB_LEASE_RELEASE,
+			     .table = "t",
+			     .name = "q",
+			     .expect_version = "v2",
+			     .expect_holder = "host-1",
+			     .expect_version_alt = "v3"},
+		"DeleteItem",
+		"{\"TableName\":\"t\",\"Key\":{\"lease\":{\"S\":\"q\"}},"
+		"\"ConditionExpression\":\"attribute_exists(#k) AND #h = :eh AND "
+		"(#v = :ev OR #v = :av)\","
+		"\"ExpressionAttributeNames\":{\"#k\":\"lease\",\"#h\":\"holder\",\"#v\":"
+		"\"version\"},"
+		"\"ExpressionAttributeValues\":{\":ev\":{\"S\":\"v2\"},\":eh\":{\"S\":\"host-1\"},"
+		"\":av\":{\"S\":\"v3\"}}}");
 }
 
 static void test_write_refusals(void **state)

@@ -215,16 +215,25 @@ static void test_stale_own_record_is_waited_out(void **state)
 static void test_release(void **state)
 {
 	struct lease l;
-	const char *version;
+	const char *version, *alt;
+	struct dynamodb_lease_item item;
 
 	(void)state;
 	lease_init(&l, &params, "me", 0);
 	acquire(&l, 0);
-	assert_true(lease_release(&l, &version));
+	assert_true(lease_release(&l, &version, &alt));
 	assert_string_equal(version, "v1");
+	assert_null(alt);
 	assert_false(lease_may_act(&l, 1));
 	assert_int_equal(lease_next(&l, 100000), LEASE_WAIT);
-	assert_false(lease_release(&l, &version));
+	assert_false(lease_release(&l, &version, &alt));
+	/* With a renewal in flight, either version may be in the table. */
+	lease_init(&l, &params, "me", 0);
+	acquire(&l, 0);
+	lease_begin_write(&l, LEASE_RENEW, "v2", 5000, 0, &item);
+	assert_true(lease_release(&l, &version, &alt));
+	assert_string_equal(version, "v1");
+	assert_string_equal(alt, "v2");
 	assert_string_equal(lease_action_name(LEASE_TAKE_OVER), "take_over");
 }
 
