@@ -339,7 +339,7 @@ static void step(struct store *st, struct node *n, uint64_t t, uint64_t *seed)
 	if (a == LEASE_READ) {
 		lease_begin_read(&n->lease);
 	} else {
-		snprintf(version, sizeof(version), "%s-%u", n->lease.identity, ++n->n_versions);
+		snprintf(version, sizeof(version), "%.8s-%u", n->lease.identity, ++n->n_versions);
 		lease_begin_write(&n->lease, a, version, t, 0, &n->item);
 	}
 	if (n->land_ms == UINT64_MAX)
