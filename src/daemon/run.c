@@ -356,15 +356,7 @@ static int start_metrics(struct run *r, const char *listen)
 /* Create the AWS side from the config and the environment. 0 or negative errno. */
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.endpoint_dynamodb = config->aws.endpoints.dynamodb,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-	};
-	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
+	int rc = cloud_aws_client_create(r->base, config, &clock_system, &r->client);
 
 	if (rc < 0) {
 		log_error("aws=off error=\"cannot create the AWS client: %s\"",
