@@ -52,6 +52,8 @@ struct ha {
 	struct dynamodb_call *table_call;
 	bool table_ok; /* checked and usable */
 	bool recheck; /* the table changed by a reload: check it again */
+	uint64_t table_retry_ms; /* an unusable table is looked at again then; 0: not */
+	char logged_error[256]; /* the table error last logged, to log each once */
 	char table_error[256]; /* why not, "" while unknown */
 	/* Shutdown. */
 	bool releasing;
@@ -61,6 +63,7 @@ struct ha {
 };
 
 static void pump(struct ha *ha);
+static void check_table(struct ha *ha);
 
 /* Random hex digits into out (n digits, NUL-terminated). */
 static void random_hex(char *out, size_t n)
@@ -350,6 +353,15 @@ static void pump(struct ha *ha)
 			next = t < next ? t : next;
 		}
 	}
+	/* An unusable table may be created or fixed meanwhile: look again now and then. */
+	if (!ha->table_ok && ha->table_call == NULL && ha->table_retry_ms != 0) {
+		if (now_ms >= ha->table_retry_ms) {
+			ha->table_retry_ms = 0;
+			check_table(ha);
+			return;
+		}
+		next = ha->table_retry_ms;
+	}
 	evtimer_del(ha->timer);
 	if (next == UINT64_MAX)
 		return;
@@ -393,6 +405,8 @@ static void on_table(
 			info->has_range_key ? " with a sort key" : "", DYNAMODB_LEASE_KEY);
 	} else {
 		ha->table_ok = true;
+		ha->table_error[0] = '\0';
+		ha->logged_error[0] = '\0';
 		log_info("ha=start table=%s identity=%s groups=%zu duration_ms=%llu renew_ms=%llu "
 			 "margin_ms=%llu",
 			ha->table, ha->identity, ha->n_groups,
@@ -402,14 +416,17 @@ static void on_table(
 		pump(ha);
 		return;
 	}
-	log_error("ha=error table=%s identity=%s error=\"%s\" action=never_act", ha->table,
-		ha->identity, ha->table_error);
+	if (strcmp(ha->logged_error, ha->table_error) != 0)
+		log_error("ha=error table=%s identity=%s error=\"%s\" action=never_act", ha->table,
+			ha->identity, ha->table_error);
+	snprintf(ha->logged_error, sizeof(ha->logged_error), "%s", ha->table_error);
+	ha->table_retry_ms = clock_mono_ms(&ha->clock) + ha->params.duration_ms;
+	pump(ha);
 }
 
-/* See qscale/ha.h. */
-void ha_start(struct ha *ha)
+/* Ask DynamoDB about the table; nothing acts until it answers well. */
+static void check_table(struct ha *ha)
 {
-	ha->started = true;
 	int r = dynamodb_describe_table(ha->client, ha->table, on_table, ha, &ha->table_call);
 
 	if (r < 0) {
@@ -418,6 +435,13 @@ void ha_start(struct ha *ha)
 		log_error("ha=error table=%s error=\"%s\" action=never_act", ha->table,
 			ha->table_error);
 	}
+}
+
+/* See qscale/ha.h. */
+void ha_start(struct ha *ha)
+{
+	ha->started = true;
+	check_table(ha);
 }
 
 /* A release answered (or could not start). */

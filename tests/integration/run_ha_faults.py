@@ -4,7 +4,8 @@ qscale emulate (tests/data/scenarios/run-ha.yaml at --speed 10):
 
 - a lease table that is missing, or has the wrong key schema: a clear error
   at start, /readyz not ready, `qscale doctor` failing with the same words,
-  and the daemon never acting (it decides and logs what it would set);
+  and the daemon never acting (it decides and logs what it would set); a
+  table created later is found and used;
 - `qscale iam-policy` naming the DynamoDB actions on the table's ARN;
 - DynamoDB throttling the leader (ProvisionedThroughputExceededException):
   briefly, the leader keeps its lease; for longer than its lease, it stops
@@ -57,6 +58,10 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
         rc, out = doctor(m)
         t.ok(rc == 1 and "FAIL ha table qscale-missing: does not exist" in out,
              "doctor fails on the missing table", out)
+        t.ok(len(m.lines(r"ha=error table=qscale-missing")) == 1, "the error is logged once", m.lines("ha="))
+        db.create(table="qscale-missing")
+        t.ok(m.wait(lambda: m.held() == 1.0, 30, step_s=0.1),
+             "once the table exists, the daemon finds it and takes the lease", m.tail())
 
     # The wrong key schema.
     with HaDaemon(em, db, "daemon-w", "W", table="qscale-wrong") as w:
