@@ -22,7 +22,10 @@ from run_common import Emulator, Tap, metric, scenario, watchdog
 skip_without_dynalite()
 watchdog(280)
 t = Tap()
-DURATION_MS, RENEW_MS, INTERVAL_MS = 3000, 500, 1000
+# A lease of 4s renewed every 500ms: a healthy holder survives 3s without a
+# renewal (duration - margin), so a loaded machine does not lose it by chance.
+DURATION_MS, RENEW_MS, INTERVAL_MS = 4000, 500, 1000
+HA = {"duration": "4s", "renew": "500ms", "margin": "1s"}
 # Generous: a loaded machine delays every step; the point is the bound's shape.
 FAILOVER_BOUND_MS = DURATION_MS + 2 * RENEW_MS + INTERVAL_MS + 6000
 
@@ -33,15 +36,15 @@ def wait_leader(d, timeout_s=20):
 
 with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
     db.create()
-    a = HaDaemon(em, db, "daemon-a", "A")
+    a = HaDaemon(em, db, "daemon-a", "A", **HA)
     t.ok(wait_leader(a), "the first daemon takes the lease", a.tail())
-    b = HaDaemon(em, db, "daemon-b", "B")
+    b = HaDaemon(em, db, "daemon-b", "B", **HA)
     sampler = Sampler([a, b])
     t.ok(b.wait_log(r"ha=standby lease=qscale identity=daemon-b holder=daemon-a", 20),
          "the second daemon logs that it is standby and who holds the lease", b.tail())
 
     rec = db.get()
-    t.ok(rec.get("holder", {}).get("S") == "daemon-a" and rec.get("duration_ms", {}).get("N") == "3000"
+    t.ok(rec.get("holder", {}).get("S") == "daemon-a" and rec.get("duration_ms", {}).get("N") == "4000"
          and len(rec.get("version", {}).get("S", "")) == 32,
          "the AWS SDK reads the record qscale wrote: holder, version, duration", rec)
     v1 = rec.get("version", {}).get("S")
@@ -86,7 +89,7 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
     a.__exit__(None, None, None)
 
     # The first daemon comes back: standby.
-    a = HaDaemon(em, db, "daemon-a", "A")
+    a = HaDaemon(em, db, "daemon-a", "A", **HA)
     sampler.daemons = [a, b]
     t.ok(a.wait_log(r"ha=standby lease=qscale identity=daemon-a holder=daemon-b", 20),
          "the first daemon comes back as standby", a.tail())
@@ -146,7 +149,7 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
     for i in range(3):
         name = "b" if "b" not in daemons else "a"
         other = "a" if name == "b" else "b"
-        daemons[name] = HaDaemon(em, db, f"daemon-{name}", name.upper())
+        daemons[name] = HaDaemon(em, db, f"daemon-{name}", name.upper(), **HA)
         sampler.daemons = list(daemons.values())
         daemons[name].wait_log(r"ha=(standby|leader)", 20)
         daemons[other].stop()

@@ -74,7 +74,10 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
              "doctor fails on the wrong key schema", out)
 
     # A good table: doctor passes its checks, iam-policy names the actions.
-    with HaDaemon(em, db, "daemon-a", "A") as a:
+    # Longer leases where leadership must hold through trouble: a holder
+    # survives 4s without a renewal, however loaded the machine.
+    steady = {"duration": "6s", "renew": "500ms", "margin": "2s"}
+    with HaDaemon(em, db, "daemon-a", "A", **steady) as a:
         t.ok(wait_leader(a), "the daemon takes the lease", a.tail())
         rc, out = doctor(a)
         t.ok("ok   ha table qscale-leases: ACTIVE, partition key 'lease' (S)" in out and
@@ -90,7 +93,7 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
                                       "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
              "iam-policy grants the lease calls on the table's ARN", r.stdout + r.stderr)
 
-        b = HaDaemon(em, db, "daemon-b", "B")
+        b = HaDaemon(em, db, "daemon-b", "B", **steady)
         sampler = Sampler([a, b])
         t.ok(b.wait_log(r"ha=standby lease=qscale identity=daemon-b holder=daemon-a", 20), "a standby joins",
              b.tail())
@@ -144,7 +147,7 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
             env = {"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": path, "FAKETIME_NO_CACHE": "1",
                    "FAKETIME_DONT_FAKE_MONOTONIC": "1",
                    "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
-            daemons[name] = HaDaemon(em, db, f"daemon-{name}", name.upper(), extra_env=env)
+            daemons[name] = HaDaemon(em, db, f"daemon-{name}", name.upper(), extra_env=env, **steady)
             if name == "c":
                 t.ok(wait_leader(daemons["c"]), "under libfaketime: the first daemon leads", daemons["c"].tail())
         c, d = daemons["c"], daemons["d"]
@@ -156,7 +159,7 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
         for who, jump in (("c", "+10m"), ("c", "-10m"), ("d", "+10m"), ("d", "-10m"), ("c", "-1h"), ("c", "+0")):
             with open(files[who], "w") as f:
                 f.write(jump + "\n")
-            time.sleep(1.5 * 3)  # longer than a lease duration
+            time.sleep(7)  # longer than a lease duration
         t.ok(c.held() == 1 and "ha=standby" not in c.text()[offsets["c"]:],
              "clock jumps: the leader never lost its lease", c.text()[offsets["c"]:][-1500:])
         t.ok("ha=leader" not in d.text()[offsets["d"]:] and not updates_by(em, d.key, since),
