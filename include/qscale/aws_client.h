@@ -24,7 +24,13 @@ struct aws_client_config {
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
-	uint64_t timeout_ms; /* per attempt, whole request */
+	/*
+	 * The whole call, from its first attempt's send to its final answer:
+	 * every attempt and retry backoff included (each attempt gets what is
+	 * left; no retry starts that could not finish in time). Waiting for
+	 * credentials and for the client's own rate-limit share is not counted.
+	 */
+	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, else 3 */
 };
@@ -52,9 +58,10 @@ struct aws_call_opts {
 	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
 	/*
 	 * 0: none. Else no attempt is sent, and none is still running, later
-	 * than this long after the call starts: each attempt's timeout is cut
-	 * to what is left, and a retry that would start past it is not made
-	 * (the call fails, -ETIMEDOUT). The HA lease bounds UpdateService so.
+	 * than this long after the call starts (or aws.timeout after its first
+	 * attempt, whichever comes first): each attempt's timeout is cut to
+	 * what is left, and a retry that could not start in time is not made.
+	 * The HA lease bounds UpdateService so.
 	 */
 	uint64_t budget_ms;
 };

@@ -221,16 +221,15 @@ def ha_config(identity, duration="3s", renew="500ms", margin="1s", table=TABLE, 
 class HaDaemon(Daemon):
     """`qscale run` with ha:, its DynamoDB through its own proxy, and its own access key."""
 
-    def __init__(self, emulator, dynamo, identity, key_suffix, proxy=None, extra_env=None,
-                 wrapper=(), **ha):
+    def __init__(self, emulator, dynamo, identity, key_suffix, proxy=None, extra_env=None, **ha):
         self.identity = identity
         self.key = ACCESS_KEY + key_suffix
         self.own_proxy = proxy is None
         self.proxy = proxy or Proxy(dynamo.port)
         env = {"AWS_ACCESS_KEY_ID": self.key, "AWS_ENDPOINT_URL_DYNAMODB": self.proxy.url}
         env.update(extra_env or {})
-        super().__init__(emulator, notify=False, extra_env=env, config_extra=ha_config(identity, **ha),
-                         wrapper=wrapper)
+        extra = ha_config(identity, **ha)
+        super().__init__(emulator, notify=False, extra_env=env, config_edit=lambda text: text + extra)
 
     def held(self, lease="qscale"):
         """1.0 when /metrics says this daemon holds the lease, 0.0 when not, None if unreadable."""
