@@ -16,6 +16,7 @@ qscale emulate (tests/data/scenarios/run-ha.yaml at --speed 10):
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -92,6 +93,17 @@ with Emulator(scenario("run-ha.yaml"), speed=10) as em, Dynamo() as db:
              set(st[0]["Action"]) == {"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
                                       "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
              "iam-policy grants the lease calls on the table's ARN", r.stdout + r.stderr)
+
+        # A reload cannot turn ha off: refused, the lease kept.
+        with open(a.config, encoding="utf-8") as f:
+            original = f.read()
+        a.write_policy(original[:original.index("ha:\n")], a.config)
+        offset = len(a.text())
+        a.signal(signal.SIGHUP)
+        t.ok(a.wait_log(r"reload=refused reason=\"'ha' cannot be turned off by a reload; restart qscale\"",
+                        20, after=offset), "a reload that turns ha off is refused", a.text()[offset:])
+        t.ok(a.held() == 1, "and the lease is kept")
+        a.write_policy(original, a.config)
 
         b = HaDaemon(em, db, "daemon-b", "B", **steady)
         sampler = Sampler([a, b])
