@@ -31,6 +31,15 @@ struct engine_policy {
 	double tolerance; /* [0, 1): ignore changes of less than this fraction */
 	bool include_in_flight;
 	bool include_delayed;
+	/*
+	 * The work in progress: messages one task processes at once (received,
+	 * not yet deleted), and the percentage of those slots the fleet should
+	 * keep busy (1..100; 0 counts as 100). A concurrency of 0 sizes on the
+	 * backlog alone (the rule before the work-in-progress term, and the
+	 * fallback when in-flight messages already count as backlog).
+	 */
+	int32_t concurrency;
+	int32_t utilization_percent;
 	int32_t local_min_tasks;
 	int32_t local_max_tasks;
 	bool has_burst;
@@ -134,7 +143,11 @@ struct engine_observation {
 	const bool *matches_filter;
 };
 
-/* A recommendation seen at a time; a compacted slot covers several (lo..hi). */
+/*
+ * A recommendation seen at a time; a compacted slot covers several (lo..hi).
+ * lo is the lowest recommendation (what scale-out's window reads), hi the
+ * highest steady total (what scale-in's window reads).
+ */
 struct engine_rec {
 	uint64_t first_ms; /* oldest time merged into this slot */
 	uint64_t at_ms; /* newest time merged into this slot */
@@ -179,6 +192,7 @@ enum engine_flag {
 	ENGINE_MISSING_DATA = 1u << 7, /* fail static: counts held */
 	ENGINE_MAKE_BEFORE_BREAK = 1u << 8, /* burst kept for local tasks not yet running */
 	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
+	ENGINE_BURST_STARTING = 1u << 10, /* burst not grown while its tasks start */
 };
 
 /* The result of engine_decide. */
@@ -190,6 +204,13 @@ struct engine_decision {
 	int64_t backlog; /* -1 when the queue data is missing */
 	int32_t current_total; /* local + burst desired as observed, less burst held last time */
 	int32_t recommendation; /* wanted total before behaviour: kept in the history */
+	/*
+	 * What the work in progress alone wants (the recommendation less the
+	 * backlog term; the recommendation itself without the work-in-progress
+	 * term): what the scale-in window remembers, so that scale-in follows
+	 * the arrivals, not a backlog already drained.
+	 */
+	int32_t steady;
 	bool record; /* false when data was missing: nothing to remember */
 	int32_t wanted; /* total after behaviour (local + burst, less held_burst) */
 	int32_t held_burst; /* burst kept above the split until local tasks run */

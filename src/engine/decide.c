@@ -1,6 +1,6 @@
 /*
- * engine_decide: the scaling rule of one policy, step by step (backlog,
- * activation, wanted total, tolerance, clamps, behaviour, local/burst split,
+ * engine_decide: the scaling rule of one policy, step by step (backlog and
+ * work in progress, activation, wanted total, tolerance, clamps, behaviour, local/burst split,
  * make before break) and fail static on missing data. Every count it returns
  * is within the policy's maxima; reason.c writes down which rules bound it.
  */
@@ -17,6 +17,8 @@ static bool policy_valid(const struct engine_policy *p)
 	if (p->backlog_per_task <= 0 || p->activation_backlog < 0)
 		return false;
 	if (!(p->tolerance >= 0.0 && p->tolerance < 1.0))
+		return false;
+	if (p->concurrency < 0 || p->utilization_percent < 0 || p->utilization_percent > 100)
 		return false;
 	if (p->local_min_tasks < 0 || p->local_max_tasks < p->local_min_tasks ||
 		p->local_max_tasks > ENGINE_TASKS_MAX)
@@ -128,6 +130,24 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 	int32_t rec, total;
 
 	t->raw = engine_tasks_for(t->backlog, p->backlog_per_task);
+	if (t->busy > 0) {
+		/*
+		 * Busy tasks are needed whatever the backlog: by Little's law the
+		 * messages in flight are the arrival rate times the processing
+		 * time, so this term follows the arrivals, and the backlog term
+		 * adds tasks only for the messages waiting. The headroom of the
+		 * target utilisation is kept where it costs nothing: in local
+		 * capacity left over; burst tasks are paid for and run full.
+		 */
+		int64_t lean = (int64_t)t->raw + t->busy_full;
+		int64_t room = (int64_t)t->capacity - lean;
+		int64_t headroom = (int64_t)t->busy - t->busy_full;
+
+		if (headroom > room)
+			headroom = room > 0 ? room : 0;
+		lean += headroom;
+		t->raw = lean > ENGINE_TASKS_MAX ? ENGINE_TASKS_MAX : (int32_t)lean;
+	}
 	if (current == 0 && t->backlog <= p->activation_backlog) {
 		rec = 0;
 		if (p->local_min_tasks == 0 && t->raw > 0)
@@ -147,6 +167,15 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 		t->flags |= ENGINE_BOUND_MIN;
 	}
 	t->recommendation = rec;
+	/* The work in progress alone, for the scale-in window (see engine.h). */
+	t->steady = rec;
+	if (t->busy >= 0 && rec == t->raw) {
+		int32_t steady = t->raw - engine_tasks_for(t->backlog, p->backlog_per_task);
+
+		steady = clamp(steady, p->local_min_tasks, t->max_total);
+		if (steady < rec)
+			t->steady = steady;
+	}
 
 	t->stabilized = engine_stabilize(p, h, now_ms, current, rec);
 	if (t->stabilized != rec) {
@@ -171,10 +200,8 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 static void split(const struct engine_policy *p, const struct engine_observation *o,
 	int32_t burst_max, struct engine_trace *t)
 {
-	int64_t cap = (int64_t)t->placed + t->fit;
 	int32_t local, rest, keep;
 
-	t->capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
 	local = t->total < t->capacity ? t->total : t->capacity;
 	if (t->total > t->capacity)
 		t->flags |= ENGINE_BOUND_CAPACITY;
@@ -184,6 +211,19 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	if (rest < 0)
 		rest = 0;
 	t->burst_target = rest < burst_max ? rest : burst_max;
+	if (p->has_burst && t->busy >= 0 && o->burst.pending > 0 &&
+		t->burst_target > o->burst.desired) {
+		/*
+		 * Burst tasks still starting are capacity on its way: the backlog
+		 * they meet when running is what the next decision sees, so the
+		 * burst grows again only once they run, instead of asking for
+		 * tasks to drain, in one interval, a backlog that grows only
+		 * while they start.
+		 */
+		t->burst_target = o->burst.desired;
+		t->burst_starting = o->burst.pending;
+		t->flags |= ENGINE_BURST_STARTING;
+	}
 	t->unmet = rest - t->burst_target;
 	if (t->unmet > 0)
 		t->flags |= ENGINE_UNMET;
@@ -237,6 +277,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.current_total = sum_counts(d.update_local ? t.read_local : d.local_desired,
 			d.update_burst ? t.read_burst : d.burst_desired);
 		d.recommendation = d.current_total;
+		d.steady = d.current_total;
 		d.wanted = sum_counts(d.local_desired, d.burst_desired);
 		d.local_capacity = -1;
 		d.fit = -1;
@@ -247,6 +288,11 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	}
 
 	t.backlog = d.backlog;
+	t.busy = engine_tasks_busy(p, &o->queue, p->utilization_percent);
+	t.busy_full = engine_tasks_busy(p, &o->queue, 100);
+	t.in_flight = t.busy >= 0 ? o->queue.in_flight : -1;
+	t.concurrency = p->concurrency;
+	t.utilization_percent = p->utilization_percent > 0 ? p->utilization_percent : 100;
 	t.current_total = o->local.desired;
 	if (p->has_burst) {
 		/* Burst kept last time for make before break is not part of the total. */
@@ -255,10 +301,15 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 
 		t.current_total += o->burst.desired - (held > 0 ? held : 0);
 	}
-	t.total = wanted_total(p, history, now_ms, &t);
 	t.placed = o->local.running + o->local.pending;
 	t.local_running = o->local.running;
 	t.fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t.eligible);
+	{
+		int64_t cap = (int64_t)t.placed + t.fit;
+
+		t.capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
+	}
+	t.total = wanted_total(p, history, now_ms, &t);
 	split(p, o, burst_max, &t);
 
 	d.local_desired = t.local;
@@ -267,6 +318,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.update_burst = p->has_burst && t.burst != o->burst.desired;
 	d.current_total = t.current_total;
 	d.recommendation = t.recommendation;
+	d.steady = t.steady;
 	d.record = true;
 	d.wanted = t.total;
 	d.held_burst = t.burst - t.burst_target;

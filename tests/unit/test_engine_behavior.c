@@ -335,6 +335,39 @@ static void test_missing_records_nothing(void **state)
 }
 
 /*
+ * Scale-in follows the work in progress, not a drained backlog: the window
+ * remembers what the messages in flight needed, so once a backlog peak is
+ * drained the fleet goes to what the arrivals keep busy (and never below
+ * it), while the window still holds against a dip in the arrivals.
+ */
+static void test_scale_in_follows_arrivals(void **state)
+{
+	struct world w;
+	struct engine_decision d;
+
+	(void)state;
+	world_init(&w, 1, 5);
+	w.policy.concurrency = 1;
+	w.policy.utilization_percent = 100;
+	w.policy.scale_in.stabilization_ms = 300 * S;
+	/* eight busy and 200 waiting: 8 + 20 */
+	w.obs.queue.in_flight = 8;
+	d = world_step(&w, NOW_MS, 200);
+	assert_int_equal(d.local_desired, 28);
+	/* the backlog drained, eight still busy: down to eight at once */
+	d = world_step(&w, NOW_MS + 10 * S, 0);
+	assert_int_equal(d.local_desired, 8);
+	/* arrivals dip to three busy: the window holds eight */
+	w.obs.queue.in_flight = 3;
+	d = world_step(&w, NOW_MS + 20 * S, 0);
+	assert_int_equal(d.local_desired, 8);
+	assert_true(d.flags & ENGINE_BOUND_STABILIZATION);
+	/* five minutes after the last eight: three */
+	d = world_step(&w, NOW_MS + 311 * S, 0);
+	assert_int_equal(d.local_desired, 3);
+}
+
+/*
  * Make before break over time: local room appears, local tasks start one
  * cycle at a time and the burst drains as they run. The held burst is not a
  * scale-in, so a tight scale-in limit and window do not slow the drain, and
@@ -410,6 +443,8 @@ int main(void)
 		&s, "history", "a sequence is deterministic", test_sequence_deterministic, NULL);
 	fixture_add(
 		&s, "history", "missing data records nothing", test_missing_records_nothing, NULL);
+	fixture_add(&s, "history", "scale-in follows the work in progress, not a drained backlog",
+		test_scale_in_follows_arrivals, NULL);
 	fixture_add(&s, "history", "make before break drains burst as local tasks run",
 		test_make_before_break_drains, NULL);
 	return fixture_run(&s, "engine_behavior");
