@@ -22,6 +22,9 @@ enum key_id {
 	KEY_BURST_MAX,
 	KEY_BACKLOG_PER_TASK,
 	KEY_ACTIVATION,
+	KEY_CONCURRENCY,
+	KEY_UTILIZATION,
+	KEY_SCALE_OUT_MAX_TASKS,
 	KEY_INTERVAL,
 	KEY_SCALE_IN_STABILIZATION,
 	KEY_SCALE_OUT_PERIOD,
@@ -46,6 +49,11 @@ static const struct sim_sweep_key keys[] = {
 		"every policy's target.backlog_per_task"},
 	{"target.activation_backlog", KEY_ACTIVATION, false,
 		"every policy's target.activation_backlog"},
+	{"target.concurrency", KEY_CONCURRENCY, false, "every policy's target.concurrency"},
+	{"target.utilization", KEY_UTILIZATION, false,
+		"every policy's target.utilization (percent)"},
+	{"behavior.scale_out.max_tasks", KEY_SCALE_OUT_MAX_TASKS, false,
+		"every policy's scale-out limit in tasks per period (0: none)"},
 	{"interval", KEY_INTERVAL, true, "every policy's evaluation interval"},
 	{"behavior.scale_in.stabilization", KEY_SCALE_IN_STABILIZATION, true,
 		"every policy's scale-in stabilisation window"},
@@ -261,6 +269,15 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 	case KEY_ACTIVATION:
 		e->activation_backlog = (int64_t)v;
 		break;
+	case KEY_CONCURRENCY:
+		e->concurrency = (int32_t)v;
+		break;
+	case KEY_UTILIZATION:
+		e->utilization_percent = (int32_t)v;
+		break;
+	case KEY_SCALE_OUT_MAX_TASKS:
+		e->scale_out.max_tasks = (int32_t)v;
+		break;
 	case KEY_INTERVAL:
 		pol->interval_ms = v;
 		break;
@@ -275,6 +292,7 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 	}
 	if (e->local_max_tasks < e->local_min_tasks || e->local_max_tasks < 1 ||
 		e->backlog_per_task < 1 || pol->interval_ms < 100 ||
+		(k->id == KEY_UTILIZATION && (v < 1 || v > 100)) ||
 		(k->id == KEY_SCALE_OUT_PERIOD && v == 0)) {
 		snprintf(error, SIM_SWEEP_ERROR_MAX, "%s=%" PRIu64 " makes policy %s invalid",
 			k->name, v, pol->name);
