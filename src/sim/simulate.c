@@ -281,26 +281,6 @@ static double task_seconds(const struct sim_state *st, const struct sim_set *set
 	return sum;
 }
 
-uint64_t sim_hist_percentile_ms(const uint64_t hist[WORLD_WAIT_BUCKETS], double p)
-{
-	uint64_t total = 0, seen = 0, want;
-
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
-		total += hist[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)ceil(p * (double)total);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= want)
-			return i + 1 < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(i)
-							  : world_wait_bucket_upper_ms(i - 1);
-	}
-	return world_wait_bucket_upper_ms(WORLD_WAIT_BUCKETS - 2);
-}
-
 /* Close the series' current interval at t. */
 static void sample(struct sim_state *st, uint64_t t_ms)
 {
@@ -325,16 +305,15 @@ static void sample(struct sim_state *st, uint64_t t_ms)
 	pt->backlog_max = st->backlog_max;
 	pt->local_tasks = dt_s > 0 ? (local_ts - st->prev_local_ts) / dt_s : 0;
 	pt->burst_tasks = dt_s > 0 ? (burst_ts - st->prev_burst_ts) / dt_s : 0;
-	pt->wait_p95_ms = sim_hist_percentile_ms(delta, 0.95);
 	pt->wait_max_ms = 0;
 	if (top > 0) {
+		/* the interval's largest wait, to the resolution of its bucket */
 		uint64_t upper =
 			top < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(top - 1) : max_ms;
 
 		pt->wait_max_ms = upper < max_ms ? upper : max_ms;
-		if (pt->wait_p95_ms > pt->wait_max_ms)
-			pt->wait_p95_ms = pt->wait_max_ms;
 	}
+	pt->wait_p95_ms = world_wait_hist_percentile_ms(delta, pt->wait_max_ms, 0.95);
 	memcpy(st->prev_hist, hist, sizeof(hist));
 	st->prev_local_ts = local_ts;
 	st->prev_burst_ts = burst_ts;
@@ -414,9 +393,7 @@ static void summarise_waits(
 	const double ps[3] = {0.5, 0.95, 0.99};
 
 	for (size_t i = 0; i < 3; i++) {
-		*out[i] = sim_hist_percentile_ms(hist, ps[i]);
-		if (*out[i] > s->wait_max_ms)
-			*out[i] = s->wait_max_ms;
+		*out[i] = world_wait_hist_percentile_ms(hist, s->wait_max_ms, ps[i]);
 	}
 	s->wait_mean_ms = s->processed > 0 ? wait_sum_ms / (double)s->processed : 0;
 }
@@ -458,7 +435,8 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 		r->s.scale_actions = cloud_sim_updates(st->cs, ref->local);
 		if (ref->has_burst) {
 			world_service_stats(st->w, ref->burst, &ss);
-			r->s.burst_task_hours = ss.task_seconds / 3600.0;
+			/* Fargate bills a minute at least per task */
+			r->s.burst_task_hours = ss.billed_task_seconds / 3600.0;
 			r->s.burst_vcpu_hours = r->s.burst_task_hours * ref->burst_vcpu;
 			r->s.burst_gb_hours = r->s.burst_task_hours * ref->burst_gb;
 			r->s.burst_cost = r->s.burst_vcpu_hours * p->prices.vcpu_hour +
@@ -503,7 +481,7 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 		out->total.scale_actions += cloud_sim_updates(st->cs, st->bursts.items[i]);
 		for (size_t k = 0; k < st->n_refs; k++) {
 			const struct sim_ref *ref = &st->refs[k];
-			double hours = ss.task_seconds / 3600.0;
+			double hours = ss.billed_task_seconds / 3600.0;
 
 			if (!ref->has_burst || ref->burst != st->bursts.items[i])
 				continue;
