@@ -21,6 +21,9 @@
 #define SIM_DEFAULT_POINTS 1500
 
 /* Where a policy's queue and services live in the world, and what they cost. */
+/* Datapoints kept for the baseline's lag (lag / period + 1 at most). */
+#define SIM_TT_DATAPOINTS 8
+
 struct sim_ref {
 	size_t queue;
 	size_t local;
@@ -34,6 +37,9 @@ struct sim_ref {
 	uint64_t cycles;
 	uint64_t held;
 	struct sim_tt tt;
+	/* the baseline's datapoints, newest last, for CloudWatch's lag */
+	struct sim_tt_datapoint dps[SIM_TT_DATAPOINTS];
+	size_t n_dps;
 };
 
 /* A set of indices, each once. */
@@ -191,6 +197,65 @@ static void baseline_set(
 	cloud->ops->update_service(cloud->ctx, cluster, service, desired, on_baseline_update, NULL);
 }
 
+/* The datapoint of the period ending now: what CloudWatch will have for it. */
+static struct sim_tt_datapoint datapoint_now(const struct sim_state *st, const struct sim_ref *ref)
+{
+	struct sim_tt_datapoint dp = {0};
+	struct world_queue_info q;
+	struct world_service_info local, burst;
+
+	world_queue_at(st->w, ref->queue, &q);
+	world_service_at(st->w, ref->local, &local);
+	dp.visible = q.reported.visible;
+	if (ref->has_burst) {
+		world_service_at(st->w, ref->burst, &burst);
+		dp.running = (int32_t)burst.running_count;
+		dp.others = (int32_t)local.running_count;
+	} else {
+		dp.running = (int32_t)local.running_count;
+	}
+	return dp;
+}
+
+/*
+ * The AWS-only operator: on-prem pinned at its maximum from t=0, target
+ * tracking on the Fargate service (on the on-prem one when there is none),
+ * fed at every period the datapoint of lag_ms ago.
+ */
+static void target_tracking(struct sim_state *st, uint64_t t_ms)
+{
+	for (size_t i = 0; i < st->n_refs; i++) {
+		const struct policy *pol = &st->cfg->policies[i];
+		struct sim_ref *ref = &st->refs[i];
+		const struct sim_tt_params *tp = &ref->tt.p;
+		size_t back = (size_t)(tp->lag_ms / tp->period_ms);
+		const char *cluster = ref->has_burst ? pol->burst.cluster : pol->local.cluster;
+		const char *service = ref->has_burst ? pol->burst.service : pol->local.service;
+		struct world_service_info s;
+		int32_t want;
+
+		if (t_ms == 0 && ref->has_burst)
+			baseline_set(st, pol->local.cluster, pol->local.service,
+				pol->scaling.local_max_tasks);
+		if (t_ms == 0 || t_ms % tp->period_ms != 0)
+			continue;
+		if (ref->n_dps == SIM_TT_DATAPOINTS) {
+			memmove(ref->dps, ref->dps + 1,
+				(SIM_TT_DATAPOINTS - 1) * sizeof(ref->dps[0]));
+			ref->n_dps--;
+		}
+		ref->dps[ref->n_dps++] = datapoint_now(st, ref);
+		/* no datapoint published yet for the first lag_ms */
+		if (ref->n_dps <= back)
+			continue;
+		world_service_at(st->w, ref->has_burst ? ref->burst : ref->local, &s);
+		want = sim_tt_evaluate(
+			&ref->tt, t_ms, &ref->dps[ref->n_dps - 1 - back], (int32_t)s.desired_count);
+		if (want >= 0 && (uint32_t)want != s.desired_count)
+			baseline_set(st, cluster, service, want);
+	}
+}
+
 /* Whoever scales acts at the current time t. */
 static void act(struct sim_state *st, uint64_t t_ms)
 {
@@ -203,21 +268,7 @@ static void act(struct sim_state *st, uint64_t t_ms)
 			controller_tick(st->ctl, t_ms);
 		break;
 	case SIM_TARGET_TRACKING:
-		if (t_ms == 0 || t_ms % st->refs[0].tt.p.period_ms != 0)
-			break;
-		for (size_t i = 0; i < st->n_refs; i++) {
-			const struct policy *pol = &st->cfg->policies[i];
-			struct world_queue_info q;
-			struct world_service_info s;
-			int32_t want;
-
-			world_queue_at(st->w, st->refs[i].queue, &q);
-			world_service_at(st->w, st->refs[i].local, &s);
-			want = sim_tt_datapoint(&st->refs[i].tt, t_ms, q.reported.visible,
-				(int32_t)s.desired_count);
-			if (want >= 0 && (uint32_t)want != s.desired_count)
-				baseline_set(st, pol->local.cluster, pol->local.service, want);
-		}
+		target_tracking(st, t_ms);
 		break;
 	case SIM_STATIC_MAX:
 		if (t_ms != 0)
@@ -560,8 +611,12 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 		set_add(&st->clusters, ref->local_cluster);
 		if (ref->has_burst)
 			set_add(&st->bursts, ref->burst);
-		sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
-			pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
+		if (ref->has_burst)
+			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task, 0,
+				pol->scaling.burst_max_tasks);
+		else
+			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
+				pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
 		sim_tt_init(&ref->tt, &tp);
 	}
 	if (p->mode != SIM_QSCALE)
