@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "qscale/diag.h"
 #include <stdio.h>
 
 #include "qscale/engine.h"
@@ -19,9 +21,8 @@
 
 struct ecs_filter;
 
-/* Longest file name and message a diagnostic holds (longer ones are cut). */
-#define POLICY_DIAG_FILE_MAX 512
-#define POLICY_DIAG_MESSAGE_MAX 512
+/* max_data_age when a policy does not set it: this many intervals. */
+#define POLICY_MAX_DATA_AGE_INTERVALS 3
 
 /* Caps that keep hostile files cheap to reject. */
 #define POLICY_MAX_FILE_BYTES (1024 * 1024) /* each YAML file */
@@ -29,17 +30,6 @@ struct ecs_filter;
 #define POLICY_MAX_DEPTH 32 /* nested mappings and sequences */
 #define POLICY_MAX_NODES 100000 /* scalars, mappings and sequences per file */
 #define POLICY_MAX_POLICIES 1000 /* inline and from policies_dir together */
-
-/*
- * Why loading failed: the first error found. line and column are 1-based;
- * both are 0 when the error concerns the whole file (it cannot be opened).
- */
-struct policy_diag {
-	char file[POLICY_DIAG_FILE_MAX];
-	unsigned line;
-	unsigned column;
-	char message[POLICY_DIAG_MESSAGE_MAX];
-};
 
 /* A policy's instance_filter: the text as written and its compiled form. */
 struct policy_filter {
@@ -119,17 +109,32 @@ const char *qscale_config_path(const char *path);
  * POLICY_MAX_FILE_BYTES; each failure fills diag. *out is written only on
  * success.
  */
-int qscale_config_load(const char *path, struct qscale_config **out, struct policy_diag *diag);
+int qscale_config_load(const char *path, struct qscale_config **out, struct diag *diag);
 
 /*
  * Like qscale_config_load, from text already in memory; name is used in
  * diagnostics and to resolve a relative policies_dir.
  */
 int qscale_config_parse(const char *name, const char *text, size_t len, unsigned flags,
-	struct qscale_config **out, struct policy_diag *diag);
+	struct qscale_config **out, struct diag *diag);
 
 /* Free a config with its policies; accepts NULL. */
 void qscale_config_destroy(struct qscale_config *config);
+
+/*
+ * The rules of one policy that involve more than one key (max not below min,
+ * max_data_age at least the interval, burst not the local service): 0, or
+ * -EINVAL with the key the error belongs to and a message. The loader and
+ * simulate --sweep apply the same rules.
+ */
+int policy_check_rules(const struct policy *p, const char **key, char *msg, size_t size);
+
+/*
+ * Whether value is in the range the policy schema allows for a dotted key
+ * ("local.max_tasks", "interval"; durations in ms): 0, -ERANGE or -EINVAL
+ * (no such key), with a message.
+ */
+int policy_check_value(const char *key, int64_t value, char *msg, size_t size);
 
 /*
  * Parse one policy file's text on its own, defaults taken from config (NULL:
@@ -137,7 +142,7 @@ void qscale_config_destroy(struct qscale_config *config);
  * policy_finish. Checks that need the other policies are not made.
  */
 int policy_parse(const char *name, const char *text, size_t len, const struct qscale_config *config,
-	struct policy *out, struct policy_diag *diag);
+	struct policy *out, struct diag *diag);
 
 /* Free what a policy holds and zero it; accepts NULL. */
 void policy_finish(struct policy *policy);
@@ -158,8 +163,5 @@ void policy_sizing_describe(const struct policy *policy, char *buf, size_t size)
 
 /* Write one policy as a YAML mapping indented by indent spaces. */
 void policy_print(const struct policy *policy, unsigned indent, FILE *out);
-
-/* Write "file:line:column: message" (or "file: message") and a newline. */
-void policy_diag_print(const struct policy_diag *diag, FILE *out);
 
 #endif

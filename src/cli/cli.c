@@ -11,10 +11,10 @@
 
 int cli_load_config(const char *path, struct qscale_config **out)
 {
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (qscale_config_load(path, out, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		return EXIT_USAGE;
 	}
 	return 0;

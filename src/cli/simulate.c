@@ -327,7 +327,7 @@ static const char *queue_name(const char *url)
 static int load_inputs(const struct sim_opts *o, const uint64_t *sweep_value,
 	struct qscale_config **config, struct scenario **sc)
 {
-	struct scenario_diag sdiag;
+	struct diag sdiag;
 	char text[512], error[SIM_SWEEP_ERROR_MAX];
 
 	*config = NULL;
@@ -339,7 +339,7 @@ static int load_inputs(const struct sim_opts *o, const uint64_t *sweep_value,
 		goto fail;
 	}
 	if (scenario_load(o->scenario, sc, &sdiag) < 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&sdiag, text, sizeof(text)));
+		fprintf(stderr, "%s\n", diag_format(&sdiag, text, sizeof(text)));
 		goto fail;
 	}
 	if (o->trace != NULL) {
@@ -353,7 +353,7 @@ static int load_inputs(const struct sim_opts *o, const uint64_t *sweep_value,
 			goto fail;
 		}
 		if (scenario_trace_load(o->trace, &(*sc)->queues[q].arrivals, &sdiag) < 0) {
-			fprintf(stderr, "%s\n", scenario_diag_format(&sdiag, text, sizeof(text)));
+			fprintf(stderr, "%s\n", diag_format(&sdiag, text, sizeof(text)));
 			goto fail;
 		}
 	}
@@ -529,7 +529,6 @@ static int output(const struct sim_opts *o, const struct sim_report_info *info,
 			fprintf(stderr, "qscale simulate: %s\n", error);
 			rc = -EIO;
 		}
-		sim_chart_cleanup();
 	}
 	free(ptrs);
 	return rc < 0 ? 1 : 0;

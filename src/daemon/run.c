@@ -156,7 +156,7 @@ static void on_reload(int signum, void *arg)
 {
 	struct run *r = arg;
 	struct qscale_config *config;
-	struct policy_diag diag;
+	struct diag diag;
 	char status[256];
 
 	(void)signum;
@@ -286,14 +286,7 @@ static int start_metrics(struct run *r, const char *listen)
 /* Create the AWS side from the config and the environment. 0 or negative errno. */
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-	};
-	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
+	int rc = cloud_aws_client_create(r->base, config, &clock_system, &r->client);
 
 	if (rc < 0) {
 		log_error("aws=off error=\"cannot create the AWS client: %s\"",

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -412,35 +413,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evtimer_add(p->timer, &tv);
 }
 
-/* Split "host:port" (IPv4 or [IPv6]); -EINVAL for junk. */
-static int parse_listen(const char *text, char *host, size_t host_size, uint16_t *port)
-{
-	const char *colon = strrchr(text, ':');
-	char *end = NULL;
-	unsigned long v;
-	size_t hlen;
-
-	if (colon == NULL || colon == text)
-		return -EINVAL;
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hlen < 3 || text[hlen - 1] != ']')
-			return -EINVAL;
-		text++;
-		hlen -= 2;
-	}
-	if (hlen + 1 > host_size)
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	errno = 0;
-	v = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* The URL of a bound socket: "http://HOST:PORT". */
 static char *bound_url(evutil_socket_t fd)
 {
@@ -466,17 +438,18 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	const struct emulate_config *config, struct emulate **out)
 {
 	const char *listen = config->listen != NULL ? config->listen : "127.0.0.1:0";
-	char host[256];
-	uint16_t port = 0;
 	struct evhttp_bound_socket *bound;
-
 	struct listen_addr la;
+	uint16_t port;
+	int fd, r;
 
 	/* Numeric hosts (or localhost) only, as for the metrics endpoint: never DNS. */
 	if (!(config->speed > 0) || config->speed > EMULATE_SPEED_MAX ||
-		listen_addr_parse(listen, &la) < 0 || !la.enabled ||
-		parse_listen(listen, host, sizeof(host), &port) < 0)
+		listen_addr_parse(listen, &la) < 0 || !la.enabled)
 		return -EINVAL;
+	r = listen_addr_open(&la, 128, &fd, &port);
+	if (r < 0)
+		return r;
 
 	struct emulate *em = xcalloc(1, sizeof(*em));
 
@@ -494,12 +467,11 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	evhttp_set_allowed_methods(em->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_timeout(em->http, 120);
 	evhttp_set_gencb(em->http, on_request, em);
-	bound = evhttp_bind_socket_with_handle(em->http, host, port);
+	bound = evhttp_accept_socket_with_handle(em->http, fd);
 	if (bound == NULL) {
-		int r = errno != 0 ? -errno : -EADDRNOTAVAIL;
-
+		close(fd);
 		emulate_destroy(em);
-		return r;
+		return -EIO;
 	}
 	em->url = bound_url(evhttp_bound_socket_get_fd(bound));
 	if (em->url == NULL) {

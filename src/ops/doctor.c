@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
 #include "qscale/credentials.h"
@@ -532,13 +533,6 @@ static enum doctor_level report(struct doctor *dr)
 
 int doctor_run(const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-	};
 	struct doctor dr = {.config = config};
 	int status = 1;
 	int rc;
@@ -546,7 +540,7 @@ int doctor_run(const struct qscale_config *config)
 	dr.base = event_base_new();
 	if (dr.base == NULL)
 		return 1;
-	rc = aws_client_create(dr.base, &ac, &clock_system, &dr.client);
+	rc = cloud_aws_client_create(dr.base, config, &clock_system, &dr.client);
 	if (rc < 0) {
 		printf("FAIL region/endpoints: %s\n",
 			rc == -EINVAL ? "no valid region or a bad endpoint URL: set region in the "
