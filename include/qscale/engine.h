@@ -234,6 +234,15 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	const struct engine_decision *decision, uint64_t now_ms);
 
 /*
+ * Take back a scale event remembered at at_ms that did not happen: a change
+ * of delta tasks (> 0 out, < 0 in) first counted as made because its outcome
+ * was unknown, then shown by the service's count not to have been made. The
+ * slot holding at_ms gives up at most |delta| tasks (a merged slot keeps the
+ * rest of its parts); nothing else moves. Returns the tasks taken back.
+ */
+int32_t engine_history_forget(struct engine_history *history, uint64_t at_ms, int32_t delta);
+
+/*
  * Decide one policy's new counts. Pure: reads its arguments only. Returns 0,
  * or -EINVAL for NULL arguments or impossible policy values (decision untouched).
  * Missing or stale data never fails: the decision holds the current counts.
@@ -247,8 +256,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  *   (lowered only when that count itself was read fresh). Lowering to a max
  *   ignores the behaviour (no window or rate limit delays it).
  * - local.min_tasks beats activation and the scale-out rate limit, and is kept
- *   even when the instances cannot place that many; it is not enforced while
- *   holding on missing data.
+ *   even when the instances cannot place that many. While holding on missing
+ *   data a local count read fresh below it is raised to it: inside its bounds
+ *   means at most the maximum and at least the minimum, and raising is not
+ *   shrinking.
  * - Tolerance compares the backlog's total with the current total (local +
  *   burst desired, less burst held for make before break) as HPA does; from
  *   zero nothing is within tolerance.

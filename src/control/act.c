@@ -38,13 +38,29 @@ static void match_instances(struct ctl_policy *p, const struct ctl_cluster *cl)
 	}
 }
 
+/*
+ * An update of unknown outcome meets the service's real count: if the count
+ * is still the one before the update, the update was not made and its scale
+ * event is taken back; any other count ends the doubt (the update, or a
+ * later change by someone else, was made: counting it stays on the safe side).
+ */
+static void confirm(struct ctl_policy *p, struct ctl_unconfirmed *u, int32_t desired)
+{
+	if (!u->active)
+		return;
+	if (desired == u->before && desired != u->intended)
+		engine_history_forget(&p->history, u->at_ms, u->intended - u->before);
+	u->active = false;
+}
+
 /* Take one observed service into the observation, or the piece's error. */
 static void take_service_obs(struct ctl_policy *p, const struct ctl_service *svc,
-	struct engine_service_obs *out, int32_t *before)
+	struct engine_service_obs *out, int32_t *before, struct ctl_unconfirmed *u)
 {
 	if (svc->obs.ok) {
 		*out = svc->obs;
 		*before = svc->obs.desired;
+		confirm(p, u, svc->obs.desired);
 	} else {
 		ctl_policy_error(p, svc->error);
 	}
@@ -65,10 +81,10 @@ static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
 		p->obs.queue = q->obs;
 	else
 		ctl_policy_error(p, q->error);
-	take_service_obs(p, svc, &p->obs.local, &p->local_before);
+	take_service_obs(p, svc, &p->obs.local, &p->local_before, &p->unconfirmed_local);
 	if (p->policy->burst.present)
 		take_service_obs(p, &c->clusters[p->burst_cluster].services[p->burst_service],
-			&p->obs.burst, &p->burst_before);
+			&p->obs.burst, &p->burst_before, &p->unconfirmed_burst);
 	if (svc->obs.ok && svc->task_definition == NULL)
 		ctl_policy_error(p, "DescribeServices: no task definition in response");
 	task = svc->obs.ok && svc->task_definition != NULL
@@ -221,6 +237,13 @@ static void on_update(
 	(void)service;
 	u->done = true;
 	u->err = err;
+	/*
+	 * Only an answer refusing the call (4xx: validation, throttling, access)
+	 * says it was not made. A lost answer (reset, timeout, no HTTP status) or
+	 * a server error may follow a change ECS applied.
+	 */
+	u->unknown = err != 0 &&
+		(error == NULL || error->http_status < 400 || error->http_status >= 500);
 	if (err != 0) {
 		ctl_format_error(text, sizeof(text), "UpdateService",
 			u->burst ? p->policy->burst.service : p->policy->local.service, err, error);
@@ -242,7 +265,13 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
-		if (!p->due || p->error[0] != '\0' || dry_run)
+		/*
+		 * A policy held for missing data still acts on what the engine
+		 * changed: a hold changes a count only to bring it inside its
+		 * configured bounds, and that must not wait for the outage to end.
+		 */
+		if (!p->due || dry_run ||
+			(p->error[0] != '\0' && !(p->decision.flags & ENGINE_MISSING_DATA)))
 			continue;
 		if (p->decision.update_local)
 			start_update(c, p, false);

@@ -382,12 +382,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 		hit.fault = NULL;
 		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
-		emulate_dispatch(em->st.world, &em->auth, &hreq, &reply);
+		emulate_dispatch_fault(em->st.world, &em->auth, &hreq, hit.fault, &reply);
 		if (reply.scaled)
 			log_update(em, &reply);
 	}
 
-	bool drop = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_DROP;
+	/* A lost answer: the call above was carried out, then the connection goes. */
+	bool drop = hit.fault != NULL &&
+		(hit.fault->kind == SCENARIO_FAULT_DROP ||
+			hit.fault->kind == SCENARIO_FAULT_LOST_ANSWER);
 	bool malformed = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_MALFORMED;
 	uint64_t delay_ms = (uint64_t)((double)hit.latency_ms / em->st.speed);
 

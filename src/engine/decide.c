@@ -70,9 +70,11 @@ static int32_t clamp(int32_t a, int32_t lo, int32_t hi)
 }
 
 /*
- * Fail static: keep the counts as read. A count read fresh above its maximum
- * is still lowered to it (no path exceeds a configured maximum); a count that
- * could not be read is left alone (no update).
+ * Fail static: keep the counts as read. A count read fresh outside its
+ * configured bounds is still brought inside them: lowered to its maximum (no
+ * path exceeds a maximum) or, for the local service, raised to local.min_tasks
+ * (raising is not shrinking, and the minimum needs no data to be known). A
+ * count that could not be read is left alone (no update).
  */
 static void hold(const struct engine_policy *p, const struct engine_observation *o, uint64_t now_ms,
 	int32_t burst_max, struct engine_trace *t, struct engine_decision *d)
@@ -86,6 +88,10 @@ static void hold(const struct engine_policy *p, const struct engine_observation 
 		if (d->local_desired > p->local_max_tasks) {
 			d->local_desired = p->local_max_tasks;
 			t->flags |= ENGINE_BOUND_MAX;
+		}
+		if (d->local_desired < p->local_min_tasks) {
+			d->local_desired = p->local_min_tasks;
+			t->flags |= ENGINE_BOUND_MIN;
 		}
 		d->update_local = d->local_desired != o->local.desired;
 		d->placed = o->local.running + o->local.pending;

@@ -73,6 +73,8 @@ struct fake {
 	size_t n_instances;
 	int32_t task_cpu_units, task_memory_mib;
 	int fail[OP_COUNT]; /* errno to answer with, 0: succeed */
+	bool lose_update; /* UpdateService answers are lost (no HTTP status) */
+	bool lost_applies; /* ... after the change was made */
 	int refuse[OP_COUNT]; /* errno to return at once, 0: accept */
 	unsigned calls[OP_COUNT];
 	struct call queue[64];
@@ -235,6 +237,19 @@ static void answer(struct fake *f, struct call *c)
 		struct cloud_service out = {0};
 
 		assert_non_null(s);
+		if (f->lose_update) {
+			struct aws_error lost = {.err = -EIO, .error_class = AWS_ERROR_TRANSIENT};
+
+			snprintf(lost.message, sizeof(lost.message), "connection reset");
+			if (f->lost_applies) {
+				s->desired = c->desired;
+				snprintf(f->updates[f->n_updates].cluster, 32, "%.31s", c->a);
+				snprintf(f->updates[f->n_updates].service, 64, "%.63s", c->b[0]);
+				f->updates[f->n_updates++].desired = c->desired;
+			}
+			c->cb.update(-EIO, &lost, NULL, c->arg);
+			break;
+		}
 		if (err == 0) {
 			s->desired = c->desired;
 			assert_true(f->n_updates < 64);
@@ -722,6 +737,134 @@ static void test_refused_calls(void **state)
 	assert_int_equal(controller_policy_status(w->ctl, 0)->outcome, CONTROLLER_HELD);
 }
 
+/* A policy with its own behaviour and limits; extra goes inside it (e.g. burst). */
+static char *policy_with(const char *name, const char *cluster, int min, int max,
+	const char *behavior, const char *extra)
+{
+	return xasprintf("  - name: %s\n"
+			 "    interval: 5s\n"
+			 "    queue: {url: 'http://127.0.0.1:1/000000000000/%s'}\n"
+			 "    target: {backlog_per_task: 10}\n"
+			 "    local: {cluster: %s, service: %s-local, min_tasks: %d, max_tasks: %d,"
+			 " reserve: {cpu: 0, memory: 0}}\n"
+			 "    behavior:\n%s"
+			 "%s",
+		name, name, cluster, name, min, max, behavior, extra);
+}
+
+static const char *no_limits =
+	"      scale_out: {stabilization: 0s, max_tasks: 0, max_percent: 0}\n"
+	"      scale_in: {stabilization: 0s, max_tasks: 0, max_percent: 0}\n";
+
+/* Held for missing data, counts outside their bounds are still brought inside at once. */
+static void test_held_brings_counts_into_bounds(void **state)
+{
+	struct world *w = *state;
+	const struct controller_policy_status *st;
+
+	add_service(&w->fake, "onprem", "orders-local", 25);
+	add_service(&w->fake, "cloud", "orders-burst", 9);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 4096);
+	controller_set_config(w->ctl,
+		config_of(policy_with("orders", "onprem", 1, 20, no_limits,
+				  "    burst: {cluster: cloud, service: orders-burst, max_tasks: "
+				  "5}\n"),
+			NULL));
+	w->fake.fail[OP_QUEUE] = -EIO;
+	cycle(w);
+	st = controller_policy_status(w->ctl, 0);
+	assert_int_equal(st->outcome, CONTROLLER_HELD);
+	assert_int_equal(last_desired(&w->fake, "orders-local"), 20);
+	assert_int_equal(last_desired(&w->fake, "orders-burst"), 5);
+	assert_non_null(strstr(st->decision.reason, "lowered to max"));
+	/* Nothing else moves while the queue stays unreadable. */
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.n_updates, 2);
+	/* A count below the minimum is raised to it (raising is not shrinking). */
+	w->fake.services[0].desired = 0;
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(last_desired(&w->fake, "orders-local"), 1);
+	assert_int_equal(controller_policy_status(w->ctl, 0)->outcome, CONTROLLER_HELD);
+}
+
+static const char *out_4_per_60s =
+	"      scale_out: {stabilization: 0s, period: 60s, max_tasks: 4, max_percent: 0}\n"
+	"      scale_in: {stabilization: 0s, period: 60s, max_tasks: 4, max_percent: 0}\n";
+
+/* An update applied whose answer was lost counts against the scale-out limit. */
+static void test_lost_answer_counts_as_made(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "orders-local", 2);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 8192);
+	w->fake.visible = 200; /* wants 20 */
+	controller_set_config(
+		w->ctl, config_of(policy_with("orders", "onprem", 1, 20, out_4_per_60s, ""), NULL));
+	w->fake.lose_update = true;
+	w->fake.lost_applies = true;
+	cycle(w);
+	assert_int_equal(controller_policy_status(w->ctl, 0)->outcome, CONTROLLER_FAILED);
+	assert_int_equal(w->fake.services[0].desired, 6);
+	w->fake.lose_update = false;
+	/* 5 s later DescribeServices shows 6: the period's 4 tasks are spent. */
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 6);
+	assert_int_equal(w->fake.n_updates, 1);
+	/* A period after the change, 4 more. */
+	clock_manual_advance(&w->clock, 60000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 10);
+}
+
+/* The same for scale-in: a lost answer does not open a second period's worth of removal. */
+static void test_lost_answer_counts_for_scale_in(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "orders-local", 20);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 8192);
+	w->fake.visible = 0; /* wants 1 */
+	controller_set_config(
+		w->ctl, config_of(policy_with("orders", "onprem", 1, 20, out_4_per_60s, ""), NULL));
+	w->fake.lose_update = true;
+	w->fake.lost_applies = true;
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 16);
+	w->fake.lose_update = false;
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 16);
+}
+
+/* An update whose answer was lost before it was made is taken back once the count shows it. */
+static void test_lost_answer_not_made_is_forgotten(void **state)
+{
+	struct world *w = *state;
+
+	add_service(&w->fake, "onprem", "orders-local", 2);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 8192);
+	w->fake.visible = 200;
+	controller_set_config(
+		w->ctl, config_of(policy_with("orders", "onprem", 1, 20, out_4_per_60s, ""), NULL));
+	w->fake.lose_update = true;
+	w->fake.lost_applies = false;
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 2);
+	w->fake.lose_update = false;
+	/* DescribeServices still shows 2: nothing was made, the period's 4 are free. */
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 6);
+	/* ...and only those 4. */
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.services[0].desired, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -739,6 +882,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload_during_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_held_brings_counts_into_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_answer_counts_as_made, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_lost_answer_counts_for_scale_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_lost_answer_not_made_is_forgotten, setup, teardown),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
