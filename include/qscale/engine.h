@@ -192,7 +192,6 @@ enum engine_flag {
 	ENGINE_MISSING_DATA = 1u << 7, /* fail static: counts held */
 	ENGINE_MAKE_BEFORE_BREAK = 1u << 8, /* burst kept for local tasks not yet running */
 	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
-	ENGINE_BURST_STARTING = 1u << 10, /* burst not grown while its tasks start */
 };
 
 /* The result of engine_decide. */

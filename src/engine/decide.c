@@ -217,19 +217,6 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	if (rest < 0)
 		rest = 0;
 	t->burst_target = rest < burst_max ? rest : burst_max;
-	if (p->has_burst && t->busy >= 0 && o->burst.pending > 0 &&
-		t->burst_target > o->burst.desired) {
-		/*
-		 * Burst tasks still starting are capacity on its way: the backlog
-		 * they meet when running is what the next decision sees, so the
-		 * burst grows again only once they run, instead of asking for
-		 * tasks to drain, in one interval, a backlog that grows only
-		 * while they start.
-		 */
-		t->burst_target = o->burst.desired;
-		t->burst_starting = o->burst.pending;
-		t->flags |= ENGINE_BURST_STARTING;
-	}
 	t->unmet = rest - t->burst_target;
 	if (t->unmet > 0)
 		t->flags |= ENGINE_UNMET;

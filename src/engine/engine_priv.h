@@ -50,7 +50,6 @@ struct engine_trace {
 	int32_t burst;
 	int32_t burst_max;
 	int32_t unmet;
-	int32_t burst_starting; /* burst tasks pending when ENGINE_BURST_STARTING */
 	uint32_t flags;
 };
 

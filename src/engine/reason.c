@@ -122,8 +122,6 @@ static void add_split(struct reason *r, const struct engine_trace *t)
 		add(r, "; local min %d", (int)t->min_tasks);
 	if (t->burst_target > 0)
 		add(r, "; %d to burst", (int)t->burst_target);
-	if (t->flags & ENGINE_BURST_STARTING)
-		add(r, " (not grown while %d burst tasks start)", (int)t->burst_starting);
 	if (t->unmet > 0) {
 		if (t->has_burst)
 			add(r, "; %d unmet at burst max %d", (int)t->unmet, (int)t->burst_max);

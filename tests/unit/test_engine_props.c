@@ -191,8 +191,7 @@ static uint64_t hash_decision(uint64_t h, const struct engine_decision *d)
 /*
  * The work in progress, by an independent reckoning: unless a behaviour rule,
  * the tolerance or a maximum bound the total, it is never below the tasks the
- * messages in flight occupy (every slot busy), and the burst never grows
- * while its tasks are still starting.
+ * messages in flight occupy (every slot busy).
  */
 static void check_work_in_progress(const struct engine_policy *p,
 	const struct engine_observation *o, const struct engine_decision *d, uint64_t case_no)
@@ -213,10 +212,6 @@ static void check_work_in_progress(const struct engine_policy *p,
 			fail_msg("case %llu: wanted %d below %lld tasks busy: %s",
 				(unsigned long long)case_no, d->wanted, (long long)busy, d->reason);
 	}
-	if (p->has_burst && o->burst.pending > 0 && p->concurrency > 0 && !p->include_in_flight &&
-		d->burst_desired > o->burst.desired)
-		fail_msg("case %llu: burst grew from %d while %d start: %s",
-			(unsigned long long)case_no, o->burst.desired, o->burst.pending, d->reason);
 }
 
 /* Check one decision against the rule's promises. */
