@@ -1,7 +1,7 @@
 /*
  * engine_decide: the scaling rule of one policy, step by step (backlog and
- * work in progress, activation, wanted total, tolerance, clamps, behaviour, local/burst split,
- * make before break) and fail static on missing data. Every count it returns
+ * work in progress, activation, wanted total, tolerance, clamps, behaviour,
+ * local/burst split, make before break) and fail static on missing data. Every count it returns
  * is within the policy's maxima; reason.c writes down which rules bound it.
  */
 #include <errno.h>
