@@ -49,6 +49,13 @@ struct engine_policy {
 	int32_t priority; /* higher is sized first on a shared cluster */
 	struct engine_behavior scale_out;
 	struct engine_behavior scale_in;
+	/*
+	 * A shorter scale-in window for the burst: burst tasks are billed, local
+	 * ones are not, so the burst may follow the work in progress sooner while
+	 * the local tasks ride out the whole window. Used when set and shorter.
+	 */
+	bool has_burst_stabilization;
+	uint64_t burst_stabilization_ms;
 	uint64_t max_observation_age_ms; /* older data counts as missing */
 };
 

@@ -128,6 +128,29 @@ static int32_t sum_counts(int32_t a, int32_t b)
 	return sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
 }
 
+/*
+ * The total the burst is sized for: with a burst window shorter than the
+ * scale-in window, the recommendation held over that shorter window (never
+ * above the total, never below the min), so burst tasks, which are billed,
+ * go as soon as the work in progress no longer needs them.
+ */
+static int32_t burst_total(const struct engine_policy *p, const struct engine_history *h,
+	uint64_t now_ms, const struct engine_trace *t, int32_t total)
+{
+	struct engine_policy shorter;
+	int32_t held;
+
+	if (!p->has_burst || !p->has_burst_stabilization ||
+		p->burst_stabilization_ms >= p->scale_in.stabilization_ms ||
+		total > t->current_total)
+		return total;
+	shorter = *p;
+	shorter.scale_in.stabilization_ms = p->burst_stabilization_ms;
+	held = engine_stabilize(&shorter, h, now_ms, t->current_total, t->recommendation);
+	held = clamp(held, p->local_min_tasks, total);
+	return held < total ? held : total;
+}
+
 /* Steps 1-4: the wanted total from the backlog, the clamps and the behaviour. */
 static int32_t wanted_total(const struct engine_policy *p, const struct engine_history *h,
 	uint64_t now_ms, struct engine_trace *t)
@@ -199,6 +222,7 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 	total = clamp(t->limited, p->local_min_tasks, t->max_total);
 	if (total != t->limited)
 		t->flags |= total < t->limited ? ENGINE_BOUND_MAX : ENGINE_BOUND_MIN;
+	t->total_burst = burst_total(p, h, now_ms, t, total);
 	return total;
 }
 
@@ -213,7 +237,7 @@ static void split(const struct engine_policy *p, const struct engine_observation
 		t->flags |= ENGINE_BOUND_CAPACITY;
 	/* The min is a floor even when the tasks cannot all be placed yet. */
 	local = clamp(local, p->local_min_tasks, p->local_max_tasks);
-	rest = t->total - local;
+	rest = t->total_burst - local;
 	if (rest < 0)
 		rest = 0;
 	t->burst_target = rest < burst_max ? rest : burst_max;
@@ -223,7 +247,7 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	t->burst = t->burst_target;
 	if (p->has_burst && o->burst.desired > t->burst_target) {
 		/* Keep burst covering what the running local tasks do not yet cover. */
-		int64_t uncovered = (int64_t)t->total - o->local.running;
+		int64_t uncovered = (int64_t)t->total_burst - o->local.running;
 
 		keep = uncovered < o->burst.desired ? (int32_t)(uncovered > 0 ? uncovered : 0)
 						    : o->burst.desired;

@@ -38,6 +38,7 @@ struct engine_trace {
 	int32_t limited;
 	uint64_t period_ms; /* of the direction that bound */
 	int32_t total; /* final wanted total */
+	int32_t total_burst; /* the total the burst is sized for (its own scale-in window) */
 	int32_t fit;
 	int32_t eligible;
 	int32_t placed;

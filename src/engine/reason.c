@@ -122,6 +122,8 @@ static void add_split(struct reason *r, const struct engine_trace *t)
 		add(r, "; local min %d", (int)t->min_tasks);
 	if (t->burst_target > 0)
 		add(r, "; %d to burst", (int)t->burst_target);
+	if (t->total_burst < t->total && t->read_burst > t->burst_target)
+		add(r, "; burst scale-in window holds %d in all", (int)t->total_burst);
 	if (t->unmet > 0) {
 		if (t->has_burst)
 			add(r, "; %d unmet at burst max %d", (int)t->unmet, (int)t->burst_max);

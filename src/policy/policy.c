@@ -146,6 +146,12 @@ static const struct schema_field burst_fields[] = {
 		.max = MAX_TASKS,
 		.flags = SCHEMA_REQUIRED,
 		.def_doc = "required"},
+	{.key = "scale_in_stabilization",
+		.type = SCHEMA_DURATION,
+		.offset = P(scaling.burst_stabilization_ms),
+		.min = 0,
+		.max = HOUR_MS,
+		.def = "60s"},
 	{0},
 };
 
@@ -351,6 +357,7 @@ int policy_parse_node(const char *file, const struct ynode *root,
 			p.scaling.max_observation_age_ms =
 				POLICY_MAX_DATA_AGE_INTERVALS * p.interval_ms;
 		p.scaling.has_burst = p.burst.present;
+		p.scaling.has_burst_stabilization = p.burst.present;
 		explicit_limits(&w, &p);
 		if (!p.burst.present)
 			p.scaling.burst_max_tasks = 0;

@@ -25,6 +25,7 @@ enum key_id {
 	KEY_CONCURRENCY,
 	KEY_UTILIZATION,
 	KEY_SCALE_OUT_MAX_TASKS,
+	KEY_BURST_STABILIZATION,
 	KEY_INTERVAL,
 	KEY_SCALE_IN_STABILIZATION,
 	KEY_SCALE_OUT_PERIOD,
@@ -54,6 +55,8 @@ static const struct sim_sweep_key keys[] = {
 		"every policy's target.utilization (percent)"},
 	{"behavior.scale_out.max_tasks", KEY_SCALE_OUT_MAX_TASKS, false,
 		"every policy's scale-out limit in tasks per period (0: none)"},
+	{"burst.scale_in_stabilization", KEY_BURST_STABILIZATION, true,
+		"every policy's burst scale-in window"},
 	{"interval", KEY_INTERVAL, true, "every policy's evaluation interval"},
 	{"behavior.scale_in.stabilization", KEY_SCALE_IN_STABILIZATION, true,
 		"every policy's scale-in stabilisation window"},
@@ -286,6 +289,10 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 		break;
 	case KEY_SCALE_OUT_MAX_TASKS:
 		e->scale_out.max_tasks = (int32_t)v;
+		break;
+	case KEY_BURST_STABILIZATION:
+		e->has_burst_stabilization = true;
+		e->burst_stabilization_ms = v;
 		break;
 	case KEY_INTERVAL:
 		if (e->max_observation_age_ms == POLICY_MAX_DATA_AGE_INTERVALS * pol->interval_ms)

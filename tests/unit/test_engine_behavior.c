@@ -368,6 +368,64 @@ static void test_scale_in_follows_arrivals(void **state)
 }
 
 /*
+ * The burst's own scale-in window: once the work in progress falls, burst
+ * tasks (billed) go after the burst window while the local ones (not
+ * billed) ride out the whole scale-in window.
+ */
+static void test_burst_window(void **state)
+{
+	struct engine_instance in[1];
+	struct engine_cluster c = {.ok = true, .instances = in, .n_instances = 1};
+	struct engine_policy p = fixture_policy();
+	struct engine_observation o;
+	struct engine_history h;
+	struct engine_decision d;
+	static const struct {
+		uint64_t at_s;
+		int64_t in_flight;
+		int32_t local, burst;
+	} steps[] = {
+		{0, 10, 4, 6}, /* ten busy: four local (all that fit), six burst */
+		{30, 5, 4, 6}, /* five busy: both windows still hold ten */
+		{70, 5, 4, 1}, /* the burst window (60 s) lets go; the local tasks stay */
+		{400, 5, 4, 1}, /* the scale-in window (300 s) has passed too: still five */
+		{420, 2, 4, 1}, /* two busy: both windows hold five */
+		{470, 2, 4, 0}, /* the burst goes first */
+		{730, 2, 2, 0}, /* then the local tasks */
+	};
+
+	(void)state;
+	p.backlog_per_task = 10;
+	p.local_max_tasks = 4;
+	p.burst_max_tasks = 10;
+	p.concurrency = 1;
+	p.utilization_percent = 100;
+	p.scale_in.stabilization_ms = 300 * S;
+	p.has_burst_stabilization = true;
+	p.burst_stabilization_ms = 60 * S;
+	/* one instance holding exactly the four local tasks */
+	fixture_instances(in, 1, 0, 0);
+	o = fixture_observation(&c);
+	o.local.desired = o.local.running = 4;
+	engine_history_init(&h);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t now = NOW_MS + steps[i].at_s * S;
+
+		o.queue.in_flight = steps[i].in_flight;
+		o.queue.observed_ms = o.local.observed_ms = o.burst.observed_ms = now;
+		o.task.observed_ms = c.observed_ms = now;
+		assert_int_equal(engine_decide(&p, &o, &h, now, &d), 0);
+		print_message(
+			"# t=%llus reason=\"%s\"\n", (unsigned long long)steps[i].at_s, d.reason);
+		assert_int_equal(d.local_desired, steps[i].local);
+		assert_int_equal(d.burst_desired, steps[i].burst);
+		engine_history_update(&h, &p, &d, now);
+		o.local.desired = o.local.running = d.local_desired;
+		o.burst.desired = o.burst.running = d.burst_desired;
+	}
+}
+
+/*
  * Make before break over time: local room appears, local tasks start one
  * cycle at a time and the burst drains as they run. The held burst is not a
  * scale-in, so a tight scale-in limit and window do not slow the drain, and
@@ -445,6 +503,8 @@ int main(void)
 		&s, "history", "missing data records nothing", test_missing_records_nothing, NULL);
 	fixture_add(&s, "history", "scale-in follows the work in progress, not a drained backlog",
 		test_scale_in_follows_arrivals, NULL);
+	fixture_add(&s, "history", "burst tasks follow the work in progress after their own window",
+		test_burst_window, NULL);
 	fixture_add(&s, "history", "make before break drains burst as local tasks run",
 		test_make_before_break_drains, NULL);
 	return fixture_run(&s, "engine_behavior");

@@ -73,6 +73,8 @@ static struct engine_policy random_policy(struct rng *r)
 	p.priority = (int32_t)between(r, 0, 3);
 	p.scale_out = random_behavior(r);
 	p.scale_in = random_behavior(r);
+	p.has_burst_stabilization = p.has_burst && one_in(r, 2);
+	p.burst_stabilization_ms = (uint64_t)between(r, 0, 300) * 1000;
 	p.max_observation_age_ms = (uint64_t)between(r, 1, 60) * 1000;
 	return p;
 }
