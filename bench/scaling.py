@@ -8,7 +8,9 @@ runs `qscale simulate --compare --json --updates` with:
   shipped     config/policies.d/orders.yaml as it is
   defaults    the same with its `behavior` section removed
   old-rule    the sizing rule before the work-in-progress term, as the
-              example was then: target.concurrency 0 and the old behaviour
+              example was then: target.concurrency 0, no burst window of its
+              own (burst.scale_in_stabilization 1h, above the scale-in
+              window, is unused) and the old behaviour
               (scale_in {max_tasks: 5, max_percent: 100} reproduces the
               limit that never bound); old-rule-defaults: its behavior removed
 
@@ -44,6 +46,9 @@ def variant_policy(name):
     if name == "defaults":
         return strip_behavior(pol)
     old = re.sub(r"^  concurrency: .*\n", "  concurrency: 0\n", pol, flags=re.M)
+    # no burst window of its own: the burst left with the scale-in window
+    old = re.sub(r"^  scale_in_stabilization: .*\n", "  scale_in_stabilization: 1h\n", old,
+                 flags=re.M)
     old = strip_behavior(old)
     return old + (OLD_BEHAVIOR if name == "old-rule" else "")
 

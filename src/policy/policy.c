@@ -151,7 +151,7 @@ static const struct schema_field burst_fields[] = {
 		.offset = P(scaling.burst_stabilization_ms),
 		.min = 0,
 		.max = HOUR_MS,
-		.def = "60s"},
+		.def = "2m"},
 	{0},
 };
 

@@ -281,7 +281,7 @@ static void check_shipped(const struct qscale_config *cfg, const struct policy *
 	assert_int_equal(s->local_max_tasks, 20);
 	assert_int_equal(s->burst_max_tasks, 40);
 	assert_true(s->has_burst_stabilization);
-	assert_true(s->burst_stabilization_ms == 60000);
+	assert_true(s->burst_stabilization_ms == 120000);
 	/* HPA's defaults, written out */
 	assert_default_behavior(s);
 }
