@@ -90,6 +90,10 @@ struct world_service {
 	uint32_t unplaced_counted; /* unplaced tasks already counted as placement failures */
 	double minimum_billed_s; /* Fargate: the one-minute minimum of tasks stopped sooner */
 	double consume_credit; /* fractional messages this service may still take */
+	/* this step's receiving (world_queue_step's scratch, no allocation) */
+	uint64_t take_want; /* messages it receives this step */
+	uint64_t take_done;
+	double take_capacity; /* what it could receive this step, for receipt times */
 	/* received and not yet deleted: cohorts by receipt time, oldest first */
 	struct world_cohorts held;
 	uint64_t held_count;

@@ -190,41 +190,75 @@ static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 }
 
 /*
- * Receive n messages from the oldest cohorts for service s during [t0, t0 +
- * dt], at capacity messages per step: the k-th message of the step is
- * received when the service's capacity reaches it (t0 + dt x k / capacity),
- * never before it arrived. A wait is from arrival to receipt, so a message
- * that finds an idle task waits nothing.
+ * Service s receives k messages of cohort c during [t0, t0 + dt]: the
+ * middle one of them when the service's capacity reaches it (t0 + dt x
+ * received so far / capacity), never before it arrived. A wait is from
+ * arrival to receipt, so a message that finds an idle task waits nothing.
  */
-static void take(struct world *w, struct world_queue *q, struct world_service *s, uint64_t n,
-	uint64_t t0, uint64_t dt, double capacity)
+static void receive(struct world *w, struct world_queue *q, struct world_service *s,
+	const struct world_cohort *c, uint64_t k, uint64_t t0, uint64_t dt)
 {
-	uint64_t done = 0;
+	uint64_t at = t0 +
+		(uint64_t)llround(
+			(double)dt * ((double)s->take_done + (double)k / 2.0) / s->take_capacity);
 
-	while (n > 0) {
+	if (at < c->t_ms)
+		at = c->t_ms;
+	if (at > t0 + dt)
+		at = t0 + dt;
+	world_stats_record_wait(w, &q->stats, at - c->t_ms, k);
+	cohorts_push(&s->held, at, k);
+	s->held_count += k;
+	s->take_done += k;
+}
+
+/*
+ * Take n messages from the oldest cohorts for the consumers, each its
+ * take_want of them: every cohort is shared among the services in
+ * proportion to what they receive this step, as pollers running side by
+ * side receive the same stretch of the queue (not one after the other).
+ */
+static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0, uint64_t dt)
+{
+	uint64_t taken = 0;
+
+	while (taken < n) {
 		struct world_cohort *c = cohorts_front(&q->pool);
-		uint64_t k, wait, at;
+		uint64_t m, given = 0;
 
 		if (c == NULL) /* cannot happen: n <= pool_count */
 			break;
-		k = c->count < n ? c->count : n;
-		/* the middle message of this chunk stands for the chunk */
-		at = t0 +
-			(uint64_t)llround((double)dt * ((double)done + (double)k / 2.0) / capacity);
-		if (at < c->t_ms)
-			at = c->t_ms;
-		if (at > t0 + dt)
-			at = t0 + dt;
-		wait = at - c->t_ms;
-		world_stats_record_wait(w, &q->stats, wait, k);
-		cohorts_push(&s->held, at, k);
-		s->held_count += k;
-		c->count -= k;
-		n -= k;
-		done += k;
-		q->pool_count -= k;
+		m = c->count < n - taken ? c->count : n - taken;
+		for (size_t k = 0; k < q->consumer_count; k++) {
+			struct world_service *s = &w->services[q->consumers[k]];
+			/* each service's share of the first taken + m messages, rounded down */
+			uint64_t due =
+				(uint64_t)((double)s->take_want * (double)(taken + m) / (double)n);
+			uint64_t share = due > s->take_done ? due - s->take_done : 0;
+
+			if (share > m - given)
+				share = m - given;
+			if (share > 0)
+				receive(w, q, s, c, share, t0, dt);
+			given += share;
+		}
+		/* what rounding left goes, in service order, to those still owed */
+		for (size_t k = 0; k < q->consumer_count && given < m; k++) {
+			struct world_service *s = &w->services[q->consumers[k]];
+			uint64_t owed = s->take_want - s->take_done;
+			uint64_t share = owed < m - given ? owed : m - given;
+
+			if (share > 0)
+				receive(w, q, s, c, share, t0, dt);
+			given += share;
+		}
+		c->count -= given;
+		q->pool_count -= given;
+		taken += given;
 		if (c->count == 0)
 			cohorts_pop(&q->pool);
+		if (given == 0) /* cannot happen: wants sum to n */
+			break;
 	}
 }
 
@@ -262,6 +296,60 @@ static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, ui
 	}
 }
 
+/*
+ * Consumption over [t0, t0 + dt] by the running tasks of each polling
+ * service: each receives at its rate (its whole messages of credit), all
+ * from the same oldest messages, and holds them for its processing time
+ * before deleting them. Tasks that stop finish what they hold (a graceful
+ * stop). When the queue holds less than they could take, each gets its
+ * share in proportion to its capacity.
+ */
+static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_t dt)
+{
+	uint64_t want = 0, n, given = 0;
+
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double capacity =
+			(double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
+
+		s->consume_credit += capacity;
+		s->take_want = (uint64_t)floor(s->consume_credit + 1e-9);
+		s->take_done = 0;
+		s->take_capacity = s->consume_credit > capacity ? s->consume_credit : capacity;
+		want += s->take_want;
+	}
+	n = want < q->pool_count ? want : q->pool_count;
+	for (size_t k = 0; k < q->consumer_count && n < want; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		uint64_t whole = s->take_want;
+
+		/* fewer messages than capacity: shares by capacity, remainders in order below */
+		s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
+		given += s->take_want;
+	}
+	for (size_t k = 0; k < q->consumer_count && n < want && given < n; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double whole = floor(s->consume_credit + 1e-9);
+
+		if ((double)s->take_want < whole) {
+			s->take_want++;
+			given++;
+		}
+	}
+	if (n > 0)
+		take(w, q, n, t0, dt);
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double whole = floor(s->consume_credit + 1e-9);
+
+		/* capacity that found no message is lost, as an idle poller's is */
+		s->consume_credit -= (double)s->take_done < whole ? whole : (double)s->take_done;
+		if (s->consume_credit < 0)
+			s->consume_credit = 0;
+	}
+}
+
 /* One step of a queue over [t0, t1]. */
 void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint64_t t1)
 {
@@ -288,29 +376,10 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		q->delayed_count -= c->count;
 		cohorts_pop(&q->delayed);
 	}
-	/*
-	 * Consumption by the running tasks of each polling service, in service
-	 * order: received at the service's rate, held for its processing time,
-	 * then deleted. Tasks that stop finish what they hold (a graceful stop).
-	 */
+	consume(w, q, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double rate = s->ss->messages_per_task_s;
-		double whole, capacity;
-		uint64_t n;
 
-		capacity = (double)s->running * rate * (double)dt / 1000.0;
-		s->consume_credit += capacity;
-		whole = floor(s->consume_credit + 1e-9);
-		n = whole < (double)q->pool_count ? (uint64_t)whole : q->pool_count;
-		if (n > 0)
-			take(w, q, s, n, t0, dt,
-				s->consume_credit > capacity ? s->consume_credit : capacity);
-		/* capacity that found no message is lost, as an idle poller's is */
-		s->consume_credit = (double)n < whole ? s->consume_credit - whole
-						      : s->consume_credit - (double)n;
-		if (s->consume_credit < 0)
-			s->consume_credit = 0;
 		finish(q, s, t1);
 		holding += s->held_count;
 	}

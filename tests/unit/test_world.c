@@ -760,6 +760,33 @@ static void test_wait_percentiles(void **state)
 	assert_int_equal(world_wait_percentile_ms(&st, 1.0), 20000000);
 }
 
+/*
+ * Two services polling one queue receive the same stretch of it side by
+ * side: what is in flight is the arrival rate times the processing time
+ * (Little's law), whichever service holds it, and nobody waits while they
+ * have room.
+ */
+static void test_consumers_share_the_queue(void **state)
+{
+	struct fixture f;
+	struct world_queue_stats st;
+	struct world_queue_info q;
+
+	(void)state;
+	/* 100/s in; 12 local tasks (60/s) and 20 Fargate ones (100/s), 200 ms a message */
+	make(&f, "0s", "100/s", false, 12, "");
+	assert_int_equal(
+		world_service_set_desired(f.w, "cloud", "order-processor-fargate", 20, NULL),
+		WORLD_ECS_OK);
+	assert_int_equal(world_advance(f.w, 300000), 0);
+	world_queue_get(f.w, "orders", &q);
+	world_queue_stats(f.w, 0, &st);
+	assert_int_equal(q.actual.visible, 0);
+	assert_true(q.actual.in_flight >= 18 && q.actual.in_flight <= 22);
+	check_conservation(f.w);
+	unmake(&f);
+}
+
 /* Waits measured exactly: one percentile per known wait, within the stated 1.1 %. */
 static void test_wait_percentiles_exact(void **state)
 {
@@ -836,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_wait_percentiles),
 		cmocka_unit_test(test_wait_percentiles_exact),
 		cmocka_unit_test(test_processing_time),
+		cmocka_unit_test(test_consumers_share_the_queue),
 		cmocka_unit_test(test_long_backlog_merges_cohorts),
 		cmocka_unit_test(test_spike_bursts_and_drains),
 	};
