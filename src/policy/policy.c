@@ -151,11 +151,11 @@ static const struct schema_field burst_fields[] = {
 		.offset = P(scaling.burst_stabilization_ms),
 		.min = 0,
 		.max = HOUR_MS,
-		.def = "2m"},
+		.def = "1m"},
 	{0},
 };
 
-/* One direction's behaviour; the defaults are Kubernetes HPA's (see the docs). */
+/* One direction's behaviour; the defaults are Kubernetes HPA's but for scale-out's window (see the docs). */
 #define BEHAVIOR_FIELDS(dir, def_stabilization, def_max_tasks) \
 	{.key = "stabilization", \
 		.type = SCHEMA_DURATION, \
@@ -185,7 +185,7 @@ static const struct schema_field burst_fields[] = {
 		0 \
 	}
 
-static const struct schema_field scale_out_fields[] = {BEHAVIOR_FIELDS(scale_out, "0s", "4")};
+static const struct schema_field scale_out_fields[] = {BEHAVIOR_FIELDS(scale_out, "15s", "4")};
 static const struct schema_field scale_in_fields[] = {BEHAVIOR_FIELDS(scale_in, "300s", "0")};
 
 static const struct schema_field behavior_fields[] = {

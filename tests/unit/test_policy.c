@@ -178,7 +178,7 @@ struct good_case {
 /* The behaviour defaults every policy without a behavior block gets. */
 static void assert_default_behavior(const struct engine_policy *s)
 {
-	assert_true(s->scale_out.stabilization_ms == 0);
+	assert_true(s->scale_out.stabilization_ms == 15000);
 	assert_true(s->scale_out.period_ms == 15000);
 	assert_int_equal(s->scale_out.max_tasks, 4);
 	assert_int_equal(s->scale_out.max_percent, 100);
@@ -281,7 +281,7 @@ static void check_shipped(const struct qscale_config *cfg, const struct policy *
 	assert_int_equal(s->local_max_tasks, 20);
 	assert_int_equal(s->burst_max_tasks, 40);
 	assert_true(s->has_burst_stabilization);
-	assert_true(s->burst_stabilization_ms == 120000);
+	assert_true(s->burst_stabilization_ms == 60000);
 	/* HPA's defaults, written out */
 	assert_default_behavior(s);
 }
