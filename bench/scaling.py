@@ -12,7 +12,8 @@ runs `qscale simulate --compare --json --updates` with:
               own (burst.scale_in_stabilization 1h, above the scale-in
               window, is unused) and the old behaviour
               (scale_in {max_tasks: 5, max_percent: 100} reproduces the
-              limit that never bound); old-rule-defaults: its behavior removed
+              limit that never bound); old-rule-defaults: with the
+              behaviour defaults as they were then (HPA's)
 
 and prints one row per run: p99 and max wait, Fargate task-hours and cost,
 task starts (every raise of a desired count starts that many tasks) and
@@ -33,6 +34,11 @@ OLD_BEHAVIOR = """behavior:
   scale_out: {stabilization: 0s, period: 15s, max_tasks: 10, max_percent: 100}
   scale_in:  {stabilization: 300s, period: 60s, max_tasks: 5, max_percent: 100}
 """
+# the behaviour defaults as they were (HPA's), written out
+OLD_DEFAULTS = """behavior:
+  scale_out: {stabilization: 0s, period: 15s, max_tasks: 4, max_percent: 100}
+  scale_in:  {stabilization: 300s, period: 15s, max_tasks: 0, max_percent: 100}
+"""
 
 
 def strip_behavior(text):
@@ -50,7 +56,7 @@ def variant_policy(name):
     old = re.sub(r"^  scale_in_stabilization: .*\n", "  scale_in_stabilization: 1h\n", old,
                  flags=re.M)
     old = strip_behavior(old)
-    return old + (OLD_BEHAVIOR if name == "old-rule" else "")
+    return old + (OLD_BEHAVIOR if name == "old-rule" else OLD_DEFAULTS)
 
 
 def config_for(tmp, name):
