@@ -142,6 +142,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	expire_recs(history, now_ms, keep_recs);
 	expire_events(history->outs, &history->n_outs, now_ms, keep_events);
 	expire_events(history->ins, &history->n_ins, now_ms, keep_events);
+	if (!decision->record) {
+		history->has_held = true;
+		history->held_ms = now_ms;
+	}
 	if (decision->record && keep_recs > 0)
 		push_rec(history, now_ms, decision->recommendation,
 			decision->steady < decision->recommendation ? decision->steady
@@ -201,6 +205,15 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 			r->hi > down)
 			down = r->hi;
 	}
+	/*
+	 * An outage inside the scale-in window: what the window would have seen
+	 * through it is unknown, so it counts as the count held all along. Scale-in
+	 * resumes only after a full window of fresh readings.
+	 */
+	if (history->has_held &&
+		engine_in_window(history->held_ms, now_ms, policy->scale_in.stabilization_ms) &&
+		current > down)
+		down = current;
 	if (result < up)
 		result = up;
 	if (result > down)

@@ -3,6 +3,9 @@
 never above a maximum, never shrinking on missing data, the per-period limits
 kept. Each case is a small scenario built here:
 
+- one service written by name in one policy and by ARN in another: check,
+  plan, run and simulate all refuse the configuration (exit 2) at its position;
+
 - counts above their maxima while SQS fails: lowered at the first cycle, not
   when SQS comes back;
 - an incomplete fleet (an instance in failures[], then one without MEMORY in
@@ -15,7 +18,11 @@ kept. Each case is a small scenario built here:
 Every wait is bounded and polls for its condition; nothing asserts timings
 beyond the ordering of world times the emulator records."""
 
-from run_common import Daemon, Emulator, Tap, services, updates, watchdog
+import os
+import subprocess
+
+from run_common import (ACCESS_KEY, BINARY, DATA, SECRET_KEY, Daemon, Emulator, Tap, services,
+                        updates, watchdog)
 
 LOCAL, BURST = "order-processor", "order-processor-fargate"
 
@@ -99,12 +106,31 @@ def policy(local_max=20, burst_max=40, period="1s", out_tasks=0):
     return POLICY.format(local_max=local_max, burst_max=burst_max, period=period, out_tasks=out_tasks)
 
 
-def now_ms(em):
-    return em.admin("/_qscale/state")["t_ms"]
+def plan(em, d):
+    """`qscale plan` on the daemon's configuration against the emulator: (exit status, output)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+                "AWS_ENDPOINT_URL": em.url, "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+    r = subprocess.run([BINARY, "plan", "-c", d.config], capture_output=True, text=True, env=env,
+                       timeout=60)
+    return r.returncode, r.stdout + r.stderr
 
 
 watchdog(240)
 t = Tap()
+
+# 0. One service under two spellings (a name and an ARN): refused with its
+# position by every command that loads the configuration, before any call.
+bad = os.path.join(DATA, "policy", "bad", "config-arn-same-service.yaml")
+where = "config-arn-same-service.yaml:16:9: service 'order-processor' in cluster 'onprem' is already driven"
+for args in (["check"], ["plan"], ["run", "--dry-run"],
+             ["simulate", "--scenario", os.path.join(DATA, "simulate", "agree-safety.yaml")]):
+    r = subprocess.run([BINARY, args[0], "-c", bad, *args[1:]], capture_output=True, text=True,
+                       timeout=60, env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    t.ok(r.returncode == 2 and where in r.stderr,
+         f"{args[0]}: a service named by name and by ARN is driven twice: exit 2 at its position",
+         r.stdout + r.stderr)
 
 # 1. Above its maxima while SQS fails for the first 60 s (world): lowered at once.
 scen = world(1000, 25, 9, ["{kind: error500, start: 0s, end: 60s, service: sqs}"])
@@ -119,6 +145,12 @@ with Emulator(scen, speed=10) as em, Daemon(em, policy_text=policy(20, 5)) as d:
          "the cycle that lowered them was held for missing data", d.tail())
     t.ok(all(u["to"] <= (20 if u["service"] == LOCAL else 5) for u in updates(em)), "no maximum exceeded")
 
+# 1b. qscale plan on the same case: held (exit 1), and what it would set is inside the bounds.
+with Emulator(scen, speed=1) as em, Daemon(em, args=("--dry-run",), policy_text=policy(20, 5)) as d:
+    rc, out = plan(em, d)
+    t.ok(rc == 1 and "lowered to max" in out and "25->20" in out and "9->5" in out,
+         "plan: held on SQS errors, would lower local 25->20 and burst 9->5", out)
+
 # 2. An incomplete fleet is missing data: an empty queue would scale 6 -> 1, and must not.
 faults = ["{kind: instance_failure, start: 0s, end: 40s, operation: DescribeContainerInstances,"
           " instance: mi-00000000000000002, reason: AGENT}",
@@ -131,10 +163,16 @@ with Emulator(world(0, 6, 0, faults), speed=10) as em, Daemon(em, policy_text=po
     m = d.wait_log(r'policy=orders error="ListContainerInstances: incomplete fleet: instance '
                    r'mi-00000000000000002: remainingResources lacks MEMORY" action=hold', 20)
     t.ok(m is not None, "remainingResources without MEMORY: held, the reason logged", d.tail())
+    rc, out = plan(em, d)
+    t.ok(rc == 1 and "incomplete fleet" in out, "plan: an incomplete fleet holds the policy (exit 1)", out)
     held = d.metrics()
     t.ok(sum(v for (n, lb), v in held.items() if n == "qscale_decisions_total"
              and ("outcome", "held") in lb and ("reason", "missing_data") in lb) >= 2,
          "metrics: the held cycles counted with reason missing_data")
+    t.ok((held.get(("qscale_policy_missing_data_total",
+                    frozenset({("policy", "orders"), ("data", "instances")}))) or 0) >= 2,
+         "metrics: what was missing is the instances", {k: v for k, v in held.items()
+                                                        if k[0] == "qscale_policy_missing_data_total"})
     early = [u for u in updates(em) if u["t_ms"] < 80000]
     t.ok(early == [], "nothing changed while the fleet view was incomplete", early)
     done = d.wait(lambda: services(em)[LOCAL]["desired"] == 1, 30)

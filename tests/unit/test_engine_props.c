@@ -252,7 +252,9 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 			fail_msg("case %llu: set a count it could not read",
 				(unsigned long long)case_no);
 		assert_false(d->record);
+		assert_true(d->missing != 0);
 	} else {
+		assert_int_equal(d->missing, 0);
 		assert_true(d->record);
 		if (d->burst_desired > 0 && d->local_desired < d->local_capacity &&
 			d->local_desired < p->local_max_tasks &&
