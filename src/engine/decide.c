@@ -284,6 +284,27 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	t->local = local;
 }
 
+/* A trace with what the policy and the observation say before any rule runs. */
+static void trace_init(
+	const struct engine_policy *p, const struct engine_observation *o, struct engine_trace *t)
+{
+	int32_t burst_max = p->has_burst ? p->burst_max_tasks : 0;
+
+	memset(t, 0, sizeof(*t));
+	t->has_burst = p->has_burst;
+	t->burst_max = burst_max;
+	t->local_max = p->local_max_tasks;
+	t->min_tasks = p->local_min_tasks;
+	t->max_total = p->local_max_tasks + burst_max;
+	t->backlog_per_task = p->backlog_per_task;
+	t->activation_backlog = p->activation_backlog;
+	t->tolerance = p->tolerance;
+	t->concurrency = p->concurrency;
+	t->utilization_percent = p->utilization_percent > 0 ? p->utilization_percent : 100;
+	t->read_local = o->local.ok ? o->local.desired : -1;
+	t->read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
+}
+
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision)
 {
@@ -295,19 +316,9 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 
 	if (p == NULL || o == NULL || history == NULL || decision == NULL || !policy_valid(p))
 		return -EINVAL;
-	memset(&t, 0, sizeof(t));
 	memset(&d, 0, sizeof(d));
 	burst_max = p->has_burst ? p->burst_max_tasks : 0;
-	t.has_burst = p->has_burst;
-	t.burst_max = burst_max;
-	t.local_max = p->local_max_tasks;
-	t.min_tasks = p->local_min_tasks;
-	t.max_total = p->local_max_tasks + burst_max;
-	t.backlog_per_task = p->backlog_per_task;
-	t.activation_backlog = p->activation_backlog;
-	t.tolerance = p->tolerance;
-	t.read_local = o->local.ok ? o->local.desired : -1;
-	t.read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
+	trace_init(p, o, &t);
 
 	find_missing(p, o, now_ms, &t);
 	d.backlog = t.n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
@@ -332,8 +343,6 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	t.busy = engine_tasks_busy(p, &o->queue, p->utilization_percent);
 	t.busy_full = engine_tasks_busy(p, &o->queue, 100);
 	t.in_flight = t.busy >= 0 ? o->queue.in_flight : -1;
-	t.concurrency = p->concurrency;
-	t.utilization_percent = p->utilization_percent > 0 ? p->utilization_percent : 100;
 	t.current_total = o->local.desired;
 	if (p->has_burst) {
 		/* Burst kept last time for make before break is not part of the total. */
