@@ -283,8 +283,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 		reply != NULL && answered ? reply->error_code : "");
 	snprintf(e->fault, sizeof(e->fault), "%s", fault != NULL ? fault : "");
 	e->latency_ms = latency_ms;
-	log_debug("emulate target=%s status=%d error=%s fault=%s", e->target, e->http_status,
-		e->error_code, e->fault);
+	log_debug("emulate target=%s status=%d error=%s fault=%s", LOG_Q(e->target), e->http_status,
+		LOG_Q(e->error_code), LOG_Q(e->fault));
 }
 
 /* Record an UpdateService that set a count. */
