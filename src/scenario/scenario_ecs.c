@@ -6,6 +6,7 @@
  * name, family:revision or ARN.
  */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,8 +247,35 @@ const struct schema_field scenario_service_fields[] = {
 		.offset = SV(status),
 		.choices = service_statuses,
 		.def = "ACTIVE"},
+	/* At most 1h, said by the service's check. */
+	{.key = "processing_time",
+		.type = SCHEMA_DURATION,
+		.offset = SV(processing_time_ms),
+		.max = INT64_MAX,
+		.flags = SCHEMA_UNQUOTED,
+		.def_doc = "1 / messages_per_task"},
 	{0},
 };
+
+/*
+ * processing_time: how long a task holds each message; by default one
+ * message at a time at the service's rate (a zero rate holds none).
+ */
+static int check_processing_time(
+	struct schema_walk *w, struct scenario_service *s, const struct ynode *v)
+{
+	if (v == NULL) {
+		s->processing_time_ms = s->messages_per_task_s > 0
+			? (uint64_t)llround(1000.0 / s->messages_per_task_s)
+			: 0;
+		return 0;
+	}
+	if (!s->has_queue)
+		return schema_fail(w, v, "processing_time needs a queue");
+	if (s->processing_time_ms > 3600000)
+		return schema_fail(w, v, "processing_time is at most 1h");
+	return 0;
+}
 
 /* A service as read: its name's rule, its ARN, its launch type, its queue's rate, unique. */
 int scenario_check_service(
@@ -273,6 +301,8 @@ int scenario_check_service(
 		return schema_fail(w, node, "'%s' needs the key 'messages_per_task'", path);
 	if (!s->has_queue && rate != NULL)
 		return schema_fail(w, rate, "messages_per_task needs a queue");
+	if (check_processing_time(w, s, schema_map_value(node, "processing_time")) < 0)
+		return -EINVAL;
 	if (s->status == SCENARIO_SERVICE_INACTIVE && s->desired_count > 0)
 		return schema_fail(
 			w, schema_map_value(node, "status"), "an INACTIVE service has desired 0");
