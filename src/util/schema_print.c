@@ -59,8 +59,14 @@ const char *schema_type_text(const struct schema_field *f, char *buf, size_t siz
 			(f->flags & SCHEMA_MAX_INCLUSIVE) ? ']' : ')');
 		break;
 	case SCHEMA_DURATION:
-		snprintf(buf, size, "duration %s..%s", duration_format((uint64_t)f->min, lo),
-			duration_format((uint64_t)f->max, hi));
+		/* INT64_MAX is no upper bound, only the type's. */
+		if (f->max == INT64_MAX)
+			snprintf(buf, size, "duration from %s",
+				duration_format((uint64_t)f->min, lo));
+		else
+			snprintf(buf, size, "duration %s..%s",
+				duration_format((uint64_t)f->min, lo),
+				duration_format((uint64_t)f->max, hi));
 		break;
 	case SCHEMA_ENUM:
 		buf[0] = '\0';
