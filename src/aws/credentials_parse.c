@@ -63,6 +63,9 @@ int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *
 	const char *secret = nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx));
 	const char *token = nonempty(env("AWS_SESSION_TOKEN", env_ctx));
 
+	/* The legacy name, still read by botocore and the AWS CLI. */
+	if (token == NULL)
+		token = nonempty(env("AWS_SECURITY_TOKEN", env_ctx));
 	if (id == NULL || secret == NULL)
 		return -ENOENT;
 	out->access_key_id = xstrdup(id);
