@@ -45,7 +45,8 @@ void credentials_set_finish(struct credentials_set *set);
 #define CREDENTIALS_FILE_RECHECK_MS (60u * 1000u)
 
 /*
- * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+ * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else
+ * the legacy AWS_SECURITY_TOKEN).
  * -ENOENT when unset or incomplete. (The chain skips this provider when a
  * profile is named, by configuration or AWS_PROFILE, as the JS SDK does.)
  */
@@ -92,6 +93,7 @@ struct credentials_request;
 struct credentials_config {
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	uint64_t http_timeout_ms; /* container / IMDS fetches; 0: 1000 */
+	bool imds_v1_disabled; /* AWS_EC2_METADATA_V1_DISABLED / ec2_metadata_v1_disabled */
 	aws_env_cb env; /* NULL: the process environment */
 	void *env_ctx;
 };
