@@ -12,8 +12,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "qscale/aws_client.h"
+
+struct aws_settings;
+struct qscale_config;
 
 enum doctor_level {
 	DOCTOR_OK = 0,
@@ -65,5 +69,16 @@ enum doctor_level doctor_judge_skew(int64_t offset_ms);
  */
 enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry_wall_ms,
 	bool temporary, uint64_t file_mtime_ms, char *out, size_t len);
+
+/*
+ * `qscale doctor --resolve`: print what qscale resolved (settings and the
+ * credentials' source, key id and digests) as one JSON object, calling
+ * nothing but the credential chain. Returns the exit status: 0, 2 for a bad
+ * setting (the object then has "error" and "setting"), 1 otherwise.
+ */
+int doctor_resolve(const struct qscale_config *config, FILE *out);
+
+/* The one-line summary of the resolved settings that doctor prints. */
+void doctor_settings_line(const struct aws_settings *s, char *out, size_t len);
 
 #endif

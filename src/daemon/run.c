@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/aws_settings.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/commands.h"
 #include "qscale/controller.h"
@@ -302,18 +303,21 @@ static int start_metrics(struct run *r, const char *listen)
 /* Create the AWS side from the config and the environment. 0 or negative errno. */
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
+	struct aws_settings_diag diag = {0};
 	struct aws_client_config ac = {
 		.region = config->region,
 		.endpoint_sqs = config->aws.endpoints.sqs,
 		.endpoint_ecs = config->aws.endpoints.ecs,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
+		.diag = &diag,
 	};
 	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
 
 	if (rc < 0) {
-		log_error("aws=off error=\"cannot create the AWS client: %s\"",
-			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
+		log_error("aws=off setting=%s error=\"cannot create the AWS client: %s\"",
+			diag.setting[0] != '\0' ? diag.setting : "-",
+			rc == -EINVAL && diag.message[0] != '\0' ? diag.message : strerror(-rc));
 		return rc;
 	}
 	aws_client_set_attempt_cb(r->client, on_attempt, r);

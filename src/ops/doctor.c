@@ -26,6 +26,7 @@
 #include "qscale/aws_client.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
+#include "qscale/aws_settings.h"
 #include "qscale/commands.h"
 #include "qscale/credentials.h"
 #include "qscale/doctor.h"
@@ -70,7 +71,7 @@ struct doctor {
 	const struct qscale_config *config;
 	struct aws_client *client;
 	struct http_client *http;
-	struct check region, credentials, clock;
+	struct check region, settings, credentials, clock;
 	struct probe probes[2];
 	struct doctor_policy *policies;
 	size_t outstanding; /* callbacks still to come */
@@ -513,6 +514,7 @@ static enum doctor_level report(struct doctor *dr)
 	enum doctor_level worst = DOCTOR_OK;
 
 	print_check(&dr->region, &worst);
+	print_check(&dr->settings, &worst);
 	print_check(&dr->credentials, &worst);
 	print_check(&dr->probes[AWS_SERVICE_SQS].check, &worst);
 	print_check(&dr->probes[AWS_SERVICE_ECS].check, &worst);
@@ -549,12 +551,12 @@ static int doctor_run(const struct qscale_config *config)
 	dr.base = event_base_new();
 	if (dr.base == NULL)
 		return 1;
+	struct aws_settings_diag diag = {0};
+	ac.diag = &diag;
 	rc = aws_client_create(dr.base, &ac, &clock_system, &dr.client);
 	if (rc < 0) {
-		printf("FAIL region/endpoints: %s\n",
-			rc == -EINVAL ? "no valid region or a bad endpoint URL: set region in the "
-					"config, AWS_REGION or AWS_DEFAULT_REGION"
-				      : strerror(-rc));
+		printf("FAIL settings: %s\n",
+			rc == -EINVAL && diag.message[0] != '\0' ? diag.message : strerror(-rc));
 		event_base_free(dr.base);
 		return 1;
 	}
@@ -564,6 +566,9 @@ static int doctor_run(const struct qscale_config *config)
 		return 1;
 	}
 	judge_region(&dr, config->file);
+	doctor_settings_line(
+		aws_client_settings(dr.client), dr.settings.text, sizeof(dr.settings.text));
+	dr.settings.set = true;
 	dr.policies = xcalloc(config->policy_count + 1, sizeof(*dr.policies));
 	for (size_t i = 0; i < config->policy_count; i++) {
 		dr.policies[i].dr = &dr;
@@ -591,13 +596,15 @@ static int doctor_run(const struct qscale_config *config)
 static void doctor_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: qscale doctor [-c FILE]\n\n"
+		"usage: qscale doctor [-c FILE] [--resolve]\n\n"
 		"Check what the daemon needs, one line each (ok, warn, FAIL): the region and\n"
 		"where it came from, the credentials (source, age, expiry), the SQS and ECS\n"
 		"endpoints and the clock skew against them, and for every policy each call\n"
 		"the daemon makes, naming any IAM permission that is missing. Nothing is\n"
 		"changed: UpdateService is reported as not verified.\n\n"
 		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
+		"      --resolve      print the resolved AWS settings and credentials source\n"
+		"                     as JSON (secrets only as SHA-256), call nothing else\n"
 		"  -h, --help         show this help\n\n"
 		"Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage\n"
 		"or configuration error.\n",
@@ -609,12 +616,14 @@ int command_doctor(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"resolve", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	struct qscale_config *config;
 	struct policy_diag diag;
+	bool resolve = false;
 	int c, status;
 
 	optind = 1;
@@ -622,6 +631,9 @@ int command_doctor(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'R':
+			resolve = true;
 			break;
 		case 'h':
 			doctor_usage(stdout);
@@ -640,9 +652,14 @@ int command_doctor(int argc, char **argv)
 		policy_diag_print(&diag, stderr);
 		return EXIT_USAGE;
 	}
+	log_set_level(LOG_LEVEL_ERROR);
+	if (resolve) {
+		status = doctor_resolve(config, stdout);
+		qscale_config_destroy(config);
+		return status;
+	}
 	printf("ok   config %s (%zu %s)\n", config->file, config->policy_count,
 		config->policy_count == 1 ? "policy" : "policies");
-	log_set_level(LOG_LEVEL_ERROR);
 	status = doctor_run(config);
 	qscale_config_destroy(config);
 	return status;

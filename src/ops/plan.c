@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/aws_settings.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/commands.h"
 #include "qscale/controller.h"
@@ -88,10 +89,12 @@ static int plan_cycle(struct qscale_config *config, bool json)
 		qscale_config_destroy(config);
 		return 1;
 	}
+	struct aws_settings_diag diag = {0};
+	ac.diag = &diag;
 	rc = aws_client_create(pr.base, &ac, &clock_system, &client);
 	if (rc < 0) {
 		fprintf(stderr, "qscale plan: cannot create the AWS client: %s\n",
-			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
+			rc == -EINVAL && diag.message[0] != '\0' ? diag.message : strerror(-rc));
 		qscale_config_destroy(config);
 		status = rc == -EINVAL ? EXIT_USAGE : 1;
 		goto out;
