@@ -45,8 +45,8 @@ void credentials_set_finish(struct credentials_set *set);
 #define CREDENTIALS_FILE_RECHECK_MS (60u * 1000u)
 
 /*
- * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (else
- * the legacy AWS_SECURITY_TOKEN).
+ * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the legacy
+ * AWS_SECURITY_TOKEN, else AWS_SESSION_TOKEN (botocore's order).
  * -ENOENT when unset or incomplete. (The chain skips this provider when a
  * profile is named, by configuration or AWS_PROFILE, as the JS SDK does.)
  */
@@ -55,7 +55,8 @@ int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *
 /*
  * From profile in the parsed credentials file, else in the config file
  * (either may be NULL): aws_access_key_id, aws_secret_access_key,
- * aws_session_token. -ENOENT when the profile has no complete key pair.
+ * aws_security_token (legacy, first as in botocore) or aws_session_token. -ENOENT when the profile
+ * has no complete key pair.
  */
 int credentials_from_ini(const struct aws_ini *credentials_file, const struct aws_ini *config_file,
 	const char *profile, struct credentials_set *out);

@@ -74,7 +74,8 @@ enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry
  * `qscale doctor --resolve`: print what qscale resolved (settings and the
  * credentials' source, key id and digests) as one JSON object, calling
  * nothing but the credential chain. Returns the exit status: 0, 2 for a bad
- * setting (the object then has "error" and "setting"), 1 otherwise.
+ * setting (the object then has "error" and "setting"), 1 when no
+ * credentials were found, or for another failure.
  */
 int doctor_resolve(const struct qscale_config *config, FILE *out);
 

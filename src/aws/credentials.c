@@ -170,6 +170,16 @@ static int read_profile(struct credentials *c)
 	 */
 	if (r == 0 && r_creds == -EINVAL)
 		r = -EAGAIN;
+	/*
+	 * With nothing held, a file botocore would refuse (junk, a repeated
+	 * section or key) stops the chain with its file:line, as the AWS CLI
+	 * stops: falling through would sign with another identity.
+	 */
+	if (r_creds == -EINVAL && !c->have) {
+		snprintf(c->detail, sizeof(c->detail), "credentials file %s:%d: %s",
+			c->credentials_path, diag.line, diag.message);
+		r = -EINVAL;
+	}
 	if (r == 0 && c->have && c->source == CREDENTIALS_SOURCE_PROFILE &&
 		c->current.session_token != NULL && set.session_token == NULL)
 		r = -EAGAIN;
@@ -366,8 +376,13 @@ static void resolve_chain(struct credentials *c)
 		adopt(c, CREDENTIALS_SOURCE_ENV, &set, "environment");
 		return;
 	}
-	if (read_profile(c) == 0)
+	int r = read_profile(c);
+	if (r == 0)
 		return;
+	if (r == -EINVAL) {
+		c->last_error = r;
+		return;
+	}
 	enum credentials_source next = http_provider(c);
 	if (next == CREDENTIALS_SOURCE_NONE) {
 		c->last_error = -ENOENT;

@@ -115,6 +115,7 @@ static void gen_credentials(yajl_gen g, struct aws_client *client, const struct 
 	if (!rc->done || rc->err != 0) {
 		gen_kv(g, "source", "none");
 		gen_kv(g, "error", rc->done ? strerror(-rc->err) : "no answer in time");
+		gen_kv(g, "detail", info.detail);
 	} else {
 		gen_kv(g, "source", credentials_source_name(info.source));
 		gen_kv(g, "detail", info.detail);
@@ -171,6 +172,9 @@ int doctor_resolve(const struct qscale_config *config, FILE *out)
 		}
 		gen_settings(g, aws_client_settings(client));
 		gen_credentials(g, client, &rc);
+		/* As doctor: no credentials is a failure of the check. */
+		if (!rc.done || rc.err != 0)
+			status = 1;
 	}
 	yajl_gen_map_close(g);
 	flush_gen(g, out);

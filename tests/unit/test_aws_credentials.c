@@ -238,12 +238,12 @@ static void test_env_provider(void **state)
 	assert_int_equal(credentials_from_env(fake_env, long_term, &set), 0);
 	assert_null(set.session_token);
 	credentials_set_finish(&set);
-	/* The legacy AWS_SECURITY_TOKEN, which AWS_SESSION_TOKEN overrides. */
+	/* The legacy AWS_SECURITY_TOKEN, which botocore reads before AWS_SESSION_TOKEN. */
 	assert_int_equal(credentials_from_env(fake_env, legacy_token, &set), 0);
 	assert_string_equal(set.session_token, "oldtoken");
 	credentials_set_finish(&set);
 	assert_int_equal(credentials_from_env(fake_env, both_tokens, &set), 0);
-	assert_string_equal(set.session_token, "newtoken");
+	assert_string_equal(set.session_token, "oldtoken");
 	credentials_set_finish(&set);
 	assert_int_equal(credentials_from_env(fake_env, no_secret, &set), -ENOENT);
 	assert_int_equal(credentials_from_env(fake_env, empty_secret, &set), -ENOENT);
