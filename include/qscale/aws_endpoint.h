@@ -86,9 +86,10 @@ int aws_endpoint_default(
  * The endpoint origin for service: aws_endpoint_choose(), else
  * aws_endpoint_default() with the profile's FIPS and dual-stack flags. *out
  * is "scheme://host[:port]" without a trailing '/', freed by the caller.
- * -EINVAL for a URL that is not http(s)://host[:port][/]; -ENOTSUP for FIPS
- * or dual-stack with a configured endpoint (the rule sets refuse it) or in a
- * partition without them.
+ * A configured endpoint wins over the FIPS and dual-stack flags (botocore
+ * drops them then, rather than refuse as the bare rule sets would). -EINVAL
+ * for a URL that is not http(s)://host[:port][/]; -ENOTSUP for dual-stack in
+ * a partition without it.
  */
 int aws_endpoint_resolve(enum aws_service service, const char *configured, const char *region,
 	aws_env_cb env, void *env_ctx, const struct aws_profile_endpoints *profile, char **out);

@@ -87,9 +87,9 @@ void aws_settings_file_path(
 /*
  * Resolve from in, the parsed config file (NULL when there is none) read
  * from config_path. -ENOENT when no region is set anywhere, -EINVAL for an
- * invalid value, -ENOTSUP for a combination the SDKs refuse (FIPS or
- * dual-stack with a configured endpoint, dual-stack in a partition without
- * it); diag says which setting. out is written only on success.
+ * invalid value, -ENOTSUP for dual-stack in a partition without it; diag
+ * says which setting. A configured endpoint wins over FIPS and dual-stack,
+ * as in botocore. out is written only on success.
  */
 int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_ini *config,
 	struct aws_settings *out, struct aws_settings_diag *diag);

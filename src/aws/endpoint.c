@@ -241,11 +241,8 @@ int aws_endpoint_resolve(enum aws_service service, const char *configured, const
 	bool fips = profile != NULL && profile->use_fips;
 	bool dualstack = profile != NULL && profile->use_dualstack;
 
-	if (url != NULL) {
-		/* The rule sets refuse a variant of a custom endpoint. */
-		if (fips || dualstack)
-			return -ENOTSUP;
+	/* A configured endpoint wins over FIPS and dual-stack, as in botocore. */
+	if (url != NULL)
 		return take_url(url, out);
-	}
 	return aws_endpoint_default(service, region, fips, dualstack, out);
 }

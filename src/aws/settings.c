@@ -214,12 +214,7 @@ static int resolve_endpoint(const struct lookup *lk, struct aws_settings *s,
 	char *origin = NULL;
 	int r;
 
-	if (url != NULL && (s->use_fips || s->use_dualstack))
-		return fail(diag, -ENOTSUP,
-			s->use_fips ? "use_fips_endpoint" : "use_dualstack_endpoint",
-			"%s endpoints are not supported with a configured endpoint (%s = %.200s), "
-			"as in the AWS SDKs: drop one of the two",
-			s->use_fips ? "FIPS" : "dual-stack", setting, url);
+	/* A configured endpoint wins over FIPS and dual-stack, as botocore decides. */
 	if (url != NULL) {
 		r = aws_endpoint_parse(url, &origin, &s->host[service]);
 		if (r < 0)

@@ -121,9 +121,10 @@ static const struct {
 	{AWS_SERVICE_ECS, NULL, "us-isob-east-1", env_none, &fips, 0,
 		"https://ecs-fips.us-isob-east-1.sc2s.sgov.gov"},
 	{AWS_SERVICE_SQS, NULL, "us-iso-east-1", env_none, &dualstack, -ENOTSUP, NULL},
-	/* A configured endpoint has no variants: the rule sets refuse the pair. */
-	{AWS_SERVICE_SQS, "http://127.0.0.1:1", "us-east-1", env_none, &fips, -ENOTSUP, NULL},
-	{AWS_SERVICE_ECS, NULL, "us-east-1", env_all, &dualstack, -ENOTSUP, NULL},
+	/* A configured endpoint wins over the variants, as botocore decides. */
+	{AWS_SERVICE_SQS, "http://127.0.0.1:1", "us-east-1", env_none, &fips, 0,
+		"http://127.0.0.1:1"},
+	{AWS_SERVICE_ECS, NULL, "us-east-1", env_all, &dualstack, 0, "http://127.0.0.1:4567"},
 	/* The profile's ignore_configured_endpoint_urls works like the variable. */
 	{AWS_SERVICE_SQS, NULL, "eu-west-1", env_global, &profile_ignore, 0,
 		"https://sqs.eu-west-1.amazonaws.com"},
