@@ -16,7 +16,7 @@
 
 struct event_base;
 struct aws_settings;
-struct aws_settings_diag;
+struct diag;
 
 enum aws_service {
 	AWS_SERVICE_SQS, /* AWS JSON 1.0, target prefix AmazonSQS, signing name sqs */
@@ -53,7 +53,7 @@ struct aws_client_config {
 	uint64_t timeout_ms; /* per attempt, whole request */
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
-	struct aws_settings_diag *diag; /* optional: why a setting made creation fail */
+	struct diag *diag; /* optional: which setting made creation fail, and why */
 };
 
 struct aws_response {

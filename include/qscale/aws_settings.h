@@ -17,6 +17,7 @@
 #include "qscale/aws_client.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_ini.h"
+#include "qscale/diag.h"
 
 /* The SDKs' retry modes (AWS_RETRY_MODE, retry_mode). */
 enum aws_retry_mode {
@@ -70,12 +71,6 @@ struct aws_settings {
 	bool imds_v1_disabled;
 };
 
-/* Why resolution failed: the setting at fault and a sentence for the operator. */
-struct aws_settings_diag {
-	char setting[64]; /* "AWS_MAX_ATTEMPTS", "max_attempts", "region", ... */
-	char message[640];
-};
-
 /*
  * The path of a shared file: the variable's value, else fallback, a leading
  * "~/" (or a lone "~") replaced by HOME. *out NULL when HOME is needed and
@@ -88,19 +83,19 @@ void aws_settings_file_path(
  * Resolve from in, the parsed config file (NULL when there is none) read
  * from config_path. -ENOENT when no region is set anywhere, -EINVAL for an
  * invalid value, -ENOTSUP for dual-stack in a partition without it; diag
- * says which setting. A configured endpoint wins over FIPS and dual-stack,
- * as in botocore. out is written only on success.
+ * names the setting: "VARIABLE: ..." or "file:line:1: key in profile p: ...". A configured endpoint
+ * wins over FIPS and dual-stack, as in botocore. out is written only on success.
  */
 int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_ini *config,
-	struct aws_settings *out, struct aws_settings_diag *diag);
+	struct aws_settings *out, struct diag *diag);
 
 /*
  * aws_settings_resolve() after reading the config file (missing is fine; an
  * unparsable one is -EINVAL naming file and line), then checks that a CA
  * bundle named by a setting can be read.
  */
-int aws_settings_load(const struct aws_settings_input *in, struct aws_settings *out,
-	struct aws_settings_diag *diag);
+int aws_settings_load(
+	const struct aws_settings_input *in, struct aws_settings *out, struct diag *diag);
 
 /* Free what out holds; accepts a zeroed struct. */
 void aws_settings_finish(struct aws_settings *s);

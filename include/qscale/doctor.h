@@ -74,12 +74,18 @@ enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry
  * `qscale doctor --resolve`: print what qscale resolved (settings and the
  * credentials' source, key id and digests) as one JSON object, calling
  * nothing but the credential chain. Returns the exit status: 0, 2 for a bad
- * setting (the object then has "error" and "setting"), 1 when no
+ * setting (the object then has "error", naming it), 1 when no
  * credentials were found, or for another failure.
  */
 int doctor_resolve(const struct qscale_config *config, FILE *out);
 
 /* The one-line summary of the resolved settings that doctor prints. */
 void doctor_settings_line(const struct aws_settings *s, char *out, size_t len);
+
+/*
+ * Run every check of config against AWS, print one line each to stdout, and
+ * return the exit status: 0 nothing failed (warnings allowed), 1 a check failed.
+ */
+int doctor_run(const struct qscale_config *config);
 
 #endif

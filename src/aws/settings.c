@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "qscale/aws_settings.h"
+#include "qscale/diag.h"
 #include "qscale/xalloc.h"
 
 /* A set, non-empty value. */
@@ -24,22 +25,42 @@ static const char *nonempty(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-/* Fill diag and return err. */
-static int fail(struct aws_settings_diag *diag, int err, const char *setting, const char *fmt, ...)
+/* Where a value came from: a variable (line 0) or a line of the config file. */
+struct where {
+	const char *name; /* the variable, or the config file's path */
+	unsigned line;
+	const char *key; /* the key, when from the file */
+	const char *profile;
+};
+
+/*
+ * Fill diag as "VARIABLE: message" or "file:line:1: key in profile p:
+ * message" and return err.
+ */
+static int fail(struct diag *diag, int err, const struct where *w, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* The definition (printf-checked through the declaration above). */
-static int fail(struct aws_settings_diag *diag, int err, const char *setting, const char *fmt, ...)
+static int fail(struct diag *diag, int err, const struct where *w, const char *fmt, ...)
 {
+	char text[DIAG_MESSAGE_MAX];
 	va_list ap;
 
-	if (diag != NULL) {
-		snprintf(diag->setting, sizeof(diag->setting), "%s", setting);
-		va_start(ap, fmt);
-		vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (w->line > 0)
+		diag_fill(diag, w->name, w->line, 1, "%s in profile %s: %s", w->key, w->profile,
+			text);
+	else
+		diag_fill(diag, w->name, 0, 0, "%s", text);
 	return err;
+}
+
+/* A where for a setting that is not read from the environment or a file. */
+static struct where named(const char *name)
+{
+	return (struct where){.name = name};
 }
 
 /* See qscale/aws_settings.h. */
@@ -89,13 +110,14 @@ struct lookup {
 
 /*
  * The value of a setting: the variable (when var is not NULL), else key in
- * the profile. from says which, for doctor and for error messages.
+ * the profile. from says which, for doctor; w where, for error messages.
  */
-static const char *lookup(
-	const struct lookup *lk, const char *var, const char *key, char from[AWS_SETTINGS_FROM_MAX])
+static const char *lookup(const struct lookup *lk, const char *var, const char *key,
+	char from[AWS_SETTINGS_FROM_MAX], struct where *w)
 {
 	const char *v = var != NULL ? nonempty(lk->in->env(var, lk->in->env_ctx)) : NULL;
 
+	*w = named(var != NULL ? var : key);
 	if (v != NULL) {
 		snprintf(from, AWS_SETTINGS_FROM_MAX, "%s", var);
 		return v;
@@ -105,6 +127,8 @@ static const char *lookup(
 	if (e != NULL && nonempty(e->value) != NULL) {
 		snprintf(from, AWS_SETTINGS_FROM_MAX, "%s in profile %s of %s:%d", key, lk->profile,
 			lk->config_path != NULL ? lk->config_path : "the config file", e->line);
+		*w = (struct where){lk->config_path != NULL ? lk->config_path : "the config file",
+			(unsigned)e->line, key, lk->profile};
 		return e->value;
 	}
 	snprintf(from, AWS_SETTINGS_FROM_MAX, "default");
@@ -112,11 +136,12 @@ static const char *lookup(
 }
 
 /* A boolean setting: "true" or "false" in any case; anything else is an error. */
-static int lookup_bool(const struct lookup *lk, const char *var, const char *key, bool *out,
-	struct aws_settings_diag *diag)
+static int lookup_bool(
+	const struct lookup *lk, const char *var, const char *key, bool *out, struct diag *diag)
 {
 	char from[AWS_SETTINGS_FROM_MAX];
-	const char *v = lookup(lk, var, key, from);
+	struct where w;
+	const char *v = lookup(lk, var, key, from, &w);
 
 	*out = false;
 	if (v == NULL || strcasecmp(v, "false") == 0)
@@ -125,31 +150,31 @@ static int lookup_bool(const struct lookup *lk, const char *var, const char *key
 		*out = true;
 		return 0;
 	}
-	return fail(diag, -EINVAL, strcmp(from, var) == 0 ? var : key,
-		"%s: \"%.64s\" is not true or false", from, v);
+	return fail(diag, -EINVAL, &w, "\"%.64s\" is not true or false", v);
 }
 
 /* The region: configured, AWS_REGION, AWS_DEFAULT_REGION, the profile's. */
-static int resolve_region(
-	const struct lookup *lk, struct aws_settings *s, struct aws_settings_diag *diag)
+static int resolve_region(const struct lookup *lk, struct aws_settings *s, struct diag *diag)
 {
 	const char *v = nonempty(lk->in->region);
 	char from[AWS_SETTINGS_FROM_MAX];
+	struct where w = named("region");
 
 	if (v != NULL) {
 		snprintf(from, sizeof(from), "region in the qscale configuration");
 	} else if ((v = nonempty(lk->in->env("AWS_REGION", lk->in->env_ctx))) != NULL) {
 		snprintf(from, sizeof(from), "AWS_REGION");
+		w = named("AWS_REGION");
 	} else {
-		v = lookup(lk, "AWS_DEFAULT_REGION", "region", from);
+		v = lookup(lk, "AWS_DEFAULT_REGION", "region", from, &w);
 	}
 	if (v == NULL)
-		return fail(diag, -ENOENT, "region",
-			"no region: set region in the qscale configuration, AWS_REGION, "
+		return fail(diag, -ENOENT, &w,
+			"none set: set region in the qscale configuration, AWS_REGION, "
 			"AWS_DEFAULT_REGION, or region in profile %s of %s",
 			lk->profile, lk->config_path != NULL ? lk->config_path : "~/.aws/config");
 	if (aws_region_resolve(v, lk->in->env, lk->in->env_ctx, NULL, s->region) < 0)
-		return fail(diag, -EINVAL, "region", "%s: \"%.64s\" is not a region name", from, v);
+		return fail(diag, -EINVAL, &w, "\"%.64s\" is not a region name", v);
 	snprintf(s->region_from, sizeof(s->region_from), "%s", from);
 	return 0;
 }
@@ -202,7 +227,7 @@ static const char *origin_setting(enum aws_service service, enum aws_endpoint_or
 
 /* One service's endpoint, as the SDK endpoint rules give it. */
 static int resolve_endpoint(const struct lookup *lk, struct aws_settings *s,
-	enum aws_service service, struct aws_settings_diag *diag)
+	enum aws_service service, struct diag *diag)
 {
 	struct aws_profile_endpoints pe = profile_endpoints(lk, s, service);
 	const char *configured =
@@ -218,22 +243,23 @@ static int resolve_endpoint(const struct lookup *lk, struct aws_settings *s,
 	if (url != NULL) {
 		r = aws_endpoint_parse(url, &origin, &s->host[service]);
 		if (r < 0)
-			return fail(diag, -EINVAL, setting,
-				"%s: \"%.200s\" is not an endpoint URL "
-				"(http(s)://host[:port], no path)",
-				setting, url);
+			return fail(diag, -EINVAL, &(struct where){.name = setting},
+				"\"%.200s\" is not an endpoint URL (http(s)://host[:port], no "
+				"path)",
+				url);
 	} else {
 		char *built = NULL;
 		r = aws_endpoint_default(service, s->region, s->use_fips, s->use_dualstack, &built);
 		if (r == -ENOTSUP)
-			return fail(diag, r, "use_dualstack_endpoint",
+			return fail(diag, r, &(struct where){.name = "use_dualstack_endpoint"},
 				"dual-stack endpoints are not offered in %s (partition %s)",
 				s->region, aws_partition_of(s->region)->name);
 		if (r == 0)
 			r = aws_endpoint_parse(built, &origin, &s->host[service]);
 		free(built);
 		if (r < 0)
-			return fail(diag, r, "region", "no endpoint for region %s", s->region);
+			return fail(diag, r, &(struct where){.name = "region"},
+				"no endpoint for region %s", s->region);
 	}
 	s->endpoint[service] = origin;
 	s->endpoint_from[service] = from;
@@ -256,11 +282,11 @@ static bool parse_attempts(const char *text, int *out)
 }
 
 /* retry_mode and max_attempts. */
-static int resolve_retries(
-	const struct lookup *lk, struct aws_settings *s, struct aws_settings_diag *diag)
+static int resolve_retries(const struct lookup *lk, struct aws_settings *s, struct diag *diag)
 {
 	char from[AWS_SETTINGS_FROM_MAX];
-	const char *v = lookup(lk, "AWS_RETRY_MODE", "retry_mode", from);
+	struct where w;
+	const char *v = lookup(lk, "AWS_RETRY_MODE", "retry_mode", from, &w);
 
 	/* botocore compares the names exactly: "Standard" is refused. */
 	if (v == NULL || strcmp(v, "standard") == 0)
@@ -270,23 +296,21 @@ static int resolve_retries(
 	else if (strcmp(v, "legacy") == 0)
 		s->retry_mode = AWS_RETRY_MODE_LEGACY;
 	else
-		return fail(diag, -EINVAL,
-			strcmp(from, "AWS_RETRY_MODE") == 0 ? from : "retry_mode",
-			"%s: \"%.64s\" is not a retry mode (standard, adaptive or legacy)", from,
-			v);
+		return fail(diag, -EINVAL, &w,
+			"\"%.64s\" is not a retry mode (standard, adaptive or legacy)", v);
 	snprintf(s->retry_mode_from, sizeof(s->retry_mode_from), "%s", from);
 
 	if (lk->in->max_attempts > 0) {
 		if (lk->in->max_attempts > AWS_SETTINGS_MAX_ATTEMPTS)
-			return fail(diag, -EINVAL, "max_attempts",
-				"max_attempts %d in the qscale configuration: more than %d",
+			return fail(diag, -EINVAL, &(struct where){.name = "max_attempts"},
+				"%d in the qscale configuration: more than %d",
 				lk->in->max_attempts, AWS_SETTINGS_MAX_ATTEMPTS);
 		s->max_attempts = lk->in->max_attempts;
 		snprintf(s->max_attempts_from, sizeof(s->max_attempts_from),
 			"the qscale configuration");
 		return 0;
 	}
-	v = lookup(lk, "AWS_MAX_ATTEMPTS", "max_attempts", from);
+	v = lookup(lk, "AWS_MAX_ATTEMPTS", "max_attempts", from, &w);
 	if (v == NULL) {
 		s->max_attempts = aws_retry_mode_default_attempts(s->retry_mode);
 		snprintf(s->max_attempts_from, sizeof(s->max_attempts_from), "default of %s mode",
@@ -294,11 +318,10 @@ static int resolve_retries(
 		return 0;
 	}
 	if (!parse_attempts(v, &s->max_attempts))
-		return fail(diag, -EINVAL,
-			strcmp(from, "AWS_MAX_ATTEMPTS") == 0 ? from : "max_attempts",
-			"%s: \"%.64s\" is not a number of attempts from 1 to %d (the first "
+		return fail(diag, -EINVAL, &w,
+			"\"%.64s\" is not a number of attempts from 1 to %d (the first "
 			"attempt included)",
-			from, v, AWS_SETTINGS_MAX_ATTEMPTS);
+			v, AWS_SETTINGS_MAX_ATTEMPTS);
 	snprintf(s->max_attempts_from, sizeof(s->max_attempts_from), "%s", from);
 	return 0;
 }
@@ -315,8 +338,7 @@ static void choose_profile(const struct aws_settings_input *in, struct aws_setti
 }
 
 /* The flags and the rest, each read once. */
-static int resolve_flags(
-	const struct lookup *lk, struct aws_settings *s, struct aws_settings_diag *diag)
+static int resolve_flags(const struct lookup *lk, struct aws_settings *s, struct diag *diag)
 {
 	char from[AWS_SETTINGS_FROM_MAX];
 	int r;
@@ -331,7 +353,8 @@ static int resolve_flags(
 		(r = lookup_bool(lk, "AWS_EC2_METADATA_V1_DISABLED", "ec2_metadata_v1_disabled",
 			 &s->imds_v1_disabled, diag)) < 0)
 		return r;
-	const char *ca = lookup(lk, "AWS_CA_BUNDLE", "ca_bundle", from);
+	struct where w;
+	const char *ca = lookup(lk, "AWS_CA_BUNDLE", "ca_bundle", from, &w);
 	s->ca_bundle = ca != NULL ? xstrdup(ca) : NULL;
 	snprintf(s->ca_bundle_from, sizeof(s->ca_bundle_from), "%s",
 		ca != NULL ? from : "the system trust store");
@@ -340,7 +363,7 @@ static int resolve_flags(
 
 /* See qscale/aws_settings.h. */
 int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_ini *config,
-	struct aws_settings *out, struct aws_settings_diag *diag)
+	struct aws_settings *out, struct diag *diag)
 {
 	struct aws_settings_input given = *in;
 	struct aws_settings s = {0};
@@ -370,8 +393,8 @@ int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_i
 }
 
 /* See qscale/aws_settings.h. */
-int aws_settings_load(const struct aws_settings_input *in, struct aws_settings *out,
-	struct aws_settings_diag *diag)
+int aws_settings_load(
+	const struct aws_settings_input *in, struct aws_settings *out, struct diag *diag)
 {
 	aws_env_cb env = in->env != NULL ? in->env : aws_env_system;
 	struct aws_ini ini = {0};
@@ -383,10 +406,10 @@ int aws_settings_load(const struct aws_settings_input *in, struct aws_settings *
 	if (path != NULL)
 		r = aws_ini_load(path, true, &ini, &idiag);
 	if (r == -EINVAL) {
-		r = fail(diag, -EINVAL, "AWS_CONFIG_FILE", "AWS config file %s:%d: %s", path,
-			idiag.line, idiag.message);
+		r = diag_fill(
+			diag, path, (unsigned)idiag.line, 1, "AWS config file: %s", idiag.message);
 	} else if (r < 0 && r != -ENOENT) {
-		r = fail(diag, -EINVAL, "AWS_CONFIG_FILE", "AWS config file %s: %s", path,
+		r = diag_fill(diag, path, 0, 0, "AWS config file: %s",
 			r == -E2BIG ? "larger than 1 MiB" : strerror(-r));
 	}
 	if (r < 0 && r != -ENOENT) {
@@ -398,11 +421,10 @@ int aws_settings_load(const struct aws_settings_input *in, struct aws_settings *
 	free(path);
 	if (r == 0 && out->ca_bundle != NULL && access(out->ca_bundle, R_OK) != 0) {
 		int e = errno;
-		r = fail(diag, -EINVAL,
-			strcmp(out->ca_bundle_from, "AWS_CA_BUNDLE") == 0 ? "AWS_CA_BUNDLE"
-									  : "ca_bundle",
-			"%s: CA bundle %.200s cannot be read (%s)", out->ca_bundle_from,
-			out->ca_bundle, strerror(e));
+		bool from_env = strcmp(out->ca_bundle_from, "AWS_CA_BUNDLE") == 0;
+		r = diag_fill(diag, from_env ? "AWS_CA_BUNDLE" : "ca_bundle", 0, 0,
+			"CA bundle %.200s%s%.200s cannot be read (%s)", out->ca_bundle,
+			from_env ? "" : " from ", from_env ? "" : out->ca_bundle_from, strerror(e));
 		aws_settings_finish(out);
 	}
 	return r;

@@ -18,6 +18,7 @@
 #include "qscale/aws_client.h"
 #include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
+#include "qscale/diag.h"
 #include "qscale/doctor.h"
 #include "qscale/policy.h"
 #include "qscale/sigv4.h"
@@ -140,7 +141,7 @@ static void flush_gen(yajl_gen g, FILE *out)
 /* See qscale/doctor.h. */
 int doctor_resolve(const struct qscale_config *config, FILE *out)
 {
-	struct aws_settings_diag diag = {0};
+	struct diag diag = {0};
 	struct aws_client_config ac = {
 		.region = config->region,
 		.endpoint_sqs = config->aws.endpoints.sqs,
@@ -159,8 +160,9 @@ int doctor_resolve(const struct qscale_config *config, FILE *out)
 	yajl_gen_map_open(g);
 	int r = aws_client_create(base, &ac, &clock_system, &client);
 	if (r < 0) {
-		gen_kv(g, "error", r == -EINVAL ? diag.message : strerror(-r));
-		gen_kv(g, "setting", diag.setting[0] != '\0' ? diag.setting : NULL);
+		char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
+		gen_kv(g, "error",
+			r == -EINVAL ? diag_format(&diag, text, sizeof(text)) : strerror(-r));
 		status = r == -EINVAL ? 2 : 1;
 	} else {
 		struct resolved_creds rc = {.base = base};

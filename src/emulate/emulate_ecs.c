@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/json_tree.h"
 #include "emulate_priv.h"
 #include "qscale/ecs_filter.h"
 #include "qscale/world.h"
@@ -228,8 +229,8 @@ static int describe_services(struct emulate_call *call, yajl_gen gen)
 	if (request_cluster(call, &cluster) < 0 ||
 		request_string_list(call, "services", MAX_SERVICES, "Services", &names) < 0)
 		return -1;
-	if (emulate_json_get(call->body, "include") != NULL &&
-		!YAJL_IS_ARRAY(emulate_json_get(call->body, "include")))
+	if (json_tree_get(call->body, "include") != NULL &&
+		!YAJL_IS_ARRAY(json_tree_get(call->body, "include")))
 		return emulate_fail_serialization(call, "include");
 	e = world_cluster_get(call->world, cluster, &ci);
 	if (e != WORLD_ECS_OK)
