@@ -207,7 +207,7 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		aws_client_destroy(client);
 		return r;
 	}
-	struct credentials_config cc = {.profile = config->profile};
+	struct credentials_config cc = {.profile = config->profile, .region = client->region};
 	r = credentials_create(base, client->http, clock, &cc, &client->creds);
 	if (r < 0) {
 		aws_client_destroy(client);
@@ -433,7 +433,13 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 
 	call->creds_req = NULL;
 	if (err != 0) {
+		struct credentials_info info;
+		credentials_get_info(client->creds, &info);
 		aws_error_from_transport(err, "no usable AWS credentials", &error);
+		/* Say which provider failed and why, not just an errno. */
+		if (info.error_text[0] != '\0')
+			snprintf(error.message, sizeof(error.message),
+				"no usable AWS credentials: %.480s", info.error_text);
 		error.error_class = AWS_ERROR_AUTH;
 		error.retryable = false;
 		call_finish(call, 0, NULL, 0, NULL, &error);
