@@ -187,7 +187,7 @@ struct credentials_config {
 	const char *profile;
 	uint64_t http_timeout_ms; /* container / IMDS fetches; 0: 1000 */
 	uint64_t sts_timeout_ms; /* STS and SSO calls; 0: 10000 */
-	uint64_t process_timeout_ms; /* credential_process; 0: 30000 */
+	uint64_t process_timeout_ms; /* credential_process; 0: 60000 */
 	const char *region; /* for STS and the profile's endpoints; NULL: none known */
 	aws_env_cb env; /* NULL: the process environment */
 	void *env_ctx;

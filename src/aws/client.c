@@ -207,7 +207,12 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		aws_client_destroy(client);
 		return r;
 	}
-	struct credentials_config cc = {.profile = config->profile, .region = client->region};
+	struct credentials_config cc = {
+		.profile = config->profile,
+		.region = client->region,
+		.sts_timeout_ms = config->timeout_ms,
+		.process_timeout_ms = config->credential_process_timeout_ms,
+	};
 	r = credentials_create(base, client->http, clock, &cc, &client->creds);
 	if (r < 0) {
 		aws_client_destroy(client);

@@ -551,7 +551,7 @@ int credentials_create(struct event_base *base, struct http_client *http, const 
 		config != NULL && config->sts_timeout_ms > 0 ? config->sts_timeout_ms : 10000;
 	c->process_timeout_ms = config != NULL && config->process_timeout_ms > 0
 		? config->process_timeout_ms
-		: 30000;
+		: 60000;
 	c->region = config != NULL && config->region != NULL && config->region[0] != '\0'
 		? xstrdup(config->region)
 		: NULL;
