@@ -21,6 +21,7 @@
 #include "qscale/aws_ini.h"
 #include "qscale/aws_retry.h"
 #include "qscale/credentials.h"
+#include "qscale/ecs_throttle.h"
 #include "qscale/http.h"
 #include "qscale/log.h"
 #include "qscale/sigv4.h"
@@ -43,7 +44,7 @@ struct aws_call {
 	int attempt; /* attempts sent so far */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
-	enum aws_rate_category category;
+	enum ecs_throttle_category category; /* ECS_THROTTLE_NONE for SQS */
 	uint64_t start_mono_ms;
 	uint64_t send_mono_ms;
 	struct event *timer;
@@ -66,7 +67,7 @@ struct aws_client {
 	uint64_t connect_timeout_ms;
 	int max_attempts;
 	struct aws_retry_quota quota;
-	struct aws_rate_bucket buckets[AWS_RATE_CATEGORY_COUNT];
+	struct ecs_token_bucket buckets[ECS_THROTTLE_CATEGORY_COUNT];
 	int64_t clock_offset_ms;
 	struct aws_call *calls;
 	struct aws_op_stats *stats;
@@ -228,10 +229,10 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		aws_retry_max_attempts(config->max_attempts, getenv("AWS_MAX_ATTEMPTS"));
 	aws_retry_quota_init(&client->quota);
 	uint64_t now = clock_mono_ms(clock);
-	for (int c = 0; c < AWS_RATE_CATEGORY_COUNT; c++) {
+	for (int c = 0; c < ECS_THROTTLE_CATEGORY_COUNT; c++) {
 		double burst, refill;
-		aws_rate_category_limits(c, &burst, &refill);
-		aws_rate_bucket_init(&client->buckets[c], burst * AWS_RATE_HEADROOM,
+		ecs_throttle_limits(c, &burst, &refill);
+		ecs_token_bucket_init(&client->buckets[c], burst * AWS_RATE_HEADROOM,
 			refill * AWS_RATE_HEADROOM, now);
 	}
 	random_bytes(client, (unsigned char *)&client->rng_state, sizeof(client->rng_state));
@@ -538,8 +539,8 @@ static void attempt_begin(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (call->category != AWS_RATE_NONE) {
-		uint64_t wait_ms = aws_rate_bucket_take(
+	if (call->category != ECS_THROTTLE_NONE) {
+		uint64_t wait_ms = ecs_token_bucket_take(
 			&client->buckets[call->category], clock_mono_ms(&client->clock));
 		if (wait_ms > 0) {
 			/* Over our share of the API rate: delay, never fail. */
@@ -603,7 +604,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	call->host = host != NULL ? host : xstrdup(client->host[service]);
 	free(origin);
 	call->signing_region = xstrdup(region);
-	call->category = aws_rate_category_of(service, operation);
+	call->category = service == AWS_SERVICE_ECS ? ecs_throttle_category_of(operation)
+						    : ECS_THROTTLE_NONE;
 	call->start_mono_ms = clock_mono_ms(&client->clock);
 	call->cb = cb;
 	call->arg = arg;

@@ -1,0 +1,179 @@
+/*
+ * `qscale emulate --scenario FILE [--listen ADDR] [--speed X]`: load a
+ * scenario, build its world and serve it as a local SQS + ECS endpoint until
+ * SIGINT or SIGTERM. The bound address is printed on stdout as one line,
+ * "listening on http://HOST:PORT", so scripts can use port 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "qscale/clock.h"
+#include "qscale/cli.h"
+#include "qscale/emulate.h"
+#include "qscale/listen_addr.h"
+#include "qscale/log.h"
+#include "qscale/scenario.h"
+#include "qscale/world.h"
+
+/* Print the command's usage. */
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: qscale emulate --scenario FILE [--listen ADDR] [--speed X]\n\n"
+		"Serve a local AWS endpoint (SQS GetQueueAttributes; ECS DescribeServices,\n"
+		"UpdateService, ListContainerInstances, DescribeContainerInstances,\n"
+		"DescribeTaskDefinition) backed by the scenario's simulated world.\n\n"
+		"  --scenario FILE  the scenario (YAML)\n"
+		"  --listen ADDR    host:port to bind (default 127.0.0.1:0, any free port)\n"
+		"  --speed X        simulated seconds per wall-clock second (default 1, max "
+		"10000)\n\n"
+		"Requests must be signed (SigV4) with the scenario's credentials, by default\n"
+		"access key " EMULATE_DEFAULT_KEY_ID " and secret " EMULATE_DEFAULT_SECRET ".\n\n"
+		"Prints 'listening on http://HOST:PORT' once bound. Admin API:\n"
+		"  GET /_qscale/state, GET /_qscale/requests, GET /_qscale/updates,\n"
+		"  POST /_qscale/advance?ms=N\n");
+}
+
+/* Signal: leave the loop. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	log_info("emulate signal=%d stopping", (int)sig);
+	event_base_loopexit(base, NULL);
+}
+
+/* Parse --speed; -EINVAL unless a positive number up to EMULATE_SPEED_MAX. */
+static int parse_speed(const char *text, double *out)
+{
+	char *end = NULL;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno != 0 || end == text || *end != '\0' || !(v > 0) || v > EMULATE_SPEED_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Serve until a signal; 0 or 1. */
+static int serve(struct world *world, const struct scenario *sc, const struct emulate_config *cfg)
+{
+	struct event_base *base = event_base_new();
+	struct emulate *em = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct emulate_auth auth = {
+		.access_key_id =
+			sc->access_key_id != NULL ? sc->access_key_id : EMULATE_DEFAULT_KEY_ID,
+		.secret_access_key = sc->secret_access_key != NULL ? sc->secret_access_key
+								   : EMULATE_DEFAULT_SECRET,
+		.region = sc->region != NULL ? sc->region : "us-east-1",
+	};
+	int r;
+
+	if (base == NULL) {
+		log_error("emulate error=\"cannot create the event loop\"");
+		return 1;
+	}
+	r = emulate_create(base, world, &auth, cfg, &em);
+	if (r < 0) {
+		log_error("emulate listen=%s error=\"%s\"", cfg->listen, strerror(-r));
+		event_base_free(base);
+		return 1;
+	}
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	printf("listening on %s\n", emulate_url(em));
+	fflush(stdout);
+	log_info("emulate url=%s scenario=%s speed=%g region=%s access_key_id=%s", emulate_url(em),
+		sc->path, cfg->speed, auth.region, auth.access_key_id);
+	event_base_dispatch(base);
+	emulate_destroy(em);
+	event_free(sigint);
+	event_free(sigterm);
+	event_base_free(base);
+	return 0;
+}
+
+int command_emulate(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"scenario", required_argument, NULL, 's'},
+		{"listen", required_argument, NULL, 'l'},
+		{"speed", required_argument, NULL, 'x'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct emulate_config cfg = {.listen = "127.0.0.1:0", .speed = 1.0};
+	const char *scenario_path = NULL;
+	struct scenario *sc = NULL;
+	struct diag diag = {0};
+	struct world *world = NULL;
+	char text[600];
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:l:x:h", options, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			scenario_path = optarg;
+			break;
+		case 'l': {
+			struct listen_addr la;
+
+			if (listen_addr_parse(optarg, &la) < 0 || !la.enabled) {
+				fprintf(stderr,
+					"qscale emulate: bad --listen '%s' (want HOST:PORT, "
+					"numeric "
+					"host)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			cfg.listen = optarg;
+			break;
+		}
+		case 'x':
+			if (parse_speed(optarg, &cfg.speed) < 0) {
+				fprintf(stderr, "qscale emulate: bad --speed '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (scenario_path == NULL || optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = scenario_load(scenario_path, &sc, &diag);
+	if (r < 0) {
+		fprintf(stderr, "qscale emulate: %s\n", diag_format(&diag, text, sizeof(text)));
+		return EXIT_USAGE;
+	}
+	r = world_create(sc, clock_wall_ms(&clock_system), &world);
+	if (r < 0) {
+		fprintf(stderr, "qscale emulate: %s: cannot build the world: %s\n", scenario_path,
+			strerror(-r));
+		scenario_destroy(sc);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = serve(world, sc, &cfg);
+	world_destroy(world);
+	scenario_destroy(sc);
+	return r;
+}
