@@ -53,6 +53,7 @@ struct aws_client_config {
 	uint64_t timeout_ms; /* per attempt, whole request */
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
+	uint64_t credential_process_timeout_ms; /* 0: 60 s */
 	struct diag *diag; /* optional: which setting made creation fail, and why */
 };
 

@@ -81,6 +81,7 @@ struct qscale_config {
 			char *ecs; /* NULL: from AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL */
 		} endpoints;
 		uint64_t timeout_ms;
+		uint64_t credential_process_timeout_ms; /* bound on a credential_process run */
 		char *account_id; /* NULL: taken from the queue URLs (qscale iam-policy) */
 	} aws;
 	char *policies_dir; /* as resolved: relative to the main file's folder */

@@ -175,6 +175,9 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	struct credentials_config cc = {
 		.profile = config->profile,
 		.imds_v1_disabled = client->settings.imds_v1_disabled,
+		.region = client->region,
+		.sts_timeout_ms = config->timeout_ms,
+		.process_timeout_ms = config->credential_process_timeout_ms,
 	};
 	r = credentials_create(base, client->http, clock, &cc, &client->creds);
 	if (r < 0) {
@@ -410,7 +413,13 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 
 	call->creds_req = NULL;
 	if (err != 0) {
+		struct credentials_info info;
+		credentials_get_info(client->creds, &info);
 		aws_error_from_transport(err, "no usable AWS credentials", &error);
+		/* Say which provider failed and why, not just an errno. */
+		if (info.error_text[0] != '\0')
+			snprintf(error.message, sizeof(error.message),
+				"no usable AWS credentials: %.480s", info.error_text);
 		error.error_class = AWS_ERROR_AUTH;
 		error.retryable = false;
 		call_finish(call, 0, NULL, 0, NULL, &error);

@@ -44,6 +44,14 @@ const char *credentials_source_name(enum credentials_source source)
 		return "container";
 	case CREDENTIALS_SOURCE_IMDS:
 		return "imds";
+	case CREDENTIALS_SOURCE_PROCESS:
+		return "process";
+	case CREDENTIALS_SOURCE_WEB_IDENTITY:
+		return "web-identity";
+	case CREDENTIALS_SOURCE_SSO:
+		return "sso";
+	case CREDENTIALS_SOURCE_ASSUME_ROLE:
+		return "assume-role";
 	case CREDENTIALS_SOURCE_NONE:
 		break;
 	}

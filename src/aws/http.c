@@ -312,7 +312,8 @@ bool http_header_is_secret(const char *name)
 {
 	return strcasecmp(name, "authorization") == 0 ||
 		strcasecmp(name, "x-amz-security-token") == 0 ||
-		strcasecmp(name, "x-aws-ec2-metadata-token") == 0;
+		strcasecmp(name, "x-aws-ec2-metadata-token") == 0 ||
+		strcasecmp(name, "x-amz-sso_bearer_token") == 0;
 }
 
 /* See qscale/http.h. */

@@ -1,7 +1,9 @@
 /*
  * `qscale iam-policy [-c FILE] [--account-id ID] [--read-only]`: print the
  * least-privilege IAM policy document the configured policies need, for the
- * role qscale runs as (on ECS Anywhere hosts, the hybrid activation's role).
+ * role qscale runs as (on ECS Anywhere hosts, the hybrid activation's role;
+ * with a role profile, the role it assumes). `--assume-role ARN` prints the
+ * caller's side of a role profile instead: sts:AssumeRole on that role.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +26,9 @@ static void iam_usage(FILE *out)
 		"  --account-id ID    account of the ECS resources (default: aws.account_id,\n"
 		"                     else the account the queue URLs name)\n"
 		"  --read-only        leave out ecs:UpdateService (dry-run, plan, doctor)\n"
+		"  --assume-role ARN  print instead what the caller of a role profile needs:\n"
+		"                     sts:AssumeRole on ARN (the role's trust policy must\n"
+		"                     also name the caller; the main document goes on ARN)\n"
 		"  -h, --help         show this help\n\n"
 		"The region is the config's, else AWS_REGION, else AWS_DEFAULT_REGION.\n"
 		"Exit status: 0 printed, 2 usage or configuration error.\n",
@@ -37,6 +42,7 @@ int command_iam_policy(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"account-id", required_argument, NULL, 'a'},
 		{"read-only", no_argument, NULL, 'r'},
+		{"assume-role", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -46,6 +52,7 @@ int command_iam_policy(int argc, char **argv)
 	char region[AWS_REGION_MAX];
 	char error[IAM_POLICY_ERROR_MAX];
 	char *doc = NULL;
+	const char *assume_role = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -60,6 +67,9 @@ int command_iam_policy(int argc, char **argv)
 		case 'r':
 			in.read_only = true;
 			break;
+		case 's':
+			assume_role = optarg;
+			break;
 		case 'h':
 			iam_usage(stdout);
 			return 0;
@@ -69,8 +79,18 @@ int command_iam_policy(int argc, char **argv)
 		}
 	}
 	rc = cli_no_operands("iam-policy", argc, argv, iam_usage);
-	if (rc == 0)
-		rc = cli_load_config(path, &config);
+	if (rc != 0)
+		return rc;
+	if (assume_role != NULL) {
+		if (iam_policy_assume_role(assume_role, &doc, error) < 0) {
+			fprintf(stderr, "qscale iam-policy: %s\n", error);
+			return EXIT_USAGE;
+		}
+		fputs(doc, stdout);
+		free(doc);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
 	if (aws_region_resolve(config->region, aws_env_system, NULL, NULL, region) < 0) {

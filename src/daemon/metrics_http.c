@@ -124,39 +124,6 @@ static void handle(struct evhttp_request *req, void *arg)
 		serve_ready(h, req);
 }
 
-/* A listening, non-blocking TCP socket on addr; the bound port in *port. */
-static int open_listener(const struct listen_addr *addr, int *out_fd, uint16_t *port)
-{
-	struct sockaddr_storage bound;
-	socklen_t bound_len = sizeof(bound);
-	int fd, one = 1, r;
-
-	fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		goto fail;
-	if (addr->sa.ss_family == AF_INET6 &&
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, (const struct sockaddr *)&addr->sa, addr->sa_len) < 0)
-		goto fail;
-	if (listen(fd, 16) < 0)
-		goto fail;
-	if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0)
-		goto fail;
-	if (bound.ss_family == AF_INET6)
-		*port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
-	else
-		*port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
-	*out_fd = fd;
-	return 0;
-fail:
-	r = -errno;
-	close(fd);
-	return r;
-}
-
 /* Start serving. */
 int metrics_http_create(
 	struct event_base *base, const struct metrics_http_config *cfg, struct metrics_http **out)
@@ -167,7 +134,7 @@ int metrics_http_create(
 
 	if (cfg->addr == NULL || !cfg->addr->enabled || cfg->metrics == NULL)
 		return -EINVAL;
-	r = open_listener(cfg->addr, &fd, &port);
+	r = listen_addr_open(cfg->addr, 16, &fd, &port);
 	if (r < 0)
 		return r;
 	h = xcalloc(1, sizeof(*h));

@@ -288,15 +288,7 @@ static int start_metrics(struct run *r, const char *listen)
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
 	struct diag diag = {0};
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-		.diag = &diag,
-	};
-	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
+	int rc = cloud_aws_client_create(r->base, config, &clock_system, &diag, &r->client);
 
 	if (rc < 0) {
 		char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -354,8 +355,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	};
 	const char *target = emulate_request_header(&hreq, "x-amz-target");
 	enum emulate_service service = emulate_target_service(target, &operation);
+	/* STS and SSO name no target: the form or the path says which. */
+	bool identity = false;
+	if (service == EMULATE_SERVICE_NONE) {
+		service = emulate_sts_service(&hreq);
+		identity = service != EMULATE_SERVICE_NONE;
+		if (identity)
+			target = service == EMULATE_SERVICE_STS ? "STS" : "SSO.GetRoleCredentials";
+	}
 
-	if (service != EMULATE_SERVICE_NONE &&
+	if (service != EMULATE_SERVICE_NONE && !identity &&
 		world_fault_pick(em->st.world, fault_target(service), operation, &hit) &&
 		hit.fault != NULL) {
 		fault_name = scenario_fault_kind_name(hit.fault->kind);
@@ -373,13 +382,18 @@ static void on_request(struct evhttp_request *req, void *arg)
 		fault_name = "latency";
 
 	request_id(rid);
-	if (service != EMULATE_SERVICE_NONE &&
-		emulate_auth_verify(&em->auth, service, &hreq, clock_wall_ms(&clock_system), &err) <
-			0) {
+	uint64_t now_wall = clock_wall_ms(&clock_system);
+	bool must_sign = service == EMULATE_SERVICE_SQS || service == EMULATE_SERVICE_ECS ||
+		(service == EMULATE_SERVICE_STS && emulate_sts_signed(&hreq));
+	if (must_sign && emulate_auth_verify(&em->auth, service, &hreq, now_wall, &err) < 0) {
 		/* Refused before any fault could matter: say so in the log. */
 		emulate_reply_error(service, &err, &reply);
 		hit.fault = NULL;
 		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
+	} else if (service == EMULATE_SERVICE_STS) {
+		emulate_sts_dispatch(em->st.world, &em->auth, &hreq, now_wall, &reply);
+	} else if (service == EMULATE_SERVICE_SSO) {
+		emulate_sso_dispatch(&em->auth, &hreq, now_wall, &reply);
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
 		emulate_dispatch(em->st.world, &em->auth, &hreq, &reply);
 		if (reply.scaled)
@@ -412,35 +426,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evtimer_add(p->timer, &tv);
 }
 
-/* Split "host:port" (IPv4 or [IPv6]); -EINVAL for junk. */
-static int parse_listen(const char *text, char *host, size_t host_size, uint16_t *port)
-{
-	const char *colon = strrchr(text, ':');
-	char *end = NULL;
-	unsigned long v;
-	size_t hlen;
-
-	if (colon == NULL || colon == text)
-		return -EINVAL;
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hlen < 3 || text[hlen - 1] != ']')
-			return -EINVAL;
-		text++;
-		hlen -= 2;
-	}
-	if (hlen + 1 > host_size)
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	errno = 0;
-	v = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* The URL of a bound socket: "http://HOST:PORT". */
 static char *bound_url(evutil_socket_t fd)
 {
@@ -466,17 +451,18 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	const struct emulate_config *config, struct emulate **out)
 {
 	const char *listen = config->listen != NULL ? config->listen : "127.0.0.1:0";
-	char host[256];
-	uint16_t port = 0;
 	struct evhttp_bound_socket *bound;
-
 	struct listen_addr la;
+	uint16_t port;
+	int fd, r;
 
 	/* Numeric hosts (or localhost) only, as for the metrics endpoint: never DNS. */
 	if (!(config->speed > 0) || config->speed > EMULATE_SPEED_MAX ||
-		listen_addr_parse(listen, &la) < 0 || !la.enabled ||
-		parse_listen(listen, host, sizeof(host), &port) < 0)
+		listen_addr_parse(listen, &la) < 0 || !la.enabled)
 		return -EINVAL;
+	r = listen_addr_open(&la, 128, &fd, &port);
+	if (r < 0)
+		return r;
 
 	struct emulate *em = xcalloc(1, sizeof(*em));
 
@@ -494,12 +480,11 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	evhttp_set_allowed_methods(em->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_timeout(em->http, 120);
 	evhttp_set_gencb(em->http, on_request, em);
-	bound = evhttp_bind_socket_with_handle(em->http, host, port);
+	bound = evhttp_accept_socket_with_handle(em->http, fd);
 	if (bound == NULL) {
-		int r = errno != 0 ? -errno : -EADDRNOTAVAIL;
-
+		close(fd);
 		emulate_destroy(em);
-		return r;
+		return -EIO;
 	}
 	em->url = bound_url(evhttp_bound_socket_get_fd(bound));
 	if (em->url == NULL) {

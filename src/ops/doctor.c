@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
 #include "qscale/aws_settings.h"
@@ -35,6 +36,7 @@
 #include "qscale/log.h"
 #include "qscale/policy.h"
 #include "qscale/sqs.h"
+#include "qscale/sts.h"
 #include "qscale/xalloc.h"
 
 /* One reported line. */
@@ -70,7 +72,7 @@ struct doctor {
 	const struct qscale_config *config;
 	struct aws_client *client;
 	struct http_client *http;
-	struct check region, settings, credentials, clock;
+	struct check region, settings, credentials, identity, clock;
 	struct probe probes[2];
 	struct doctor_policy *policies;
 	size_t outstanding; /* callbacks still to come */
@@ -419,6 +421,20 @@ static uint64_t detail_file_mtime_ms(const char *detail)
 	return (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u;
 }
 
+/* STS GetCallerIdentity answered: who the credentials belong to. */
+static void on_identity(int err, const struct sts_identity *who, const char *why, void *arg)
+{
+	struct doctor *dr = arg;
+
+	/* Any principal may call it: a failure is the endpoint's, not a permission. */
+	if (err == 0)
+		set_check(&dr->identity, DOCTOR_OK, "identity: %s (account %s, user id %s)",
+			who->arn, who->account, who->user_id);
+	else
+		set_check(&dr->identity, DOCTOR_WARN, "identity: not verified: %s", why);
+	done_one(dr);
+}
+
 /* The credential chain answered: report it, then make the calls. */
 static void on_credentials(int err, const struct sigv4_credentials *creds, void *arg)
 {
@@ -427,7 +443,9 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 	char judged[300];
 
 	credentials_get_info(aws_client_credentials(dr->client), &info);
-	if (err != 0) {
+	if (err != 0 && info.error_text[0] != '\0') {
+		set_check(&dr->credentials, DOCTOR_FAIL, "credentials: %s", info.error_text);
+	} else if (err != 0) {
 		set_check(&dr->credentials, DOCTOR_FAIL,
 			"credentials: none found (%s): set "
 			"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
@@ -437,11 +455,14 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 		uint64_t now = clock_wall_ms(&clock_system);
 		enum doctor_level level = doctor_judge_credentials(now, info.expiry_wall_ms,
 			info.temporary, detail_file_mtime_ms(info.detail), judged, sizeof(judged));
-		set_check(&dr->credentials, level, "credentials: from %s (%s), key %s, %s; %s",
-			credentials_source_name(info.source),
-			info.detail[0] != '\0' ? info.detail : "no detail", info.access_key_id,
-			info.temporary ? "temporary" : "long-term", judged);
+		set_check(&dr->credentials, level, "credentials: from %s%s%s (%s), key %s, %s; %s",
+			credentials_source_name(info.source), info.base[0] != '\0' ? " over " : "",
+			info.base, info.detail[0] != '\0' ? info.detail : "no detail",
+			info.access_key_id, info.temporary ? "temporary" : "long-term", judged);
 		dr->creds_ok = true;
+		if (credentials_caller_identity(
+			    aws_client_credentials(dr->client), on_identity, dr) == 0)
+			dr->outstanding++;
 		for (size_t i = 0; i < dr->config->policy_count; i++)
 			start_policy(dr, &dr->policies[i]);
 	}
@@ -515,6 +536,7 @@ static enum doctor_level report(struct doctor *dr)
 	print_check(&dr->region, &worst);
 	print_check(&dr->settings, &worst);
 	print_check(&dr->credentials, &worst);
+	print_check(&dr->identity, &worst);
 	print_check(&dr->probes[AWS_SERVICE_SQS].check, &worst);
 	print_check(&dr->probes[AWS_SERVICE_ECS].check, &worst);
 	print_check(&dr->clock, &worst);
@@ -535,13 +557,6 @@ static enum doctor_level report(struct doctor *dr)
 
 int doctor_run(const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-	};
 	struct doctor dr = {.config = config};
 	int status = 1;
 	int rc;
@@ -551,8 +566,7 @@ int doctor_run(const struct qscale_config *config)
 		return 1;
 	struct diag diag = {0};
 	char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
-	ac.diag = &diag;
-	rc = aws_client_create(dr.base, &ac, &clock_system, &dr.client);
+	rc = cloud_aws_client_create(dr.base, config, &clock_system, &diag, &dr.client);
 	if (rc < 0) {
 		printf("FAIL settings: %s\n",
 			rc == -EINVAL && diag.message[0] != '\0'

@@ -17,6 +17,7 @@
 
 #include "qscale/aws_client.h"
 #include "qscale/aws_settings.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/credentials.h"
 #include "qscale/diag.h"
 #include "qscale/doctor.h"
@@ -142,14 +143,6 @@ static void flush_gen(yajl_gen g, FILE *out)
 int doctor_resolve(const struct qscale_config *config, FILE *out)
 {
 	struct diag diag = {0};
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-		.diag = &diag,
-	};
 	struct event_base *base = event_base_new();
 	struct aws_client *client = NULL;
 	yajl_gen g = yajl_gen_alloc(NULL);
@@ -158,7 +151,7 @@ int doctor_resolve(const struct qscale_config *config, FILE *out)
 	if (base == NULL || g == NULL)
 		return 1;
 	yajl_gen_map_open(g);
-	int r = aws_client_create(base, &ac, &clock_system, &client);
+	int r = cloud_aws_client_create(base, config, &clock_system, &diag, &client);
 	if (r < 0) {
 		char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
 		gen_kv(g, "error",

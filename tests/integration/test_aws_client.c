@@ -1140,13 +1140,24 @@ static void test_env_credentials_and_profile_precedence(void **state)
 	credentials_get_info(aws_client_credentials(c), &info);
 	assert_int_equal(info.source, CREDENTIALS_SOURCE_ENV);
 	aws_client_destroy(c);
-	/* A named profile skips the environment, as the JS SDK does. */
+	/* AWS_PROFILE does not beat environment keys: the AWS CLI signs with them too. */
 	setenv("AWS_PROFILE", "default", 1);
 	c = make_client(0, 5000);
 	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
 	run_until_done();
 	assert_int_equal(r.err, 0);
-	assert_string_equal(srv.seen[1].akid, "AKIDFILEA");
+	assert_string_equal(srv.seen[1].akid, "AKIDFILEB");
+	aws_client_destroy(c);
+	/* qscale's own aws.profile does, as the CLI's --profile. */
+	static double jitter = 0.1;
+	struct aws_client_config cfg = {
+		.timeout_ms = 5000, .connect_timeout_ms = 1000, .profile = "default"};
+	assert_int_equal(aws_client_create(srv.base, &cfg, &clock_system, &c), 0);
+	aws_client_set_random(c, fixed_rand, &jitter);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[2].akid, "AKIDFILEA");
 	aws_client_destroy(c);
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_ACCESS_KEY_ID");
