@@ -169,7 +169,7 @@ static int resolve_region(const struct lookup *lk, struct aws_settings *s, struc
 		v = lookup(lk, "AWS_DEFAULT_REGION", "region", from, &w);
 	}
 	if (v == NULL)
-		return fail(diag, -ENOENT, &w,
+		return fail(diag, -ENOENT, &(struct where){.name = "region"},
 			"none set: set region in the qscale configuration, AWS_REGION, "
 			"AWS_DEFAULT_REGION, or region in profile %s of %s",
 			lk->profile, lk->config_path != NULL ? lk->config_path : "~/.aws/config");
