@@ -306,9 +306,14 @@ static void fetch_cb(int err, struct credentials_set *set, const char *detail, v
 			extend_imds_expiry(c);
 	} else if (source == CREDENTIALS_SOURCE_IMDS && c->have &&
 		c->source == CREDENTIALS_SOURCE_IMDS) {
-		/* Static stability: a failed refresh keeps the instance role's set. */
+		/*
+		 * Static stability: a failed refresh keeps the instance role's set
+		 * in use (rejected or not: nothing better can be had), extended
+		 * when it has expired.
+		 */
 		c->last_error = err;
 		log_debug("credentials=refresh source=imds err=%d detail=\"%s\"", err, detail);
+		c->invalidated = false;
 		extend_imds_expiry(c);
 	} else {
 		c->last_error = err;
