@@ -42,8 +42,8 @@ static struct {
 	struct scenario *sc;
 	struct world *world;
 	struct emulate *em;
-	char dir[64];
-	char config[128];
+	char dir[256];
+	char config[300];
 	const char *env[16];
 	struct clock_manual clock; /* wall follows the real clock, moved ahead by tests */
 } t;
@@ -126,7 +126,9 @@ static int group_setup(void **state)
 
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(t.dir, sizeof(t.dir), "/tmp/qscale-creds-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(t.dir, sizeof(t.dir), "%s/qscale-creds-XXXXXX",
+		tmp != NULL && tmp[0] != '\0' ? tmp : P_tmpdir);
 	assert_non_null(mkdtemp(t.dir));
 	t.base = event_base_new();
 	assert_int_equal(http_client_create(t.base, NULL, &t.http), 0);
@@ -165,7 +167,7 @@ static struct credentials *make_chain(const char *profile, uint64_t process_time
 	struct credentials *c = NULL;
 	static const char *names[] = {"HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
 		"AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE"};
-	static char creds_path[128];
+	static char creds_path[300];
 
 	snprintf(creds_path, sizeof(creds_path), "%s/credentials", t.dir);
 	const char *values[] = {t.dir, t.config, creds_path, emulate_url(t.em), "true", profile};
