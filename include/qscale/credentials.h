@@ -49,7 +49,8 @@ void credentials_set_finish(struct credentials_set *set);
 #define CREDENTIALS_FILE_RECHECK_MS (60u * 1000u)
 
 /*
- * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
+ * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the legacy
+ * AWS_SECURITY_TOKEN, else AWS_SESSION_TOKEN (botocore's order).
  * -ENOENT when unset or incomplete. (The chain skips this provider when
  * qscale's configuration names a profile; AWS_PROFILE does not, as in the
  * AWS CLI: environment keys win over it.)
@@ -59,7 +60,8 @@ int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *
 /*
  * From profile in the parsed credentials file, else in the config file
  * (either may be NULL): aws_access_key_id, aws_secret_access_key,
- * aws_session_token. -ENOENT when the profile has no complete key pair.
+ * aws_security_token (legacy, first as in botocore) or aws_session_token. -ENOENT when the profile
+ * has no complete key pair.
  */
 int credentials_from_ini(const struct aws_ini *credentials_file, const struct aws_ini *config_file,
 	const char *profile, struct credentials_set *out);
@@ -186,6 +188,7 @@ struct credentials_config {
 	 * win. */
 	const char *profile;
 	uint64_t http_timeout_ms; /* container / IMDS fetches; 0: 1000 */
+	bool imds_v1_disabled; /* AWS_EC2_METADATA_V1_DISABLED / ec2_metadata_v1_disabled */
 	uint64_t sts_timeout_ms; /* STS and SSO calls; 0: 10000 */
 	uint64_t process_timeout_ms; /* credential_process; 0: 60000 */
 	const char *region; /* for STS and the profile's endpoints; NULL: none known */

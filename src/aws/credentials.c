@@ -53,6 +53,7 @@ struct credentials {
 	void *env_ctx;
 	char *profile;
 	bool profile_named;
+	bool imds_v1_disabled;
 	bool env_allowed; /* false when qscale's configuration names the profile */
 	uint64_t http_timeout_ms, sts_timeout_ms, process_timeout_ms;
 	char *region;
@@ -271,6 +272,27 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * The SDKs' static stability for instance credentials: IMDS may hand out (or
+ * be unable to replace) a set that has expired; rather than stop, use it
+ * for 5 to 10 more minutes and try again then, as the JS SDK does. AWS
+ * accepts such a set while the instance role's session is still valid.
+ */
+static void extend_imds_expiry(struct credentials *c)
+{
+	uint64_t now = clock_wall_ms(&c->clock);
+
+	if (c->current.expiry_wall_ms == 0 || c->current.expiry_wall_ms > now)
+		return;
+	uint64_t extra_ms = (5u * 60u + (uint64_t)(random() % 300)) * 1000u;
+	c->current.expiry_wall_ms = now + extra_ms + CREDENTIALS_REFRESH_EARLY_MS;
+	c->invalidated = false;
+	log_warn("credentials=extended source=imds key=%s refresh_in_s=%llu "
+		 "reason=\"the instance metadata service gave no fresh credentials; using the "
+		 "expired set as the SDKs do (static stability)\"",
+		c->current.access_key_id, (unsigned long long)(extra_ms / 1000u));
+}
+
 /* A container or IMDS fetch finished. */
 static void fetch_cb(int err, struct credentials_set *set, const char *detail, void *arg)
 {
@@ -280,6 +302,14 @@ static void fetch_cb(int err, struct credentials_set *set, const char *detail, v
 	c->fetch = NULL;
 	if (err == 0) {
 		adopt(c, source, set, detail);
+		if (source == CREDENTIALS_SOURCE_IMDS)
+			extend_imds_expiry(c);
+	} else if (source == CREDENTIALS_SOURCE_IMDS && c->have &&
+		c->source == CREDENTIALS_SOURCE_IMDS) {
+		/* Static stability: a failed refresh keeps the instance role's set. */
+		c->last_error = err;
+		log_debug("credentials=refresh source=imds err=%d detail=\"%s\"", err, detail);
+		extend_imds_expiry(c);
 	} else {
 		c->last_error = err;
 		log_debug("credentials=refresh source=%s err=%d", credentials_source_name(source),
@@ -314,7 +344,8 @@ static int start_fetch(struct credentials *c, enum credentials_source source)
 			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
 				? "http://[fd00:ec2::254]"
 				: "http://169.254.169.254";
-		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, fetch_cb, c, &c->fetch);
+		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, c->imds_v1_disabled, fetch_cb,
+			c, &c->fetch);
 	}
 	free(url);
 	secure_free_str(token);
@@ -375,6 +406,7 @@ static void start_job(struct credentials *c)
 		.sts_origin = c->sts_origin,
 		.sts_region = c->sts_region,
 		.http_timeout_ms = c->http_timeout_ms,
+		.imds_v1_disabled = c->imds_v1_disabled,
 		.sts_timeout_ms = c->sts_timeout_ms,
 		.process_timeout_ms = c->process_timeout_ms,
 	};
@@ -547,6 +579,7 @@ int credentials_create(struct event_base *base, struct http_client *http, const 
 	c->env_ctx = config != NULL ? config->env_ctx : NULL;
 	c->http_timeout_ms =
 		config != NULL && config->http_timeout_ms > 0 ? config->http_timeout_ms : 1000;
+	c->imds_v1_disabled = config != NULL && config->imds_v1_disabled;
 	c->sts_timeout_ms =
 		config != NULL && config->sts_timeout_ms > 0 ? config->sts_timeout_ms : 10000;
 	c->process_timeout_ms = config != NULL && config->process_timeout_ms > 0

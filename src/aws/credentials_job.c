@@ -397,8 +397,8 @@ static int start_http_base(struct cred_job *j)
 			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
 				? "http://[fd00:ec2::254]"
 				: "http://169.254.169.254";
-		r = cred_fetch_imds(
-			j->env.http, ep, j->env.http_timeout_ms, fetch_done, j, &j->fetch);
+		r = cred_fetch_imds(j->env.http, ep, j->env.http_timeout_ms,
+			j->env.imds_v1_disabled, fetch_done, j, &j->fetch);
 	}
 	free(url);
 	secure_free_str(token);

@@ -6,6 +6,7 @@
 #ifndef QSCALE_CREDENTIALS_PRIV_H
 #define QSCALE_CREDENTIALS_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "qscale/credentials.h"
@@ -28,9 +29,13 @@ typedef void (*cred_fetch_cb)(int err, struct credentials_set *set, const char *
 int cred_fetch_container(struct http_client *http, const char *url, const char *auth,
 	uint64_t timeout_ms, cred_fetch_cb cb, void *arg, struct cred_fetch **out);
 
-/* IMDSv2 at endpoint ("http://169.254.169.254"): token, role name, credentials. */
+/*
+ * IMDSv2 at endpoint ("http://169.254.169.254"): token, role name,
+ * credentials; IMDSv1 (no token) when the token PUT is refused, unless
+ * v1_disabled, which makes that refusal -EACCES.
+ */
 int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
-	cred_fetch_cb cb, void *arg, struct cred_fetch **out);
+	bool v1_disabled, cred_fetch_cb cb, void *arg, struct cred_fetch **out);
 
 /* Stop a fetch; its callback never runs. */
 void cred_fetch_cancel(struct cred_fetch *f);
@@ -92,6 +97,7 @@ struct cred_job_env {
 	const char *sts_origin;
 	const char *sts_region;
 	uint64_t http_timeout_ms, sts_timeout_ms, process_timeout_ms;
+	bool imds_v1_disabled; /* no IMDSv1 fallback for an Ec2InstanceMetadata source */
 };
 
 /*

@@ -1,8 +1,10 @@
 /*
- * `qscale doctor [-c FILE]`: parse the options, load the configuration, run
- * the checks (src/ops/doctor.c).
+ * `qscale doctor [-c FILE] [--resolve]`: parse the options, load the
+ * configuration, run the checks (src/ops/doctor.c) or print what was
+ * resolved (src/ops/doctor_resolve.c).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "qscale/cli.h"
@@ -14,13 +16,15 @@
 static void doctor_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: qscale doctor [-c FILE]\n\n"
+		"usage: qscale doctor [-c FILE] [--resolve]\n\n"
 		"Check what the daemon needs, one line each (ok, warn, FAIL): the region and\n"
 		"where it came from, the credentials (source, age, expiry), the SQS and ECS\n"
 		"endpoints and the clock skew against them, and for every policy each call\n"
 		"the daemon makes, naming any IAM permission that is missing. Nothing is\n"
 		"changed: UpdateService is reported as not verified.\n\n"
 		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
+		"      --resolve      print the resolved AWS settings and credentials source\n"
+		"                     as JSON (secrets only as SHA-256), call nothing else\n"
 		"  -h, --help         show this help\n\n"
 		"Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage\n"
 		"or configuration error.\n",
@@ -31,11 +35,13 @@ int command_doctor(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"resolve", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *path = NULL;
 	struct qscale_config *config;
+	bool resolve = false;
 	int c, rc;
 
 	optind = 1;
@@ -43,6 +49,9 @@ int command_doctor(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'R':
+			resolve = true;
 			break;
 		case 'h':
 			doctor_usage(stdout);
@@ -57,9 +66,14 @@ int command_doctor(int argc, char **argv)
 		rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
+	log_set_level(LOG_LEVEL_ERROR);
+	if (resolve) {
+		rc = doctor_resolve(config, stdout);
+		qscale_config_destroy(config);
+		return rc;
+	}
 	printf("ok   config %s (%zu %s)\n", config->file, config->policy_count,
 		config->policy_count == 1 ? "policy" : "policies");
-	log_set_level(LOG_LEVEL_ERROR);
 	rc = doctor_run(config);
 	qscale_config_destroy(config);
 	return rc;

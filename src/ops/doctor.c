@@ -26,7 +26,9 @@
 #include "qscale/cloud_aws.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
+#include "qscale/diag.h"
 #include "qscale/doctor.h"
 #include "qscale/ecs.h"
 #include "qscale/ecs_filter.h"
@@ -70,7 +72,7 @@ struct doctor {
 	const struct qscale_config *config;
 	struct aws_client *client;
 	struct http_client *http;
-	struct check region, credentials, identity, clock;
+	struct check region, settings, credentials, identity, clock;
 	struct probe probes[2];
 	struct doctor_policy *policies;
 	size_t outstanding; /* callbacks still to come */
@@ -532,6 +534,7 @@ static enum doctor_level report(struct doctor *dr)
 	enum doctor_level worst = DOCTOR_OK;
 
 	print_check(&dr->region, &worst);
+	print_check(&dr->settings, &worst);
 	print_check(&dr->credentials, &worst);
 	print_check(&dr->identity, &worst);
 	print_check(&dr->probes[AWS_SERVICE_SQS].check, &worst);
@@ -561,12 +564,14 @@ int doctor_run(const struct qscale_config *config)
 	dr.base = event_base_new();
 	if (dr.base == NULL)
 		return 1;
-	rc = cloud_aws_client_create(dr.base, config, &clock_system, &dr.client);
+	struct diag diag = {0};
+	char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
+	rc = cloud_aws_client_create(dr.base, config, &clock_system, &diag, &dr.client);
 	if (rc < 0) {
-		printf("FAIL region/endpoints: %s\n",
-			rc == -EINVAL ? "no valid region or a bad endpoint URL: set region in the "
-					"config, AWS_REGION or AWS_DEFAULT_REGION"
-				      : strerror(-rc));
+		printf("FAIL settings: %s\n",
+			rc == -EINVAL && diag.message[0] != '\0'
+				? diag_format(&diag, text, sizeof(text))
+				: strerror(-rc));
 		event_base_free(dr.base);
 		return 1;
 	}
@@ -576,6 +581,9 @@ int doctor_run(const struct qscale_config *config)
 		return 1;
 	}
 	judge_region(&dr, config->file);
+	doctor_settings_line(
+		aws_client_settings(dr.client), dr.settings.text, sizeof(dr.settings.text));
+	dr.settings.set = true;
 	dr.policies = xcalloc(config->policy_count + 1, sizeof(*dr.policies));
 	for (size_t i = 0; i < config->policy_count; i++) {
 		dr.policies[i].dr = &dr;

@@ -346,7 +346,8 @@ static void test_sts_endpoint(void **state)
 		"http://other:1", NULL};
 	const char *env_ignore[] = {"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9",
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", NULL};
-	struct aws_profile_endpoints pe = {"http://svc:2", "http://glob:3"};
+	struct aws_profile_endpoints pe = {
+		.service_url = "http://svc:2", .global_url = "http://glob:3"};
 
 	(void)state;
 	assert_int_equal(
