@@ -17,7 +17,7 @@
 #define SCENARIO_MAX_BYTES (4u << 20)
 
 /* Caps of the YAML tree for scenario files: generous for real ones, cheap for hostile ones. */
-static const struct ytree_limits scenario_limits = {
+static const struct yaml_tree_limits scenario_limits = {
 	.max_file_bytes = SCENARIO_MAX_BYTES,
 	.max_scalar_bytes = 4096,
 	.max_nodes = 200000,
@@ -569,7 +569,7 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 {
 	struct scenario_loader ld = {.diag = diag, .dir = dir};
 	struct ynode *root;
-	int rc = ytree_parse(name, text, len, &scenario_limits, &root, diag);
+	int rc = yaml_tree_parse(name, text, len, &scenario_limits, &root, diag);
 
 	if (rc < 0)
 		return -EINVAL;

@@ -234,12 +234,21 @@ static int set_instances(const struct qscale_config *config, struct scenario *sc
 	return 0;
 }
 
-/* Set a policy parameter; check what depends on it. */
+/*
+ * Set a policy parameter, checked by the policy loader's own rules: the
+ * schema's range for the key, then the rules across keys. A max_data_age
+ * left at its default (POLICY_MAX_DATA_AGE_INTERVALS intervals) follows a
+ * swept interval, as it would in a file that sets only the interval.
+ */
 static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_t v,
 	char error[SIM_SWEEP_ERROR_MAX])
 {
 	struct engine_policy *e = &pol->scaling;
+	char msg[SIM_SWEEP_ERROR_MAX - 64];
+	const char *key;
 
+	if (v > INT64_MAX || policy_check_value(k->name, (int64_t)v, msg, sizeof(msg)) < 0)
+		goto invalid;
 	switch (k->id) {
 	case KEY_LOCAL_MAX:
 		e->local_max_tasks = (int32_t)v;
@@ -262,6 +271,8 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 		e->activation_backlog = (int64_t)v;
 		break;
 	case KEY_INTERVAL:
+		if (e->max_observation_age_ms == POLICY_MAX_DATA_AGE_INTERVALS * pol->interval_ms)
+			e->max_observation_age_ms = POLICY_MAX_DATA_AGE_INTERVALS * v;
 		pol->interval_ms = v;
 		break;
 	case KEY_SCALE_IN_STABILIZATION:
@@ -273,14 +284,12 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 	default:
 		break;
 	}
-	if (e->local_max_tasks < e->local_min_tasks || e->local_max_tasks < 1 ||
-		e->backlog_per_task < 1 || pol->interval_ms < 100 ||
-		(k->id == KEY_SCALE_OUT_PERIOD && v == 0)) {
-		snprintf(error, SIM_SWEEP_ERROR_MAX, "%s=%" PRIu64 " makes policy %s invalid",
-			k->name, v, pol->name);
-		return -EINVAL;
-	}
-	return 0;
+	if (policy_check_rules(pol, &key, msg, sizeof(msg)) == 0)
+		return 0;
+invalid:
+	snprintf(error, SIM_SWEEP_ERROR_MAX, "%s=%" PRIu64 " makes policy %s invalid: %s", k->name,
+		v, pol->name, msg);
+	return -EINVAL;
 }
 
 int sim_sweep_apply(const struct sim_sweep *sw, uint64_t value, struct qscale_config *config,
