@@ -85,7 +85,7 @@ static struct {
 	int n_seen;
 	int sig_ok, sig_bad;
 	int container_hits, imds_hits;
-	int imds_token_status; /* 0: the token PUT succeeds; else its status */
+	int imds_token_status; /* 0: the token PUT succeeds; -1: never answered; else its status */
 	bool imds_v1_ok; /* answer credential GETs without a token (IMDSv1) */
 	int imds_v1_gets; /* GETs answered as IMDSv1 */
 	bool imds_expired; /* hand out credentials that expired already */
@@ -275,6 +275,8 @@ static bool serve_credentials(struct evhttp_request *req, const char *path)
 		srv.imds_hits++;
 		if (cmd != EVHTTP_REQ_PUT || ttl == NULL)
 			reply(req, 400, "", 0, NULL);
+		else if (srv.imds_token_status == -1 && srv.n_held < 4)
+			srv.held[srv.n_held++] = req; /* never answered: the PUT times out */
 		else if (srv.imds_token_status != 0)
 			reply(req, srv.imds_token_status, "", 0, NULL);
 		else
@@ -1024,6 +1026,20 @@ static void test_imds_v1_fallback(void **state)
 		aws_client_destroy(c);
 		imds_off();
 	}
+	/* A token PUT that times out (an old proxy in the way) falls back too. */
+	imds_on();
+	srv.imds_token_status = -1;
+	srv.imds_v1_ok = true;
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(srv.imds_v1_gets, 2);
+	aws_client_destroy(c);
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "", 0, NULL);
+	srv.n_held = 0;
+	imds_off();
 	/* 400 is a bad request, not "no IMDSv2": no fallback. */
 	imds_on();
 	srv.imds_token_status = 400;
