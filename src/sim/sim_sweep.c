@@ -165,35 +165,9 @@ char *sim_sweep_format(const struct sim_sweep *sw, size_t i, char out[32])
 static void clone_instance(
 	struct scenario_instance *dst, const struct scenario_instance *src, size_t n)
 {
-	*dst = *src;
+	scenario_instance_copy(dst, src);
 	dst->ec2_instance_id = xasprintf("mi-f%016zx", n);
 	dst->container_instance_id = xasprintf("f%031zx", n);
-	dst->reserved_ports_tcp = xcalloc(src->reserved_ports_tcp_count + 1, sizeof(uint16_t));
-	memcpy(dst->reserved_ports_tcp, src->reserved_ports_tcp,
-		src->reserved_ports_tcp_count * sizeof(uint16_t));
-	dst->reserved_ports_udp = xcalloc(src->reserved_ports_udp_count + 1, sizeof(uint16_t));
-	memcpy(dst->reserved_ports_udp, src->reserved_ports_udp,
-		src->reserved_ports_udp_count * sizeof(uint16_t));
-	dst->attributes = xcalloc(src->attribute_count + 1, sizeof(*dst->attributes));
-	for (size_t i = 0; i < src->attribute_count; i++) {
-		dst->attributes[i].name = xstrdup(src->attributes[i].name);
-		dst->attributes[i].value =
-			src->attributes[i].value != NULL ? xstrdup(src->attributes[i].value) : NULL;
-	}
-}
-
-/* Free what an instance holds (as the scenario loader allocates it). */
-static void drop_instance(struct scenario_instance *in)
-{
-	free(in->ec2_instance_id);
-	free(in->container_instance_id);
-	free(in->reserved_ports_tcp);
-	free(in->reserved_ports_udp);
-	for (size_t i = 0; i < in->attribute_count; i++) {
-		free(in->attributes[i].name);
-		free(in->attributes[i].value);
-	}
-	free(in->attributes);
 }
 
 /* Resize the first policy's local cluster to n instances. */
@@ -217,7 +191,7 @@ static int set_instances(const struct qscale_config *config, struct scenario *sc
 		return -EINVAL;
 	}
 	for (size_t i = (size_t)n; i < c->instance_count; i++)
-		drop_instance(&c->instances[i]);
+		scenario_instance_finish(&c->instances[i]);
 	if (n > c->instance_count) {
 		c->instances = xreallocarray(c->instances, (size_t)n, sizeof(*c->instances));
 		for (size_t i = c->instance_count; i < n; i++)
