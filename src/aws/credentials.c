@@ -309,6 +309,14 @@ static void fetch_cb(int err, struct credentials_set *set, const char *detail, v
 		extend_imds_expiry(c);
 	} else {
 		c->last_error = err;
+		/* The chain's last resort failed: say what was tried, not just an errno. */
+		snprintf(c->error_text, sizeof(c->error_text),
+			"no credentials in the environment or profile %s, and the %s said: "
+			"%.200s%s%s",
+			c->profile,
+			source == CREDENTIALS_SOURCE_CONTAINER ? "container endpoint"
+							       : "instance metadata",
+			detail, detail[0] != '\0' ? ": " : "", strerror(err < 0 ? -err : err));
 		log_debug("credentials=refresh source=%s err=%d", credentials_source_name(source),
 			err);
 	}

@@ -225,7 +225,7 @@ static void sts_done(const struct cred_call_result *res, void *arg)
 		return;
 	}
 	if (web)
-		snprintf(detail, sizeof(detail), "web-identity role=%s file=%s", role->role_arn,
+		snprintf(detail, sizeof(detail), "web-identity role=%s token=%s", role->role_arn,
 			j->plan->token_file);
 	else
 		snprintf(detail, sizeof(detail), "role=%s profile=%s", role->role_arn,

@@ -139,7 +139,10 @@ static int static_keys(struct reader *rd, const struct aws_ini *ini, const char 
 			path != NULL ? path : "?",
 			id != NULL ? "aws_access_key_id" : "aws_secret_access_key",
 			id != NULL ? "aws_secret_access_key" : "aws_access_key_id");
-	const char *token = nonempty(aws_ini_get(ini, profile, "aws_session_token"));
+	/* botocore takes the legacy name first. */
+	const char *token = nonempty(aws_ini_get(ini, profile, "aws_security_token"));
+	if (token == NULL)
+		token = nonempty(aws_ini_get(ini, profile, "aws_session_token"));
 	plan->base = CREDENTIALS_SOURCE_PROFILE;
 	plan->base_profile = xstrdup(profile);
 	plan->keys.access_key_id = xstrdup(id);

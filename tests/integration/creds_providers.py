@@ -5,9 +5,9 @@ environment, against `qscale emulate` (which answers STS and SSO): role
 profiles (source_profile, chained, credential_source), web identity,
 credential_process, SSO, and the failures each must name (a hanging or
 chatty process, malformed JSON, expired credentials, a missing token file,
-a refused role, mfa_serial, a misspelt profile). Where the AWS CLI is
-installed, it resolves the same setups against the same emulator and must
-find the same identity.
+a refused role, mfa_serial, a misspelt profile). Where botocore (the AWS
+CLI's core) and the AWS SDK for JavaScript are installed, they resolve the
+same setups against the same emulator and must find the same identity.
 """
 
 import http.server
@@ -20,8 +20,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from emulate_common import (ACCESS_KEY, ACCOUNT, BINARY, REGION, SECRET_KEY,  # noqa: E402
-                            Emulator, Tap, aws_binary, base_scenario)
+from emulate_common import (ACCESS_KEY, ACCOUNT, BINARY, NODE_DIR, REGION,  # noqa: E402
+                            SECRET_KEY, Emulator, Tap, aws_binary, base_scenario, node_ready)
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -101,6 +101,30 @@ class Setup:
         except ValueError:
             return {"error": p.stdout + p.stderr}
 
+    def node(self):
+        """The JS SDK's default chain on this setup; then STS says whose keys they are."""
+        env = dict(self.env, AWS_REGION=REGION, NODE_NO_WARNINGS="1")
+        p = subprocess.run(["node", os.path.join(NODE_DIR, "creds.mjs"), self.env["AWS_ENDPOINT_URL"]],
+                           env=env, capture_output=True, text=True, timeout=120)
+        try:
+            got = json.loads(p.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"error": p.stdout + p.stderr}
+        if not got.get("ok"):
+            return {"error": f"{got.get('name')}: {got.get('message')}"}
+        keys = {"PATH": self.env["PATH"], "HOME": self.home, "AWS_ACCESS_KEY_ID": got["accessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": got["secretAccessKey"], "AWS_DEFAULT_REGION": REGION,
+                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        if got.get("sessionToken"):
+            keys["AWS_SESSION_TOKEN"] = got["sessionToken"]
+        p = subprocess.run([BOTOCORE_PYTHON, os.path.join(HERE, "botocore_identity.py"),
+                            self.env["AWS_ENDPOINT_URL"]], env=keys, capture_output=True,
+                           text=True, timeout=120)
+        try:
+            return json.loads(p.stdout)
+        except ValueError:
+            return {"error": p.stdout + p.stderr}
+
     def close(self):
         shutil.rmtree(self.home, ignore_errors=True)
 
@@ -148,7 +172,7 @@ class ContainerHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def check(t, name, setup, want_ok, needles=(), want_identity=None, cli=False):
+def check(t, name, setup, want_ok, needles=(), want_identity=None, cli=False, js_differs=False):
     """Run doctor (and the CLI when asked) on one setup and judge it."""
     rc, out = setup.doctor()
     cred = line(out, "credentials:")
@@ -167,6 +191,17 @@ def check(t, name, setup, want_ok, needles=(), want_identity=None, cli=False):
                  json.dumps(got))
         else:
             t.ok("error" in got, f"{name}: botocore fails too", json.dumps(got))
+    if cli and NODE and BOTOCORE_PYTHON is not None:
+        got = setup.node()
+        if js_differs:
+            # The JS SDK skips environment keys once AWS_PROFILE is set; qscale follows the CLI.
+            t.ok(got.get("Arn") != identity(out), f"{name}: the JS SDK differs, as documented",
+                 json.dumps(got))
+        elif want_ok:
+            t.ok(got.get("Arn") == identity(out), f"{name}: the JS SDK finds the same identity",
+                 json.dumps(got))
+        else:
+            t.ok("error" in got, f"{name}: the JS SDK fails too", json.dumps(got))
     setup.close()
 
 
@@ -335,7 +370,7 @@ def profile_setups(t, em):
     s = Setup(em, credentials=other, env={"AWS_PROFILE": "other", "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                                          "AWS_SECRET_ACCESS_KEY": SECRET_KEY})
     check(t, "env keys beat AWS_PROFILE", s, True, ["from env"],
-          f"arn:aws:iam::{ACCOUNT}:user/qscale-emulator", cli=True)
+          f"arn:aws:iam::{ACCOUNT}:user/qscale-emulator", cli=True, js_differs=True)
 
     s = Setup(em, credentials="[default]\naws_access_key_id = AKIDHALF\n")
     check(t, "half a key pair", s, False, ["aws_secret_access_key"])
@@ -373,7 +408,12 @@ def awscli_sts(t, em):
     s2.close()
 
 
+NODE = False
+
+
 def main():
+    global NODE
+    NODE = node_ready()
     t = Tap()
     with Emulator(base_scenario()) as em:
         awscli_sts(t, em)
