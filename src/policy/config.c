@@ -56,11 +56,13 @@ static const struct schema_field endpoint_fields[] = {
 	{.key = "sqs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.sqs),
-		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{.key = "ecs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.ecs),
-		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{0},
 };
 
@@ -93,7 +95,8 @@ const struct schema_field config_schema[] = {
 	{.key = "region",
 		.type = SCHEMA_REGION,
 		.offset = C(region),
-		.def_doc = "from AWS_REGION, then AWS_DEFAULT_REGION"},
+		.def_doc =
+			"from AWS_REGION, then AWS_DEFAULT_REGION, then the AWS profile's region"},
 	{.key = "interval",
 		.type = SCHEMA_DURATION,
 		.offset = C(interval_ms),
