@@ -21,6 +21,9 @@
 
 struct ecs_filter;
 
+/* max_data_age when a policy does not set it: this many intervals. */
+#define POLICY_MAX_DATA_AGE_INTERVALS 3
+
 /* Caps that keep hostile files cheap to reject. */
 #define POLICY_MAX_FILE_BYTES (1024 * 1024) /* each YAML file */
 #define POLICY_MAX_SCALAR_BYTES 4096 /* each value or key */
@@ -118,6 +121,21 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 
 /* Free a config with its policies; accepts NULL. */
 void qscale_config_destroy(struct qscale_config *config);
+
+/*
+ * The rules of one policy that involve more than one key (max not below min,
+ * max_data_age at least the interval, burst not the local service): 0, or
+ * -EINVAL with the key the error belongs to and a message. The loader and
+ * simulate --sweep apply the same rules.
+ */
+int policy_check_rules(const struct policy *p, const char **key, char *msg, size_t size);
+
+/*
+ * Whether value is in the range the policy schema allows for a dotted key
+ * ("local.max_tasks", "interval"; durations in ms): 0, -ERANGE or -EINVAL
+ * (no such key), with a message.
+ */
+int policy_check_value(const char *key, int64_t value, char *msg, size_t size);
 
 /*
  * Parse one policy file's text on its own, defaults taken from config (NULL:

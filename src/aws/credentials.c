@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "credentials_priv.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
 #include "qscale/log.h"
 #include "qscale/sts.h"
@@ -87,23 +88,14 @@ struct credentials {
 
 static void credentials_free(struct credentials *c);
 
-/* ~/x expanded with HOME; NULL when HOME is unknown. */
-static char *expand_home(struct credentials *c, const char *path)
-{
-	if (path[0] != '~' || (path[1] != '/' && path[1] != '\0'))
-		return xstrdup(path);
-	const char *home = c->env("HOME", c->env_ctx);
-	if (home == NULL || home[0] == '\0')
-		return NULL;
-	return xasprintf("%s%s", home, path + 1);
-}
-
-/* The path of a shared file from its variable or its default. */
+/* The path of a shared file from its variable or its default, '~' expanded. */
 static char *file_path(struct credentials *c, const char *var, const char *fallback)
 {
-	const char *v = c->env(var, c->env_ctx);
+	char *path;
 
-	return expand_home(c, v != NULL && v[0] != '\0' ? v : fallback);
+	/* One expansion for every use: the settings resolver's. */
+	aws_settings_file_path(c->env, c->env_ctx, var, fallback, &path);
+	return path;
 }
 
 /* stat() a file into a stamp. */
@@ -306,9 +298,14 @@ static void fetch_cb(int err, struct credentials_set *set, const char *detail, v
 			extend_imds_expiry(c);
 	} else if (source == CREDENTIALS_SOURCE_IMDS && c->have &&
 		c->source == CREDENTIALS_SOURCE_IMDS) {
-		/* Static stability: a failed refresh keeps the instance role's set. */
+		/*
+		 * Static stability: a failed refresh keeps the instance role's set
+		 * in use (rejected or not: nothing better can be had), extended
+		 * when it has expired.
+		 */
 		c->last_error = err;
 		log_debug("credentials=refresh source=imds err=%d detail=\"%s\"", err, detail);
+		c->invalidated = false;
 		extend_imds_expiry(c);
 	} else {
 		c->last_error = err;

@@ -3,7 +3,6 @@
  * configuration, run the checks (src/ops/doctor.c) or print what was
  * resolved (src/ops/doctor_resolve.c).
  */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -12,58 +11,36 @@
 #include "qscale/log.h"
 #include "qscale/policy.h"
 
-/* The option summary of `qscale doctor`. */
-static void doctor_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale doctor [-c FILE] [--resolve]\n\n"
-		"Check what the daemon needs, one line each (ok, warn, FAIL): the region and\n"
-		"where it came from, the credentials (source, age, expiry), the SQS and ECS\n"
-		"endpoints and the clock skew against them, and for every policy each call\n"
-		"the daemon makes, naming any IAM permission that is missing. Nothing is\n"
-		"changed: UpdateService is reported as not verified.\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"      --resolve      print the resolved AWS settings and credentials source\n"
-		"                     as JSON (secrets only as SHA-256), call nothing else\n"
-		"  -h, --help         show this help\n\n"
-		"Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage\n"
-		"or configuration error.\n",
-		qscale_config_path(NULL));
-}
-
 int command_doctor(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"resolve", no_argument, NULL, 'R'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	bool resolve = false;
+	const struct cli_option options[] = {
+		{"resolve", NULL,
+			"print the resolved AWS settings and credentials source\nas JSON "
+			"(secrets only as SHA-256), call nothing else",
+			&resolve, NULL},
+		{NULL, NULL, NULL, NULL, NULL},
+	};
+	const struct cli_command doctor = {
+		.name = "doctor",
+		.synopsis = "[--resolve]",
+		.description =
+			"Check what the daemon needs, one line each (ok, warn, FAIL): the region "
+			"and\nwhere it came from, the credentials (source, age, expiry), the SQS "
+			"and ECS\nendpoints and the clock skew against them, and for every policy "
+			"each call\nthe daemon makes, naming any IAM permission that is missing. "
+			"Nothing is\nchanged: UpdateService is reported as not verified.\n",
+		.exit_status = "Exit status: 0 nothing failed (warnings allowed), 1 a check "
+			       "failed, 2 usage\nor configuration error.\n",
+		.options = options,
 	};
 	const char *path = NULL;
 	struct qscale_config *config;
-	bool resolve = false;
-	int c, rc;
+	int rc = cli_parse(&doctor, argc, argv, &path);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'R':
-			resolve = true;
-			break;
-		case 'h':
-			doctor_usage(stdout);
-			return 0;
-		default:
-			doctor_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	rc = cli_no_operands("doctor", argc, argv, doctor_usage);
-	if (rc == 0)
-		rc = cli_load_config(path, &config);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
 	log_set_level(LOG_LEVEL_ERROR);

@@ -5,81 +5,55 @@
  * with a role profile, the role it assumes). `--assume-role ARN` prints the
  * caller's side of a role profile instead: sts:AssumeRole on that role.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "qscale/aws_endpoint.h"
+#include "qscale/aws_settings.h"
 #include "qscale/cli.h"
+#include "qscale/diag.h"
 #include "qscale/iam_policy.h"
 #include "qscale/policy.h"
-
-/* The option summary of `qscale iam-policy`. */
-static void iam_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale iam-policy [-c FILE] [--account-id ID] [--read-only]\n\n"
-		"Print the least-privilege IAM policy (JSON) for the configured queues,\n"
-		"clusters and services: exact ARNs, except ecs:DescribeTaskDefinition,\n"
-		"which AWS only grants on \"*\".\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"  --account-id ID    account of the ECS resources (default: aws.account_id,\n"
-		"                     else the account the queue URLs name)\n"
-		"  --read-only        leave out ecs:UpdateService (dry-run, plan, doctor)\n"
-		"  --assume-role ARN  print instead what the caller of a role profile needs:\n"
-		"                     sts:AssumeRole on ARN (the role's trust policy must\n"
-		"                     also name the caller; the main document goes on ARN)\n"
-		"  -h, --help         show this help\n\n"
-		"The region is the config's, else AWS_REGION, else AWS_DEFAULT_REGION.\n"
-		"Exit status: 0 printed, 2 usage or configuration error.\n",
-		qscale_config_path(NULL));
-}
 
 /* qscale iam-policy: load the config, resolve the region, print the document. */
 int command_iam_policy(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"account-id", required_argument, NULL, 'a'},
-		{"read-only", no_argument, NULL, 'r'},
-		{"assume-role", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct iam_policy_input in = {0};
+	const char *assume_role = NULL;
+	const struct cli_option options[] = {
+		{"account-id", "ID",
+			"account of the ECS resources (default: aws.account_id,\nelse the "
+			"account the queue URLs name)",
+			NULL, &in.account_id},
+		{"read-only", NULL, "leave out ecs:UpdateService (dry-run, plan, doctor)",
+			&in.read_only, NULL},
+		{"assume-role", "ARN",
+			"print instead what the caller of a role profile needs:\nsts:AssumeRole on "
+			"ARN (the role's trust policy must\nalso name the caller; the main "
+			"document goes on ARN)",
+			NULL, &assume_role},
+		{NULL, NULL, NULL, NULL, NULL},
+	};
+	const struct cli_command iam = {
+		.name = "iam-policy",
+		.synopsis = "[--account-id ID] [--read-only] [--assume-role ARN]",
+		.description =
+			"Print the least-privilege IAM policy (JSON) for the configured queues,\n"
+			"clusters and services: exact ARNs, except ecs:DescribeTaskDefinition,\n"
+			"which AWS only grants on \"*\".\n",
+		.exit_status = "The region is the config's, else AWS_REGION, else "
+			       "AWS_DEFAULT_REGION, else the AWS\nprofile's region.\n"
+			       "Exit status: 0 printed, 2 usage or configuration error.\n",
+		.options = options,
+	};
 	const char *path = NULL;
 	struct qscale_config *config;
 	char region[AWS_REGION_MAX];
 	char error[IAM_POLICY_ERROR_MAX];
 	char *doc = NULL;
-	const char *assume_role = NULL;
-	int c, rc;
+	int rc = cli_parse(&iam, argc, argv, &path);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'a':
-			in.account_id = optarg;
-			break;
-		case 'r':
-			in.read_only = true;
-			break;
-		case 's':
-			assume_role = optarg;
-			break;
-		case 'h':
-			iam_usage(stdout);
-			return 0;
-		default:
-			iam_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	rc = cli_no_operands("iam-policy", argc, argv, iam_usage);
-	if (rc != 0)
+	if (rc != CLI_CONTINUE)
 		return rc;
 	if (assume_role != NULL) {
 		if (iam_policy_assume_role(assume_role, &doc, error) < 0) {
@@ -93,14 +67,18 @@ int command_iam_policy(int argc, char **argv)
 	rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
-	if (aws_region_resolve(config->region, aws_env_system, NULL, NULL, region) < 0) {
-		fprintf(stderr,
-			"qscale iam-policy: no valid region: set region in %s, AWS_REGION "
-			"or AWS_DEFAULT_REGION\n",
-			config->file);
+	/* The region as the daemon resolves it: the profile's too, "~" expanded. */
+	struct aws_settings_input sin = {.region = config->region, .profile = config->aws.profile};
+	struct aws_settings settings;
+	struct diag diag = {0};
+	if (aws_settings_load(&sin, &settings, &diag) < 0) {
+		fprintf(stderr, "qscale iam-policy: ");
+		diag_print(&diag, stderr);
 		qscale_config_destroy(config);
 		return EXIT_USAGE;
 	}
+	snprintf(region, sizeof(region), "%s", settings.region);
+	aws_settings_finish(&settings);
 	in.config = config;
 	in.region = region;
 	if (iam_policy_build(&in, &doc, error) < 0) {

@@ -575,7 +575,9 @@ int doctor_run(const struct qscale_config *config)
 		event_base_free(dr.base);
 		return 1;
 	}
-	if (http_client_create(dr.base, NULL, &dr.http) < 0) {
+	/* The probes trust what the client trusts (AWS_CA_BUNDLE or ca_bundle). */
+	struct http_client_config hc = {.ca_bundle = aws_client_settings(dr.client)->ca_bundle};
+	if (http_client_create(dr.base, &hc, &dr.http) < 0) {
 		aws_client_destroy(dr.client);
 		event_base_free(dr.base);
 		return 1;

@@ -17,7 +17,7 @@
 #define SCENARIO_MAX_BYTES (4u << 20)
 
 /* Caps of the YAML tree for scenario files: generous for real ones, cheap for hostile ones. */
-static const struct ytree_limits scenario_limits = {
+static const struct yaml_tree_limits scenario_limits = {
 	.max_file_bytes = SCENARIO_MAX_BYTES,
 	.max_scalar_bytes = 4096,
 	.max_nodes = 200000,
@@ -258,8 +258,7 @@ static void add_attribute(struct scenario_instance *in, const char *name, const 
 	in->attribute_count++;
 }
 
-/* Deep-copy an instance template to another slot with its own ids. */
-static void copy_instance(struct scenario_instance *dst, const struct scenario_instance *src)
+void scenario_instance_copy(struct scenario_instance *dst, const struct scenario_instance *src)
 {
 	*dst = *src;
 	dst->reserved_ports_tcp = xcalloc(src->reserved_ports_tcp_count + 1, sizeof(uint16_t));
@@ -278,8 +277,7 @@ static void copy_instance(struct scenario_instance *dst, const struct scenario_i
 	dst->container_instance_id = NULL;
 }
 
-/* Free one instance's fields. */
-static void instance_finish(struct scenario_instance *in)
+void scenario_instance_finish(struct scenario_instance *in)
 {
 	free(in->ec2_instance_id);
 	free(in->container_instance_id);
@@ -364,7 +362,7 @@ static int load_instances(
 		size_t ordinal = c->instance_count;
 		uint64_t h = mix64(hash_str(c->name) ^ mix64(ordinal + 1));
 
-		copy_instance(in, &t);
+		scenario_instance_copy(in, &t);
 		c->instance_count++;
 		if (v[1] != NULL) {
 			if ((rc = scenario_yaml_string(ld, v[1], "id", &in->ec2_instance_id)) < 0)
@@ -382,10 +380,10 @@ static int load_instances(
 		in->container_instance_id = xasprintf(
 			"%016llx%016llx", (unsigned long long)h, (unsigned long long)mix64(h));
 	}
-	instance_finish(&t);
+	scenario_instance_finish(&t);
 	return 0;
 fail:
-	instance_finish(&t);
+	scenario_instance_finish(&t);
 	return rc;
 }
 
@@ -433,7 +431,7 @@ static void cluster_finish(struct scenario_cluster *c)
 	free(c->name);
 	free(c->arn);
 	for (size_t i = 0; i < c->instance_count; i++)
-		instance_finish(&c->instances[i]);
+		scenario_instance_finish(&c->instances[i]);
 	free(c->instances);
 }
 
@@ -569,7 +567,7 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 {
 	struct scenario_loader ld = {.diag = diag, .dir = dir};
 	struct ynode *root;
-	int rc = ytree_parse(name, text, len, &scenario_limits, &root, diag);
+	int rc = yaml_tree_parse(name, text, len, &scenario_limits, &root, diag);
 
 	if (rc < 0)
 		return -EINVAL;

@@ -232,12 +232,14 @@ static void test_bad_values(void **state)
 
 static void test_load_files(void **state)
 {
-	char dir[] = "/tmp/qscale-settings-XXXXXX";
-	char path[128], bundle[128];
+	const char *tmp = getenv("TMPDIR");
+	char dir[96], path[160], bundle[160];
 	struct aws_settings s;
 	struct diag d = {0};
 
 	(void)state;
+	snprintf(dir, sizeof(dir), "%s/qscale-settings-XXXXXX",
+		tmp != NULL && tmp[0] != '\0' ? tmp : P_tmpdir);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/config", dir);
 	snprintf(bundle, sizeof(bundle), "%s/ca.pem", dir);

@@ -25,7 +25,7 @@
 #include "qscale/ecs_filter.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
-#include "src/policy/policy_priv.h"
+#include "policy_priv.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
