@@ -56,7 +56,10 @@ static const struct schema_field endpoint_fields[] = {
 	{.key = "sqs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.sqs),
-		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc =
+			"from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, then the AWS profile's, "
+			"else the region's (FIPS or dual-stack names when AWS_USE_FIPS_ENDPOINT / "
+			"AWS_USE_DUALSTACK_ENDPOINT say so)"},
 	{.key = "ecs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.ecs),
@@ -93,7 +96,8 @@ const struct schema_field config_schema[] = {
 	{.key = "region",
 		.type = SCHEMA_REGION,
 		.offset = C(region),
-		.def_doc = "from AWS_REGION, then AWS_DEFAULT_REGION"},
+		.def_doc = "from AWS_REGION, then AWS_DEFAULT_REGION, then the AWS profile's "
+			   "`region`"},
 	{.key = "interval",
 		.type = SCHEMA_DURATION,
 		.offset = C(interval_ms),
