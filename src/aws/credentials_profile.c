@@ -447,8 +447,11 @@ int credentials_plan_resolve(const struct credentials_files *files, const char *
 			files->config_path != NULL ? files->config_path : "(no config file)",
 			files->credentials_path != NULL ? files->credentials_path
 							: "(no credentials file)");
-	if (env_allowed && nonempty(env("AWS_ACCESS_KEY_ID", env_ctx)) != NULL &&
-		nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx)) != NULL) {
+	if (env_allowed && nonempty(env("AWS_ACCESS_KEY_ID", env_ctx)) != NULL) {
+		/* botocore stops on half a pair (PartialCredentialsError), never skips it. */
+		if (nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx)) == NULL)
+			return refuse(&rd, -EINVAL,
+				"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
 		out->base = CREDENTIALS_SOURCE_ENV;
 		return 0;
 	}
