@@ -83,6 +83,14 @@ int aws_endpoint_default(
 	enum aws_service service, const char *region, bool fips, bool dualstack, char **out);
 
 /*
+ * The same for any service by its endpoint prefix ("sts"): gov_fips_plain
+ * for the services whose GovCloud FIPS endpoint is their plain name (SQS,
+ * STS).
+ */
+int aws_endpoint_default_named(const char *name, bool gov_fips_plain, const char *region, bool fips,
+	bool dualstack, char **out);
+
+/*
  * The endpoint origin for service: aws_endpoint_choose(), else
  * aws_endpoint_default() with the profile's FIPS and dual-stack flags. *out
  * is "scheme://host[:port]" without a trailing '/', freed by the caller.

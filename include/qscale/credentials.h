@@ -189,6 +189,8 @@ struct credentials_config {
 	const char *profile;
 	uint64_t http_timeout_ms; /* container / IMDS fetches; 0: 1000 */
 	bool imds_v1_disabled; /* AWS_EC2_METADATA_V1_DISABLED / ec2_metadata_v1_disabled */
+	/* As resolved by the settings (variable or profile), for the STS endpoint. */
+	bool use_fips, use_dualstack, ignore_configured_urls;
 	uint64_t sts_timeout_ms; /* STS and SSO calls; 0: 10000 */
 	uint64_t process_timeout_ms; /* credential_process; 0: 60000 */
 	const char *region; /* for STS and the profile's endpoints; NULL: none known */

@@ -75,9 +75,12 @@ int sts_parse_error(const char *body, size_t len, char *code, size_t code_size, 
 
 /*
  * The STS endpoint: AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL (unless
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), else the profile's, else the
- * regional https://sts.<region>.amazonaws.com; the global one for
- * sts_regional_endpoints=legacy in us-east-1 or without a region.
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true or the profile's
+ * ignore_configured_urls), else the profile's, else the regional one as the
+ * STS rule set names it (sts[-fips].<region>.<suffix>, with the profile's
+ * use_fips / use_dualstack flags); the global one for
+ * sts_regional_endpoints=legacy (without FIPS or dual-stack) or without a
+ * region.
  * *signing_region gets the region to sign for. Both freed by the caller.
  */
 int sts_endpoint_resolve(const char *region, aws_env_cb env, void *env_ctx,

@@ -175,6 +175,9 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	struct credentials_config cc = {
 		.profile = config->profile,
 		.imds_v1_disabled = client->settings.imds_v1_disabled,
+		.use_fips = client->settings.use_fips,
+		.use_dualstack = client->settings.use_dualstack,
+		.ignore_configured_urls = client->settings.ignore_configured_urls,
 		.region = client->region,
 		.sts_timeout_ms = config->timeout_ms,
 		.process_timeout_ms = config->credential_process_timeout_ms,

@@ -55,6 +55,7 @@ struct credentials {
 	char *profile;
 	bool profile_named;
 	bool imds_v1_disabled;
+	struct aws_profile_endpoints endpoint_flags; /* only the three switches are set */
 	bool env_allowed; /* false when qscale's configuration names the profile */
 	uint64_t http_timeout_ms, sts_timeout_ms, process_timeout_ms;
 	char *region;
@@ -423,7 +424,12 @@ static void start_job(struct credentials *c)
 /* The STS endpoint, from the environment and the config file's profile. */
 static void resolve_sts(struct credentials *c, const struct aws_ini *config)
 {
-	struct aws_profile_endpoints pe = {0};
+	/* The switches the settings resolver read, for STS as for SQS and ECS. */
+	struct aws_profile_endpoints pe = {
+		.ignore_configured_urls = c->endpoint_flags.ignore_configured_urls,
+		.use_fips = c->endpoint_flags.use_fips,
+		.use_dualstack = c->endpoint_flags.use_dualstack,
+	};
 	const char *mode = c->env("AWS_STS_REGIONAL_ENDPOINTS", c->env_ctx);
 
 	if (c->sts_origin != NULL)
@@ -440,7 +446,7 @@ static void resolve_sts(struct credentials *c, const struct aws_ini *config)
 			    &c->sts_region) < 0)
 			c->sts_origin = NULL;
 		free(section);
-	} else if (sts_endpoint_resolve(c->region, c->env, c->env_ctx, NULL, mode, &c->sts_origin,
+	} else if (sts_endpoint_resolve(c->region, c->env, c->env_ctx, &pe, mode, &c->sts_origin,
 			   &c->sts_region) < 0) {
 		c->sts_origin = NULL;
 	}
@@ -585,6 +591,11 @@ int credentials_create(struct event_base *base, struct http_client *http, const 
 	c->http_timeout_ms =
 		config != NULL && config->http_timeout_ms > 0 ? config->http_timeout_ms : 1000;
 	c->imds_v1_disabled = config != NULL && config->imds_v1_disabled;
+	if (config != NULL) {
+		c->endpoint_flags.ignore_configured_urls = config->ignore_configured_urls;
+		c->endpoint_flags.use_fips = config->use_fips;
+		c->endpoint_flags.use_dualstack = config->use_dualstack;
+	}
 	c->sts_timeout_ms =
 		config != NULL && config->sts_timeout_ms > 0 ? config->sts_timeout_ms : 10000;
 	c->process_timeout_ms = config != NULL && config->process_timeout_ms > 0

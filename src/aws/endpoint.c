@@ -199,22 +199,28 @@ found:
 }
 
 /* See qscale/aws_endpoint.h. */
-int aws_endpoint_default(
-	enum aws_service service, const char *region, bool fips, bool dualstack, char **out)
+int aws_endpoint_default_named(const char *name, bool gov_fips_plain, const char *region, bool fips,
+	bool dualstack, char **out)
 {
-	const char *name = aws_service_name(service);
-
 	if (region == NULL || !region_valid(region))
 		return -EINVAL;
 	const struct aws_partition *p = aws_partition_of(region);
 	if (dualstack && !p->supports_dualstack)
 		return -ENOTSUP;
 	const char *suffix = dualstack ? p->dualstack_suffix : p->dns_suffix;
-	/* SQS in GovCloud is FIPS at its plain name (the SQS rule set says so). */
-	bool fips_name = fips &&
-		!(service == AWS_SERVICE_SQS && !dualstack && strcmp(p->name, "aws-us-gov") == 0);
+	/* SQS and STS in GovCloud are FIPS at their plain names (their rule sets say so). */
+	bool fips_name =
+		fips && !(gov_fips_plain && !dualstack && strcmp(p->name, "aws-us-gov") == 0);
 	*out = xasprintf("https://%s%s.%s.%s", name, fips_name ? "-fips" : "", region, suffix);
 	return 0;
+}
+
+/* See qscale/aws_endpoint.h. */
+int aws_endpoint_default(
+	enum aws_service service, const char *region, bool fips, bool dualstack, char **out)
+{
+	return aws_endpoint_default_named(aws_service_name(service), service == AWS_SERVICE_SQS,
+		region, fips, dualstack, out);
 }
 
 /* See qscale/aws_endpoint.h. */

@@ -508,7 +508,12 @@ int sts_endpoint_resolve(const char *region, aws_env_cb env, void *env_ctx,
 	char *host = NULL;
 	const char *sign = nonempty(region) != NULL ? region : "us-east-1";
 
-	if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
+	bool ignored = (ignore != NULL && strcasecmp(ignore, "true") == 0) ||
+		(profile != NULL && profile->ignore_configured_urls);
+	bool fips = profile != NULL && profile->use_fips;
+	bool dualstack = profile != NULL && profile->use_dualstack;
+
+	if (!ignored) {
 		url = nonempty(env("AWS_ENDPOINT_URL_STS", env_ctx));
 		if (url == NULL)
 			url = nonempty(env("AWS_ENDPOINT_URL", env_ctx));
@@ -523,16 +528,15 @@ int sts_endpoint_resolve(const char *region, aws_env_cb env, void *env_ctx,
 			return r;
 		free(host);
 	} else if (nonempty(region) == NULL ||
-		(regional_mode != NULL && strcasecmp(regional_mode, "legacy") == 0)) {
+		(!fips && !dualstack && regional_mode != NULL &&
+			strcasecmp(regional_mode, "legacy") == 0)) {
 		*origin = xstrdup("https://sts.amazonaws.com");
 		sign = "us-east-1";
 	} else {
-		for (const char *c = region; *c != '\0'; c++)
-			if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) ||
-				    *c == '-'))
-				return -EINVAL;
-		*origin = xasprintf("https://sts.%s.%s", region,
-			strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com");
+		/* The rule set's names: FIPS, dual-stack and the partitions' suffixes. */
+		int r = aws_endpoint_default_named("sts", true, region, fips, dualstack, origin);
+		if (r < 0)
+			return r;
 	}
 	*signing_region = xstrdup(sign);
 	return 0;

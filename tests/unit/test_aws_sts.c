@@ -400,6 +400,50 @@ static void test_sts_endpoint(void **state)
 	free(region);
 }
 
+/* FIPS, dual-stack and the profile's ignore switch, as the STS rule set has them. */
+static void test_sts_endpoint_variants(void **state)
+{
+	static const struct {
+		const char *region;
+		struct aws_profile_endpoints pe;
+		const char *mode;
+		int r;
+		const char *origin;
+	} cases[] = {
+		{"us-east-1", {.use_fips = true}, NULL, 0,
+			"https://sts-fips.us-east-1.amazonaws.com"},
+		{"us-gov-west-1", {.use_fips = true}, NULL, 0,
+			"https://sts.us-gov-west-1.amazonaws.com"},
+		{"eu-west-1", {.use_dualstack = true}, NULL, 0, "https://sts.eu-west-1.api.aws"},
+		{"us-west-2", {.use_fips = true, .use_dualstack = true}, NULL, 0,
+			"https://sts-fips.us-west-2.api.aws"},
+		{"cn-north-1", {.use_dualstack = true}, NULL, 0,
+			"https://sts.cn-north-1.api.amazonwebservices.com.cn"},
+		{"us-iso-east-1", {0}, NULL, 0, "https://sts.us-iso-east-1.c2s.ic.gov"},
+		{"us-iso-east-1", {.use_dualstack = true}, NULL, -ENOTSUP, NULL},
+		/* The global endpoint has no variants: FIPS wins over legacy. */
+		{"us-east-1", {.use_fips = true}, "legacy", 0,
+			"https://sts-fips.us-east-1.amazonaws.com"},
+		{"us-east-1", {0}, "legacy", 0, "https://sts.amazonaws.com"},
+		/* A configured URL wins over FIPS; the profile's ignore switch drops it. */
+		{"eu-west-1", {.global_url = "http://glob:3", .use_fips = true}, NULL, 0,
+			"http://glob:3"},
+		{"eu-west-1", {.global_url = "http://glob:3", .ignore_configured_urls = true}, NULL,
+			0, "https://sts.eu-west-1.amazonaws.com"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *origin = NULL, *region = NULL;
+		int r = sts_endpoint_resolve(cases[i].region, fake_env, NULL, &cases[i].pe,
+			cases[i].mode, &origin, &region);
+		if (r != cases[i].r || (r == 0 && strcmp(origin, cases[i].origin) != 0))
+			fail_msg("case %zu: r=%d origin=%s", i, r, origin != NULL ? origin : "-");
+		free(origin);
+		free(region);
+	}
+}
+
 /* credential_process output: Version 1 only, keys required, Expiration parsed. */
 static void test_process_output(void **state)
 {
@@ -521,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_sts_answers),
 		cmocka_unit_test(test_sts_xml_refusals),
 		cmocka_unit_test(test_sts_endpoint),
+		cmocka_unit_test(test_sts_endpoint_variants),
 		cmocka_unit_test(test_process_output),
 		cmocka_unit_test(test_split_command),
 		cmocka_unit_test(test_sso_documents),
