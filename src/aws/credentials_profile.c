@@ -30,6 +30,7 @@ struct reader {
 	void *env_ctx;
 	char *why;
 	size_t why_size;
+	char at[300]; /* where() writes here */
 };
 
 /* Fill why and return err. */
@@ -65,13 +66,32 @@ static const char *get(struct reader *rd, const char *profile, const char *key)
 	return nonempty(v);
 }
 
-/* The file that gives profile key, for messages. */
+/* The line of the last key of section in ini (as aws_ini_get picks it); 0 when absent. */
+static int line_of(const struct aws_ini *ini, const char *section, const char *key)
+{
+	int line = 0;
+
+	for (size_t i = 0; i < ini->n; i++)
+		if (strcmp(ini->entries[i].section, section) == 0 &&
+			strcmp(ini->entries[i].key, key) == 0)
+			line = ini->entries[i].line;
+	return line;
+}
+
+/* "file:line" of the profile key that is in force, for messages. */
 static const char *where(struct reader *rd, const char *profile, const char *key)
 {
+	const struct aws_ini *ini = rd->files->config;
+	const char *path = rd->files->config_path;
+
 	if (rd->files->credentials != NULL &&
-		aws_ini_get(rd->files->credentials, profile, key) != NULL)
-		return rd->files->credentials_path != NULL ? rd->files->credentials_path : "?";
-	return rd->files->config_path != NULL ? rd->files->config_path : "?";
+		aws_ini_get(rd->files->credentials, profile, key) != NULL) {
+		ini = rd->files->credentials;
+		path = rd->files->credentials_path;
+	}
+	int line = ini != NULL ? line_of(ini, profile, key) : 0;
+	snprintf(rd->at, sizeof(rd->at), "%s:%d", path != NULL ? path : "?", line);
+	return rd->at;
 }
 
 /* Whether profile appears in either file. */
@@ -416,7 +436,7 @@ int credentials_plan_resolve(const struct credentials_files *files, const char *
 	bool profile_named, bool env_allowed, aws_env_cb env, void *env_ctx,
 	struct credentials_plan *out, char *why, size_t why_size)
 {
-	struct reader rd = {files, env, env_ctx, why, why_size};
+	struct reader rd = {files, env, env_ctx, why, why_size, ""};
 	struct credentials_plan plan = {0};
 	int r;
 
@@ -427,8 +447,11 @@ int credentials_plan_resolve(const struct credentials_files *files, const char *
 			files->config_path != NULL ? files->config_path : "(no config file)",
 			files->credentials_path != NULL ? files->credentials_path
 							: "(no credentials file)");
-	if (env_allowed && nonempty(env("AWS_ACCESS_KEY_ID", env_ctx)) != NULL &&
-		nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx)) != NULL) {
+	if (env_allowed && nonempty(env("AWS_ACCESS_KEY_ID", env_ctx)) != NULL) {
+		/* botocore stops on half a pair (PartialCredentialsError), never skips it. */
+		if (nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx)) == NULL)
+			return refuse(&rd, -EINVAL,
+				"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
 		out->base = CREDENTIALS_SOURCE_ENV;
 		return 0;
 	}

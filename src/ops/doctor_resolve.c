@@ -117,7 +117,7 @@ static void gen_credentials(yajl_gen g, struct aws_client *client, const struct 
 	if (!rc->done || rc->err != 0) {
 		gen_kv(g, "source", "none");
 		gen_kv(g, "error", rc->done ? strerror(-rc->err) : "no answer in time");
-		gen_kv(g, "detail", info.detail);
+		gen_kv(g, "detail", info.error_text[0] != '\0' ? info.error_text : info.detail);
 	} else {
 		gen_kv(g, "source", credentials_source_name(info.source));
 		gen_kv(g, "detail", info.detail);

@@ -56,10 +56,8 @@ SETUPS = [
      None),
     ("AWS_SESSION_TOKEN beats AWS_SECURITY_TOKEN",
      env(ENV_KEYS, EU, AWS_SESSION_TOKEN="new", AWS_SECURITY_TOKEN="old"), {}, {}, None),
-    ("env key id without secret", env(EU, AWS_ACCESS_KEY_ID="AKIDENV"),
-     {".aws/credentials": CREDS}, {},
-     ("pending", {}, "botocore refuses partial environment keys; qscale still falls through "
-      "to the file: the credential chain's order is changed with the new providers")),
+    ("env key id without secret refused", env(EU, AWS_ACCESS_KEY_ID="AKIDENV"),
+     {".aws/credentials": CREDS}, {}, None),
     ("aws_security_token in the file", EU,
      {".aws/credentials": CREDS + "aws_security_token = old-file-token\n"}, {}, None),
     ("aws_security_token beats aws_session_token", EU,
@@ -258,9 +256,9 @@ def normalise_qscale(out):
     if "error" in out:
         return {"error": out["error"]}
     c = out["credentials"]
-    if c.get("error") == "Invalid argument":
-        # The chain refused a file (its detail names file:line): a refusal.
-        return {"error": c.get("detail", c["error"])}
+    if c.get("error") not in (None, "No such file or directory"):
+        # The chain refused the setup (its detail names why): a refusal.
+        return {"error": c.get("detail") or c["error"]}
     creds = {"source": c["source"]}
     if c["source"] != "none":
         creds.update({k: c[k] for k in ("access_key_id", "secret_sha256", "token_sha256")})

@@ -375,6 +375,11 @@ def profile_setups(t, em):
     s = Setup(em, credentials="[default]\naws_access_key_id = AKIDHALF\n")
     check(t, "half a key pair", s, False, ["aws_secret_access_key"])
 
+    s = Setup(em, credentials=BASE_KEYS.replace("[base]", "[default]"),
+              env={"AWS_ACCESS_KEY_ID": ACCESS_KEY})
+    check(t, "AWS_ACCESS_KEY_ID without its secret", s, False, ["AWS_SECRET_ACCESS_KEY"],
+          cli=True, js_differs=True)
+
 
 def awscli_sts(t, em):
     """The emulator's STS as the AWS CLI sees it."""
