@@ -24,7 +24,13 @@ struct aws_client_config {
 	const char *endpoint_sqs; /* NULL: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
-	uint64_t timeout_ms; /* per attempt, whole request */
+	/*
+	 * The whole call, from its first attempt's send to its final answer:
+	 * every attempt and retry backoff included (each attempt gets what is
+	 * left; no retry starts that could not finish in time). Waiting for
+	 * credentials and for the client's own rate-limit share is not counted.
+	 */
+	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
 	uint64_t credential_process_timeout_ms; /* 0: 60 s */

@@ -13,6 +13,7 @@
 
 struct event_base;
 struct world;
+struct scenario_fault;
 
 /* Largest request body accepted, in bytes. */
 #define EMULATE_MAX_BODY (1024 * 1024)
@@ -109,6 +110,15 @@ void emulate_error_set(struct emulate_error *err, int http_status, const char *t
  */
 void emulate_dispatch(struct world *world, const struct emulate_auth *auth,
 	const struct emulate_http_request *req, struct emulate_reply *reply);
+
+/*
+ * The same under a fault that shapes the answer rather than replacing it
+ * (instance_failure, missing_resource: DescribeContainerInstances); NULL or
+ * any other fault answers as emulate_dispatch.
+ */
+void emulate_dispatch_fault(struct world *world, const struct emulate_auth *auth,
+	const struct emulate_http_request *req, const struct scenario_fault *fault,
+	struct emulate_reply *reply);
 
 /* Free a reply's body; accepts a zeroed reply. */
 void emulate_reply_finish(struct emulate_reply *reply);

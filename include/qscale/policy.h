@@ -89,9 +89,20 @@ struct qscale_config {
 	} aws;
 	char *policies_dir; /* as resolved: relative to the main file's folder */
 	bool policies_dir_explicit; /* set in the file, so it must exist */
+	bool policies_dir_found; /* the folder was there and listed */
 	struct policy *policies; /* inline ones first, then the folder's, by file name */
 	size_t policy_count;
 };
+
+/*
+ * Whether next may replace running on a reload (SIGHUP). Not when next has no
+ * policy while running has some, nor when running read policies from a
+ * folder that next did not find (the default folder, which may be missing,
+ * gone from under a running daemon): both lose every policy of a folder by
+ * accident far more often than by intent. 0, or -ENOENT with why set.
+ */
+int qscale_config_reload_check(const struct qscale_config *running,
+	const struct qscale_config *next, char *why, size_t size);
 
 /* Flags for qscale_config_parse. */
 #define QSCALE_CONFIG_NO_POLICIES_DIR 0x1 /* do not read policies_dir */

@@ -29,6 +29,8 @@
 #include "qscale/xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
+/* An attempt with less time than this left before the call's deadline is not made. */
+#define ATTEMPT_MIN_MS 50
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000
 
 struct aws_call {
@@ -49,6 +51,7 @@ struct aws_call {
 	enum ecs_throttle_category category; /* ECS_THROTTLE_NONE for SQS */
 	uint64_t start_mono_ms;
 	uint64_t send_mono_ms;
+	uint64_t deadline_mono_ms; /* set when the first attempt is sent */
 	struct event *timer;
 	struct credentials_request *creds_req;
 	struct http_request *http_req;
@@ -392,9 +395,16 @@ static void http_done(const struct http_response *resp, void *arg)
 				resp->retry_after);
 		}
 	}
+	/* A retry that could not start before the deadline is no retry. */
+	if (retry &&
+		clock_mono_ms(&client->clock) + delay_ms + ATTEMPT_MIN_MS >
+			call->deadline_mono_ms) {
+		retry = false;
+		delay_ms = 0;
+	}
 	log_debug("aws=attempt op=%s attempt=%d status=%ld code=%s class=%s retry=%s "
 		  "delay_ms=%" PRIu64,
-		call->operation, call->attempt, resp->status, error.code,
+		call->operation, call->attempt, resp->status, LOG_Q(error.code),
 		aws_error_class_name(error.error_class), retry ? "yes" : "no", delay_ms);
 	report_attempt(call, resp->status, &error, retry, delay_ms);
 	if (!retry) {
@@ -403,6 +413,22 @@ static void http_done(const struct http_response *resp, void *arg)
 		return;
 	}
 	schedule_attempt(call, delay_ms);
+}
+
+/*
+ * aws.timeout bounds the whole call, from its first attempt: the time this
+ * attempt may take (what is left), false when too little is left to try.
+ */
+static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
+{
+	uint64_t now = clock_mono_ms(&call->client->clock);
+
+	if (call->attempt == 0)
+		call->deadline_mono_ms = now + call->client->timeout_ms;
+	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
+		return false;
+	*timeout_ms = call->deadline_mono_ms - now;
+	return true;
 }
 
 /* Credentials are there (or not): sign and send one attempt. */
@@ -434,6 +460,12 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
+	}
+	uint64_t attempt_timeout_ms;
+	if (!attempt_budget(call, &attempt_timeout_ms)) {
+		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
@@ -491,8 +523,10 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		.n_headers = n,
 		.body = call->body,
 		.body_len = call->body_len,
-		.timeout_ms = client->timeout_ms,
-		.connect_timeout_ms = client->connect_timeout_ms,
+		.timeout_ms = attempt_timeout_ms,
+		.connect_timeout_ms = client->connect_timeout_ms < attempt_timeout_ms
+			? client->connect_timeout_ms
+			: attempt_timeout_ms,
 	};
 	call->send_mono_ms = clock_mono_ms(&client->clock);
 	struct aws_op_stats *st = stats_for(client, call->service, call->operation);

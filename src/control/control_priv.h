@@ -31,6 +31,18 @@ struct ctl_update {
 	bool started;
 	bool done;
 	int err;
+	bool unknown; /* failed without an answer saying it was refused: maybe made */
+};
+
+/*
+ * An UpdateService whose outcome is unknown, counted as made (rate limits,
+ * stabilisation, claims) until DescribeServices shows the real count.
+ */
+struct ctl_unconfirmed {
+	bool active;
+	int32_t before; /* the count as observed before the update */
+	int32_t intended;
+	uint64_t at_ms; /* when its scale event was remembered */
 };
 
 /* The controller's state of one policy, kept across cycles and reloads. */
@@ -42,6 +54,7 @@ struct ctl_policy {
 	bool has_claim;
 	struct engine_task_obs claim_task;
 	struct engine_decision claim_decision;
+	struct ctl_unconfirmed unconfirmed_local, unconfirmed_burst;
 	/* The cycle in flight. */
 	bool due;
 	bool claim_only; /* not due, but on a cluster being sized */

@@ -22,6 +22,7 @@ struct run_metrics {
 	struct metrics_family *failures;
 	struct metrics_family *last_success;
 	struct metrics_family *decisions;
+	struct metrics_family *missing;
 	struct metrics_family *cycles;
 	struct metrics_family *cycle_seconds;
 	struct metrics_family *aws_requests;
@@ -51,6 +52,7 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	static const char *const policy[] = {"policy", NULL};
 	static const char *const policy_service[] = {"policy", "service", NULL};
 	static const char *const decision[] = {"policy", "outcome", "reason", NULL};
+	static const char *const policy_data[] = {"policy", "data", NULL};
 	static const char *const op_outcome[] = {"operation", "outcome", NULL};
 	static const char *const op[] = {"operation", NULL};
 	static const char *const result[] = {"result", NULL};
@@ -74,6 +76,10 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	rm->decisions = reg(m, METRICS_COUNTER, "qscale_decisions_total",
 		"Decisions by outcome (scaled, unchanged, held, failed) and binding rule.",
 		decision);
+	rm->missing = reg(m, METRICS_COUNTER, "qscale_policy_missing_data_total",
+		"Held decisions by the observation they missed (queue, local_service, "
+		"burst_service, task_definition, instances).",
+		policy_data);
 	rm->cycles = reg(m, METRICS_COUNTER, "qscale_cycles_total", "Control cycles run.", NULL);
 	rm->cycle_seconds = reg(m, METRICS_HISTOGRAM, "qscale_cycle_duration_seconds",
 		"Duration of a control cycle.", NULL);
@@ -86,9 +92,11 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	rm->aws_throttles = reg(m, METRICS_COUNTER, "qscale_aws_throttles_total",
 		"HTTP attempts answered with a throttling error.", op);
 	rm->credentials_age = reg(m, METRICS_GAUGE, "qscale_aws_credentials_age_seconds",
-		"Age of the credentials in use (-1 when none were obtained yet).", NULL);
+		"Age of the credentials in use: since their shared file was written, else since "
+		"they were obtained (-1 when none were obtained yet).",
+		NULL);
 	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
-		"Configuration reloads by result (ok, failed).", result);
+		"Configuration reloads by result (ok, failed, refused).", result);
 	metrics_gauge_set(rm->credentials_age, NULL, -1);
 	return rm;
 }
@@ -123,6 +131,28 @@ const char *run_metrics_reason(uint32_t flags)
 	return "target";
 }
 
+/* One count per observation a held decision missed. */
+static void count_missing(struct run_metrics *rm, const char *policy, uint32_t missing)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} pieces[] = {
+		{ENGINE_MISSING_QUEUE, "queue"},
+		{ENGINE_MISSING_LOCAL, "local_service"},
+		{ENGINE_MISSING_BURST, "burst_service"},
+		{ENGINE_MISSING_TASK, "task_definition"},
+		{ENGINE_MISSING_INSTANCES, "instances"},
+	};
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		const char *const labels[] = {policy, pieces[i].name};
+
+		if (missing & pieces[i].bit)
+			metrics_counter_add(rm->missing, labels, 1);
+	}
+}
+
 void run_metrics_decision(struct run_metrics *rm, const struct controller_report *report,
 	const struct controller_policy_status *status)
 {
@@ -135,6 +165,7 @@ void run_metrics_decision(struct run_metrics *rm, const struct controller_report
 	const struct engine_decision *d = report->decision;
 
 	metrics_counter_add(rm->decisions, decision, 1);
+	count_missing(rm, name, d->missing);
 	metrics_gauge_set(rm->failures, policy, status->consecutive_failures);
 	if (report->outcome == CONTROLLER_HELD)
 		return;
@@ -195,10 +226,11 @@ void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint
 
 	if (creds == NULL)
 		return;
+	(void)wall_ms;
 	credentials_get_info(creds, &info);
-	if (info.obtained_wall_ms > 0 && wall_ms >= info.obtained_wall_ms)
-		metrics_gauge_set(rm->credentials_age, NULL,
-			(double)(wall_ms - info.obtained_wall_ms) / 1000.0);
+	/* The age of the credentials themselves (a file's since it was written). */
+	if (info.age_ms >= 0)
+		metrics_gauge_set(rm->credentials_age, NULL, (double)info.age_ms / 1000.0);
 }
 
 void run_metrics_reload(struct run_metrics *rm, const char *result)

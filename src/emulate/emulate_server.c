@@ -283,8 +283,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 		reply != NULL && answered ? reply->error_code : "");
 	snprintf(e->fault, sizeof(e->fault), "%s", fault != NULL ? fault : "");
 	e->latency_ms = latency_ms;
-	log_debug("emulate target=%s status=%d error=%s fault=%s", e->target, e->http_status,
-		e->error_code, e->fault);
+	log_debug("emulate target=%s status=%d error=%s fault=%s", LOG_Q(e->target), e->http_status,
+		LOG_Q(e->error_code), LOG_Q(e->fault));
 }
 
 /* Record an UpdateService that set a count. */
@@ -395,12 +395,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 	} else if (service == EMULATE_SERVICE_SSO) {
 		emulate_sso_dispatch(&em->auth, &hreq, now_wall, &reply);
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
-		emulate_dispatch(em->st.world, &em->auth, &hreq, &reply);
+		emulate_dispatch_fault(em->st.world, &em->auth, &hreq, hit.fault, &reply);
 		if (reply.scaled)
 			log_update(em, &reply);
 	}
 
-	bool drop = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_DROP;
+	/* A lost answer: the call above was carried out, then the connection goes. */
+	bool drop = hit.fault != NULL &&
+		(hit.fault->kind == SCENARIO_FAULT_DROP ||
+			hit.fault->kind == SCENARIO_FAULT_LOST_ANSWER);
 	bool malformed = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_MALFORMED;
 	uint64_t delay_ms = (uint64_t)((double)hit.latency_ms / em->st.speed);
 

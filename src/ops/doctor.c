@@ -401,26 +401,6 @@ static void start_policy(struct doctor *dr, struct doctor_policy *dp)
 	judge_update(dr, dp);
 }
 
-/* The modification time of the file named in a credentials detail "file=X profile=Y". */
-static uint64_t detail_file_mtime_ms(const char *detail)
-{
-	char path[256];
-	struct stat st;
-	const char *f = strstr(detail, "file=");
-
-	if (f == NULL)
-		return 0;
-	f += 5;
-	size_t n = strcspn(f, " ");
-	if (n == 0 || n >= sizeof(path))
-		return 0;
-	memcpy(path, f, n);
-	path[n] = '\0';
-	if (stat(path, &st) != 0)
-		return 0;
-	return (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u;
-}
-
 /* STS GetCallerIdentity answered: who the credentials belong to. */
 static void on_identity(int err, const struct sts_identity *who, const char *why, void *arg)
 {
@@ -440,7 +420,7 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 {
 	struct doctor *dr = arg;
 	struct credentials_info info;
-	char judged[300];
+	char judged[512];
 
 	credentials_get_info(aws_client_credentials(dr->client), &info);
 	if (err != 0 && info.error_text[0] != '\0') {
@@ -454,7 +434,14 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 	} else {
 		uint64_t now = clock_wall_ms(&clock_system);
 		enum doctor_level level = doctor_judge_credentials(now, info.expiry_wall_ms,
-			info.temporary, detail_file_mtime_ms(info.detail), judged, sizeof(judged));
+			info.temporary, info.file_mtime_wall_ms, judged, sizeof(judged));
+		/* Keys anyone may replace are no keys to trust, as ssh says of its own. */
+		if (info.file_warning[0] != '\0') {
+			size_t used = strlen(judged);
+			snprintf(judged + used, sizeof(judged) - used, "; file %s",
+				info.file_warning);
+			level = DOCTOR_FAIL;
+		}
 		set_check(&dr->credentials, level, "credentials: from %s%s%s (%s), key %s, %s; %s",
 			credentials_source_name(info.source), info.base[0] != '\0' ? " over " : "",
 			info.base, info.detail[0] != '\0' ? info.detail : "no detail",

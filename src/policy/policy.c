@@ -315,7 +315,9 @@ int policy_parse_node(const char *file, const struct ynode *root,
 		p.scaling.has_burst = p.burst.present;
 		if (!p.burst.present)
 			p.scaling.burst_max_tasks = 0;
-		r = check_policy(&w, &p, diag);
+		r = policy_normalise_ids(&w, &p, config, diag);
+		if (r == 0)
+			r = check_policy(&w, &p, diag);
 	}
 	if (r < 0) {
 		policy_finish(&p);

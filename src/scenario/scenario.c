@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/file.h"
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
@@ -599,38 +600,21 @@ int scenario_load_text(
 	return load_text(name, ".", text, len, out, diag);
 }
 
-/* Read a whole small file. */
+/* Read a whole small file through the hardened reader. */
 static int read_file(const char *path, char **out, size_t *len, struct diag *diag)
 {
-	FILE *f = fopen(path, "rb");
-	char *text;
-	size_t n;
-	int rc;
+	struct file_data d;
+	char why[FILE_WHY_MAX];
+	int rc = file_read(path, SCENARIO_MAX_BYTES, 0, &d, why, sizeof(why));
 
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(diag->file, sizeof(diag->file), "%s", path);
-		diag->line = diag->column = 0;
-		snprintf(diag->message, sizeof(diag->message), "%s", strerror(-rc));
-		return rc;
-	}
-	text = xmalloc(SCENARIO_MAX_BYTES + 1);
-	n = fread(text, 1, SCENARIO_MAX_BYTES + 1, f);
-	rc = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (rc == 0 && n > SCENARIO_MAX_BYTES)
-		rc = -EINVAL;
 	if (rc < 0) {
-		free(text);
 		snprintf(diag->file, sizeof(diag->file), "%s", path);
 		diag->line = diag->column = 0;
-		snprintf(diag->message, sizeof(diag->message), "%s",
-			rc == -EIO ? "read error" : "file too large");
-		return rc;
+		snprintf(diag->message, sizeof(diag->message), "%s", why);
+		return rc == -EFBIG ? -EINVAL : rc;
 	}
-	text[n] = '\0';
-	*out = text;
-	*len = n;
+	*out = d.data;
+	*len = d.len;
 	return 0;
 }
 
@@ -683,8 +667,11 @@ void scenario_destroy(struct scenario *sc)
 	}
 	free(sc->services);
 	free(sc->events);
-	for (size_t i = 0; i < sc->fault_count; i++)
+	for (size_t i = 0; i < sc->fault_count; i++) {
 		free(sc->faults[i].operation);
+		free(sc->faults[i].instance);
+		free(sc->faults[i].reason);
+	}
 	free(sc->faults);
 	free(sc);
 }

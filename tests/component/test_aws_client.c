@@ -5,7 +5,8 @@
  * wire, then answers from a script: success, 5xx and throttling followed by
  * success, silence (timeout), a reset connection, malformed JSON, a 20 MiB
  * body, a slow answer beside a fast one, container and IMDSv2 credentials,
- * a rotated credentials file, and a skewed clock.
+ * a rotated credentials file, and a skewed clock; and cloud_aws's view of a
+ * fleet over it (whole, deregistered meanwhile, or incomplete).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 
 #include "qscale/aws_client.h"
 #include "qscale/clock.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/credentials.h"
 #include "qscale/diag.h"
 #include "qscale/log.h"
@@ -92,6 +94,9 @@ static struct {
 	int imds_creds_status; /* 0: the role's credentials are served; else this status */
 	bool check_time; /* reject requests signed >5 min off the real clock */
 	char log_leak[128]; /* a log line that carried a secret */
+	char log_control[256]; /* a log line that carried a control byte */
+	char log_done[512]; /* the last http=done line */
+	const char *request_id; /* x-amzn-RequestId to answer with; NULL: "req-1" */
 	bool short_expiry; /* container credentials expire in 4 minutes */
 	struct evhttp_request *held[4]; /* requests left unanswered */
 	int n_held;
@@ -119,7 +124,8 @@ static void reply(struct evhttp_request *req, int status, const char *body, size
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	evhttp_add_header(out, "Date", date);
-	evhttp_add_header(out, "x-amzn-RequestId", "req-1");
+	evhttp_add_header(
+		out, "x-amzn-RequestId", srv.request_id != NULL ? srv.request_id : "req-1");
 	evhttp_add_header(out, "Content-Type", "application/x-amz-json-1.0");
 	if (amz_retry_after != NULL)
 		evhttp_add_header(out, "x-amz-retry-after", amz_retry_after);
@@ -420,6 +426,11 @@ static void sink(enum log_level level, const char *line, void *arg)
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
 		if (strstr(line, secrets[i]) != NULL && srv.log_leak[0] == '\0')
 			snprintf(srv.log_leak, sizeof(srv.log_leak), "%s", line);
+	for (const char *p = line; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 || *p == 0x7f) && srv.log_control[0] == '\0')
+			snprintf(srv.log_control, sizeof(srv.log_control), "%s", line);
+	if (strstr(line, "http=done") != NULL)
+		snprintf(srv.log_done, sizeof(srv.log_done), "%s", line);
 }
 
 /* Write the shared credentials file. */
@@ -806,6 +817,54 @@ static void test_timeout(void **state)
 	struct timeval t = {0, 100000};
 	event_base_loopexit(srv.base, &t);
 	event_base_dispatch(srv.base);
+}
+
+/* aws.timeout bounds the whole call: no retry is started that could not end in time. */
+static void test_timeout_covers_retries(void **state)
+{
+	static const struct step steps[] = {
+		{500, "{}", 0, NULL},
+		{0, NULL, 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_client *c = make_client(3, 3000);
+	struct result r;
+
+	(void)state;
+	script(steps, 3);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	/* The 500 is retried; the silent second attempt gets what is left, then nothing. */
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(srv.n_seen, 2);
+	aws_client_destroy(c);
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "{}", 2, NULL);
+	srv.n_held = 0;
+	struct timeval t = {0, 100000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+}
+
+/* A response header with ESC, BEL and fake fields reaches the debug log escaped. */
+static void test_hostile_header_escaped(void **state)
+{
+	struct aws_client *c = make_client(0, 5000);
+	struct result r;
+
+	(void)state;
+	script(NULL, 0);
+	srv.request_id = "r1\x1b[2J\x07 policy=orders local=0->99";
+	srv.log_control[0] = '\0';
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	srv.request_id = NULL;
+	assert_int_equal(r.err, 0);
+	assert_non_null(
+		strstr(srv.log_done, "request_id=\"r1\\x1b[2J\\x07 policy=orders local=0->99\""));
+	assert_string_equal(srv.log_control, "");
+	aws_client_destroy(c);
 }
 
 static void test_connection_reset(void **state)
@@ -1525,6 +1584,129 @@ static void test_destroy_from_callback(void **state)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", srv.creds_path, 1);
 }
 
+/* What one cloud list_instances answered. */
+struct listed {
+	bool done;
+	int err;
+	size_t n;
+	char first[96];
+	char message[AWS_ERROR_MESSAGE_MAX];
+};
+
+static void on_listed_instances(int err, const struct aws_error *error,
+	const struct cloud_instance *instances, size_t n_instances, void *arg)
+{
+	struct listed *l = arg;
+
+	l->done = true;
+	l->err = err;
+	l->n = n_instances;
+	if (n_instances > 0)
+		snprintf(l->first, sizeof(l->first), "%s", instances[0].arn);
+	if (error != NULL)
+		snprintf(l->message, sizeof(l->message), "%s", error->message);
+	if (--pending == 0)
+		event_base_loopbreak(srv.base);
+}
+
+/* list_instances of cloud_aws over the scripted server. */
+static struct listed list_instances_via_cloud(const struct step *steps, int n)
+{
+	struct aws_client *c = make_client(1, 5000);
+	struct cloud_aws *aws = cloud_aws_create(c);
+	const struct cloud *cloud = cloud_aws_cloud(aws);
+	struct listed l = {0};
+
+	script(steps, n);
+	assert_int_equal(
+		cloud->ops->list_instances(cloud->ctx, "onprem", on_listed_instances, &l), 0);
+	pending++;
+	run_until_done();
+	assert_true(l.done);
+	cloud_aws_destroy(aws);
+	aws_client_destroy(c);
+	return l;
+}
+
+#define INSTANCE_A \
+	"{\"containerInstanceArn\":\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"," \
+	"\"status\":\"ACTIVE\",\"agentConnected\":true,\"remainingResources\":[" \
+	"{\"name\":\"CPU\",\"type\":\"INTEGER\",\"integerValue\":1024}," \
+	"{\"name\":\"MEMORY\",\"type\":\"INTEGER\",\"integerValue\":4096}]}"
+#define ARN_B "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/b"
+#define LIST_AB \
+	"{\"containerInstanceArns\":[\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"," \
+	"\"" ARN_B "\"]}"
+#define LIST_A \
+	"{\"containerInstanceArns\":[\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"]}"
+#define A_B_MISSING \
+	"{\"containerInstances\":[" INSTANCE_A "],\"failures\":[{\"arn\":\"" ARN_B \
+	"\",\"reason\":\"MISSING\"}]}"
+
+/*
+ * The fleet view is whole or missing data: MISSING for an instance that a
+ * second listing no longer lists is a deregistration; one still listed, any
+ * other failure, or remaining resources without MEMORY leave it incomplete.
+ */
+static void test_cloud_fleet_completeness(void **state)
+{
+	static const struct step deregistered[] = {
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+		{200, LIST_A, 0, NULL},
+		{200, "{\"containerInstances\":[" INSTANCE_A "],\"failures\":[]}", 0, NULL},
+	};
+	static const struct step still_listed[] = {
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+	};
+	static const struct step other_reason[] = {
+		{200, LIST_AB, 0, NULL},
+		{200,
+			"{\"containerInstances\":[" INSTANCE_A "],\"failures\":[{\"arn\":\"" ARN_B
+			"\",\"reason\":\"AGENT\"}]}",
+			0, NULL},
+	};
+	static const struct step no_memory[] = {
+		{200, LIST_A, 0, NULL},
+		{200,
+			"{\"containerInstances\":[{\"containerInstanceArn\":\"" ARN_B "\","
+			"\"ec2InstanceId\":\"mi-2\",\"status\":\"ACTIVE\",\"agentConnected\":true,"
+			"\"remainingResources\":[{\"name\":\"CPU\",\"type\":\"INTEGER\","
+			"\"integerValue\":1024}]}],\"failures\":[]}",
+			0, NULL},
+	};
+	struct listed l;
+
+	(void)state;
+	l = list_instances_via_cloud(deregistered, 4);
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(
+		l.first, "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/a");
+	assert_int_equal(srv.n_seen, 4);
+
+	l = list_instances_via_cloud(still_listed, 4);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(l.message,
+		"incomplete fleet: instance " ARN_B " in failures (MISSING, still listed)"));
+
+	l = list_instances_via_cloud(other_reason, 2);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(l.message, "in failures (AGENT)"));
+	assert_int_equal(srv.n_seen, 2);
+
+	l = list_instances_via_cloud(no_memory, 2);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(
+		l.message, "incomplete fleet: instance mi-2: remainingResources lacks MEMORY"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1534,6 +1716,8 @@ int main(void)
 		cmocka_unit_test(test_gives_up_after_max_attempts),
 		cmocka_unit_test(test_fatal_not_retried_and_malformed),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_timeout_covers_retries),
+		cmocka_unit_test(test_hostile_header_escaped),
 		cmocka_unit_test(test_connection_reset),
 		cmocka_unit_test(test_body_too_big),
 		cmocka_unit_test(test_slow_does_not_block_fast),
@@ -1555,6 +1739,7 @@ int main(void)
 		cmocka_unit_test(test_server_retry_hint),
 		cmocka_unit_test(test_connection_reused),
 		cmocka_unit_test(test_env_credentials_and_profile_precedence),
+		cmocka_unit_test(test_cloud_fleet_completeness),
 	};
 
 	return cmocka_run_group_tests_name("aws_client", tests, group_setup, group_teardown);

@@ -226,6 +226,46 @@ static void test_log_levels_and_format(void **state)
 	log_set_sink(NULL, NULL);
 }
 
+/*
+ * A hostile value (a response header with ESC, BEL and a fake field) cannot
+ * add a field nor reach the terminal raw; plain tokens stay as they are.
+ */
+static void test_log_escaping(void **state)
+{
+	struct captured c = {0};
+	char small[16];
+
+	(void)state;
+	assert_string_equal(LOG_Q("req-1"), "req-1");
+	assert_string_equal(LOG_Q("https://sqs.us-east-1.amazonaws.com/1/q"),
+		"https://sqs.us-east-1.amazonaws.com/1/q");
+	assert_string_equal(LOG_Q(""), "\"\"");
+	assert_string_equal(LOG_Q(NULL), "\"\"");
+	assert_string_equal(
+		LOG_Q("abc policy=orders local=1->99"), "\"abc policy=orders local=1->99\"");
+	assert_string_equal(LOG_Q("a\x1b[2Jb\x07"
+				  "c"),
+		"\"a\\x1b[2Jb\\x07c\"");
+	assert_string_equal(LOG_Q("say \"hi\" \\o/"), "\"say \\\"hi\\\" \\\\o/\"");
+	assert_string_equal(LOG_Q("two\nlines\r"), "\"two lines \"");
+	assert_string_equal(LOG_Q("del\x7f"), "\"del\\x7f\"");
+	/* Cut to fit, still closed. */
+	assert_string_equal(
+		log_quote(small, sizeof(small), "0123456789 abcdef"), "\"012345678...\"");
+	assert_string_equal(log_escape(small, sizeof(small), "a\"b"), "a\\\"b");
+
+	/* Whatever a caller forgot to quote: control bytes never reach the line raw. */
+	log_set_sink(capture, &c);
+	log_set_level(LOG_LEVEL_DEBUG);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_debug("http=done request_id=%s", "x\x1b]0;owned\x07");
+	assert_string_equal(c.line, "qscale: debug: http=done request_id=x\\x1b]0;owned\\x07");
+	log_debug("http=done request_id=%s", LOG_Q("r policy=evil"));
+	assert_string_equal(c.line, "qscale: debug: http=done request_id=\"r policy=evil\"");
+	log_set_level(LOG_LEVEL_INFO);
+	log_set_sink(NULL, NULL);
+}
+
 static void test_xalloc(void **state)
 {
 	char *s = xasprintf("%s-%d", "a", 1);
@@ -313,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_buf_steal_and_grow),
 		cmocka_unit_test(test_clock_manual),
 		cmocka_unit_test(test_log_levels_and_format),
+		cmocka_unit_test(test_log_escaping),
 		cmocka_unit_test(test_xalloc),
 	};
 
