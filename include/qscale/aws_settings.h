@@ -90,9 +90,10 @@ int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_i
 	struct aws_settings *out, struct diag *diag);
 
 /*
- * aws_settings_resolve() after reading the config file (missing is fine; an
- * unparsable one is -EINVAL naming file and line), then checks that a CA
- * bundle named by a setting can be read.
+ * aws_settings_resolve() after reading the config file (missing is fine; one
+ * that is no regular file or cannot be read is ignored with a warning, as
+ * botocore skips it; an unparsable one is -EINVAL naming file and line),
+ * then checks that a CA bundle named by a setting can be read.
  */
 int aws_settings_load(
 	const struct aws_settings_input *in, struct aws_settings *out, struct diag *diag);

@@ -531,6 +531,14 @@ static int load_files(struct credentials *c, struct aws_ini *creds_ini, struct a
 	*have_creds = *have_config = false;
 	if (c->credentials_path != NULL) {
 		r = aws_ini_load(c->credentials_path, false, creds_ini, &diag);
+		/*
+		 * No regular file (/dev/null, a FIFO) or unreadable: botocore skips
+		 * it, so does the chain, saying so once. Junk in it stops the chain.
+		 */
+		if (r < 0 && r != -E2BIG && (r != -EINVAL || diag.line == 0)) {
+			judge_file(c, 0, c->credentials_path, r, &diag, creds_ini);
+			r = -ENOENT;
+		}
 		if (r == -EINVAL || r == -E2BIG) {
 			snprintf(why, why_size, "%s line %d: %s", c->credentials_path, diag.line,
 				r == -E2BIG ? "file too large" : diag.message);
@@ -541,6 +549,10 @@ static int load_files(struct credentials *c, struct aws_ini *creds_ini, struct a
 	if (c->config_path != NULL) {
 		memset(&diag, 0, sizeof(diag));
 		r = aws_ini_load(c->config_path, true, config_ini, &diag);
+		if (r < 0 && r != -E2BIG && (r != -EINVAL || diag.line == 0)) {
+			judge_file(c, 1, c->config_path, r, &diag, config_ini);
+			r = -ENOENT;
+		}
 		if (r == -EINVAL || r == -E2BIG) {
 			if (*have_creds)
 				aws_ini_finish(creds_ini);

@@ -4,8 +4,8 @@
  * then the environment variable, then the key in the config file's profile,
  * then the default. Values are checked here, once, so that a typo becomes an
  * error naming the variable or the file, line and profile, never a silent
- * default. Pure but for aws_settings_load(), which reads the config file and
- * checks that a CA bundle exists.
+ * default. Pure but for aws_settings_load(), which reads the config file
+ * (warning about one it cannot read) and checks that a CA bundle exists.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 
 #include "qscale/aws_settings.h"
 #include "qscale/diag.h"
+#include "qscale/log.h"
 #include "qscale/xalloc.h"
 
 /* A set, non-empty value. */
@@ -405,16 +406,22 @@ int aws_settings_load(
 	aws_settings_file_path(env, in->env_ctx, "AWS_CONFIG_FILE", "~/.aws/config", &path);
 	if (path != NULL)
 		r = aws_ini_load(path, true, &ini, &idiag);
-	if (r == -EINVAL) {
+	if (r == -EINVAL && idiag.line > 0) {
+		/* A file botocore's parser refuses: the AWS CLI stops too. */
 		r = diag_fill(
 			diag, path, (unsigned)idiag.line, 1, "AWS config file: %s", idiag.message);
-	} else if (r < 0 && r != -ENOENT) {
-		r = diag_fill(diag, path, 0, 0, "AWS config file: %s",
-			r == -E2BIG ? "larger than 1 MiB" : strerror(-r));
-	}
-	if (r < 0 && r != -ENOENT) {
 		free(path);
 		return r;
+	}
+	if (r < 0 && r != -ENOENT) {
+		/*
+		 * Not a regular file (/dev/null, a FIFO), unreadable, too large:
+		 * botocore skips what is not a file; qscale says so and goes on
+		 * as without one.
+		 */
+		log_warn("aws=config file=%s line=0 error=%s action=ignore", LOG_Q(path),
+			LOG_Q(r == -E2BIG ? "larger than 1 MiB" : idiag.message));
+		r = -ENOENT;
 	}
 	r = aws_settings_resolve(in, r == 0 ? &ini : NULL, out, diag);
 	aws_ini_finish(&ini);
