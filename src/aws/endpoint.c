@@ -22,7 +22,15 @@ const char *aws_env_system(const char *name, void *ctx)
 /* See qscale/aws_endpoint.h. */
 const char *aws_service_name(enum aws_service service)
 {
-	return service == AWS_SERVICE_SQS ? "sqs" : "ecs";
+	switch (service) {
+	case AWS_SERVICE_SQS:
+		return "sqs";
+	case AWS_SERVICE_DYNAMODB:
+		return "dynamodb";
+	case AWS_SERVICE_ECS:
+		break;
+	}
+	return "ecs";
 }
 
 /* A set, non-empty value. */
@@ -176,9 +184,9 @@ const char *aws_endpoint_choose(enum aws_service service, const char *configured
 		(profile != NULL && profile->ignore_configured_urls))
 		goto none;
 	o = AWS_ENDPOINT_FROM_ENV_SERVICE;
-	url = nonempty(
-		env(service == AWS_SERVICE_SQS ? "AWS_ENDPOINT_URL_SQS" : "AWS_ENDPOINT_URL_ECS",
-			env_ctx));
+	static const char *const vars[AWS_SERVICE_COUNT] = {
+		"AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB"};
+	url = nonempty(env(vars[service], env_ctx));
 	if (url != NULL)
 		goto found;
 	o = AWS_ENDPOINT_FROM_ENV_GLOBAL;
