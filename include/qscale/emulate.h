@@ -88,8 +88,15 @@ enum emulate_service emulate_target_service(const char *target, const char **ope
 const char *emulate_service_signing_name(enum emulate_service service);
 
 /*
+ * The access key id req's Authorization names ("" when none), cut to size;
+ * meaningful once emulate_auth_verify accepted req.
+ */
+void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size_t size);
+
+/*
  * Verify req's SigV4 Authorization for service against auth, with now_ms the
- * emulator's wall clock. 0 when valid; -EACCES with *err filled as AWS would
+ * emulator's wall clock. The key is auth's access key id or a sub-key of it
+ * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with *err filled as AWS would
  * answer (UnrecognizedClientException, InvalidSignatureException, ...).
  */
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,

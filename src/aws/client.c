@@ -45,6 +45,8 @@ struct aws_call {
 	char *signing_region;
 	char invocation_id[37];
 	int attempt; /* attempts sent so far */
+	int max_attempts; /* the client's, or fewer as the caller asked */
+	uint64_t budget_deadline_ms; /* monotonic; 0: none (aws_call_opts.budget_ms) */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
 	bool bucket_token; /* the ECS category token of the next attempt is taken */
@@ -156,6 +158,7 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		.region = config->region,
 		.endpoint_sqs = config->endpoint_sqs,
 		.endpoint_ecs = config->endpoint_ecs,
+		.endpoint_dynamodb = config->endpoint_dynamodb,
 		.profile = config->profile,
 		.max_attempts = config->max_attempts,
 	};
@@ -367,7 +370,7 @@ static void http_done(const struct http_response *resp, void *arg)
 
 	bool retry = false;
 	uint64_t delay_ms = 0;
-	bool more = call->attempt < client->max_attempts;
+	bool more = call->attempt < call->max_attempts;
 	if (skew_corrected &&
 		(error.error_class == AWS_ERROR_CLOCK_SKEW ||
 			aws_error_is_skew_capable(error.code))) {
@@ -423,8 +426,13 @@ static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
 {
 	uint64_t now = clock_mono_ms(&call->client->clock);
 
-	if (call->attempt == 0)
+	if (call->attempt == 0) {
 		call->deadline_mono_ms = now + call->client->timeout_ms;
+		/* A caller's budget counts from the call's start and may end sooner. */
+		if (call->budget_deadline_ms != 0 &&
+			call->budget_deadline_ms < call->deadline_mono_ms)
+			call->deadline_mono_ms = call->budget_deadline_ms;
+	}
 	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
 		return false;
 	*timeout_ms = call->deadline_mono_ms - now;
@@ -457,19 +465,26 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	if (call->service == AWS_SERVICE_SQS) {
 		content_type = "application/x-amz-json-1.0";
 		target_prefix = "AmazonSQS";
+	} else if (call->service == AWS_SERVICE_DYNAMODB) {
+		content_type = "application/x-amz-json-1.0";
+		target_prefix = "DynamoDB_20120810";
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
 	}
 	uint64_t attempt_timeout_ms;
 	if (!attempt_budget(call, &attempt_timeout_ms)) {
-		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
+		aws_error_from_transport(-ETIMEDOUT,
+			call->attempt == 0
+				? "the call's time budget ran out before its first attempt"
+				: "aws.timeout passed before a retry",
+			&error);
 		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
-		client->max_attempts);
+		call->max_attempts);
 	char *target = xasprintf("%s.%s", target_prefix, call->operation);
 	struct sigv4_header signed_headers[] = {
 		{"Host", call->host},
@@ -594,7 +609,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	char *origin = NULL, *host = NULL;
 	char region_buf[AWS_REGION_MAX];
 
-	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS) ||
+	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS &&
+		    service != AWS_SERVICE_DYNAMODB) ||
 		!operation_valid(operation) || cb == NULL || (body == NULL && body_len > 0))
 		return -EINVAL;
 	if (opts != NULL && opts->endpoint != NULL &&
@@ -627,6 +643,11 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	call->signing_region = xstrdup(region);
 	call->category = service == AWS_SERVICE_ECS ? ecs_throttle_category_of(operation)
 						    : ECS_THROTTLE_NONE;
+	call->max_attempts = client->max_attempts;
+	if (opts != NULL && opts->budget_ms > 0)
+		call->budget_deadline_ms = clock_mono_ms(&client->clock) + opts->budget_ms;
+	if (opts != NULL && opts->max_attempts > 0 && opts->max_attempts < client->max_attempts)
+		call->max_attempts = opts->max_attempts;
 	call->start_mono_ms = clock_mono_ms(&client->clock);
 	call->cb = cb;
 	call->arg = arg;
@@ -692,8 +713,9 @@ struct credentials *aws_client_credentials(struct aws_client *client)
 /* See qscale/aws_client.h. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service)
 {
-	return client->settings
-		.endpoint[service == AWS_SERVICE_SQS ? AWS_SERVICE_SQS : AWS_SERVICE_ECS];
+	if ((int)service < 0 || service >= AWS_SERVICE_COUNT)
+		return NULL;
+	return client->settings.endpoint[service];
 }
 
 /* See qscale/aws_client.h. */

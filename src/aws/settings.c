@@ -207,17 +207,26 @@ static struct aws_profile_endpoints profile_endpoints(
 /* The setting an endpoint origin stands for, for messages. */
 static const char *origin_setting(enum aws_service service, enum aws_endpoint_origin from)
 {
-	bool sqs = service == AWS_SERVICE_SQS;
+	static const char *const config_keys[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = "aws.endpoints.sqs",
+		[AWS_SERVICE_ECS] = "aws.endpoints.ecs",
+		[AWS_SERVICE_DYNAMODB] = "aws.endpoints.dynamodb",
+	};
+	static const char *const profile_keys[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = "sqs.endpoint_url",
+		[AWS_SERVICE_ECS] = "ecs.endpoint_url",
+		[AWS_SERVICE_DYNAMODB] = "dynamodb.endpoint_url",
+	};
 
 	switch (from) {
 	case AWS_ENDPOINT_FROM_CONFIG:
-		return sqs ? "aws.endpoints.sqs" : "aws.endpoints.ecs";
+		return config_keys[service];
 	case AWS_ENDPOINT_FROM_ENV_SERVICE:
-		return sqs ? "AWS_ENDPOINT_URL_SQS" : "AWS_ENDPOINT_URL_ECS";
+		return aws_endpoint_env_var(service);
 	case AWS_ENDPOINT_FROM_ENV_GLOBAL:
 		return "AWS_ENDPOINT_URL";
 	case AWS_ENDPOINT_FROM_PROFILE_SERVICE:
-		return sqs ? "sqs.endpoint_url" : "ecs.endpoint_url";
+		return profile_keys[service];
 	case AWS_ENDPOINT_FROM_PROFILE_GLOBAL:
 		return "endpoint_url";
 	case AWS_ENDPOINT_FROM_DEFAULT:
@@ -231,8 +240,12 @@ static int resolve_endpoint(const struct lookup *lk, struct aws_settings *s,
 	enum aws_service service, struct diag *diag)
 {
 	struct aws_profile_endpoints pe = profile_endpoints(lk, s, service);
-	const char *configured =
-		service == AWS_SERVICE_SQS ? lk->in->endpoint_sqs : lk->in->endpoint_ecs;
+	const char *const configured_urls[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = lk->in->endpoint_sqs,
+		[AWS_SERVICE_ECS] = lk->in->endpoint_ecs,
+		[AWS_SERVICE_DYNAMODB] = lk->in->endpoint_dynamodb,
+	};
+	const char *configured = configured_urls[service];
 	enum aws_endpoint_origin from;
 	const char *url =
 		aws_endpoint_choose(service, configured, lk->in->env, lk->in->env_ctx, &pe, &from);
@@ -381,7 +394,7 @@ int aws_settings_resolve(const struct aws_settings_input *in, const struct aws_i
 	r = resolve_flags(&lk, &s, diag);
 	if (r == 0)
 		r = resolve_region(&lk, &s, diag);
-	for (int svc = 0; r == 0 && svc < 2; svc++)
+	for (int svc = 0; r == 0 && svc < AWS_SERVICE_COUNT; svc++)
 		r = resolve_endpoint(&lk, &s, (enum aws_service)svc, diag);
 	if (r == 0)
 		r = resolve_retries(&lk, &s, diag);
@@ -443,7 +456,7 @@ void aws_settings_finish(struct aws_settings *s)
 	free(s->profile);
 	free(s->config_path);
 	free(s->credentials_path);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < AWS_SERVICE_COUNT; i++) {
 		free(s->endpoint[i]);
 		free(s->host[i]);
 	}

@@ -51,6 +51,7 @@ struct cloud_aws {
 	const struct clock *clock;
 	cloud_aws_observer_cb observer;
 	void *observer_arg;
+	uint64_t update_budget_ms; /* 0: none */
 };
 
 static const char *const op_names[] = {
@@ -488,7 +489,8 @@ static int op_update_service(void *ctx, const char *cluster, const char *service
 		return -EINVAL;
 	r = req_new(aws, REQ_UPDATE, arg);
 	r->cb.update = cb;
-	rc = ecs_update_service(aws->client, cluster, service, desired, on_updated, r, &r->ecs);
+	rc = ecs_update_service_within(aws->client, cluster, service, desired,
+		aws->update_budget_ms, on_updated, r, &r->ecs);
 	if (rc < 0)
 		req_free(r);
 	return rc;
@@ -541,6 +543,11 @@ const struct cloud *cloud_aws_cloud(struct cloud_aws *aws)
 	return &aws->cloud;
 }
 
+void cloud_aws_set_update_budget(struct cloud_aws *aws, uint64_t budget_ms)
+{
+	aws->update_budget_ms = budget_ms;
+}
+
 size_t cloud_aws_in_flight(const struct cloud_aws *aws)
 {
 	return aws->n_reqs;
@@ -553,6 +560,7 @@ int cloud_aws_client_create(struct event_base *base, const struct qscale_config 
 		.region = config->region,
 		.endpoint_sqs = config->aws.endpoints.sqs,
 		.endpoint_ecs = config->aws.endpoints.ecs,
+		.endpoint_dynamodb = config->aws.endpoints.dynamodb,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
 		.credential_process_timeout_ms = config->aws.credential_process_timeout_ms,

@@ -3,8 +3,9 @@
  * assembled from the shared pieces (a piece that failed makes the engine
  * hold); each local cluster's policies are then sized in priority order by
  * engine_decide_cluster, those not due by their last claim. Last,
- * UpdateService runs for each count that changes, never in dry-run, and for
- * a held policy only where the hold brings a count inside its bounds.
+ * UpdateService runs for each count that changes, never in dry-run, nor
+ * when the owner's may_act predicate (the HA lease) refuses, and for a held
+ * policy only where the hold brings a count inside its bounds.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -262,6 +263,7 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
+		p->standby = false;
 		/*
 		 * A policy held for missing data still acts on what the engine
 		 * changed: a hold changes a count only to bring it inside its
@@ -270,6 +272,13 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 		if (!p->due || dry_run ||
 			(p->error[0] != '\0' && !(p->decision.flags & ENGINE_MISSING_DATA)))
 			continue;
+		if (!(p->decision.update_local || p->decision.update_burst))
+			continue;
+		/* Asked only when there is something to set, and at the last moment. */
+		if (ctl->may_act != NULL && !ctl->may_act(p->policy, now_ms, ctl->may_act_arg)) {
+			p->standby = true;
+			continue;
+		}
 		if (p->decision.update_local)
 			start_update(c, p, false);
 		if (p->decision.update_burst && p->policy->burst.present)

@@ -66,6 +66,7 @@ struct ctl_policy {
 	struct engine_observation obs;
 	struct engine_decision decision;
 	int32_t local_before, burst_before;
+	bool standby; /* may_act refused this cycle's updates */
 	struct ctl_update update_local;
 	struct ctl_update update_burst;
 };
@@ -152,6 +153,8 @@ struct controller {
 	size_t n_tasks;
 	bool force_dry_run;
 	bool quiet;
+	controller_may_act_cb may_act;
+	void *may_act_arg;
 };
 
 /* observe.c: start every observation of the cycle (pending counts them). */

@@ -120,9 +120,9 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 	}
 	log_escape(reason, sizeof(reason), d->reason);
 	log_msg(changed ? info : LOG_LEVEL_DEBUG,
-		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s reason=\"%s\"",
+		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s%s reason=\"%s\"",
 		p->policy->name, backlog, local, burst, d->local_capacity,
-		dry_run ? " dry_run=true" : "", reason);
+		dry_run ? " dry_run=true" : "", p->standby ? " standby=true" : "", reason);
 }
 
 /* Count the ACTIVE instances of a cluster's listing. */
@@ -148,6 +148,7 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 		.policy = p->policy,
 		.now_ms = now_ms,
 		.dry_run = dry_run,
+		.standby = p->standby,
 		.outcome = outcome,
 		.observation = &p->obs,
 		.decision = &p->decision,

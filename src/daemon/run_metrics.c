@@ -3,12 +3,13 @@
  * and running counts of both services, local capacity, failures and the time
  * of the last successful cycle; decisions by outcome and reason; per AWS
  * operation the requests by outcome, their latency, retries and throttles;
- * the age of the credentials; reloads. Reasons are the decision's binding rule
+ * the age of the credentials; reloads; the HA leases. Reasons are the decision's binding rule
  * (a small fixed set), never the free-text reason, so series stay few.
  */
 #include <stdlib.h>
 
 #include "qscale/credentials.h"
+#include "qscale/ha.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
 #include "run_priv.h"
@@ -31,6 +32,11 @@ struct run_metrics {
 	struct metrics_family *aws_throttles;
 	struct metrics_family *credentials_age;
 	struct metrics_family *reloads;
+	struct metrics_family *ha_acting;
+	struct metrics_family *ha_holder;
+	struct metrics_family *ha_renewals;
+	struct metrics_family *ha_failures;
+	struct metrics_family *ha_identity;
 };
 
 /* Register one family; the names are fixed, so failing is a bug. */
@@ -97,6 +103,20 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 		NULL);
 	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
 		"Configuration reloads by result (ok, failed, refused).", result);
+	static const char *const lease[] = {"lease", NULL};
+	static const char *const lease_holder[] = {"lease", "holder", NULL};
+	static const char *const identity[] = {"identity", NULL};
+
+	rm->ha_acting = reg(m, METRICS_GAUGE, "qscale_ha_lease_held",
+		"1 when this daemon holds the lease group and may act for its policies.", lease);
+	rm->ha_holder = reg(m, METRICS_GAUGE, "qscale_ha_lease_holder",
+		"The holder of each lease group as last seen (value 1).", lease_holder);
+	rm->ha_renewals = reg(m, METRICS_COUNTER, "qscale_ha_lease_renewals_total",
+		"Successful lease writes (acquire, take over, renew).", lease);
+	rm->ha_failures = reg(m, METRICS_COUNTER, "qscale_ha_lease_failures_total",
+		"Lease calls to DynamoDB that failed.", lease);
+	rm->ha_identity = reg(m, METRICS_GAUGE, "qscale_ha_identity_info",
+		"This daemon's identity in the lease records (value 1).", identity);
 	metrics_gauge_set(rm->credentials_age, NULL, -1);
 	return rm;
 }
@@ -231,6 +251,29 @@ void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint
 	/* The age of the credentials themselves (a file's since it was written). */
 	if (info.age_ms >= 0)
 		metrics_gauge_set(rm->credentials_age, NULL, (double)info.age_ms / 1000.0);
+}
+
+void run_metrics_ha(struct run_metrics *rm, struct ha *ha, uint64_t now_ms)
+{
+	const char *const me[] = {ha_identity(ha)};
+
+	metrics_gauge_set(rm->ha_identity, me, 1);
+	/* Totals kept by the lease: rewritten whole, so a forgotten group leaves no series. */
+	metrics_family_clear(rm->ha_acting);
+	metrics_family_clear(rm->ha_holder);
+	metrics_family_clear(rm->ha_renewals);
+	metrics_family_clear(rm->ha_failures);
+	for (size_t i = 0; i < ha_group_count(ha); i++) {
+		const struct ha_group_status *g = ha_group(ha, i, now_ms);
+		const char *const v[] = {g->name};
+		const char *const vh[] = {g->name, g->holder};
+
+		metrics_gauge_set(rm->ha_acting, v, g->acting ? 1 : 0);
+		if (g->holder[0] != '\0')
+			metrics_gauge_set(rm->ha_holder, vh, 1);
+		metrics_counter_add(rm->ha_renewals, v, (double)g->renewals);
+		metrics_counter_add(rm->ha_failures, v, (double)g->failures);
+	}
 }
 
 void run_metrics_reload(struct run_metrics *rm, const char *result)

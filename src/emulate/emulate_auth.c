@@ -231,6 +231,38 @@ out:
 	return r;
 }
 
+/*
+ * The configured key, or a sub-key: the configured id followed by 1 to 16
+ * capital letters or digits, signed with the same secret. Sub-keys let a
+ * test tell several clients apart in the emulator's records.
+ */
+static bool key_known(const struct emulate_auth *auth, const char *key_id)
+{
+	size_t n = strlen(auth->access_key_id), len = strlen(key_id);
+
+	if (strncmp(key_id, auth->access_key_id, n) != 0 || len > n + 16)
+		return false;
+	for (size_t i = n; i < len; i++) {
+		if (!((key_id[i] >= 'A' && key_id[i] <= 'Z') ||
+			    (key_id[i] >= '0' && key_id[i] <= '9')))
+			return false;
+	}
+	return true;
+}
+
+void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size_t size)
+{
+	const char *value = emulate_request_header(req, "authorization");
+	const char *p = value != NULL ? strstr(value, "Credential=") : NULL;
+	size_t n = 0;
+
+	if (p != NULL) {
+		p += strlen("Credential=");
+		n = strcspn(p, "/, ");
+	}
+	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p != NULL ? p : "");
+}
+
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,
 	const struct emulate_http_request *req, uint64_t now_ms, struct emulate_error *err)
 {
@@ -261,7 +293,8 @@ int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service se
 	/* The emulator's own key, or a session it issued through STS or SSO. */
 	const char *secret = auth->secret_access_key;
 	char session_secret[41], principal[512];
-	if (strcmp(a.access_key_id, auth->access_key_id) != 0) {
+	/* The emulator's key ids (a suffix names one daemon of several) share its secret. */
+	if (!key_known(auth, a.access_key_id)) {
 		int s = emulate_session_lookup(auth, a.access_key_id,
 			emulate_request_header(req, "x-amz-security-token"), now_ms, session_secret,
 			principal);

@@ -106,6 +106,7 @@ struct emulate_log_update {
 	char service[256];
 	uint32_t from;
 	uint32_t to;
+	char access_key_id[64]; /* who asked */
 };
 
 /* A ring of the last EMULATE_LOG_ENTRIES entries. */

@@ -479,7 +479,7 @@ static int group_setup(void **state)
 	write_creds(file_a);
 	static const char *const unset[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_SQS",
-		"AWS_ENDPOINT_URL_ECS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
 		"AWS_MAX_ATTEMPTS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CA_BUNDLE",
@@ -811,6 +811,67 @@ static void test_timeout(void **state)
 	assert_int_equal(r.error_class, AWS_ERROR_TRANSIENT);
 	aws_client_destroy(c);
 	/* Answer the held request now, so libevent frees it. */
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "{}", 2, NULL);
+	srv.n_held = 0;
+	struct timeval t = {0, 100000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+}
+
+/* Start a call with per-call options. */
+static void start_opts(struct aws_client *c, const struct aws_call_opts *opts, struct result *r)
+{
+	const char *body = "{\"TableName\":\"t\"}";
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(aws_client_call(c, AWS_SERVICE_DYNAMODB, "DescribeTable", body,
+				 strlen(body), opts, call_cb, r, NULL),
+		0);
+	pending++;
+}
+
+static void test_per_call_attempts_and_budget(void **state)
+{
+	static const struct step fail_twice[] = {
+		{500, "{}", 0, NULL},
+		{500, "{}", 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	static const struct step hang[] = {{0, NULL, 0, NULL}};
+	struct aws_client *c = make_client(0, 5000);
+	struct aws_call_opts one = {.max_attempts = 1};
+	struct aws_call_opts budget = {.budget_ms = 300};
+	struct result r;
+
+	(void)state;
+	/* One attempt asked: a 500 is the answer, not retried. */
+	script(fail_twice, 3);
+	start_opts(c, &one, &r);
+	run_until_done();
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.status, 500);
+	/* A budget shorter than the client's timeout cuts the attempt short. */
+	script(hang, 1);
+	start_opts(c, &budget, &r);
+	run_until_done();
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_int_equal(r.attempts, 1);
+	/* A retry whose backoff (100 ms) ends past the budget (120 ms) is never sent. */
+	static const struct step throttled[] = {
+		{400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}", 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_call_opts short_budget = {.budget_ms = 120};
+	script(throttled, 2);
+	start_opts(c, &short_budget, &r);
+	run_until_done();
+	/* The answer is the throttling error itself: no second attempt went out. */
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.error_class, AWS_ERROR_THROTTLING);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(srv.n_seen, 1);
+	aws_client_destroy(c);
 	for (int i = 0; i < srv.n_held; i++)
 		reply(srv.held[i], 200, "{}", 2, NULL);
 	srv.n_held = 0;
@@ -1719,6 +1780,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_covers_retries),
 		cmocka_unit_test(test_hostile_header_escaped),
 		cmocka_unit_test(test_connection_reset),
+		cmocka_unit_test(test_per_call_attempts_and_budget),
 		cmocka_unit_test(test_body_too_big),
 		cmocka_unit_test(test_slow_does_not_block_fast),
 		cmocka_unit_test(test_cancel_never_calls_back),

@@ -588,6 +588,60 @@ static void test_dry_run_never_updates(void **state)
 	assert_int_equal(controller_policy_status(w->ctl, 0)->decision.local_desired, 10);
 }
 
+/* A may_act predicate: the policies it names are held (as by the HA lease). */
+struct holds {
+	const char *allowed;
+	int asked;
+	uint64_t asked_at;
+};
+
+static bool holds_policy(const struct policy *policy, uint64_t now_ms, void *arg)
+{
+	struct holds *h = arg;
+
+	h->asked++;
+	h->asked_at = now_ms;
+	return h->allowed != NULL && strcmp(policy->name, h->allowed) == 0;
+}
+
+/* A standby decides as the leader does and never calls UpdateService; its history sees no change. */
+static void test_may_act_gates_only_updates(void **state)
+{
+	struct world *w = *state;
+	struct holds h = {0};
+
+	add_service(&w->fake, "onprem", "orders-local", 1);
+	add_instance(&w->fake, "onprem", "mi-1", "dc1", 4096);
+	w->fake.visible = 100;
+	controller_set_config(
+		w->ctl, config_of(policy_yaml("orders", "5s", "orders", "onprem", 0, ""), NULL));
+	controller_set_may_act(w->ctl, holds_policy, &h);
+	cycle(w);
+	assert_int_equal(w->fake.calls[OP_UPDATE], 0);
+	assert_int_equal(h.asked, 1);
+	assert_true(w->fake.calls[OP_QUEUE] > 0);
+	assert_int_equal(controller_policy_status(w->ctl, 0)->decision.local_desired, 10);
+	/* Nothing to set: not even asked. */
+	w->fake.visible = 0;
+	h.asked = 0;
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	/* The lease is taken: the next change is made. */
+	w->fake.visible = 100;
+	h.allowed = "orders";
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(last_desired(&w->fake, "orders-local"), 10);
+	assert_int_equal(h.asked_at, clock_mono_ms(&w->clock.clock));
+	/* Removed again: no further update. */
+	h.allowed = NULL;
+	w->fake.visible = 200;
+	int before = w->fake.calls[OP_UPDATE];
+	clock_manual_advance(&w->clock, 5000);
+	cycle(w);
+	assert_int_equal(w->fake.calls[OP_UPDATE], before);
+}
+
 /* The higher priority is sized first on a shared cluster. */
 static void test_priority_shares_capacity(void **state)
 {
@@ -1182,6 +1236,7 @@ int main(void)
 			test_failure_only_affects_policies_needing_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_negative_counts_hold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_never_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_may_act_gates_only_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_priority_shares_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_due_claims_still_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_filter, setup, teardown),

@@ -184,6 +184,45 @@ static void test_auth_accepts_good_signature(void **state)
 	sigv4_signed_finish(&s.sig);
 }
 
+/* Sub-keys (the key id and up to 16 capitals or digits, same secret) tell clients apart. */
+static void test_auth_sub_keys(void **state)
+{
+	static const struct {
+		const char *suffix;
+		int want;
+	} cases[] = {
+		{"A", 0},
+		{"B7", 0},
+		{"0123456789ABCDEF", 0},
+		{"0123456789ABCDEFG", -EACCES},
+		{"a", -EACCES},
+		{"x9", -EACCES},
+	};
+	struct signed_req s;
+	struct emulate_error err;
+	char key[128], seen[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(key, sizeof(key), "%s%s", test_auth.access_key_id, cases[i].suffix);
+		make_signed(&s, "ecs", ECS "DescribeServices", "{}", NOW_MS, key,
+			test_auth.secret_access_key, "us-east-1");
+		assert_int_equal(
+			emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err),
+			cases[i].want);
+		emulate_auth_key_id(&s.req, seen, sizeof(seen));
+		assert_string_equal(seen, key);
+		sigv4_signed_finish(&s.sig);
+	}
+	/* Another id that merely shares a prefix with the configured one is no sub-key. */
+	snprintf(key, sizeof(key), "%.8s", test_auth.access_key_id);
+	make_signed(&s, "ecs", ECS "DescribeServices", "{}", NOW_MS, key,
+		test_auth.secret_access_key, "us-east-1");
+	assert_int_equal(
+		emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err), -EACCES);
+	sigv4_signed_finish(&s.sig);
+}
+
 /* How a test breaks a signed request, and what the verifier must answer. */
 enum mutation {
 	MUT_BODY,
@@ -688,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_target_routing),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_auth_accepts_good_signature),
+		cmocka_unit_test(test_auth_sub_keys),
 		cmocka_unit_test(test_auth_rejects),
 		cmocka_unit_test(test_error_and_fault_shapes),
 		cmocka_unit_test_setup_teardown(test_dispatch_errors, setup_world, teardown_world),
