@@ -47,6 +47,9 @@ enum aws_endpoint_origin {
 	AWS_ENDPOINT_FROM_DEFAULT, /* the region's, from the rule set */
 };
 
+/* The service's own endpoint variable: "AWS_ENDPOINT_URL_SQS", "..._ECS", "..._DYNAMODB". */
+const char *aws_endpoint_env_var(enum aws_service service);
+
 /* "config", "env-service", "env-global", "profile-service", "profile-global", "default". */
 const char *aws_endpoint_origin_name(enum aws_endpoint_origin from);
 
@@ -76,7 +79,7 @@ const struct aws_partition *aws_partition_of(const char *region);
  * The region's endpoint for service as the SQS and ECS endpoint rule sets
  * give it: https://<svc>[-fips].<region>.<suffix>, the dual-stack suffix
  * (api.aws, api.amazonwebservices.com.cn) when dualstack; SQS in GovCloud is
- * FIPS at its plain name. -EINVAL for a bad region, -ENOTSUP when the
+ * FIPS at its plain name (DynamoDB too). -EINVAL for a bad region, -ENOTSUP when the
  * partition has no dual-stack endpoints.
  */
 int aws_endpoint_default(

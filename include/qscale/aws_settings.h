@@ -1,8 +1,8 @@
 /*
  * The AWS client's settings, resolved once as the AWS CLI (botocore) and the
  * SDKs resolve them: which profile, which shared files (a leading "~"
- * expanded), the region, the SQS and ECS endpoints (configured URLs, FIPS
- * and dual-stack names), the retry mode and attempts, the CA bundle and
+ * expanded), the region, the SQS, ECS and DynamoDB endpoints (configured
+ * URLs, FIPS and dual-stack names), the retry mode and attempts, the CA bundle and
  * whether IMDSv1 may be used. Each value remembers which setting gave it,
  * for `qscale doctor`; an invalid value is an error that names the setting
  * (variable, or file:line and profile). The resolution itself is pure:
@@ -40,7 +40,7 @@ struct aws_settings_input {
 	const char *region;
 	const char *endpoint_sqs;
 	const char *endpoint_ecs;
-	const char *endpoint_dynamodb;
+	const char *endpoint_dynamodb; /* the HA lease table's */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	int max_attempts; /* 0: not set */
 	aws_env_cb env; /* NULL: the process environment */

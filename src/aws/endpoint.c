@@ -184,9 +184,7 @@ const char *aws_endpoint_choose(enum aws_service service, const char *configured
 		(profile != NULL && profile->ignore_configured_urls))
 		goto none;
 	o = AWS_ENDPOINT_FROM_ENV_SERVICE;
-	static const char *const vars[AWS_SERVICE_COUNT] = {
-		"AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB"};
-	url = nonempty(env(vars[service], env_ctx));
+	url = nonempty(env(aws_endpoint_env_var(service), env_ctx));
 	if (url != NULL)
 		goto found;
 	o = AWS_ENDPOINT_FROM_ENV_GLOBAL;
@@ -227,8 +225,24 @@ int aws_endpoint_default_named(const char *name, bool gov_fips_plain, const char
 int aws_endpoint_default(
 	enum aws_service service, const char *region, bool fips, bool dualstack, char **out)
 {
-	return aws_endpoint_default_named(aws_service_name(service), service == AWS_SERVICE_SQS,
-		region, fips, dualstack, out);
+	/* SQS and DynamoDB in GovCloud are FIPS at their plain names; ECS is not. */
+	return aws_endpoint_default_named(aws_service_name(service),
+		service == AWS_SERVICE_SQS || service == AWS_SERVICE_DYNAMODB, region, fips,
+		dualstack, out);
+}
+
+/* See qscale/aws_endpoint.h. */
+const char *aws_endpoint_env_var(enum aws_service service)
+{
+	switch (service) {
+	case AWS_SERVICE_SQS:
+		return "AWS_ENDPOINT_URL_SQS";
+	case AWS_SERVICE_DYNAMODB:
+		return "AWS_ENDPOINT_URL_DYNAMODB";
+	case AWS_SERVICE_ECS:
+		break;
+	}
+	return "AWS_ENDPOINT_URL_ECS";
 }
 
 /* See qscale/aws_endpoint.h. */

@@ -207,22 +207,26 @@ static struct aws_profile_endpoints profile_endpoints(
 /* The setting an endpoint origin stands for, for messages. */
 static const char *origin_setting(enum aws_service service, enum aws_endpoint_origin from)
 {
-	static const char *const config_key[AWS_SERVICE_COUNT] = {
-		"aws.endpoints.sqs", "aws.endpoints.ecs", "aws.endpoints.dynamodb"};
-	static const char *const env_var[AWS_SERVICE_COUNT] = {
-		"AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB"};
-	static const char *const profile_key[AWS_SERVICE_COUNT] = {
-		"sqs.endpoint_url", "ecs.endpoint_url", "dynamodb.endpoint_url"};
+	static const char *const config_keys[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = "aws.endpoints.sqs",
+		[AWS_SERVICE_ECS] = "aws.endpoints.ecs",
+		[AWS_SERVICE_DYNAMODB] = "aws.endpoints.dynamodb",
+	};
+	static const char *const profile_keys[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = "sqs.endpoint_url",
+		[AWS_SERVICE_ECS] = "ecs.endpoint_url",
+		[AWS_SERVICE_DYNAMODB] = "dynamodb.endpoint_url",
+	};
 
 	switch (from) {
 	case AWS_ENDPOINT_FROM_CONFIG:
-		return config_key[service];
+		return config_keys[service];
 	case AWS_ENDPOINT_FROM_ENV_SERVICE:
-		return env_var[service];
+		return aws_endpoint_env_var(service);
 	case AWS_ENDPOINT_FROM_ENV_GLOBAL:
 		return "AWS_ENDPOINT_URL";
 	case AWS_ENDPOINT_FROM_PROFILE_SERVICE:
-		return profile_key[service];
+		return profile_keys[service];
 	case AWS_ENDPOINT_FROM_PROFILE_GLOBAL:
 		return "endpoint_url";
 	case AWS_ENDPOINT_FROM_DEFAULT:
@@ -236,9 +240,12 @@ static int resolve_endpoint(const struct lookup *lk, struct aws_settings *s,
 	enum aws_service service, struct diag *diag)
 {
 	struct aws_profile_endpoints pe = profile_endpoints(lk, s, service);
-	const char *const configured_by[AWS_SERVICE_COUNT] = {
-		lk->in->endpoint_sqs, lk->in->endpoint_ecs, lk->in->endpoint_dynamodb};
-	const char *configured = configured_by[service];
+	const char *const configured_urls[AWS_SERVICE_COUNT] = {
+		[AWS_SERVICE_SQS] = lk->in->endpoint_sqs,
+		[AWS_SERVICE_ECS] = lk->in->endpoint_ecs,
+		[AWS_SERVICE_DYNAMODB] = lk->in->endpoint_dynamodb,
+	};
+	const char *configured = configured_urls[service];
 	enum aws_endpoint_origin from;
 	const char *url =
 		aws_endpoint_choose(service, configured, lk->in->env, lk->in->env_ctx, &pe, &from);

@@ -290,10 +290,10 @@ int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service se
 			"'Date' header.");
 		goto out;
 	}
-	/* The emulator's own key (and its suffixed kin), or a session it issued through STS or SSO.
-	 */
+	/* The emulator's own key, or a session it issued through STS or SSO. */
 	const char *secret = auth->secret_access_key;
 	char session_secret[41], principal[512];
+	/* The emulator's key ids (a suffix names one daemon of several) share its secret. */
 	if (!key_known(auth, a.access_key_id)) {
 		int s = emulate_session_lookup(auth, a.access_key_id,
 			emulate_request_header(req, "x-amz-security-token"), now_ms, session_secret,

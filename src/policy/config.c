@@ -67,8 +67,8 @@ static const struct schema_field endpoint_fields[] = {
 	{.key = "dynamodb",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.dynamodb),
-		.def_doc =
-			"from AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{0},
 };
 
@@ -408,7 +408,11 @@ void qscale_config_print(const struct qscale_config *config, FILE *out)
 	for (size_t i = 0; i < config->policy_count; i++) {
 		const struct policy *p = &config->policies[i];
 
+		char sizing[256];
+
+		policy_sizing_describe(p, sizing, sizeof(sizing));
 		fprintf(out, "  # %s:%u\n", p->file, p->line);
+		fprintf(out, "  # %s\n", sizing);
 		schema_print(policy_schema, p, 4, "  - ", out);
 	}
 }

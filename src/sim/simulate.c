@@ -21,6 +21,9 @@
 #define SIM_DEFAULT_POINTS 1500
 
 /* Where a policy's queue and services live in the world, and what they cost. */
+/* Datapoints kept for the baseline's lag (lag / period + 1 at most). */
+#define SIM_TT_DATAPOINTS 8
+
 struct sim_ref {
 	size_t queue;
 	size_t local;
@@ -34,6 +37,9 @@ struct sim_ref {
 	uint64_t cycles;
 	uint64_t held;
 	struct sim_tt tt;
+	/* the baseline's datapoints, newest last, for CloudWatch's lag */
+	struct sim_tt_datapoint dps[SIM_TT_DATAPOINTS];
+	size_t n_dps;
 };
 
 /* A set of indices, each once. */
@@ -191,6 +197,65 @@ static void baseline_set(
 	cloud->ops->update_service(cloud->ctx, cluster, service, desired, on_baseline_update, NULL);
 }
 
+/* The datapoint of the period ending now: what CloudWatch will have for it. */
+static struct sim_tt_datapoint datapoint_now(const struct sim_state *st, const struct sim_ref *ref)
+{
+	struct sim_tt_datapoint dp = {0};
+	struct world_queue_info q;
+	struct world_service_info local, burst;
+
+	world_queue_at(st->w, ref->queue, &q);
+	world_service_at(st->w, ref->local, &local);
+	dp.visible = q.reported.visible;
+	if (ref->has_burst) {
+		world_service_at(st->w, ref->burst, &burst);
+		dp.running = (int32_t)burst.running_count;
+		dp.others = (int32_t)local.running_count;
+	} else {
+		dp.running = (int32_t)local.running_count;
+	}
+	return dp;
+}
+
+/*
+ * The AWS-only operator: on-prem pinned at its maximum from t=0, target
+ * tracking on the Fargate service (on the on-prem one when there is none),
+ * fed at every period the datapoint of lag_ms ago.
+ */
+static void target_tracking(struct sim_state *st, uint64_t t_ms)
+{
+	for (size_t i = 0; i < st->n_refs; i++) {
+		const struct policy *pol = &st->cfg->policies[i];
+		struct sim_ref *ref = &st->refs[i];
+		const struct sim_tt_params *tp = &ref->tt.p;
+		size_t back = (size_t)(tp->lag_ms / tp->period_ms);
+		const char *cluster = ref->has_burst ? pol->burst.cluster : pol->local.cluster;
+		const char *service = ref->has_burst ? pol->burst.service : pol->local.service;
+		struct world_service_info s;
+		int32_t want;
+
+		if (t_ms == 0 && ref->has_burst)
+			baseline_set(st, pol->local.cluster, pol->local.service,
+				pol->scaling.local_max_tasks);
+		if (t_ms == 0 || t_ms % tp->period_ms != 0)
+			continue;
+		if (ref->n_dps == SIM_TT_DATAPOINTS) {
+			memmove(ref->dps, ref->dps + 1,
+				(SIM_TT_DATAPOINTS - 1) * sizeof(ref->dps[0]));
+			ref->n_dps--;
+		}
+		ref->dps[ref->n_dps++] = datapoint_now(st, ref);
+		/* no datapoint published yet for the first lag_ms */
+		if (ref->n_dps <= back)
+			continue;
+		world_service_at(st->w, ref->has_burst ? ref->burst : ref->local, &s);
+		want = sim_tt_evaluate(
+			&ref->tt, t_ms, &ref->dps[ref->n_dps - 1 - back], (int32_t)s.desired_count);
+		if (want >= 0 && (uint32_t)want != s.desired_count)
+			baseline_set(st, cluster, service, want);
+	}
+}
+
 /* Whoever scales acts at the current time t. */
 static void act(struct sim_state *st, uint64_t t_ms)
 {
@@ -203,21 +268,7 @@ static void act(struct sim_state *st, uint64_t t_ms)
 			controller_tick(st->ctl, t_ms);
 		break;
 	case SIM_TARGET_TRACKING:
-		if (t_ms == 0 || t_ms % st->refs[0].tt.p.period_ms != 0)
-			break;
-		for (size_t i = 0; i < st->n_refs; i++) {
-			const struct policy *pol = &st->cfg->policies[i];
-			struct world_queue_info q;
-			struct world_service_info s;
-			int32_t want;
-
-			world_queue_at(st->w, st->refs[i].queue, &q);
-			world_service_at(st->w, st->refs[i].local, &s);
-			want = sim_tt_datapoint(&st->refs[i].tt, t_ms, q.reported.visible,
-				(int32_t)s.desired_count);
-			if (want >= 0 && (uint32_t)want != s.desired_count)
-				baseline_set(st, pol->local.cluster, pol->local.service, want);
-		}
+		target_tracking(st, t_ms);
 		break;
 	case SIM_STATIC_MAX:
 		if (t_ms != 0)
@@ -281,26 +332,6 @@ static double task_seconds(const struct sim_state *st, const struct sim_set *set
 	return sum;
 }
 
-uint64_t sim_hist_percentile_ms(const uint64_t hist[WORLD_WAIT_BUCKETS], double p)
-{
-	uint64_t total = 0, seen = 0, want;
-
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
-		total += hist[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)ceil(p * (double)total);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= want)
-			return i + 1 < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(i)
-							  : world_wait_bucket_upper_ms(i - 1);
-	}
-	return world_wait_bucket_upper_ms(WORLD_WAIT_BUCKETS - 2);
-}
-
 /* Close the series' current interval at t. */
 static void sample(struct sim_state *st, uint64_t t_ms)
 {
@@ -325,16 +356,15 @@ static void sample(struct sim_state *st, uint64_t t_ms)
 	pt->backlog_max = st->backlog_max;
 	pt->local_tasks = dt_s > 0 ? (local_ts - st->prev_local_ts) / dt_s : 0;
 	pt->burst_tasks = dt_s > 0 ? (burst_ts - st->prev_burst_ts) / dt_s : 0;
-	pt->wait_p95_ms = sim_hist_percentile_ms(delta, 0.95);
 	pt->wait_max_ms = 0;
 	if (top > 0) {
+		/* the interval's largest wait, to the resolution of its bucket */
 		uint64_t upper =
 			top < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(top - 1) : max_ms;
 
 		pt->wait_max_ms = upper < max_ms ? upper : max_ms;
-		if (pt->wait_p95_ms > pt->wait_max_ms)
-			pt->wait_p95_ms = pt->wait_max_ms;
 	}
+	pt->wait_p95_ms = world_wait_hist_percentile_ms(delta, pt->wait_max_ms, 0.95);
 	memcpy(st->prev_hist, hist, sizeof(hist));
 	st->prev_local_ts = local_ts;
 	st->prev_burst_ts = burst_ts;
@@ -414,9 +444,7 @@ static void summarise_waits(
 	const double ps[3] = {0.5, 0.95, 0.99};
 
 	for (size_t i = 0; i < 3; i++) {
-		*out[i] = sim_hist_percentile_ms(hist, ps[i]);
-		if (*out[i] > s->wait_max_ms)
-			*out[i] = s->wait_max_ms;
+		*out[i] = world_wait_hist_percentile_ms(hist, s->wait_max_ms, ps[i]);
 	}
 	s->wait_mean_ms = s->processed > 0 ? wait_sum_ms / (double)s->processed : 0;
 }
@@ -458,7 +486,8 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 		r->s.scale_actions = cloud_sim_updates(st->cs, ref->local);
 		if (ref->has_burst) {
 			world_service_stats(st->w, ref->burst, &ss);
-			r->s.burst_task_hours = ss.task_seconds / 3600.0;
+			/* Fargate bills a minute at least per task */
+			r->s.burst_task_hours = ss.billed_task_seconds / 3600.0;
 			r->s.burst_vcpu_hours = r->s.burst_task_hours * ref->burst_vcpu;
 			r->s.burst_gb_hours = r->s.burst_task_hours * ref->burst_gb;
 			r->s.burst_cost = r->s.burst_vcpu_hours * p->prices.vcpu_hour +
@@ -503,7 +532,7 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 		out->total.scale_actions += cloud_sim_updates(st->cs, st->bursts.items[i]);
 		for (size_t k = 0; k < st->n_refs; k++) {
 			const struct sim_ref *ref = &st->refs[k];
-			double hours = ss.task_seconds / 3600.0;
+			double hours = ss.billed_task_seconds / 3600.0;
 
 			if (!ref->has_burst || ref->burst != st->bursts.items[i])
 				continue;
@@ -582,8 +611,12 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 		set_add(&st->clusters, ref->local_cluster);
 		if (ref->has_burst)
 			set_add(&st->bursts, ref->burst);
-		sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
-			pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
+		if (ref->has_burst)
+			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task, 0,
+				pol->scaling.burst_max_tasks);
+		else
+			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
+				pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
 		sim_tt_init(&ref->tt, &tp);
 	}
 	if (p->mode != SIM_QSCALE)

@@ -121,6 +121,13 @@ static const struct {
 	{AWS_SERVICE_ECS, NULL, "us-isob-east-1", env_none, &fips, 0,
 		"https://ecs-fips.us-isob-east-1.sc2s.sgov.gov"},
 	{AWS_SERVICE_SQS, NULL, "us-iso-east-1", env_none, &dualstack, -ENOTSUP, NULL},
+	/* DynamoDB (the HA lease) follows its own rule set: GovCloud's FIPS is plain too. */
+	{AWS_SERVICE_DYNAMODB, NULL, "eu-west-1", env_none, &fips, 0,
+		"https://dynamodb-fips.eu-west-1.amazonaws.com"},
+	{AWS_SERVICE_DYNAMODB, NULL, "us-gov-west-1", env_none, &fips, 0,
+		"https://dynamodb.us-gov-west-1.amazonaws.com"},
+	{AWS_SERVICE_DYNAMODB, NULL, "ap-south-1", env_none, &dualstack, 0,
+		"https://dynamodb.ap-south-1.api.aws"},
 	/* A configured endpoint wins over the variants, as botocore decides. */
 	{AWS_SERVICE_SQS, "http://127.0.0.1:1", "us-east-1", env_none, &fips, 0,
 		"http://127.0.0.1:1"},

@@ -272,6 +272,14 @@ static void test_load_files(void **state)
 	assert_string_equal(d.file, path);
 	assert_int_equal(d.line, 3);
 	assert_non_null(strstr(d.message, "given twice"));
+	/* What is no regular file is skipped, as botocore skips it. */
+	const char *env_null[] = {
+		"HOME", dir, "AWS_CONFIG_FILE", "/dev/null", "AWS_REGION", "eu-west-1", NULL};
+	in.env_ctx = (void *)(uintptr_t)env_null;
+	assert_int_equal(aws_settings_load(&in, &s, &d), 0);
+	assert_string_equal(s.region, "eu-west-1");
+	aws_settings_finish(&s);
+	in.env_ctx = (void *)(uintptr_t)env;
 	/* A missing config file is no error. */
 	unlink(path);
 	const char *env2[] = {
