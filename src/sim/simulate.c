@@ -22,7 +22,7 @@
 
 /* Where a policy's queue and services live in the world, and what they cost. */
 /* Datapoints kept for the baseline's lag (lag / period + 1 at most). */
-#define SIM_TT_DATAPOINTS 8
+#define SIM_BASELINE_DATAPOINTS 8
 
 struct sim_ref {
 	size_t queue;
@@ -38,7 +38,7 @@ struct sim_ref {
 	uint64_t held;
 	struct sim_tt tt;
 	/* the baseline's datapoints, newest last, for CloudWatch's lag */
-	struct sim_tt_datapoint dps[SIM_TT_DATAPOINTS];
+	struct sim_baseline_datapoint dps[SIM_BASELINE_DATAPOINTS];
 	size_t n_dps;
 };
 
@@ -198,9 +198,10 @@ static void baseline_set(
 }
 
 /* The datapoint of the period ending now: what CloudWatch will have for it. */
-static struct sim_tt_datapoint datapoint_now(const struct sim_state *st, const struct sim_ref *ref)
+static struct sim_baseline_datapoint datapoint_now(
+	const struct sim_state *st, const struct sim_ref *ref)
 {
-	struct sim_tt_datapoint dp = {0};
+	struct sim_baseline_datapoint dp = {0};
 	struct world_queue_info q;
 	struct world_service_info local, burst;
 
@@ -227,7 +228,7 @@ static void target_tracking(struct sim_state *st, uint64_t t_ms)
 	for (size_t i = 0; i < st->n_refs; i++) {
 		const struct policy *pol = &st->cfg->policies[i];
 		struct sim_ref *ref = &st->refs[i];
-		const struct sim_tt_params *tp = &ref->tt.p;
+		const struct sim_baseline_params *tp = &ref->tt.p;
 		size_t back = (size_t)(tp->lag_ms / tp->period_ms);
 		const char *cluster = ref->has_burst ? pol->burst.cluster : pol->local.cluster;
 		const char *service = ref->has_burst ? pol->burst.service : pol->local.service;
@@ -239,9 +240,9 @@ static void target_tracking(struct sim_state *st, uint64_t t_ms)
 				pol->scaling.local_max_tasks);
 		if (t_ms == 0 || t_ms % tp->period_ms != 0)
 			continue;
-		if (ref->n_dps == SIM_TT_DATAPOINTS) {
+		if (ref->n_dps == SIM_BASELINE_DATAPOINTS) {
 			memmove(ref->dps, ref->dps + 1,
-				(SIM_TT_DATAPOINTS - 1) * sizeof(ref->dps[0]));
+				(SIM_BASELINE_DATAPOINTS - 1) * sizeof(ref->dps[0]));
 			ref->n_dps--;
 		}
 		ref->dps[ref->n_dps++] = datapoint_now(st, ref);
@@ -249,7 +250,7 @@ static void target_tracking(struct sim_state *st, uint64_t t_ms)
 		if (ref->n_dps <= back)
 			continue;
 		world_service_at(st->w, ref->has_burst ? ref->burst : ref->local, &s);
-		want = sim_tt_evaluate(
+		want = sim_baseline_evaluate(
 			&ref->tt, t_ms, &ref->dps[ref->n_dps - 1 - back], (int32_t)s.desired_count);
 		if (want >= 0 && (uint32_t)want != s.desired_count)
 			baseline_set(st, cluster, service, want);
@@ -630,7 +631,7 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 	for (size_t i = 0; i < st->n_refs; i++) {
 		const struct policy *pol = &st->cfg->policies[i];
 		struct sim_ref *ref = &st->refs[i];
-		struct sim_tt_params tp;
+		struct sim_baseline_params tp;
 
 		rc = resolve(st, pol, ref, error);
 		if (rc < 0)
@@ -641,12 +642,12 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 		if (ref->has_burst)
 			set_add(&st->bursts, ref->burst);
 		if (ref->has_burst)
-			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task, 0,
+			sim_baseline_defaults(&tp, (double)pol->scaling.backlog_per_task, 0,
 				pol->scaling.burst_max_tasks);
 		else
-			sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
+			sim_baseline_defaults(&tp, (double)pol->scaling.backlog_per_task,
 				pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
-		sim_tt_init(&ref->tt, &tp);
+		sim_baseline_init(&ref->tt, &tp);
 	}
 	if (p->mode != SIM_QSCALE)
 		return 0;
