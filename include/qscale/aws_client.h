@@ -17,6 +17,8 @@
 #include "qscale/clock.h"
 
 struct event_base;
+struct aws_settings;
+struct diag;
 
 struct aws_client_config {
 	const char *region; /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
@@ -32,7 +34,9 @@ struct aws_client_config {
 	 */
 	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
-	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, else 3 */
+	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
+	uint64_t credential_process_timeout_ms; /* 0: 60 s */
+	struct diag *diag; /* optional: which setting made creation fail, and why */
 };
 
 struct aws_response {
@@ -66,7 +70,11 @@ struct aws_call_opts {
 	uint64_t budget_ms;
 };
 
-/* A client on base; returns -EINVAL for bad configuration, -ENOTSUP without an async resolver. */
+/*
+ * A client on base, with the settings aws_settings_load() resolves from
+ * config and the environment; returns -EINVAL for bad settings (config->diag
+ * says which), -ENOTSUP without an async resolver.
+ */
 int aws_client_create(struct event_base *base, const struct aws_client_config *config,
 	const struct clock *clock, struct aws_client **out);
 
@@ -130,6 +138,9 @@ struct credentials;
 
 /* The credential provider chain the client signs with (for doctor and metrics). */
 struct credentials *aws_client_credentials(struct aws_client *client);
+
+/* The settings the client resolved (for doctor); valid while the client lives. */
+const struct aws_settings *aws_client_settings(const struct aws_client *client);
 
 /* The endpoint (scheme://host[:port]) the client uses for service. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service);

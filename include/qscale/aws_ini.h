@@ -1,7 +1,9 @@
 /*
  * The AWS shared credentials and config files: an INI dialect of sections,
- * "key = value" lines, '#' and ';' comment lines, and indented sub-keys
- * ("sqs =" followed by "  endpoint_url = ..."). Pure: text in, table out.
+ * "key = value" (or "key: value") lines, '#' and ';' comment lines, and
+ * indented sub-keys ("sqs =" followed by "  endpoint_url = ..."). A section
+ * or key given twice in one file is an error, as in botocore. Pure: text in,
+ * table out.
  */
 #ifndef QSCALE_AWS_INI_H
 #define QSCALE_AWS_INI_H
@@ -14,6 +16,7 @@ struct aws_ini_entry {
 	char *section; /* profile name ("default", "prod") or "services x", "sso-session x" */
 	char *key; /* lower-cased */
 	char *value;
+	int line; /* 1-based line in its file */
 };
 
 struct aws_ini {
@@ -56,6 +59,10 @@ void aws_ini_finish(struct aws_ini *ini);
 
 /* The value of key in section, or NULL (the last one wins when repeated). */
 const char *aws_ini_get(const struct aws_ini *ini, const char *section, const char *key);
+
+/* The entry of key in section (the last one when repeated), or NULL. */
+const struct aws_ini_entry *aws_ini_find(
+	const struct aws_ini *ini, const char *section, const char *key);
 
 /* Whether section appears at all. */
 bool aws_ini_has_section(const struct aws_ini *ini, const char *section);

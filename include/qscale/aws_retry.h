@@ -46,8 +46,44 @@ int aws_retry_quota_acquire(struct aws_retry_quota *q, bool throttling);
 /* A call succeeded: refund cost_taken (what its retries took), or +1 when it took none. */
 void aws_retry_quota_release(struct aws_retry_quota *q, int cost_taken);
 
-/* The max attempts: configured (> 0) wins, else AWS_MAX_ATTEMPTS (1..20), else 3. */
-int aws_retry_max_attempts(int configured, const char *env_value);
+/*
+ * The delay before retry number retry_index in legacy mode (botocore's old
+ * default): rand01 x 2^retry_index seconds, capped at 20 s like standard.
+ */
+uint64_t aws_retry_legacy_delay_ms(int retry_index, double rand01);
+
+/*
+ * The adaptive mode's client-side rate limiter, as botocore describes it: a
+ * token bucket (one token per attempt, at least 0.5 per second) whose rate
+ * follows CUBIC congestion control. Every response feeds it: a throttling
+ * answer cuts the rate to 0.7 x the measured sending rate and switches the
+ * bucket on; each success lets the rate grow back along
+ * 0.4 x (t - t_fail - K)^3 + W_max, K = cbrt(W_max x 0.3 / 0.4), never past
+ * twice the measured rate. The sending rate is measured in half-second
+ * buckets, smoothed 0.8. Pure: time (seconds) is an argument.
+ */
+struct aws_adaptive {
+	bool enabled; /* after the first throttling answer */
+	double fill_rate; /* tokens per second */
+	double max_capacity;
+	double capacity;
+	double last_refill_s;
+	bool have_refill;
+	double measured_rate; /* attempts per second, smoothed */
+	double last_bucket_s;
+	double count;
+	double w_max;
+	double k;
+	double last_fail_s;
+};
+
+void aws_adaptive_init(struct aws_adaptive *a, double now_s);
+
+/* Take a token before an attempt: 0 when taken (or not enabled), else the ms to wait. */
+uint64_t aws_adaptive_acquire(struct aws_adaptive *a, double now_s);
+
+/* An attempt was answered; throttled when its error is a throttling one. */
+void aws_adaptive_on_response(struct aws_adaptive *a, double now_s, bool throttled);
 
 /* Our share of ECS's documented rates (ecs_throttle.h), leaving headroom for other callers. */
 #define AWS_RATE_HEADROOM 0.8

@@ -52,14 +52,15 @@ size_t cloud_aws_in_flight(const struct cloud_aws *aws);
 
 struct event_base;
 struct qscale_config;
+struct diag;
 
 /*
  * Create the AWS client the configuration asks for (region, endpoints,
  * profile, timeout: every aws: setting, in one place for run, plan and
  * doctor) on base. 0, or the negative errno of aws_client_create (-EINVAL:
- * no valid region or a bad endpoint).
+ * a bad AWS setting, which diag (may be NULL) names).
  */
 int cloud_aws_client_create(struct event_base *base, const struct qscale_config *config,
-	const struct clock *clock, struct aws_client **out);
+	const struct clock *clock, struct diag *diag, struct aws_client **out);
 
 #endif

@@ -26,6 +26,10 @@ enum credentials_source {
 	CREDENTIALS_SOURCE_PROFILE, /* shared credentials or config file */
 	CREDENTIALS_SOURCE_CONTAINER,
 	CREDENTIALS_SOURCE_IMDS,
+	CREDENTIALS_SOURCE_PROCESS, /* credential_process */
+	CREDENTIALS_SOURCE_WEB_IDENTITY, /* AssumeRoleWithWebIdentity */
+	CREDENTIALS_SOURCE_SSO, /* IAM Identity Center: cached token, GetRoleCredentials */
+	CREDENTIALS_SOURCE_ASSUME_ROLE, /* role_arn: STS AssumeRole on top of another source */
 };
 
 /* One set of credentials; every string is owned and wiped on finish. */
@@ -45,16 +49,19 @@ void credentials_set_finish(struct credentials_set *set);
 #define CREDENTIALS_FILE_RECHECK_MS (60u * 1000u)
 
 /*
- * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
- * -ENOENT when unset or incomplete. (The chain skips this provider when a
- * profile is named, by configuration or AWS_PROFILE, as the JS SDK does.)
+ * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the legacy
+ * AWS_SECURITY_TOKEN, else AWS_SESSION_TOKEN (botocore's order).
+ * -ENOENT when unset or incomplete. (The chain skips this provider when
+ * qscale's configuration names a profile; AWS_PROFILE does not, as in the
+ * AWS CLI: environment keys win over it.)
  */
 int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *out);
 
 /*
  * From profile in the parsed credentials file, else in the config file
  * (either may be NULL): aws_access_key_id, aws_secret_access_key,
- * aws_session_token. -ENOENT when the profile has no complete key pair.
+ * aws_security_token (legacy, first as in botocore) or aws_session_token. -ENOENT when the profile
+ * has no complete key pair.
  */
 int credentials_from_ini(const struct aws_ini *credentials_file, const struct aws_ini *config_file,
 	const char *profile, struct credentials_set *out);
@@ -93,12 +100,107 @@ int credentials_container_url(const char *relative, const char *full, char **out
  */
 int credentials_container_token(const char *token_file, const char *token, char **out);
 
+/* One STS AssumeRole step of a plan. */
+struct credentials_role {
+	char *profile; /* the profile that names role_arn */
+	char *role_arn;
+	char *session_name; /* NULL: qscale-<unix time> */
+	char *external_id; /* NULL: none */
+	int duration_s; /* 0: the role's default */
+};
+
+/* The shared files a plan is read from; either table may be NULL. */
+struct credentials_files {
+	const struct aws_ini *credentials;
+	const char *credentials_path;
+	const struct aws_ini *config;
+	const char *config_path;
+};
+
+/*
+ * How to get credentials, as the SDKs read the environment and the profile:
+ * a base source, then zero or more roles assumed in order, each with the
+ * credentials of the step before.
+ */
+struct credentials_plan {
+	enum credentials_source
+		base; /* ENV, PROFILE, PROCESS, WEB_IDENTITY, SSO, CONTAINER, IMDS */
+	char *base_profile; /* the profile the base comes from; NULL for env */
+	struct credentials_set keys; /* PROFILE: the static keys, read at resolve time */
+	char *process; /* PROCESS: the command line */
+	char *token_file; /* WEB_IDENTITY */
+	struct credentials_role web; /* WEB_IDENTITY: role_arn, session_name, duration_s */
+	char *sso_start_url, *sso_region, *sso_account_id, *sso_role_name;
+	char *sso_session; /* NULL for the legacy form (cache keyed by the start URL) */
+	struct credentials_role *roles;
+	size_t n_roles;
+};
+
+/* Free a plan; accepts a zeroed struct. */
+void credentials_plan_finish(struct credentials_plan *plan);
+
+/*
+ * Read the plan for profile. profile_named: the profile was named (config
+ * or AWS_PROFILE), so it must exist. env_allowed: environment keys may win
+ * (false when qscale's configuration names the profile, as `--profile`
+ * does for the AWS CLI). 0 with *out filled; -ENOENT when nothing is
+ * configured (the chain goes on to the container endpoint and IMDS);
+ * -EINVAL (bad or missing setting) or -ENOTSUP (a setting qscale cannot
+ * honour) with why, naming the profile, the key and the file.
+ */
+int credentials_plan_resolve(const struct credentials_files *files, const char *profile,
+	bool profile_named, bool env_allowed, aws_env_cb env, void *env_ctx,
+	struct credentials_plan *out, char *why, size_t why_size);
+
+/*
+ * Parse credential_process output (Version 1: AccessKeyId, SecretAccessKey,
+ * SessionToken, Expiration). -EPROTO with why for anything else.
+ */
+int credentials_parse_process(
+	const char *body, size_t len, struct credentials_set *out, char *why, size_t why_size);
+
+/*
+ * Split a credential_process command line as botocore does (POSIX shell
+ * words: quotes and backslashes, no expansion). -EINVAL for an unclosed
+ * quote or an empty line. *argv_out is NULL-terminated; free with
+ * credentials_argv_free.
+ */
+int credentials_split_command(const char *line, char ***argv_out);
+void credentials_argv_free(char **argv);
+
+/*
+ * The SSO token cache file name for a session name or (legacy) start URL:
+ * the lowercase hex SHA-1 of it, then ".json" (what `aws sso login` writes).
+ */
+void credentials_sso_cache_name(const char *key, char out[46]);
+
+/*
+ * Parse an SSO token cache document: accessToken and expiresAt. -EPROTO for
+ * anything else. *token_out is wiped and freed by the caller.
+ */
+int credentials_parse_sso_cache(
+	const char *body, size_t len, char **token_out, uint64_t *expires_wall_ms);
+
+/*
+ * Parse GetRoleCredentials' answer ({"roleCredentials":{accessKeyId,
+ * secretAccessKey, sessionToken, expiration (epoch ms)}}).
+ */
+int credentials_parse_sso_role(const char *body, size_t len, struct credentials_set *out);
+
 struct credentials;
 struct credentials_request;
 
 struct credentials_config {
-	const char *profile; /* NULL: AWS_PROFILE, then "default" */
+	/* NULL: AWS_PROFILE, then "default". Set, it is qscale's aws.profile: env keys no longer
+	 * win. */
+	const char *profile;
 	uint64_t http_timeout_ms; /* container / IMDS fetches; 0: 1000 */
+	bool imds_v1_disabled; /* AWS_EC2_METADATA_V1_DISABLED / ec2_metadata_v1_disabled */
+	/* As resolved by the settings (variable or profile), for the STS endpoint. */
+	bool use_fips, use_dualstack, ignore_configured_urls;
+	uint64_t sts_timeout_ms; /* STS and SSO calls; 0: 10000 */
+	uint64_t process_timeout_ms; /* credential_process; 0: 60000 */
+	const char *region; /* for STS and the profile's endpoints; NULL: none known */
 	aws_env_cb env; /* NULL: the process environment */
 	void *env_ctx;
 };
@@ -148,11 +250,23 @@ struct credentials_info {
 	uint64_t expiry_wall_ms; /* 0: no expiry known */
 	uint64_t refreshes; /* times a new set replaced the old */
 	int last_error; /* last failure of a refresh, 0 when none */
+	char error_text[512]; /* what the failing provider said, "" when none */
+	char base[64]; /* ASSUME_ROLE: the source under the roles ("profile", "imds"...) */
 };
 
 void credentials_get_info(const struct credentials *c, struct credentials_info *out);
 
-/* "env", "profile", "container", "imds", "none". */
+/*
+ * Who the credentials belong to, as STS GetCallerIdentity says. cb runs once,
+ * from the loop; err -EACCES/-EIO/... with why filled on failure.
+ */
+struct sts_identity;
+typedef void (*credentials_identity_cb)(
+	int err, const struct sts_identity *who, const char *why, void *arg);
+int credentials_caller_identity(struct credentials *c, credentials_identity_cb cb, void *arg);
+
+/* "env", "profile", "container", "imds", "process", "web-identity", "sso", "assume-role", "none".
+ */
 const char *credentials_source_name(enum credentials_source source);
 
 #endif

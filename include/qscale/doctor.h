@@ -12,8 +12,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "qscale/aws_client.h"
+
+struct aws_settings;
+struct qscale_config;
 
 enum doctor_level {
 	DOCTOR_OK = 0,
@@ -66,7 +70,17 @@ enum doctor_level doctor_judge_skew(int64_t offset_ms);
 enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry_wall_ms,
 	bool temporary, uint64_t file_mtime_ms, char *out, size_t len);
 
-struct qscale_config;
+/*
+ * `qscale doctor --resolve`: print what qscale resolved (settings and the
+ * credentials' source, key id and digests) as one JSON object, calling
+ * nothing but the credential chain. Returns the exit status: 0, 2 for a bad
+ * setting (the object then has "error", naming it), 1 when no
+ * credentials were found, or for another failure.
+ */
+int doctor_resolve(const struct qscale_config *config, FILE *out);
+
+/* The one-line summary of the resolved settings that doctor prints. */
+void doctor_settings_line(const struct aws_settings *s, char *out, size_t len);
 
 /*
  * Run every check of config against AWS, print one line each to stdout, and

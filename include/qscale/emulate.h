@@ -29,6 +29,8 @@ enum emulate_service {
 	EMULATE_SERVICE_NONE,
 	EMULATE_SERVICE_SQS,
 	EMULATE_SERVICE_ECS,
+	EMULATE_SERVICE_STS, /* Query protocol: form POST, XML answers */
+	EMULATE_SERVICE_SSO, /* GetRoleCredentials: GET with a bearer token */
 };
 
 /* One request header as received. */
@@ -82,7 +84,7 @@ struct emulate_auth {
 /* Which service and operation an X-Amz-Target names; NULL target gives NONE. */
 enum emulate_service emulate_target_service(const char *target, const char **operation);
 
-/* The SigV4 signing name of a service ("sqs", "ecs"). */
+/* The SigV4 signing name of a service ("sqs", "ecs", "sts"). */
 const char *emulate_service_signing_name(enum emulate_service service);
 
 /*

@@ -58,6 +58,7 @@ struct http_request;
 
 struct http_client_config {
 	long max_connects; /* idle keep-alive connections kept; 0: 16 */
+	const char *ca_bundle; /* PEM file of trusted CAs; NULL: AWS_CA_BUNDLE, else the system's */
 };
 
 /*

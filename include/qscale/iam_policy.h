@@ -35,6 +35,15 @@ int iam_policy_build(
 	const struct iam_policy_input *in, char **out, char error[IAM_POLICY_ERROR_MAX]);
 
 /*
+ * The caller's side of a role profile: a document allowing sts:AssumeRole on
+ * role_arn (arn:<partition>:iam::<12 digits>:role/<name>), for the identity
+ * qscale starts from (the source profile's user, the instance or container
+ * role). The document iam_policy_build prints belongs on the assumed role.
+ * -EINVAL with error filled for anything but a role ARN.
+ */
+int iam_policy_assume_role(const char *role_arn, char **out, char error[IAM_POLICY_ERROR_MAX]);
+
+/*
  * The region and account a queue URL names: https://sqs.<region>.amazonaws.com/
  * <account>/<name> (or any host the SQS helpers know); *region is "" for a
  * host that names none (a custom endpoint). -EINVAL unless the path is

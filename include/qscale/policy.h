@@ -86,6 +86,7 @@ struct qscale_config {
 			char *dynamodb; /* NULL: from AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL */
 		} endpoints;
 		uint64_t timeout_ms;
+		uint64_t credential_process_timeout_ms; /* bound on a credential_process run */
 		char *account_id; /* NULL: taken from the queue URLs (qscale iam-policy) */
 	} aws;
 	/* High availability through a lease in DynamoDB (docs/ha.md); off unless present. */

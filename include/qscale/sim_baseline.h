@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* The target-tracking policy's parameters. */
-struct sim_tt_params {
+struct sim_baseline_params {
 	double target; /* backlog per running task to hold (the policy's backlog_per_task) */
 	int32_t min_tasks; /* of the scaled service */
 	int32_t max_tasks;
@@ -28,7 +28,7 @@ struct sim_tt_params {
 
 /* The state of one target-tracking policy. */
 struct sim_tt {
-	struct sim_tt_params p;
+	struct sim_baseline_params p;
 	unsigned high_run; /* consecutive datapoints above target */
 	unsigned low_run; /* consecutive datapoints below in_ratio x target */
 	bool scaled_in;
@@ -36,17 +36,18 @@ struct sim_tt {
 };
 
 /* One datapoint: what CloudWatch had for a period. */
-struct sim_tt_datapoint {
+struct sim_baseline_datapoint {
 	uint64_t visible; /* ApproximateNumberOfMessagesVisible */
 	int32_t running; /* RUNNING tasks of the scaled service */
 	int32_t others; /* RUNNING tasks that also poll the queue, not scaled (on-prem, pinned) */
 };
 
 /* AWS's defaults around a target and the scaled service's bounds. */
-void sim_tt_defaults(struct sim_tt_params *p, double target, int32_t min_tasks, int32_t max_tasks);
+void sim_baseline_defaults(
+	struct sim_baseline_params *p, double target, int32_t min_tasks, int32_t max_tasks);
 
 /* Start a policy with no datapoints seen. */
-void sim_tt_init(struct sim_tt *tt, const struct sim_tt_params *p);
+void sim_baseline_init(struct sim_tt *tt, const struct sim_baseline_params *p);
 
 /*
  * Feed the datapoint evaluated at t_ms and the scaled service's desired
@@ -54,7 +55,7 @@ void sim_tt_init(struct sim_tt *tt, const struct sim_tt_params *p);
  * counts as one); the capacity it asks for is ceil(visible / target) less
  * the others. Returns the desired count to set, or -1 to leave it.
  */
-int32_t sim_tt_evaluate(
-	struct sim_tt *tt, uint64_t t_ms, const struct sim_tt_datapoint *dp, int32_t current);
+int32_t sim_baseline_evaluate(
+	struct sim_tt *tt, uint64_t t_ms, const struct sim_baseline_datapoint *dp, int32_t current);
 
 #endif

@@ -20,6 +20,7 @@
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_ini.h"
 #include "qscale/aws_retry.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
 #include "qscale/ecs_throttle.h"
 #include "qscale/http.h"
@@ -48,6 +49,7 @@ struct aws_call {
 	uint64_t budget_deadline_ms; /* monotonic; 0: none (aws_call_opts.budget_ms) */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
+	bool bucket_token; /* the ECS category token of the next attempt is taken */
 	enum ecs_throttle_category category; /* ECS_THROTTLE_NONE for SQS */
 	uint64_t start_mono_ms;
 	uint64_t send_mono_ms;
@@ -65,13 +67,14 @@ struct aws_client {
 	struct http_client *http;
 	struct credentials *creds;
 	struct sigv4_key_cache *keys;
+	struct aws_settings settings;
 	char region[AWS_REGION_MAX];
-	char *endpoint[AWS_SERVICE_COUNT];
-	char *host[AWS_SERVICE_COUNT];
 	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
 	int max_attempts;
+	enum aws_retry_mode retry_mode;
 	struct aws_retry_quota quota;
+	struct aws_adaptive adaptive; /* the adaptive mode's client-side rate limiter */
 	struct ecs_token_bucket buckets[ECS_THROTTLE_CATEGORY_COUNT];
 	int64_t clock_offset_ms;
 	struct aws_call *calls;
@@ -85,6 +88,12 @@ struct aws_client {
 };
 
 static void attempt_begin(evutil_socket_t fd, short what, void *arg);
+
+/* The monotonic clock in seconds, as the adaptive rate limiter counts. */
+static double mono_s(const struct aws_client *client)
+{
+	return (double)clock_mono_ms(&client->clock) / 1000.0;
+}
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static double default_rand01(void *ctx)
@@ -135,91 +144,50 @@ static struct aws_op_stats *stats_for(
 	return s;
 }
 
-/* Read the AWS config file's profile for region and endpoint settings. */
-static void load_profile_settings(
-	const struct aws_client_config *config, struct aws_ini *ini, const char **profile_out)
-{
-	const char *path = getenv("AWS_CONFIG_FILE");
-	const char *home = getenv("HOME");
-	char *owned = NULL;
-
-	if ((path == NULL || path[0] == '\0') && home != NULL && home[0] != '\0')
-		path = owned = xasprintf("%s/.aws/config", home);
-	struct aws_ini_diag diag = {0};
-	int r = path != NULL ? aws_ini_load(path, true, ini, &diag) : -ENOENT;
-	if (r != 0)
-		memset(ini, 0, sizeof(*ini));
-	/* A missing file is the usual case; anything else is the operator's to fix. */
-	if (r != 0 && r != -ENOENT)
-		log_warn("aws=config file=%s line=%d error=%s action=ignore", LOG_Q(path),
-			diag.line, LOG_Q(diag.message));
-	free(owned);
-	const char *profile = config->profile;
-	if (profile == NULL || profile[0] == '\0')
-		profile = getenv("AWS_PROFILE");
-	*profile_out = profile != NULL && profile[0] != '\0' ? profile : "default";
-}
-
-/* The endpoint settings the config file's profile gives service. */
-static struct aws_profile_endpoints profile_endpoints(
-	const struct aws_ini *ini, const char *profile, enum aws_service service)
-{
-	struct aws_profile_endpoints pe = {0};
-	const char *services = aws_ini_get(ini, profile, "services");
-
-	if (services != NULL) {
-		char *section = xasprintf("services %s", services);
-		char *key = xasprintf("%s.endpoint_url", aws_service_name(service));
-		pe.service_url = aws_ini_get(ini, section, key);
-		free(section);
-		free(key);
-	}
-	pe.global_url = aws_ini_get(ini, profile, "endpoint_url");
-	return pe;
-}
-
 /* See qscale/aws_client.h. */
 int aws_client_create(struct event_base *base, const struct aws_client_config *config,
 	const struct clock *clock, struct aws_client **out)
 {
 	struct aws_client_config empty = {0};
-	struct aws_ini ini;
-	const char *profile;
+	struct diag local_diag;
 	int r;
 
 	if (config == NULL)
 		config = &empty;
+	struct aws_settings_input in = {
+		.region = config->region,
+		.endpoint_sqs = config->endpoint_sqs,
+		.endpoint_ecs = config->endpoint_ecs,
+		.endpoint_dynamodb = config->endpoint_dynamodb,
+		.profile = config->profile,
+		.max_attempts = config->max_attempts,
+	};
 	struct aws_client *client = xcalloc(1, sizeof(*client));
 	client->base = base;
 	client->clock = *clock;
-	load_profile_settings(config, &ini, &profile);
-	r = aws_region_resolve(config->region, aws_env_system, NULL,
-		aws_ini_get(&ini, profile, "region"), client->region);
-	for (int s = 0; r == 0 && s < AWS_SERVICE_COUNT; s++) {
-		const char *configured[AWS_SERVICE_COUNT] = {
-			config->endpoint_sqs, config->endpoint_ecs, config->endpoint_dynamodb};
-		struct aws_profile_endpoints pe = profile_endpoints(&ini, profile, s);
-		char *origin = NULL;
-		r = aws_endpoint_resolve(s, configured[s], client->region, aws_env_system, NULL, &pe, &origin);
-		if (r == 0) {
-			char *o2;
-			r = aws_endpoint_parse(origin, &o2, &client->host[s]);
-			free(origin);
-			if (r == 0)
-				client->endpoint[s] = o2;
-		}
-	}
-	aws_ini_finish(&ini);
+	r = aws_settings_load(
+		&in, &client->settings, config->diag != NULL ? config->diag : &local_diag);
 	if (r < 0) {
-		aws_client_destroy(client);
+		free(client);
 		return -EINVAL;
 	}
-	r = http_client_create(base, NULL, &client->http);
+	snprintf(client->region, sizeof(client->region), "%s", client->settings.region);
+	struct http_client_config hc = {.ca_bundle = client->settings.ca_bundle};
+	r = http_client_create(base, &hc, &client->http);
 	if (r < 0) {
 		aws_client_destroy(client);
 		return r;
 	}
-	struct credentials_config cc = {.profile = config->profile};
+	struct credentials_config cc = {
+		.profile = config->profile,
+		.imds_v1_disabled = client->settings.imds_v1_disabled,
+		.use_fips = client->settings.use_fips,
+		.use_dualstack = client->settings.use_dualstack,
+		.ignore_configured_urls = client->settings.ignore_configured_urls,
+		.region = client->region,
+		.sts_timeout_ms = config->timeout_ms,
+		.process_timeout_ms = config->credential_process_timeout_ms,
+	};
 	r = credentials_create(base, client->http, clock, &cc, &client->creds);
 	if (r < 0) {
 		aws_client_destroy(client);
@@ -231,10 +199,11 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 								    : DEFAULT_CONNECT_TIMEOUT_MS;
 	if (client->connect_timeout_ms > client->timeout_ms)
 		client->connect_timeout_ms = client->timeout_ms;
-	client->max_attempts =
-		aws_retry_max_attempts(config->max_attempts, getenv("AWS_MAX_ATTEMPTS"));
+	client->max_attempts = client->settings.max_attempts;
+	client->retry_mode = client->settings.retry_mode;
 	aws_retry_quota_init(&client->quota);
 	uint64_t now = clock_mono_ms(clock);
+	aws_adaptive_init(&client->adaptive, (double)now / 1000.0);
 	for (int c = 0; c < ECS_THROTTLE_CATEGORY_COUNT; c++) {
 		double burst, refill;
 		ecs_throttle_limits(c, &burst, &refill);
@@ -245,8 +214,9 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	client->rng_state |= 1;
 	client->rand01 = default_rand01;
 	client->rand_ctx = &client->rng_state;
-	log_debug("aws=client region=%s sqs=%s ecs=%s max_attempts=%d", client->region,
-		client->endpoint[0], client->endpoint[1], client->max_attempts);
+	log_debug("aws=client region=%s sqs=%s ecs=%s retry_mode=%s max_attempts=%d",
+		client->region, client->settings.endpoint[0], client->settings.endpoint[1],
+		aws_retry_mode_name(client->retry_mode), client->max_attempts);
 	*out = client;
 	return 0;
 }
@@ -283,10 +253,7 @@ void aws_client_destroy(struct aws_client *client)
 	credentials_destroy(client->creds);
 	http_client_destroy(client->http);
 	sigv4_key_cache_destroy(client->keys);
-	for (int s = 0; s < AWS_SERVICE_COUNT; s++) {
-		free(client->endpoint[s]);
-		free(client->host[s]);
-	}
+	aws_settings_finish(&client->settings);
 	free(client->stats);
 	free(client);
 }
@@ -386,6 +353,8 @@ static void http_done(const struct http_response *resp, void *arg)
 	if (resp->err != 0) {
 		aws_error_from_transport(resp->err, resp->transport_error, &error);
 	} else if (resp->status >= 200 && resp->status < 300) {
+		if (client->retry_mode == AWS_RETRY_MODE_ADAPTIVE)
+			aws_adaptive_on_response(&client->adaptive, mono_s(client), false);
 		report_attempt(call, resp->status, &(struct aws_error){0}, false, 0);
 		call_finish(call, resp->status, resp->body, resp->body_len, resp->request_id, NULL);
 		return;
@@ -395,6 +364,9 @@ static void http_done(const struct http_response *resp, void *arg)
 	}
 	if (error.error_class == AWS_ERROR_THROTTLING)
 		st->throttles++;
+	if (client->retry_mode == AWS_RETRY_MODE_ADAPTIVE)
+		aws_adaptive_on_response(&client->adaptive, mono_s(client),
+			error.error_class == AWS_ERROR_THROTTLING);
 
 	bool retry = false;
 	uint64_t delay_ms = 0;
@@ -409,6 +381,11 @@ static void http_done(const struct http_response *resp, void *arg)
 		credentials_invalidate(client->creds);
 		retry = more && !call->auth_retried;
 		call->auth_retried = true;
+	} else if (error.retryable && more && client->retry_mode == AWS_RETRY_MODE_LEGACY) {
+		/* Legacy mode has no retry quota. */
+		retry = true;
+		delay_ms = aws_retry_legacy_delay_ms(
+			call->attempt - 1, client->rand01(client->rand_ctx));
 	} else if (error.retryable && more) {
 		int cost = aws_retry_quota_acquire(
 			&client->quota, error.error_class == AWS_ERROR_THROTTLING);
@@ -452,7 +429,8 @@ static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
 	if (call->attempt == 0) {
 		call->deadline_mono_ms = now + call->client->timeout_ms;
 		/* A caller's budget counts from the call's start and may end sooner. */
-		if (call->budget_deadline_ms != 0 && call->budget_deadline_ms < call->deadline_mono_ms)
+		if (call->budget_deadline_ms != 0 &&
+			call->budget_deadline_ms < call->deadline_mono_ms)
 			call->deadline_mono_ms = call->budget_deadline_ms;
 	}
 	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
@@ -472,7 +450,13 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 
 	call->creds_req = NULL;
 	if (err != 0) {
+		struct credentials_info info;
+		credentials_get_info(client->creds, &info);
 		aws_error_from_transport(err, "no usable AWS credentials", &error);
+		/* Say which provider failed and why, not just an errno. */
+		if (info.error_text[0] != '\0')
+			snprintf(error.message, sizeof(error.message),
+				"no usable AWS credentials: %.480s", info.error_text);
 		error.error_class = AWS_ERROR_AUTH;
 		error.retryable = false;
 		call_finish(call, 0, NULL, 0, NULL, &error);
@@ -491,8 +475,9 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	uint64_t attempt_timeout_ms;
 	if (!attempt_budget(call, &attempt_timeout_ms)) {
 		aws_error_from_transport(-ETIMEDOUT,
-			call->attempt == 0 ? "the call's time budget ran out before its first attempt"
-					   : "aws.timeout passed before a retry",
+			call->attempt == 0
+				? "the call's time budget ran out before its first attempt"
+				: "aws.timeout passed before a retry",
 			&error);
 		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
@@ -580,7 +565,7 @@ static void attempt_begin(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (call->category != ECS_THROTTLE_NONE) {
+	if (call->category != ECS_THROTTLE_NONE && !call->bucket_token) {
 		uint64_t wait_ms = ecs_token_bucket_take(
 			&client->buckets[call->category], clock_mono_ms(&client->clock));
 		if (wait_ms > 0) {
@@ -588,7 +573,17 @@ static void attempt_begin(evutil_socket_t fd, short what, void *arg)
 			schedule_attempt(call, wait_ms > 60000 ? 60000 : wait_ms);
 			return;
 		}
+		call->bucket_token = true;
 	}
+	if (client->retry_mode == AWS_RETRY_MODE_ADAPTIVE) {
+		uint64_t wait_ms = aws_adaptive_acquire(&client->adaptive, mono_s(client));
+		if (wait_ms > 0) {
+			/* Adaptive mode paces attempts after throttling: wait for a token. */
+			schedule_attempt(call, wait_ms > 60000 ? 60000 : wait_ms);
+			return;
+		}
+	}
+	call->bucket_token = false;
 	credentials_get(client->creds, creds_ready, call, &call->creds_req);
 }
 
@@ -642,8 +637,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 		call->body = xstrndup(body, body_len);
 		call->body_len = body_len;
 	}
-	call->url = xasprintf("%s/", origin != NULL ? origin : client->endpoint[service]);
-	call->host = host != NULL ? host : xstrdup(client->host[service]);
+	call->url = xasprintf("%s/", origin != NULL ? origin : client->settings.endpoint[service]);
+	call->host = host != NULL ? host : xstrdup(client->settings.host[service]);
 	free(origin);
 	call->signing_region = xstrdup(region);
 	call->category = service == AWS_SERVICE_ECS ? ecs_throttle_category_of(operation)
@@ -720,5 +715,11 @@ const char *aws_client_endpoint(const struct aws_client *client, enum aws_servic
 {
 	if ((int)service < 0 || service >= AWS_SERVICE_COUNT)
 		return NULL;
-	return client->endpoint[service];
+	return client->settings.endpoint[service];
+}
+
+/* See qscale/aws_client.h. */
+const struct aws_settings *aws_client_settings(const struct aws_client *client)
+{
+	return &client->settings;
 }

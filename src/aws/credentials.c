@@ -1,15 +1,20 @@
 /*
- * The credential provider chain, in the SDKs' order: environment, shared
- * credentials/config files, ECS container endpoint, EC2 IMDSv2. The first
- * provider that yields credentials is kept. A shared credentials file is
+ * The credential provider chain, in botocore's order: environment, a role
+ * profile (STS AssumeRole, chained), web identity, SSO, static keys in the
+ * credentials file, credential_process, static keys in the config file,
+ * ECS container endpoint, EC2 IMDSv2 (credentials_profile.c reads which one
+ * applies; credentials_job.c runs the asynchronous ones). The first
+ * provider that applies is kept; one that applies and fails stops the chain
+ * with its cause, never falling through to an instance role. A shared
+ * credentials file is
  * re-read when it changes, at least once a minute and right after AWS
  * rejected the credentials (the SSM agent rotates it on ECS Anywhere hosts);
  * a momentarily empty or half-written file keeps the previous credentials.
  * Temporary credentials are fetched again 5 minutes before they expire.
  *
- * Environment credentials are skipped when a profile is named (by
- * configuration or AWS_PROFILE), as the JS SDK does: naming a profile is a
- * request to use it.
+ * Environment credentials win over AWS_PROFILE, as in the AWS CLI; they are
+ * skipped when qscale's own configuration names the profile, as the CLI's
+ * --profile does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,8 +27,10 @@
 #include <event2/event.h>
 
 #include "credentials_priv.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
 #include "qscale/log.h"
+#include "qscale/sts.h"
 #include "qscale/xalloc.h"
 
 /* What we last saw of a file, to notice rewrites. */
@@ -48,7 +55,16 @@ struct credentials {
 	void *env_ctx;
 	char *profile;
 	bool profile_named;
-	uint64_t http_timeout_ms;
+	bool imds_v1_disabled;
+	struct aws_profile_endpoints endpoint_flags; /* only the three switches are set */
+	bool env_allowed; /* false when qscale's configuration names the profile */
+	uint64_t http_timeout_ms, sts_timeout_ms, process_timeout_ms;
+	char *region;
+	char *home;
+	char *sts_origin, *sts_region; /* resolved with the config file at the first read */
+	struct credentials_plan plan; /* what the job runs (process, STS, SSO...) */
+	struct cred_job *job;
+	char error_text[512];
 
 	enum credentials_source source; /* fixed once a provider yielded */
 	struct credentials_set current;
@@ -80,23 +96,14 @@ struct credentials {
 
 static void credentials_free(struct credentials *c);
 
-/* ~/x expanded with HOME; NULL when HOME is unknown. */
-static char *expand_home(struct credentials *c, const char *path)
-{
-	if (path[0] != '~' || (path[1] != '/' && path[1] != '\0'))
-		return xstrdup(path);
-	const char *home = c->env("HOME", c->env_ctx);
-	if (home == NULL || home[0] == '\0')
-		return NULL;
-	return xasprintf("%s%s", home, path + 1);
-}
-
-/* The path of a shared file from its variable or its default. */
+/* The path of a shared file from its variable or its default, '~' expanded. */
 static char *file_path(struct credentials *c, const char *var, const char *fallback)
 {
-	const char *v = c->env(var, c->env_ctx);
+	char *path;
 
-	return expand_home(c, v != NULL && v[0] != '\0' ? v : fallback);
+	/* One expansion for every use: the settings resolver's. */
+	aws_settings_file_path(c->env, c->env_ctx, var, fallback, &path);
+	return path;
 }
 
 /* stat() a file into a stamp. */
@@ -138,6 +145,7 @@ static void adopt(struct credentials *c, enum credentials_source source,
 	c->source = source;
 	c->invalidated = false;
 	c->last_error = 0;
+	c->error_text[0] = '\0';
 	c->obtained_wall_ms = clock_wall_ms(&c->clock);
 	snprintf(c->detail, sizeof(c->detail), "%s", detail);
 	if (source != CREDENTIALS_SOURCE_PROFILE) {
@@ -298,7 +306,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	/* While a fetch runs and nothing usable is held, waiters keep waiting. */
-	while (c->waiters != NULL && (usable(c) || c->fetch == NULL)) {
+	while (c->waiters != NULL && (usable(c) || (c->fetch == NULL && c->job == NULL))) {
 		struct credentials_request *w = c->waiters;
 		waiter_unlink(w);
 		if (usable(c)) {
@@ -322,6 +330,27 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * The SDKs' static stability for instance credentials: IMDS may hand out (or
+ * be unable to replace) a set that has expired; rather than stop, use it
+ * for 5 to 10 more minutes and try again then, as the JS SDK does. AWS
+ * accepts such a set while the instance role's session is still valid.
+ */
+static void extend_imds_expiry(struct credentials *c)
+{
+	uint64_t now = clock_wall_ms(&c->clock);
+
+	if (c->current.expiry_wall_ms == 0 || c->current.expiry_wall_ms > now)
+		return;
+	uint64_t extra_ms = (5u * 60u + (uint64_t)(random() % 300)) * 1000u;
+	c->current.expiry_wall_ms = now + extra_ms + CREDENTIALS_REFRESH_EARLY_MS;
+	c->invalidated = false;
+	log_warn("credentials=extended source=imds key=%s refresh_in_s=%llu "
+		 "reason=\"the instance metadata service gave no fresh credentials; using the "
+		 "expired set as the SDKs do (static stability)\"",
+		c->current.access_key_id, (unsigned long long)(extra_ms / 1000u));
+}
+
 /* A container or IMDS fetch finished. */
 static void fetch_cb(int err, struct credentials_set *set, const char *detail, void *arg)
 {
@@ -331,8 +360,29 @@ static void fetch_cb(int err, struct credentials_set *set, const char *detail, v
 	c->fetch = NULL;
 	if (err == 0) {
 		adopt(c, source, set, detail);
+		if (source == CREDENTIALS_SOURCE_IMDS)
+			extend_imds_expiry(c);
+	} else if (source == CREDENTIALS_SOURCE_IMDS && c->have &&
+		c->source == CREDENTIALS_SOURCE_IMDS) {
+		/*
+		 * Static stability: a failed refresh keeps the instance role's set
+		 * in use (rejected or not: nothing better can be had), extended
+		 * when it has expired.
+		 */
+		c->last_error = err;
+		log_debug("credentials=refresh source=imds err=%d detail=\"%s\"", err, detail);
+		c->invalidated = false;
+		extend_imds_expiry(c);
 	} else {
 		c->last_error = err;
+		/* The chain's last resort failed: say what was tried, not just an errno. */
+		snprintf(c->error_text, sizeof(c->error_text),
+			"no credentials in the environment or profile %s, and the %s said: "
+			"%.200s%s%s",
+			c->profile,
+			source == CREDENTIALS_SOURCE_CONTAINER ? "container endpoint"
+							       : "instance metadata",
+			detail, detail[0] != '\0' ? ": " : "", strerror(err < 0 ? -err : err));
 		log_debug("credentials=refresh source=%s err=%d", credentials_source_name(source),
 			err);
 	}
@@ -365,7 +415,8 @@ static int start_fetch(struct credentials *c, enum credentials_source source)
 			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
 				? "http://[fd00:ec2::254]"
 				: "http://169.254.169.254";
-		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, fetch_cb, c, &c->fetch);
+		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, c->imds_v1_disabled, fetch_cb,
+			c, &c->fetch);
 	}
 	free(url);
 	secure_free_str(token);
@@ -391,23 +442,181 @@ static enum credentials_source http_provider(struct credentials *c)
 	return CREDENTIALS_SOURCE_IMDS;
 }
 
-/* Walk the chain until a provider yields or an asynchronous one starts. */
+/* Record a failure with its cause, for the waiters, doctor and the logs. */
+static void fail_with(struct credentials *c, int err, const char *why)
+{
+	c->last_error = err;
+	snprintf(c->error_text, sizeof(c->error_text), "%s", why);
+	log_debug("credentials=failed err=%d reason=\"%s\"", err, why);
+}
+
+/* The plan's job finished. */
+static void job_cb(int err, struct credentials_set *set, const char *detail, void *arg)
+{
+	struct credentials *c = arg;
+
+	c->job = NULL;
+	if (err == 0)
+		adopt(c, c->plan.n_roles > 0 ? CREDENTIALS_SOURCE_ASSUME_ROLE : c->plan.base, set,
+			detail);
+	else
+		fail_with(c, err, detail);
+	schedule_flush(c);
+}
+
+/* Run the plan (again: a refresh) unless it runs already. */
+static void start_job(struct credentials *c)
+{
+	struct cred_job_env je = {
+		.base = c->base,
+		.http = c->http,
+		.clock = &c->clock,
+		.env = c->env,
+		.env_ctx = c->env_ctx,
+		.home = c->home,
+		.sts_origin = c->sts_origin,
+		.sts_region = c->sts_region,
+		.http_timeout_ms = c->http_timeout_ms,
+		.imds_v1_disabled = c->imds_v1_disabled,
+		.sts_timeout_ms = c->sts_timeout_ms,
+		.process_timeout_ms = c->process_timeout_ms,
+	};
+
+	if (c->job == NULL)
+		cred_job_start(&je, &c->plan, job_cb, c, &c->job);
+}
+
+/* The STS endpoint, from the environment and the config file's profile. */
+static void resolve_sts(struct credentials *c, const struct aws_ini *config)
+{
+	/* The switches the settings resolver read, for STS as for SQS and ECS. */
+	struct aws_profile_endpoints pe = {
+		.ignore_configured_urls = c->endpoint_flags.ignore_configured_urls,
+		.use_fips = c->endpoint_flags.use_fips,
+		.use_dualstack = c->endpoint_flags.use_dualstack,
+	};
+	const char *mode = c->env("AWS_STS_REGIONAL_ENDPOINTS", c->env_ctx);
+
+	if (c->sts_origin != NULL)
+		return;
+	if (config != NULL) {
+		const char *services = aws_ini_get(config, c->profile, "services");
+		char *section = services != NULL ? xasprintf("services %s", services) : NULL;
+		pe.service_url =
+			section != NULL ? aws_ini_get(config, section, "sts.endpoint_url") : NULL;
+		pe.global_url = aws_ini_get(config, c->profile, "endpoint_url");
+		if (mode == NULL || mode[0] == '\0')
+			mode = aws_ini_get(config, c->profile, "sts_regional_endpoints");
+		if (sts_endpoint_resolve(c->region, c->env, c->env_ctx, &pe, mode, &c->sts_origin,
+			    &c->sts_region) < 0)
+			c->sts_origin = NULL;
+		free(section);
+	} else if (sts_endpoint_resolve(c->region, c->env, c->env_ctx, &pe, mode, &c->sts_origin,
+			   &c->sts_region) < 0) {
+		c->sts_origin = NULL;
+	}
+	if (c->sts_origin == NULL) {
+		c->sts_origin = xstrdup("https://sts.amazonaws.com");
+		c->sts_region = xstrdup("us-east-1");
+	}
+}
+
+/* Read both shared files; -EINVAL with why for one that cannot be parsed. */
+static int load_files(struct credentials *c, struct aws_ini *creds_ini, struct aws_ini *config_ini,
+	bool *have_creds, bool *have_config, char *why, size_t why_size)
+{
+	struct aws_ini_diag diag = {0};
+	int r;
+
+	*have_creds = *have_config = false;
+	if (c->credentials_path != NULL) {
+		r = aws_ini_load(c->credentials_path, false, creds_ini, &diag);
+		/*
+		 * No regular file (/dev/null, a FIFO) or unreadable: botocore skips
+		 * it, so does the chain, saying so once. Junk in it stops the chain.
+		 */
+		if (r < 0 && r != -E2BIG && (r != -EINVAL || diag.line == 0)) {
+			judge_file(c, 0, c->credentials_path, r, &diag, creds_ini);
+			r = -ENOENT;
+		}
+		if (r == -EINVAL || r == -E2BIG) {
+			snprintf(why, why_size, "%s line %d: %s", c->credentials_path, diag.line,
+				r == -E2BIG ? "file too large" : diag.message);
+			return -EINVAL;
+		}
+		*have_creds = r == 0;
+	}
+	if (c->config_path != NULL) {
+		memset(&diag, 0, sizeof(diag));
+		r = aws_ini_load(c->config_path, true, config_ini, &diag);
+		if (r < 0 && r != -E2BIG && (r != -EINVAL || diag.line == 0)) {
+			judge_file(c, 1, c->config_path, r, &diag, config_ini);
+			r = -ENOENT;
+		}
+		if (r == -EINVAL || r == -E2BIG) {
+			if (*have_creds)
+				aws_ini_finish(creds_ini);
+			*have_creds = false;
+			snprintf(why, why_size, "%s line %d: %s", c->config_path, diag.line,
+				r == -E2BIG ? "file too large" : diag.message);
+			return -EINVAL;
+		}
+		*have_config = r == 0;
+	}
+	return 0;
+}
+
+/* Walk the chain until a provider yields, one starts, or one refuses. */
 static void resolve_chain(struct credentials *c)
 {
+	struct aws_ini creds_ini = {0}, config_ini = {0};
 	struct credentials_set set = {0};
+	bool have_creds, have_config;
+	char why[512];
+	int r = load_files(c, &creds_ini, &config_ini, &have_creds, &have_config, why, sizeof(why));
 
-	if (!c->profile_named && credentials_from_env(c->env, c->env_ctx, &set) == 0) {
+	if (r < 0) {
+		fail_with(c, r, why);
+		return;
+	}
+	struct credentials_files files = {
+		.credentials = have_creds ? &creds_ini : NULL,
+		.credentials_path = c->credentials_path,
+		.config = have_config ? &config_ini : NULL,
+		.config_path = c->config_path,
+	};
+	resolve_sts(c, files.config);
+	credentials_plan_finish(&c->plan);
+	r = credentials_plan_resolve(&files, c->profile, c->profile_named, c->env_allowed, c->env,
+		c->env_ctx, &c->plan, why, sizeof(why));
+	aws_ini_finish(&creds_ini);
+	aws_ini_finish(&config_ini);
+	if (r == -ENOENT) {
+		/* Nothing configured: the container endpoint, then IMDS. */
+		enum credentials_source next = http_provider(c);
+		if (next == CREDENTIALS_SOURCE_NONE) {
+			fail_with(c, -ENOENT,
+				"no credentials: no AWS_ACCESS_KEY_ID, no usable profile, no "
+				"container endpoint, and AWS_EC2_METADATA_DISABLED=true");
+			return;
+		}
+		start_fetch(c, next);
+		return;
+	}
+	if (r < 0) {
+		fail_with(c, r, why);
+		return;
+	}
+	if (c->plan.n_roles == 0 && c->plan.base == CREDENTIALS_SOURCE_ENV &&
+		credentials_from_env(c->env, c->env_ctx, &set) == 0) {
 		adopt(c, CREDENTIALS_SOURCE_ENV, &set, "environment");
 		return;
 	}
-	if (read_profile(c) == 0)
+	/* Static keys keep their own path: re-read as the file rotates. */
+	if (c->plan.n_roles == 0 && c->plan.base == CREDENTIALS_SOURCE_PROFILE &&
+		read_profile(c) == 0)
 		return;
-	enum credentials_source next = http_provider(c);
-	if (next == CREDENTIALS_SOURCE_NONE) {
-		c->last_error = -ENOENT;
-		return;
-	}
-	start_fetch(c, next);
+	start_job(c);
 }
 
 /* Bring the credentials up to date as far as can be done now. */
@@ -435,6 +644,13 @@ static void refresh(struct credentials *c)
 		if (refresh_due(c))
 			start_fetch(c, c->source);
 		break;
+	case CREDENTIALS_SOURCE_PROCESS:
+	case CREDENTIALS_SOURCE_WEB_IDENTITY:
+	case CREDENTIALS_SOURCE_SSO:
+	case CREDENTIALS_SOURCE_ASSUME_ROLE:
+		if (refresh_due(c))
+			start_job(c);
+		break;
 	}
 }
 
@@ -451,7 +667,24 @@ int credentials_create(struct event_base *base, struct http_client *http, const 
 	c->env_ctx = config != NULL ? config->env_ctx : NULL;
 	c->http_timeout_ms =
 		config != NULL && config->http_timeout_ms > 0 ? config->http_timeout_ms : 1000;
+	c->imds_v1_disabled = config != NULL && config->imds_v1_disabled;
+	if (config != NULL) {
+		c->endpoint_flags.ignore_configured_urls = config->ignore_configured_urls;
+		c->endpoint_flags.use_fips = config->use_fips;
+		c->endpoint_flags.use_dualstack = config->use_dualstack;
+	}
+	c->sts_timeout_ms =
+		config != NULL && config->sts_timeout_ms > 0 ? config->sts_timeout_ms : 10000;
+	c->process_timeout_ms = config != NULL && config->process_timeout_ms > 0
+		? config->process_timeout_ms
+		: 60000;
+	c->region = config != NULL && config->region != NULL && config->region[0] != '\0'
+		? xstrdup(config->region)
+		: NULL;
+	const char *home = c->env("HOME", c->env_ctx);
+	c->home = home != NULL && home[0] != '\0' ? xstrdup(home) : NULL;
 	const char *profile = config != NULL ? config->profile : NULL;
+	c->env_allowed = profile == NULL || profile[0] == '\0';
 	if (profile == NULL || profile[0] == '\0')
 		profile = c->env("AWS_PROFILE", c->env_ctx);
 	c->profile_named = profile != NULL && profile[0] != '\0';
@@ -475,6 +708,8 @@ void credentials_destroy(struct credentials *c)
 	}
 	cred_fetch_cancel(c->fetch);
 	c->fetch = NULL;
+	cred_job_cancel(c->job);
+	c->job = NULL;
 	if (c->flushing) {
 		/* Called from a waiter's callback: flush_cb frees us once it returns. */
 		c->destroy_pending = true;
@@ -488,6 +723,11 @@ static void credentials_free(struct credentials *c)
 {
 	event_free(c->flush_ev);
 	credentials_set_finish(&c->current);
+	credentials_plan_finish(&c->plan);
+	free(c->region);
+	free(c->home);
+	free(c->sts_origin);
+	free(c->sts_region);
 	free(c->profile);
 	free(c->credentials_path);
 	free(c->config_path);
@@ -558,4 +798,73 @@ void credentials_get_info(const struct credentials *c, struct credentials_info *
 	}
 	out->refreshes = c->refreshes;
 	out->last_error = c->last_error;
+	snprintf(out->error_text, sizeof(out->error_text), "%s", c->error_text);
+	if (c->source == CREDENTIALS_SOURCE_ASSUME_ROLE)
+		snprintf(out->base, sizeof(out->base), "%s", credentials_source_name(c->plan.base));
+}
+
+/* One GetCallerIdentity in flight. */
+struct identity_req {
+	struct credentials *c;
+	struct cred_call *call;
+	credentials_identity_cb cb;
+	void *arg;
+};
+
+/* GetCallerIdentity answered. */
+static void identity_done(const struct cred_call_result *res, void *arg)
+{
+	struct identity_req *q = arg;
+	struct sts_identity who;
+	char why[800];
+	int err = res->err;
+
+	if (err == 0 && sts_parse_caller_identity(res->body, res->body_len, &who) < 0)
+		err = -EPROTO;
+	if (err != 0)
+		snprintf(why, sizeof(why), "STS GetCallerIdentity at %s: %s", q->c->sts_origin,
+			res->err != 0 ? res->why : "the answer names no caller");
+	q->cb(err, err == 0 ? &who : NULL, err == 0 ? "" : why, q->arg);
+	free(q);
+}
+
+/* The credentials for GetCallerIdentity are there (or not). */
+static void identity_creds(int err, const struct sigv4_credentials *creds, void *arg)
+{
+	struct identity_req *q = arg;
+	struct credentials *c = q->c;
+	char why[600];
+
+	if (err == 0) {
+		struct cred_call_opts o = {
+			.method = "POST",
+			.origin = c->sts_origin,
+			.path_query = "/",
+			.body = sts_body_caller_identity(),
+			.signer = creds,
+			.signing_region = c->sts_region,
+			.service = "sts",
+			.timeout_ms = c->sts_timeout_ms,
+		};
+		err = cred_call_start(c->http, &c->clock, &o, identity_done, q, &q->call);
+		if (err == 0)
+			return;
+		snprintf(why, sizeof(why), "STS endpoint %s: %s", c->sts_origin, strerror(-err));
+	} else {
+		snprintf(why, sizeof(why), "no credentials: %s",
+			c->error_text[0] != '\0' ? c->error_text : strerror(-err));
+	}
+	q->cb(err, NULL, why, q->arg);
+	free(q);
+}
+
+/* See qscale/credentials.h. */
+int credentials_caller_identity(struct credentials *c, credentials_identity_cb cb, void *arg)
+{
+	struct identity_req *q = xcalloc(1, sizeof(*q));
+
+	q->c = c;
+	q->cb = cb;
+	q->arg = arg;
+	return credentials_get(c, identity_creds, q, NULL);
 }

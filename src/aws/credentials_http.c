@@ -1,7 +1,9 @@
 /*
  * Fetching temporary credentials over HTTP: the ECS container endpoint (one
  * GET) and EC2 IMDSv2 (PUT a session token, GET the role name, GET the
- * role's credentials). Both endpoints are link-local, so they never go
+ * role's credentials; without the token, as IMDSv1, when the PUT is refused
+ * with 403, 404 or 405 or times out, as the SDKs do, unless IMDSv1 is
+ * disabled). Both endpoints are link-local, so they never go
  * through a proxy; both run on the shared http client, asynchronously.
  */
 #include <errno.h>
@@ -32,6 +34,8 @@ struct cred_fetch {
 	char *role;
 	char detail[256];
 	uint64_t timeout_ms;
+	bool v1_disabled; /* no IMDSv1 fallback */
+	bool v1; /* fell back: requests carry no token */
 	struct http_request *req;
 	cred_fetch_cb cb;
 	void *arg;
@@ -84,15 +88,17 @@ static int imds_next(struct cred_fetch *f)
 	struct http_header h = {"x-aws-ec2-metadata-token", f->imds_token};
 	char *url;
 	int r;
+	size_t n_headers = f->imds_token != NULL ? 1 : 0; /* none in IMDSv1 */
 
 	if (f->step == STEP_IMDS_ROLE) {
 		url = xasprintf("%s/latest/meta-data/iam/security-credentials/", f->endpoint);
 	} else {
 		url = xasprintf(
 			"%s/latest/meta-data/iam/security-credentials/%s", f->endpoint, f->role);
-		snprintf(f->detail, sizeof(f->detail), "imds role=%s", LOG_Q(f->role));
+		snprintf(f->detail, sizeof(f->detail), "imds%s role=%s", f->v1 ? "v1" : "",
+			LOG_Q(f->role));
 	}
-	r = fetch_send(f, "GET", url, &h, 1);
+	r = fetch_send(f, "GET", url, &h, n_headers);
 	free(url);
 	return r;
 }
@@ -114,6 +120,15 @@ static char *role_from_body(const char *body, size_t len)
 	return xstrndup(body, n);
 }
 
+/* Whether the answer to the token PUT is one the SDKs take as "no IMDSv2 here". */
+static bool imds_token_refused(const struct http_response *resp)
+{
+	if (resp->err == -ETIMEDOUT)
+		return true;
+	return resp->err == 0 &&
+		(resp->status == 403 || resp->status == 404 || resp->status == 405);
+}
+
 /* One answer arrived: parse it, move to the next step or finish. */
 static void fetch_response(const struct http_response *resp, void *arg)
 {
@@ -122,6 +137,26 @@ static void fetch_response(const struct http_response *resp, void *arg)
 	int r;
 
 	f->req = NULL;
+	if (f->step == STEP_IMDS_TOKEN && imds_token_refused(resp)) {
+		/* The SDKs fall back to IMDSv1 (no token) unless told not to. */
+		if (f->v1_disabled) {
+			snprintf(f->detail, sizeof(f->detail),
+				"imds endpoint=%s: the token PUT was refused (%s) and IMDSv1 is "
+				"disabled (AWS_EC2_METADATA_V1_DISABLED or "
+				"ec2_metadata_v1_disabled)",
+				f->endpoint, resp->err != 0 ? "timed out" : "HTTP 403/404/405");
+			fetch_done(f, -EACCES, NULL);
+			return;
+		}
+		log_debug(
+			"credentials=imds fallback=v1 status=%ld err=%d", resp->status, resp->err);
+		f->v1 = true;
+		f->step = STEP_IMDS_ROLE;
+		r = imds_next(f);
+		if (r < 0)
+			fetch_done(f, r, NULL);
+		return;
+	}
 	if (resp->err != 0) {
 		log_debug("credentials=fetch step=%d err=%d reason=%s", (int)f->step, resp->err,
 			LOG_Q(resp->transport_error));
@@ -187,7 +222,7 @@ int cred_fetch_container(struct http_client *http, const char *url, const char *
 
 /* See credentials_priv.h. */
 int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
-	cred_fetch_cb cb, void *arg, struct cred_fetch **out)
+	bool v1_disabled, cred_fetch_cb cb, void *arg, struct cred_fetch **out)
 {
 	struct cred_fetch *f = xcalloc(1, sizeof(*f));
 	struct http_header h = {"x-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL_S};
@@ -197,6 +232,7 @@ int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t tim
 		len--;
 	f->http = http;
 	f->step = STEP_IMDS_TOKEN;
+	f->v1_disabled = v1_disabled;
 	f->endpoint = xstrndup(endpoint, len);
 	f->timeout_ms = timeout_ms;
 	f->cb = cb;

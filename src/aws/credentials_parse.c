@@ -43,6 +43,14 @@ const char *credentials_source_name(enum credentials_source source)
 		return "container";
 	case CREDENTIALS_SOURCE_IMDS:
 		return "imds";
+	case CREDENTIALS_SOURCE_PROCESS:
+		return "process";
+	case CREDENTIALS_SOURCE_WEB_IDENTITY:
+		return "web-identity";
+	case CREDENTIALS_SOURCE_SSO:
+		return "sso";
+	case CREDENTIALS_SOURCE_ASSUME_ROLE:
+		return "assume-role";
 	case CREDENTIALS_SOURCE_NONE:
 		break;
 	}
@@ -60,8 +68,11 @@ int credentials_from_env(aws_env_cb env, void *env_ctx, struct credentials_set *
 {
 	const char *id = nonempty(env("AWS_ACCESS_KEY_ID", env_ctx));
 	const char *secret = nonempty(env("AWS_SECRET_ACCESS_KEY", env_ctx));
-	const char *token = nonempty(env("AWS_SESSION_TOKEN", env_ctx));
+	/* botocore (so the AWS CLI) reads the legacy name first. */
+	const char *token = nonempty(env("AWS_SECURITY_TOKEN", env_ctx));
 
+	if (token == NULL)
+		token = nonempty(env("AWS_SESSION_TOKEN", env_ctx));
 	if (id == NULL || secret == NULL)
 		return -ENOENT;
 	out->access_key_id = xstrdup(id);
@@ -78,7 +89,11 @@ static int from_one_ini(const struct aws_ini *ini, const char *profile, struct c
 		return -ENOENT;
 	const char *id = nonempty(aws_ini_get(ini, profile, "aws_access_key_id"));
 	const char *secret = nonempty(aws_ini_get(ini, profile, "aws_secret_access_key"));
-	const char *token = nonempty(aws_ini_get(ini, profile, "aws_session_token"));
+	const char *token = nonempty(aws_ini_get(ini, profile, "aws_security_token"));
+
+	/* As for the variables, botocore takes the legacy key first. */
+	if (token == NULL)
+		token = nonempty(aws_ini_get(ini, profile, "aws_session_token"));
 
 	if (id == NULL || secret == NULL)
 		return -ENOENT;

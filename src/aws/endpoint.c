@@ -148,31 +148,129 @@ static int take_url(const char *url, char **out)
 	return 0;
 }
 
+/* The DNS suffixes of the AWS partitions, as botocore's partitions.json names them. */
+static const struct aws_partition partitions[] = {
+	{"aws-cn", "cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn", true},
+	{"aws-us-gov", "us-gov-", "amazonaws.com", "api.aws", true},
+	{"aws-iso-b", "us-isob-", "sc2s.sgov.gov", NULL, false},
+	{"aws-iso", "us-iso-", "c2s.ic.gov", NULL, false},
+	{"aws", "", "amazonaws.com", "api.aws", true},
+};
+
+/* See qscale/aws_endpoint.h. */
+const struct aws_partition *aws_partition_of(const char *region)
+{
+	size_t n = sizeof(partitions) / sizeof(partitions[0]);
+
+	for (size_t i = 0; i + 1 < n; i++)
+		if (strncmp(region, partitions[i].region_prefix,
+			    strlen(partitions[i].region_prefix)) == 0)
+			return &partitions[i];
+	/* Unknown names fall into the commercial partition, as in the rule sets. */
+	return &partitions[n - 1];
+}
+
+/* See qscale/aws_endpoint.h. */
+const char *aws_endpoint_choose(enum aws_service service, const char *configured, aws_env_cb env,
+	void *env_ctx, const struct aws_profile_endpoints *profile, enum aws_endpoint_origin *from)
+{
+	const char *url;
+	enum aws_endpoint_origin o = AWS_ENDPOINT_FROM_CONFIG;
+
+	if ((url = nonempty(configured)) != NULL)
+		goto found;
+	const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", env_ctx);
+	if ((ignore != NULL && strcasecmp(ignore, "true") == 0) ||
+		(profile != NULL && profile->ignore_configured_urls))
+		goto none;
+	o = AWS_ENDPOINT_FROM_ENV_SERVICE;
+	url = nonempty(env(aws_endpoint_env_var(service), env_ctx));
+	if (url != NULL)
+		goto found;
+	o = AWS_ENDPOINT_FROM_ENV_GLOBAL;
+	if ((url = nonempty(env("AWS_ENDPOINT_URL", env_ctx))) != NULL)
+		goto found;
+	o = AWS_ENDPOINT_FROM_PROFILE_SERVICE;
+	if (profile != NULL && (url = nonempty(profile->service_url)) != NULL)
+		goto found;
+	o = AWS_ENDPOINT_FROM_PROFILE_GLOBAL;
+	if (profile != NULL && (url = nonempty(profile->global_url)) != NULL)
+		goto found;
+none:
+	*from = AWS_ENDPOINT_FROM_DEFAULT;
+	return NULL;
+found:
+	*from = o;
+	return url;
+}
+
+/* See qscale/aws_endpoint.h. */
+int aws_endpoint_default_named(const char *name, bool gov_fips_plain, const char *region, bool fips,
+	bool dualstack, char **out)
+{
+	if (region == NULL || !region_valid(region))
+		return -EINVAL;
+	const struct aws_partition *p = aws_partition_of(region);
+	if (dualstack && !p->supports_dualstack)
+		return -ENOTSUP;
+	const char *suffix = dualstack ? p->dualstack_suffix : p->dns_suffix;
+	/* SQS and STS in GovCloud are FIPS at their plain names (their rule sets say so). */
+	bool fips_name =
+		fips && !(gov_fips_plain && !dualstack && strcmp(p->name, "aws-us-gov") == 0);
+	*out = xasprintf("https://%s%s.%s.%s", name, fips_name ? "-fips" : "", region, suffix);
+	return 0;
+}
+
+/* See qscale/aws_endpoint.h. */
+int aws_endpoint_default(
+	enum aws_service service, const char *region, bool fips, bool dualstack, char **out)
+{
+	/* SQS and DynamoDB in GovCloud are FIPS at their plain names; ECS is not. */
+	return aws_endpoint_default_named(aws_service_name(service),
+		service == AWS_SERVICE_SQS || service == AWS_SERVICE_DYNAMODB, region, fips,
+		dualstack, out);
+}
+
+/* See qscale/aws_endpoint.h. */
+const char *aws_endpoint_env_var(enum aws_service service)
+{
+	switch (service) {
+	case AWS_SERVICE_SQS:
+		return "AWS_ENDPOINT_URL_SQS";
+	case AWS_SERVICE_DYNAMODB:
+		return "AWS_ENDPOINT_URL_DYNAMODB";
+	case AWS_SERVICE_ECS:
+		break;
+	}
+	return "AWS_ENDPOINT_URL_ECS";
+}
+
+/* See qscale/aws_endpoint.h. */
+const char *aws_endpoint_origin_name(enum aws_endpoint_origin from)
+{
+	static const char *const names[] = {
+		[AWS_ENDPOINT_FROM_CONFIG] = "config",
+		[AWS_ENDPOINT_FROM_ENV_SERVICE] = "env-service",
+		[AWS_ENDPOINT_FROM_ENV_GLOBAL] = "env-global",
+		[AWS_ENDPOINT_FROM_PROFILE_SERVICE] = "profile-service",
+		[AWS_ENDPOINT_FROM_PROFILE_GLOBAL] = "profile-global",
+		[AWS_ENDPOINT_FROM_DEFAULT] = "default",
+	};
+
+	return from <= AWS_ENDPOINT_FROM_DEFAULT ? names[from] : "?";
+}
+
 /* See qscale/aws_endpoint.h. */
 int aws_endpoint_resolve(enum aws_service service, const char *configured, const char *region,
 	aws_env_cb env, void *env_ctx, const struct aws_profile_endpoints *profile, char **out)
 {
-	const char *name = aws_service_name(service);
+	enum aws_endpoint_origin from;
+	const char *url = aws_endpoint_choose(service, configured, env, env_ctx, profile, &from);
+	bool fips = profile != NULL && profile->use_fips;
+	bool dualstack = profile != NULL && profile->use_dualstack;
 
-	if (nonempty(configured) != NULL)
-		return take_url(configured, out);
-	const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", env_ctx);
-	if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
-		static const char *const vars[AWS_SERVICE_COUNT] = {
-			"AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB"};
-		const char *url = nonempty(env(vars[service], env_ctx));
-		if (url == NULL)
-			url = nonempty(env("AWS_ENDPOINT_URL", env_ctx));
-		if (url == NULL && profile != NULL)
-			url = nonempty(profile->service_url);
-		if (url == NULL && profile != NULL)
-			url = nonempty(profile->global_url);
-		if (url != NULL)
-			return take_url(url, out);
-	}
-	if (region == NULL || !region_valid(region))
-		return -EINVAL;
-	const char *suffix = strncmp(region, "cn-", 3) == 0 ? "amazonaws.com.cn" : "amazonaws.com";
-	*out = xasprintf("https://%s.%s.%s", name, region, suffix);
-	return 0;
+	/* A configured endpoint wins over FIPS and dual-stack, as in botocore. */
+	if (url != NULL)
+		return take_url(url, out);
+	return aws_endpoint_default(service, region, fips, dualstack, out);
 }

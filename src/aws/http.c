@@ -30,7 +30,7 @@ struct http_client {
 	size_t n_active;
 	int dispatching; /* inside a request's callback */
 	bool destroy_pending; /* destroyed from a callback: finish once it returns */
-	const char *ca_bundle; /* AWS_CA_BUNDLE, read once */
+	const char *ca_bundle; /* the configured bundle, else AWS_CA_BUNDLE, read once */
 	char *ca_bundle_owned;
 	bool ca_bundle_warned; /* its last check failed, and that was logged */
 };
@@ -181,6 +181,27 @@ static int map_curl_result(const struct http_request *req, CURLcode rc)
 	return -EIO;
 }
 
+/*
+ * The transport error for the caller. A certificate that does not verify
+ * names the trust store in use and the two settings that choose another:
+ * the usual cause is a TLS-inspecting proxy whose CA is not in the bundle.
+ */
+static void describe_failure(struct http_client *client, struct http_request *req, CURLcode rc)
+{
+	const char *what = req->curl_error[0] != '\0' ? req->curl_error : curl_easy_strerror(rc);
+
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
+		/* A long path may cut the hint short; the bundle's name comes first. */
+		if (snprintf(req->resp.transport_error, sizeof(req->resp.transport_error),
+			    "%.100s (CA bundle: %s; set AWS_CA_BUNDLE or ca_bundle in the AWS "
+			    "profile to the PEM file that signs this endpoint)",
+			    what,
+			    client->ca_bundle != NULL ? client->ca_bundle : "the system's") < 0)
+			req->resp.transport_error[0] = '\0';
+	} else
+		snprintf(req->resp.transport_error, sizeof(req->resp.transport_error), "%s", what);
+}
+
 /* Hand every finished transfer to its owner, then free it. */
 static void check_multi_info(struct http_client *client)
 {
@@ -199,9 +220,7 @@ static void check_multi_info(struct http_client *client)
 		req->resp.err = map_curl_result(req, rc);
 		if (req->resp.err != 0) {
 			req->resp.status = 0;
-			snprintf(req->resp.transport_error, sizeof(req->resp.transport_error), "%s",
-				req->curl_error[0] != '\0' ? req->curl_error
-							   : curl_easy_strerror(rc));
+			describe_failure(client, req, rc);
 		} else {
 			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->resp.status);
 		}
@@ -296,7 +315,8 @@ bool http_header_is_secret(const char *name)
 {
 	return strcasecmp(name, "authorization") == 0 ||
 		strcasecmp(name, "x-amz-security-token") == 0 ||
-		strcasecmp(name, "x-aws-ec2-metadata-token") == 0;
+		strcasecmp(name, "x-aws-ec2-metadata-token") == 0 ||
+		strcasecmp(name, "x-amz-sso_bearer_token") == 0;
 }
 
 /* See qscale/http.h. */
@@ -329,7 +349,9 @@ int http_client_create(
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, max_connects);
-	const char *ca = getenv("AWS_CA_BUNDLE");
+	/* The AWS client passes the bundle it resolved; other users get the variable's. */
+	const char *ca = config != NULL && config->ca_bundle != NULL ? config->ca_bundle
+								     : getenv("AWS_CA_BUNDLE");
 	if (ca != NULL && ca[0] != '\0') {
 		client->ca_bundle_owned = xstrdup(ca);
 		client->ca_bundle = client->ca_bundle_owned;

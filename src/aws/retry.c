@@ -2,7 +2,8 @@
  * Retry and pacing arithmetic of the AWS client, as the SDKs' "standard"
  * retry mode does it in its 2026 form: jittered exponential backoff with a
  * larger base for throttling, server retry hints, a retry quota per client,
- * per-category token buckets for the ECS API, and clock-skew offsets. Pure:
+ * per-category token buckets for the ECS API, and clock-skew offsets; the
+ * legacy mode's backoff, and the adaptive mode's CUBIC rate limiter. Pure:
  * time and randomness are arguments.
  */
 #include <errno.h>
@@ -92,15 +93,108 @@ void aws_retry_quota_release(struct aws_retry_quota *q, int cost_taken)
 }
 
 /* See qscale/aws_retry.h. */
-int aws_retry_max_attempts(int configured, const char *env_value)
+uint64_t aws_retry_legacy_delay_ms(int retry_index, double rand01)
 {
-	uint64_t v;
+	double ceiling = AWS_RETRY_CAP_MS;
 
-	if (configured > 0)
-		return configured;
-	if (parse_uint(env_value, &v) && v >= 1 && v <= 20)
-		return (int)v;
-	return 3;
+	if (retry_index < 0)
+		retry_index = 0;
+	if (retry_index < 30)
+		ceiling = fmin(1000.0 * (double)(1u << retry_index), AWS_RETRY_CAP_MS);
+	if (!(rand01 >= 0.0) || rand01 >= 1.0)
+		rand01 = 0.0;
+	return (uint64_t)(rand01 * ceiling);
+}
+
+#define ADAPTIVE_MIN_RATE 0.5
+#define ADAPTIVE_BETA 0.7
+#define ADAPTIVE_SCALE 0.4
+#define ADAPTIVE_SMOOTHING 0.8
+#define ADAPTIVE_BUCKET_S 0.5
+#define ADAPTIVE_MAX_ADJUST 2.0
+
+/* Add the tokens earned since the last refill. */
+static void adaptive_refill(struct aws_adaptive *a, double now_s)
+{
+	if (!a->have_refill) {
+		a->have_refill = true;
+		a->last_refill_s = now_s;
+		return;
+	}
+	if (now_s > a->last_refill_s) {
+		a->capacity = fmin(
+			a->max_capacity, a->capacity + (now_s - a->last_refill_s) * a->fill_rate);
+		a->last_refill_s = now_s;
+	}
+}
+
+/* Set the bucket's rate: at least the minimum; capacity is the rate, at least one token. */
+static void adaptive_set_rate(struct aws_adaptive *a, double rate, double now_s)
+{
+	adaptive_refill(a, now_s);
+	a->fill_rate = fmax(rate, ADAPTIVE_MIN_RATE);
+	a->max_capacity = rate >= 1.0 ? rate : 1.0;
+	a->capacity = fmin(a->capacity, a->max_capacity);
+}
+
+/* See qscale/aws_retry.h. */
+void aws_adaptive_init(struct aws_adaptive *a, double now_s)
+{
+	memset(a, 0, sizeof(*a));
+	a->last_bucket_s = floor(now_s);
+	a->last_fail_s = now_s;
+	a->capacity = 0;
+	adaptive_set_rate(a, 1.0, now_s);
+}
+
+/* See qscale/aws_retry.h. */
+uint64_t aws_adaptive_acquire(struct aws_adaptive *a, double now_s)
+{
+	if (!a->enabled)
+		return 0;
+	adaptive_refill(a, now_s);
+	if (a->capacity >= 1.0) {
+		a->capacity -= 1.0;
+		return 0;
+	}
+	double wait_ms = ceil((1.0 - a->capacity) * 1000.0 / a->fill_rate);
+	return wait_ms < 1.0 ? 1 : (uint64_t)wait_ms;
+}
+
+/* Count one attempt and return the smoothed sending rate. */
+static double adaptive_measure(struct aws_adaptive *a, double now_s)
+{
+	double bucket = floor(now_s / ADAPTIVE_BUCKET_S) * ADAPTIVE_BUCKET_S;
+
+	a->count += 1.0;
+	if (bucket > a->last_bucket_s) {
+		double current = a->count / (bucket - a->last_bucket_s);
+		a->measured_rate = current * ADAPTIVE_SMOOTHING +
+			a->measured_rate * (1.0 - ADAPTIVE_SMOOTHING);
+		a->count = 0;
+		a->last_bucket_s = bucket;
+	}
+	return a->measured_rate;
+}
+
+/* See qscale/aws_retry.h. */
+void aws_adaptive_on_response(struct aws_adaptive *a, double now_s, bool throttled)
+{
+	double measured = adaptive_measure(a, now_s);
+	double rate;
+
+	if (!throttled) {
+		double dt = now_s - a->last_fail_s - a->k;
+		rate = ADAPTIVE_SCALE * dt * dt * dt + a->w_max;
+	} else {
+		double current = a->enabled ? fmin(measured, a->fill_rate) : measured;
+		a->w_max = current;
+		a->k = cbrt(a->w_max * (1.0 - ADAPTIVE_BETA) / ADAPTIVE_SCALE);
+		a->last_fail_s = now_s;
+		rate = current * ADAPTIVE_BETA;
+		a->enabled = true;
+	}
+	adaptive_set_rate(a, fmin(rate, ADAPTIVE_MAX_ADJUST * measured), now_s);
 }
 
 /* See qscale/aws_retry.h. */

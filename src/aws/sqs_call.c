@@ -1,7 +1,8 @@
 /*
- * The asynchronous SQS GetQueueAttributes call: body from sqs.c, signed for
- * the queue's own region and sent to its origin where the URL demands it,
- * answer parsed before the caller sees it.
+ * The asynchronous SQS GetQueueAttributes call: body from sqs.c, sent to the
+ * queue URL's origin where the URL demands it (else to the client's
+ * endpoint) and signed for that endpoint's region, answer parsed before the
+ * caller sees it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -69,10 +70,16 @@ int sqs_get_queue_attributes(struct aws_client *client, const char *queue_url, s
 	call->cb = cb;
 	call->arg = arg;
 	call->body = body;
-	if (sqs_queue_url_region(queue_url, call->region) == 0)
-		opts.signing_region = call->region;
-	if (sqs_queue_url_endpoint(queue_url, &call->endpoint) == 0)
+	/*
+	 * Signed for the region of the endpoint the request goes to, as botocore
+	 * and the JS SDK do: the queue URL's only when its origin is the
+	 * endpoint (FIPS, VPC endpoint, legacy names), else the client's.
+	 */
+	if (sqs_queue_url_endpoint(queue_url, &call->endpoint) == 0 &&
+		sqs_queue_url_region(queue_url, call->region) == 0) {
 		opts.endpoint = call->endpoint;
+		opts.signing_region = call->region;
+	}
 	r = aws_client_call(client, AWS_SERVICE_SQS, "GetQueueAttributes", body, len, &opts,
 		counts_done, call, &call->inner);
 	if (r < 0) {

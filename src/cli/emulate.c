@@ -63,10 +63,28 @@ static int parse_speed(const char *text, double *out)
 	return 0;
 }
 
+/*
+ * An event base whose timers use the precise monotonic clock: libevent's
+ * default on Linux is the coarse one, which can fire a latency fault's
+ * timer a few milliseconds before the delay the scenario asks for.
+ */
+static struct event_base *precise_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* Serve until a signal; 0 or 1. */
 static int serve(struct world *world, const struct scenario *sc, const struct emulate_config *cfg)
 {
-	struct event_base *base = event_base_new();
+	struct event_base *base = precise_base();
 	struct emulate *em = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct emulate_auth auth = {

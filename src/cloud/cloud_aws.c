@@ -554,7 +554,7 @@ size_t cloud_aws_in_flight(const struct cloud_aws *aws)
 }
 
 int cloud_aws_client_create(struct event_base *base, const struct qscale_config *config,
-	const struct clock *clock, struct aws_client **out)
+	const struct clock *clock, struct diag *diag, struct aws_client **out)
 {
 	struct aws_client_config ac = {
 		.region = config->region,
@@ -563,6 +563,8 @@ int cloud_aws_client_create(struct event_base *base, const struct qscale_config 
 		.endpoint_dynamodb = config->aws.endpoints.dynamodb,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
+		.credential_process_timeout_ms = config->aws.credential_process_timeout_ms,
+		.diag = diag,
 	};
 
 	return aws_client_create(base, &ac, clock, out);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/aws_settings.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/controller.h"
 #include "qscale/ha.h"
@@ -367,11 +368,15 @@ static int start_metrics(struct run *r, const char *listen)
 /* Create the AWS side from the config and the environment. 0 or negative errno. */
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
-	int rc = cloud_aws_client_create(r->base, config, &clock_system, &r->client);
+	struct diag diag = {0};
+	int rc = cloud_aws_client_create(r->base, config, &clock_system, &diag, &r->client);
 
 	if (rc < 0) {
+		char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
 		log_error("aws=off error=\"cannot create the AWS client: %s\"",
-			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
+			rc == -EINVAL && diag.message[0] != '\0'
+				? diag_format(&diag, text, sizeof(text))
+				: strerror(-rc));
 		return rc;
 	}
 	aws_client_set_attempt_cb(r->client, on_attempt, r);

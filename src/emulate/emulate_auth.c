@@ -14,6 +14,7 @@
 #include <event2/http.h>
 #include <openssl/crypto.h>
 
+#include "emulate_priv.h"
 #include "qscale/emulate.h"
 #include "qscale/sigv4.h"
 #include "qscale/xalloc.h"
@@ -35,7 +36,26 @@ enum auth_failure {
 	AUTH_UNKNOWN_KEY,
 	AUTH_SIGNATURE,
 	AUTH_EXPIRED,
+	AUTH_TOKEN_EXPIRED,
 };
+
+/* The same failures in STS's Query dialect. */
+static void auth_fail_sts(enum auth_failure why, struct emulate_error *err, const char *message)
+{
+	static const struct {
+		int status;
+		const char *code;
+	} codes[] = {
+		[AUTH_MISSING] = {403, "MissingAuthenticationToken"},
+		[AUTH_INCOMPLETE] = {400, "IncompleteSignature"},
+		[AUTH_UNKNOWN_KEY] = {403, "InvalidClientTokenId"},
+		[AUTH_SIGNATURE] = {403, "SignatureDoesNotMatch"},
+		[AUTH_EXPIRED] = {403, "SignatureDoesNotMatch"},
+		[AUTH_TOKEN_EXPIRED] = {403, "ExpiredToken"},
+	};
+
+	emulate_error_set(err, codes[why].status, codes[why].code, NULL, "%s", message);
+}
 
 /* Fill err for a failure, in the service's dialect (SQS adds the query code). */
 static void auth_fail(enum emulate_service service, enum auth_failure why,
@@ -45,6 +65,10 @@ static void auth_fail(enum emulate_service service, enum auth_failure why,
 	const char *ns = sqs ? "com.amazon.coral.service#" : "";
 	char type[96];
 
+	if (service == EMULATE_SERVICE_STS) {
+		auth_fail_sts(why, err, message);
+		return;
+	}
 	switch (why) {
 	case AUTH_MISSING:
 		snprintf(type, sizeof(type), "%sMissingAuthenticationTokenException", ns);
@@ -70,6 +94,11 @@ static void auth_fail(enum emulate_service service, enum auth_failure why,
 		snprintf(type, sizeof(type), "%sInvalidSignatureException", ns);
 		emulate_error_set(
 			err, 403, type, sqs ? "RequestExpired;Sender" : NULL, "%s", message);
+		break;
+	case AUTH_TOKEN_EXPIRED:
+		snprintf(type, sizeof(type), "%sExpiredTokenException", ns);
+		emulate_error_set(err, sqs ? 403 : 400, type, sqs ? "ExpiredToken;Sender" : NULL,
+			"%s", message);
 		break;
 	}
 }
@@ -138,7 +167,7 @@ static void amz_date_or_mark(uint64_t ms, char out[17])
 }
 
 /* Re-sign the request from its signed headers and compare with the given signature. */
-static int check_signature(const struct emulate_auth *auth, const struct sigv4_authorization *a,
+static int check_signature(const char *secret, const struct sigv4_authorization *a,
 	const struct emulate_http_request *req, uint64_t request_ms)
 {
 	char *list = xstrdup(a->signed_headers);
@@ -175,7 +204,7 @@ static int check_signature(const struct emulate_auth *auth, const struct sigv4_a
 	};
 	struct sigv4_credentials creds = {
 		.access_key_id = a->access_key_id,
-		.secret_access_key = auth->secret_access_key,
+		.secret_access_key = secret,
 		.session_token = NULL,
 	};
 	struct sigv4_params params = {
@@ -214,7 +243,8 @@ static bool key_known(const struct emulate_auth *auth, const char *key_id)
 	if (strncmp(key_id, auth->access_key_id, n) != 0 || len > n + 16)
 		return false;
 	for (size_t i = n; i < len; i++) {
-		if (!((key_id[i] >= 'A' && key_id[i] <= 'Z') || (key_id[i] >= '0' && key_id[i] <= '9')))
+		if (!((key_id[i] >= 'A' && key_id[i] <= 'Z') ||
+			    (key_id[i] >= '0' && key_id[i] <= '9')))
 			return false;
 	}
 	return true;
@@ -260,10 +290,25 @@ int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service se
 			"'Date' header.");
 		goto out;
 	}
+	/* The emulator's own key, or a session it issued through STS or SSO. */
+	const char *secret = auth->secret_access_key;
+	char session_secret[41], principal[512];
+	/* The emulator's key ids (a suffix names one daemon of several) share its secret. */
 	if (!key_known(auth, a.access_key_id)) {
-		auth_fail(service, AUTH_UNKNOWN_KEY, err,
-			"The security token included in the request is invalid.");
-		goto out;
+		int s = emulate_session_lookup(auth, a.access_key_id,
+			emulate_request_header(req, "x-amz-security-token"), now_ms, session_secret,
+			principal);
+		if (s == -EKEYEXPIRED) {
+			auth_fail(service, AUTH_TOKEN_EXPIRED, err,
+				"The security token included in the request is expired");
+			goto out;
+		}
+		if (s < 0) {
+			auth_fail(service, AUTH_UNKNOWN_KEY, err,
+				"The security token included in the request is invalid.");
+			goto out;
+		}
+		secret = session_secret;
 	}
 	if (strncmp(amz_date, a.date, 8) != 0 || strlen(a.date) != 8) {
 		snprintf(msg, sizeof(msg),
@@ -296,7 +341,7 @@ int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service se
 		auth_fail(service, AUTH_EXPIRED, err, msg);
 		goto out;
 	}
-	if (check_signature(auth, &a, req, request_ms) < 0) {
+	if (check_signature(secret, &a, req, request_ms) < 0) {
 		auth_fail(service, AUTH_SIGNATURE, err, SIG_MISMATCH);
 		goto out;
 	}

@@ -33,6 +33,32 @@ struct emulate_call {
 /* A handler returns 0 with *gen holding the reply object, or -1 with call->err set. */
 typedef int (*emulate_op_cb)(struct emulate_call *call, yajl_gen gen);
 
+/*
+ * The secret of a session key the emulator issued (STS, SSO): token is the
+ * request's X-Amz-Security-Token. 0 with secret and principal (the
+ * assumed-role ARN) filled; -EKEYEXPIRED past its expiry; -EACCES when the
+ * emulator never issued it.
+ */
+int emulate_session_lookup(const struct emulate_auth *auth, const char *key_id, const char *token,
+	uint64_t now_ms, char secret[41], char principal[512]);
+
+/* STS for a form POST, SSO for GET /federation/credentials, else NONE. */
+enum emulate_service emulate_sts_service(const struct emulate_http_request *req);
+
+/* Whether an STS request must be signed (all but AssumeRoleWithWebIdentity). */
+bool emulate_sts_signed(const struct emulate_http_request *req);
+
+/* Answer an (authenticated) STS call at wall time now_ms; always fills *reply. */
+void emulate_sts_dispatch(struct world *world, const struct emulate_auth *auth,
+	const struct emulate_http_request *req, uint64_t now_ms, struct emulate_reply *reply);
+
+/* Answer SSO GetRoleCredentials; always fills *reply. */
+void emulate_sso_dispatch(const struct emulate_auth *auth, const struct emulate_http_request *req,
+	uint64_t now_ms, struct emulate_reply *reply);
+
+/* Shape err as STS's XML ErrorResponse into *reply. */
+void emulate_sts_error(const struct emulate_error *err, struct emulate_reply *reply);
+
 /* Look up an operation of a service; NULL when unknown. */
 emulate_op_cb emulate_sqs_operation(const char *operation);
 emulate_op_cb emulate_ecs_operation(const char *operation);

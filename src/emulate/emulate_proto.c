@@ -51,6 +51,10 @@ const char *emulate_service_signing_name(enum emulate_service service)
 		return "sqs";
 	case EMULATE_SERVICE_ECS:
 		return "ecs";
+	case EMULATE_SERVICE_STS:
+		return "sts";
+	case EMULATE_SERVICE_SSO:
+		return "awsssoportal";
 	case EMULATE_SERVICE_NONE:
 		break;
 	}
@@ -93,6 +97,10 @@ static void reply_take_gen(yajl_gen gen, struct emulate_reply *reply)
 void emulate_reply_error(
 	enum emulate_service service, const struct emulate_error *err, struct emulate_reply *reply)
 {
+	if (service == EMULATE_SERVICE_STS) {
+		emulate_sts_error(err, reply);
+		return;
+	}
 	yajl_gen gen = yajl_gen_alloc(NULL);
 
 	yajl_gen_map_open(gen);

@@ -358,8 +358,16 @@ static void on_request(struct evhttp_request *req, void *arg)
 	};
 	const char *target = emulate_request_header(&hreq, "x-amz-target");
 	enum emulate_service service = emulate_target_service(target, &operation);
+	/* STS and SSO name no target: the form or the path says which. */
+	bool identity = false;
+	if (service == EMULATE_SERVICE_NONE) {
+		service = emulate_sts_service(&hreq);
+		identity = service != EMULATE_SERVICE_NONE;
+		if (identity)
+			target = service == EMULATE_SERVICE_STS ? "STS" : "SSO.GetRoleCredentials";
+	}
 
-	if (service != EMULATE_SERVICE_NONE &&
+	if (service != EMULATE_SERVICE_NONE && !identity &&
 		world_fault_pick(em->st.world, fault_target(service), operation, &hit) &&
 		hit.fault != NULL) {
 		fault_name = scenario_fault_kind_name(hit.fault->kind);
@@ -377,13 +385,18 @@ static void on_request(struct evhttp_request *req, void *arg)
 		fault_name = "latency";
 
 	request_id(rid);
-	if (service != EMULATE_SERVICE_NONE &&
-		emulate_auth_verify(&em->auth, service, &hreq, clock_wall_ms(&clock_system), &err) <
-			0) {
+	uint64_t now_wall = clock_wall_ms(&clock_system);
+	bool must_sign = service == EMULATE_SERVICE_SQS || service == EMULATE_SERVICE_ECS ||
+		(service == EMULATE_SERVICE_STS && emulate_sts_signed(&hreq));
+	if (must_sign && emulate_auth_verify(&em->auth, service, &hreq, now_wall, &err) < 0) {
 		/* Refused before any fault could matter: say so in the log. */
 		emulate_reply_error(service, &err, &reply);
 		hit.fault = NULL;
 		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
+	} else if (service == EMULATE_SERVICE_STS) {
+		emulate_sts_dispatch(em->st.world, &em->auth, &hreq, now_wall, &reply);
+	} else if (service == EMULATE_SERVICE_SSO) {
+		emulate_sso_dispatch(&em->auth, &hreq, now_wall, &reply);
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
 		emulate_dispatch_fault(em->st.world, &em->auth, &hreq, hit.fault, &reply);
 		if (reply.scaled)

@@ -28,7 +28,9 @@
 #include "qscale/cloud_aws.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
+#include "qscale/diag.h"
 #include "qscale/doctor.h"
 #include "qscale/dynamodb.h"
 #include "qscale/ecs.h"
@@ -37,6 +39,7 @@
 #include "qscale/log.h"
 #include "qscale/policy.h"
 #include "qscale/sqs.h"
+#include "qscale/sts.h"
 #include "qscale/xalloc.h"
 
 /* One reported line. */
@@ -79,7 +82,7 @@ struct doctor {
 	const struct qscale_config *config;
 	struct aws_client *client;
 	struct http_client *http;
-	struct check region, credentials, clock;
+	struct check region, settings, credentials, identity, clock;
 	struct probe probes[AWS_SERVICE_COUNT];
 	struct check ha_table, ha_write;
 	struct lease_check *ha_leases; /* one per lease group */
@@ -413,6 +416,20 @@ static void start_policy(struct doctor *dr, struct doctor_policy *dp)
 	judge_update(dr, dp);
 }
 
+/* STS GetCallerIdentity answered: who the credentials belong to. */
+static void on_identity(int err, const struct sts_identity *who, const char *why, void *arg)
+{
+	struct doctor *dr = arg;
+
+	/* Any principal may call it: a failure is the endpoint's, not a permission. */
+	if (err == 0)
+		set_check(&dr->identity, DOCTOR_OK, "identity: %s (account %s, user id %s)",
+			who->arn, who->account, who->user_id);
+	else
+		set_check(&dr->identity, DOCTOR_WARN, "identity: not verified: %s", why);
+	done_one(dr);
+}
+
 /* DescribeTable of the lease table answered. */
 static void on_ha_table(
 	int err, const struct aws_error *error, const struct dynamodb_table_info *info, void *arg)
@@ -434,7 +451,8 @@ static void on_ha_table(
 			table, info->hash_key, info->hash_type,
 			info->has_range_key ? " and a sort key" : "", DYNAMODB_LEASE_KEY);
 	else
-		set_check(&dr->ha_table, strcmp(info->status, "ACTIVE") == 0 ? DOCTOR_OK : DOCTOR_WARN,
+		set_check(&dr->ha_table,
+			strcmp(info->status, "ACTIVE") == 0 ? DOCTOR_OK : DOCTOR_WARN,
 			"ha table %s: %s, partition key '%s' (S)", table, info->status,
 			info->hash_key);
 	done_one(dr);
@@ -482,8 +500,9 @@ static void start_ha(struct doctor *dr)
 		set_check(&dr->ha_table, DOCTOR_FAIL, "ha table %s: cannot start the call", table);
 	dr->ha_leases = xcalloc(cfg->policy_count + 1, sizeof(*dr->ha_leases));
 	for (size_t i = 0; i < cfg->policy_count; i++)
-		add_lease(dr, cfg->policies[i].lease_group != NULL ? cfg->policies[i].lease_group
-								  : cfg->ha.lease);
+		add_lease(dr,
+			cfg->policies[i].lease_group != NULL ? cfg->policies[i].lease_group
+							     : cfg->ha.lease);
 	if (dr->n_ha == 0)
 		add_lease(dr, cfg->ha.lease);
 	for (size_t i = 0; i < dr->n_ha; i++) {
@@ -509,7 +528,9 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 	char judged[512];
 
 	credentials_get_info(aws_client_credentials(dr->client), &info);
-	if (err != 0) {
+	if (err != 0 && info.error_text[0] != '\0') {
+		set_check(&dr->credentials, DOCTOR_FAIL, "credentials: %s", info.error_text);
+	} else if (err != 0) {
 		set_check(&dr->credentials, DOCTOR_FAIL,
 			"credentials: none found (%s): set "
 			"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
@@ -526,11 +547,14 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 				info.file_warning);
 			level = DOCTOR_FAIL;
 		}
-		set_check(&dr->credentials, level, "credentials: from %s (%s), key %s, %s; %s",
-			credentials_source_name(info.source),
-			info.detail[0] != '\0' ? info.detail : "no detail", info.access_key_id,
-			info.temporary ? "temporary" : "long-term", judged);
+		set_check(&dr->credentials, level, "credentials: from %s%s%s (%s), key %s, %s; %s",
+			credentials_source_name(info.source), info.base[0] != '\0' ? " over " : "",
+			info.base, info.detail[0] != '\0' ? info.detail : "no detail",
+			info.access_key_id, info.temporary ? "temporary" : "long-term", judged);
 		dr->creds_ok = true;
+		if (credentials_caller_identity(
+			    aws_client_credentials(dr->client), on_identity, dr) == 0)
+			dr->outstanding++;
 		for (size_t i = 0; i < dr->config->policy_count; i++)
 			start_policy(dr, &dr->policies[i]);
 		if (dr->config->ha.present)
@@ -604,7 +628,9 @@ static enum doctor_level report(struct doctor *dr)
 	enum doctor_level worst = DOCTOR_OK;
 
 	print_check(&dr->region, &worst);
+	print_check(&dr->settings, &worst);
 	print_check(&dr->credentials, &worst);
+	print_check(&dr->identity, &worst);
 	print_check(&dr->probes[AWS_SERVICE_SQS].check, &worst);
 	print_check(&dr->probes[AWS_SERVICE_ECS].check, &worst);
 	print_check(&dr->probes[AWS_SERVICE_DYNAMODB].check, &worst);
@@ -646,21 +672,28 @@ int doctor_run(const struct qscale_config *config)
 	dr.base = event_base_new();
 	if (dr.base == NULL)
 		return 1;
-	rc = cloud_aws_client_create(dr.base, config, &clock_system, &dr.client);
+	struct diag diag = {0};
+	char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
+	rc = cloud_aws_client_create(dr.base, config, &clock_system, &diag, &dr.client);
 	if (rc < 0) {
-		printf("FAIL region/endpoints: %s\n",
-			rc == -EINVAL ? "no valid region or a bad endpoint URL: set region in the "
-					"config, AWS_REGION or AWS_DEFAULT_REGION"
-				      : strerror(-rc));
+		printf("FAIL settings: %s\n",
+			rc == -EINVAL && diag.message[0] != '\0'
+				? diag_format(&diag, text, sizeof(text))
+				: strerror(-rc));
 		event_base_free(dr.base);
 		return 1;
 	}
-	if (http_client_create(dr.base, NULL, &dr.http) < 0) {
+	/* The probes trust what the client trusts (AWS_CA_BUNDLE or ca_bundle). */
+	struct http_client_config hc = {.ca_bundle = aws_client_settings(dr.client)->ca_bundle};
+	if (http_client_create(dr.base, &hc, &dr.http) < 0) {
 		aws_client_destroy(dr.client);
 		event_base_free(dr.base);
 		return 1;
 	}
 	judge_region(&dr, config->file);
+	doctor_settings_line(
+		aws_client_settings(dr.client), dr.settings.text, sizeof(dr.settings.text));
+	dr.settings.set = true;
 	dr.policies = xcalloc(config->policy_count + 1, sizeof(*dr.policies));
 	for (size_t i = 0; i < config->policy_count; i++) {
 		dr.policies[i].dr = &dr;

@@ -329,3 +329,38 @@ int iam_policy_build(
 	list_free(&tables);
 	return err;
 }
+
+/* See qscale/iam_policy.h. */
+int iam_policy_assume_role(const char *role_arn, char **out, char error[IAM_POLICY_ERROR_MAX])
+{
+	static const char *const actions[] = {"sts:AssumeRole"};
+	struct str_list roles = {0};
+	const unsigned char *buf;
+	size_t len;
+	const char *p = role_arn != NULL && strncmp(role_arn, "arn:", 4) == 0 ? role_arn + 4 : NULL;
+	const char *iam = p != NULL ? strstr(p, ":iam::") : NULL;
+
+	error[0] = '\0';
+	if (iam == NULL || iam == p || strspn(iam + 6, "0123456789") != 12 ||
+		strncmp(iam + 18, ":role/", 6) != 0 || iam[24] == '\0' ||
+		strspn(p, "abcdefghijklmnopqrstuvwxyz-") != (size_t)(iam - p))
+		return fail(error, "'%s' is not a role ARN (arn:aws:iam::<account>:role/<name>)",
+			role_arn != NULL ? role_arn : "");
+	list_add(&roles, xstrdup(role_arn));
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	gen_str(g, "Version");
+	gen_str(g, "2012-10-17");
+	gen_str(g, "Statement");
+	yajl_gen_array_open(g);
+	gen_statement(g, "QscaleAssumeItsRole", actions, 1, &roles);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	*out = xasprintf("%.*s", (int)len, (const char *)buf);
+	yajl_gen_free(g);
+	list_free(&roles);
+	return 0;
+}

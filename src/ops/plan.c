@@ -14,6 +14,8 @@
 #include <event2/event.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/aws_settings.h"
+#include "qscale/diag.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/controller.h"
 #include "qscale/log.h"
@@ -61,10 +63,14 @@ int plan_run(struct qscale_config *config, bool json)
 		qscale_config_destroy(config);
 		return 1;
 	}
-	rc = cloud_aws_client_create(pr.base, config, &clock_system, &client);
+	struct diag diag = {0};
+	char text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
+	rc = cloud_aws_client_create(pr.base, config, &clock_system, &diag, &client);
 	if (rc < 0) {
 		fprintf(stderr, "qscale plan: cannot create the AWS client: %s\n",
-			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
+			rc == -EINVAL && diag.message[0] != '\0'
+				? diag_format(&diag, text, sizeof(text))
+				: strerror(-rc));
 		qscale_config_destroy(config);
 		status = rc == -EINVAL ? PLAN_EXIT_CONFIG : 1;
 		goto out;

@@ -58,15 +58,18 @@ static const struct schema_field endpoint_fields[] = {
 	{.key = "sqs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.sqs),
-		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_SQS, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{.key = "ecs",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.ecs),
-		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{.key = "dynamodb",
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.dynamodb),
-		.def_doc = "from AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, else the region's"},
+		.def_doc = "from AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, then the AWS "
+			   "profile's, else the region's (FIPS or dual-stack when set)"},
 	{0},
 };
 
@@ -82,6 +85,12 @@ static const struct schema_field aws_fields[] = {
 		.min = 100,
 		.max = 5 * 60 * 1000,
 		.def = "5s"},
+	{.key = "credential_process_timeout",
+		.type = SCHEMA_DURATION,
+		.offset = C(aws.credential_process_timeout_ms),
+		.min = 100,
+		.max = 10 * 60 * 1000,
+		.def = "60s"},
 	{.key = "account_id",
 		.type = SCHEMA_STRING,
 		.offset = C(aws.account_id),
@@ -125,7 +134,8 @@ const struct schema_field config_schema[] = {
 	{.key = "region",
 		.type = SCHEMA_REGION,
 		.offset = C(region),
-		.def_doc = "from AWS_REGION, then AWS_DEFAULT_REGION"},
+		.def_doc =
+			"from AWS_REGION, then AWS_DEFAULT_REGION, then the AWS profile's region"},
 	{.key = "interval",
 		.type = SCHEMA_DURATION,
 		.offset = C(interval_ms),
@@ -262,8 +272,7 @@ static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct dia
  * acting: it stops margin before its lease could expire, so a renewal must
  * come well before that.
  */
-static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg,
-	struct diag *diag)
+static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg, struct diag *diag)
 {
 	char a[DURATION_FORMAT_MAX], b[DURATION_FORMAT_MAX], m[DURATION_FORMAT_MAX];
 
@@ -274,7 +283,8 @@ static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg
 
 		return diag_at(diag, w->file, at != NULL ? at : schema_seen_value(w, "ha.duration"),
 			"'ha.margin' (%s) must be below 'ha.duration' (%s)",
-			duration_format(cfg->ha.margin_ms, m), duration_format(cfg->ha.duration_ms, b));
+			duration_format(cfg->ha.margin_ms, m),
+			duration_format(cfg->ha.duration_ms, b));
 	}
 	if (cfg->ha.renew_ms > (cfg->ha.duration_ms - cfg->ha.margin_ms) / 2) {
 		const struct ynode *at = schema_seen_value(w, "ha.renew");
@@ -286,7 +296,8 @@ static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg
 		return diag_at(diag, w->file, at,
 			"'ha.renew' (%s) must be at most half of 'ha.duration' (%s) less "
 			"'ha.margin' (%s), so that a holder renews at least twice before it stops",
-			duration_format(cfg->ha.renew_ms, a), duration_format(cfg->ha.duration_ms, b),
+			duration_format(cfg->ha.renew_ms, a),
+			duration_format(cfg->ha.duration_ms, b),
 			duration_format(cfg->ha.margin_ms, m));
 	}
 	return 0;

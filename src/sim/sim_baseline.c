@@ -12,7 +12,8 @@
 
 #include "qscale/sim_baseline.h"
 
-void sim_tt_defaults(struct sim_tt_params *p, double target, int32_t min_tasks, int32_t max_tasks)
+void sim_baseline_defaults(
+	struct sim_baseline_params *p, double target, int32_t min_tasks, int32_t max_tasks)
 {
 	p->target = target > 0 ? target : 1;
 	p->min_tasks = min_tasks;
@@ -26,14 +27,15 @@ void sim_tt_defaults(struct sim_tt_params *p, double target, int32_t min_tasks, 
 	p->in_cooldown_ms = 300000;
 }
 
-void sim_tt_init(struct sim_tt *tt, const struct sim_tt_params *p)
+void sim_baseline_init(struct sim_tt *tt, const struct sim_baseline_params *p)
 {
 	*tt = (struct sim_tt){0};
 	tt->p = *p;
 }
 
 /* The capacity that brings backlog per running task to target, within the bounds. */
-static int32_t proposed(const struct sim_tt_params *p, const struct sim_tt_datapoint *dp)
+static int32_t proposed(
+	const struct sim_baseline_params *p, const struct sim_baseline_datapoint *dp)
 {
 	double want = ceil((double)dp->visible / p->target) - (dp->others > 0 ? dp->others : 0);
 
@@ -44,10 +46,10 @@ static int32_t proposed(const struct sim_tt_params *p, const struct sim_tt_datap
 	return (int32_t)want;
 }
 
-int32_t sim_tt_evaluate(
-	struct sim_tt *tt, uint64_t t_ms, const struct sim_tt_datapoint *dp, int32_t current)
+int32_t sim_baseline_evaluate(
+	struct sim_tt *tt, uint64_t t_ms, const struct sim_baseline_datapoint *dp, int32_t current)
 {
-	const struct sim_tt_params *p = &tt->p;
+	const struct sim_baseline_params *p = &tt->p;
 	int64_t fleet =
 		(int64_t)(dp->running > 0 ? dp->running : 0) + (dp->others > 0 ? dp->others : 0);
 	/* The metric math's guard: a fleet at zero counts as one task. */

@@ -35,8 +35,10 @@
 #include "qscale/clock.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/credentials.h"
+#include "qscale/diag.h"
 #include "qscale/log.h"
 #include "qscale/sigv4.h"
+#include "qscale/sqs.h"
 
 #define MAX_STEPS 8
 #define MAX_SEEN 64
@@ -57,6 +59,7 @@ struct seen {
 	char token[64];
 	bool query_mode;
 	char content_type[64];
+	char region[32]; /* of the signature's scope */
 	unsigned short peer_port; /* the client's side of the connection */
 };
 
@@ -84,6 +87,11 @@ static struct {
 	int n_seen;
 	int sig_ok, sig_bad;
 	int container_hits, imds_hits;
+	int imds_token_status; /* 0: the token PUT succeeds; -1: never answered; else its status */
+	bool imds_v1_ok; /* answer credential GETs without a token (IMDSv1) */
+	int imds_v1_gets; /* GETs answered as IMDSv1 */
+	bool imds_expired; /* hand out credentials that expired already */
+	int imds_creds_status; /* 0: the role's credentials are served; else this status */
 	bool check_time; /* reject requests signed >5 min off the real clock */
 	char log_leak[128]; /* a log line that carried a secret */
 	char log_control[256]; /* a log line that carried a control byte */
@@ -140,6 +148,7 @@ static bool verify_signature(struct evhttp_request *req, struct seen *seen, bool
 	if (auth == NULL || amz_date == NULL || sigv4_authorization_parse(auth, &a) != 0)
 		return false;
 	snprintf(seen->akid, sizeof(seen->akid), "%s", a.access_key_id);
+	snprintf(seen->region, sizeof(seen->region), "%s", a.region);
 	snprintf(seen->token, sizeof(seen->token), "%s", token != NULL ? token : "");
 	const char *secret = secret_of(a.access_key_id);
 	uint64_t time_ms;
@@ -222,6 +231,22 @@ static const char imds_doc[] = "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS
 			       "\"SecretAccessKey\":\"imds-secret\",\"Token\":\"imds-token\","
 			       "\"Expiration\":\"2099-01-01T00:00:00Z\"}";
 
+/* IMDS credentials that expired ten minutes ago. */
+static void reply_expired_imds(struct evhttp_request *req)
+{
+	char doc[512], when[32];
+	time_t t = time(NULL) - 600;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(doc, sizeof(doc),
+		"{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\",\"SecretAccessKey\":"
+		"\"imds-secret\",\"Token\":\"imds-token\",\"Expiration\":\"%s\"}",
+		when);
+	reply(req, 200, doc, strlen(doc), NULL);
+}
+
 /* Credential endpoints: container and IMDSv2. true when the path was one of them. */
 static bool serve_credentials(struct evhttp_request *req, const char *path)
 {
@@ -256,17 +281,28 @@ static bool serve_credentials(struct evhttp_request *req, const char *path)
 		srv.imds_hits++;
 		if (cmd != EVHTTP_REQ_PUT || ttl == NULL)
 			reply(req, 400, "", 0, NULL);
+		else if (srv.imds_token_status == -1 && srv.n_held < 4)
+			srv.held[srv.n_held++] = req; /* never answered: the PUT times out */
+		else if (srv.imds_token_status != 0)
+			reply(req, srv.imds_token_status, "", 0, NULL);
 		else
 			reply(req, 200, "imds-session", 12, NULL);
 		return true;
 	}
 	if (strncmp(path, "/latest/meta-data/iam/security-credentials/", 43) == 0) {
 		const char *tok = evhttp_find_header(in, "x-aws-ec2-metadata-token");
+		bool v1 = tok == NULL && srv.imds_v1_ok;
 		srv.imds_hits++;
-		if (tok == NULL || strcmp(tok, "imds-session") != 0)
+		if (v1)
+			srv.imds_v1_gets++;
+		if (!v1 && (tok == NULL || strcmp(tok, "imds-session") != 0))
 			reply(req, 401, "", 0, NULL);
 		else if (path[43] == '\0')
 			reply(req, 200, "qscale-role\n", 12, NULL);
+		else if (strcmp(path + 43, "qscale-role") == 0 && srv.imds_creds_status != 0)
+			reply(req, srv.imds_creds_status, "", 0, NULL);
+		else if (strcmp(path + 43, "qscale-role") == 0 && srv.imds_expired)
+			reply_expired_imds(req);
 		else if (strcmp(path + 43, "qscale-role") == 0)
 			reply(req, 200, imds_doc, strlen(imds_doc), NULL);
 		else
@@ -1059,6 +1095,275 @@ static void test_imds_credentials(void **state)
 	assert_string_equal(srv.log_leak, "");
 }
 
+/* Point the chain at the test server's IMDS; undo with imds_off(). */
+static void imds_on(void)
+{
+	char url[96];
+
+	script(NULL, 0);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/qscale/credentials", 1);
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", srv.port);
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", url, 1);
+	srv.imds_hits = 0;
+	srv.imds_v1_gets = 0;
+}
+
+static void imds_off(void)
+{
+	unsetenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", srv.creds_path, 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/qscale/config", 1);
+	srv.imds_token_status = 0;
+	srv.imds_v1_ok = false;
+	srv.imds_expired = false;
+	srv.imds_creds_status = 0;
+}
+
+static void test_imds_v1_fallback(void **state)
+{
+	static const int refusals[] = {403, 404, 405};
+	struct aws_client *c;
+	struct result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		imds_on();
+		srv.imds_token_status = refusals[i];
+		srv.imds_v1_ok = true;
+		c = make_client(0, 5000);
+		start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+		run_until_done();
+		/* The SDKs' rule: a refused token PUT means IMDSv1, without a token. */
+		assert_int_equal(r.err, 0);
+		assert_int_equal(srv.imds_v1_gets, 2);
+		assert_string_equal(srv.seen[0].akid, "ASIAIMDS");
+		struct credentials_info info;
+		credentials_get_info(aws_client_credentials(c), &info);
+		assert_non_null(strstr(info.detail, "imdsv1"));
+		aws_client_destroy(c);
+		imds_off();
+	}
+	/* A token PUT that times out (an old proxy in the way) falls back too. */
+	imds_on();
+	srv.imds_token_status = -1;
+	srv.imds_v1_ok = true;
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(srv.imds_v1_gets, 2);
+	aws_client_destroy(c);
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "", 0, NULL);
+	srv.n_held = 0;
+	imds_off();
+	/* 400 is a bad request, not "no IMDSv2": no fallback. */
+	imds_on();
+	srv.imds_token_status = 400;
+	srv.imds_v1_ok = true;
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_not_equal(r.err, 0);
+	assert_int_equal(srv.imds_hits, 1);
+	assert_int_equal(srv.n_seen, 0);
+	aws_client_destroy(c);
+	imds_off();
+	assert_string_equal(srv.log_leak, "");
+}
+
+static void test_imds_v1_disabled(void **state)
+{
+	char path[160];
+	struct aws_client *c;
+	struct result r;
+	FILE *f;
+
+	(void)state;
+	/* By the variable, then by the profile key: the refusal is final. */
+	for (int by_profile = 0; by_profile < 2; by_profile++) {
+		imds_on();
+		srv.imds_token_status = 403;
+		srv.imds_v1_ok = true;
+		if (by_profile) {
+			snprintf(path, sizeof(path), "%s/config", srv.dir);
+			f = fopen(path, "w");
+			assert_non_null(f);
+			fputs("[default]\nec2_metadata_v1_disabled = true\n", f);
+			fclose(f);
+			setenv("AWS_CONFIG_FILE", path, 1);
+		} else {
+			setenv("AWS_EC2_METADATA_V1_DISABLED", "true", 1);
+		}
+		c = make_client(0, 5000);
+		start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+		run_until_done();
+		assert_int_equal(r.err, -EACCES);
+		assert_int_equal(srv.imds_hits, 1);
+		assert_int_equal(srv.imds_v1_gets, 0);
+		assert_int_equal(srv.n_seen, 0);
+		aws_client_destroy(c);
+		imds_off();
+		if (by_profile)
+			unlink(path);
+	}
+	/* A value that is neither true nor false is refused, naming the variable. */
+	setenv("AWS_EC2_METADATA_V1_DISABLED", "maybe", 1);
+	struct diag d = {0};
+	struct aws_client_config cfg = {.diag = &d};
+	assert_int_equal(aws_client_create(srv.base, &cfg, &clock_system, &c), -EINVAL);
+	assert_string_equal(d.file, "AWS_EC2_METADATA_V1_DISABLED");
+	unsetenv("AWS_EC2_METADATA_V1_DISABLED");
+}
+
+static void test_imds_static_stability(void **state)
+{
+	struct aws_client *c;
+	struct result r;
+	struct credentials_info info;
+
+	(void)state;
+	/* IMDS hands out a set that expired: used, its expiry pushed 5 to 10 min on. */
+	imds_on();
+	srv.imds_expired = true;
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[0].akid, "ASIAIMDS");
+	credentials_get_info(aws_client_credentials(c), &info);
+	uint64_t now = clock_wall_ms(&clock_system);
+	assert_true(info.expiry_wall_ms > now + 9u * 60u * 1000u);
+	assert_true(info.expiry_wall_ms <= now + 16u * 60u * 1000u);
+	/* The extension is due: a refresh that fails keeps the set in use. */
+	srv.imds_creds_status = 500;
+	credentials_invalidate(aws_client_credentials(c));
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	aws_client_destroy(c);
+	imds_off();
+	assert_string_equal(srv.log_leak, "");
+}
+
+static void test_retry_settings(void **state)
+{
+	static const struct step five_hundreds[] = {
+		{500, "{}", 0, NULL},
+		{500, "{}", 0, NULL},
+		{500, "{}", 0, NULL},
+		{500, "{}", 0, NULL},
+		{200, "{\"done\":1}", 0, NULL},
+	};
+	struct attempts_seen seen = {0};
+	struct aws_client *c;
+	struct result r;
+
+	(void)state;
+	/* AWS_MAX_ATTEMPTS=25 is 25, and the SDK header says so. */
+	script(NULL, 0);
+	setenv("AWS_MAX_ATTEMPTS", "25", 1);
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[0].sdk_request, "attempt=1; max=25");
+	aws_client_destroy(c);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	/* Legacy mode: 5 attempts by default, rand x 2^i s, no retry quota. */
+	setenv("AWS_RETRY_MODE", "legacy", 1);
+	script(five_hundreds, 5);
+	c = make_client(0, 5000);
+	aws_client_set_attempt_cb(c, attempt_cb, &seen);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.attempts, 5);
+	assert_string_equal(srv.seen[4].sdk_request, "attempt=5; max=5");
+	assert_int_equal(seen.delay_ms[0], 100);
+	assert_int_equal(seen.delay_ms[3], 800);
+	aws_client_destroy(c);
+	/* A mode that does not exist is refused by name. */
+	setenv("AWS_RETRY_MODE", "fast", 1);
+	struct diag d = {0};
+	struct aws_client_config cfg = {.diag = &d};
+	assert_int_equal(aws_client_create(srv.base, &cfg, &clock_system, &c), -EINVAL);
+	assert_string_equal(d.file, "AWS_RETRY_MODE");
+	assert_non_null(strstr(d.message, "fast"));
+	unsetenv("AWS_RETRY_MODE");
+}
+
+static void test_adaptive_mode(void **state)
+{
+	static const struct step throttled[] = {
+		{400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow down\"}", 0, NULL},
+		{200, "{\"ok\":1}", 0, NULL},
+		{200, "{\"ok\":2}", 0, NULL},
+		{200, "{\"ok\":3}", 0, NULL},
+	};
+	struct aws_client *c;
+	struct result r[3];
+
+	(void)state;
+	setenv("AWS_RETRY_MODE", "adaptive", 1);
+	script(throttled, 4);
+	c = make_client(0, 5000);
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r[0]);
+	run_until_done();
+	assert_int_equal(r[0].err, 0);
+	assert_int_equal(r[0].attempts, 2);
+	/* Once throttled, the rate limiter paces the next calls: delayed, never failed. */
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r[1]);
+	start(c, AWS_SERVICE_ECS, "DescribeServices", &r[2]);
+	run_until_done();
+	assert_int_equal(r[1].err, 0);
+	assert_int_equal(r[2].err, 0);
+	assert_int_equal(srv.n_seen, 4);
+	aws_client_destroy(c);
+	unsetenv("AWS_RETRY_MODE");
+}
+
+static void sqs_counts_done(
+	int err, const struct aws_error *error, const struct sqs_queue_counts *counts, void *arg)
+{
+	struct result *r = arg;
+
+	(void)error;
+	(void)counts;
+	r->done = true;
+	r->err = err;
+	if (--pending == 0)
+		event_base_loopbreak(srv.base);
+}
+
+static void test_sqs_signing_region(void **state)
+{
+	static const struct step counts[] = {
+		{200, "{\"Attributes\":{\"ApproximateNumberOfMessages\":\"1\"}}", 0, NULL},
+	};
+	struct aws_client *c;
+	struct result r = {0};
+
+	(void)state;
+	/* A queue URL in another region, sent to the client's endpoint. */
+	script(counts, 1);
+	c = make_client(0, 5000);
+	assert_int_equal(sqs_get_queue_attributes(c,
+				 "https://sqs.eu-west-1.amazonaws.com/123456789012/orders",
+				 sqs_counts_done, &r, NULL),
+		0);
+	pending++;
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_int_equal(srv.sig_bad, 0);
+	/* Signed for the endpoint's (the client's) region, as botocore does. */
+	assert_string_equal(srv.seen[0].region, "us-east-1");
+	aws_client_destroy(c);
+}
+
 static void test_no_credentials(void **state)
 {
 	struct aws_client *c;
@@ -1260,13 +1565,24 @@ static void test_env_credentials_and_profile_precedence(void **state)
 	credentials_get_info(aws_client_credentials(c), &info);
 	assert_int_equal(info.source, CREDENTIALS_SOURCE_ENV);
 	aws_client_destroy(c);
-	/* A named profile skips the environment, as the JS SDK does. */
+	/* AWS_PROFILE does not beat environment keys: the AWS CLI signs with them too. */
 	setenv("AWS_PROFILE", "default", 1);
 	c = make_client(0, 5000);
 	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
 	run_until_done();
 	assert_int_equal(r.err, 0);
-	assert_string_equal(srv.seen[1].akid, "AKIDFILEA");
+	assert_string_equal(srv.seen[1].akid, "AKIDFILEB");
+	aws_client_destroy(c);
+	/* qscale's own aws.profile does, as the CLI's --profile. */
+	static double jitter = 0.1;
+	struct aws_client_config cfg = {
+		.timeout_ms = 5000, .connect_timeout_ms = 1000, .profile = "default"};
+	assert_int_equal(aws_client_create(srv.base, &cfg, &clock_system, &c), 0);
+	aws_client_set_random(c, fixed_rand, &jitter);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	assert_int_equal(r.err, 0);
+	assert_string_equal(srv.seen[2].akid, "AKIDFILEA");
 	aws_client_destroy(c);
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_ACCESS_KEY_ID");
@@ -1470,6 +1786,12 @@ int main(void)
 		cmocka_unit_test(test_cancel_never_calls_back),
 		cmocka_unit_test(test_container_credentials),
 		cmocka_unit_test(test_imds_credentials),
+		cmocka_unit_test(test_imds_v1_fallback),
+		cmocka_unit_test(test_imds_v1_disabled),
+		cmocka_unit_test(test_imds_static_stability),
+		cmocka_unit_test(test_retry_settings),
+		cmocka_unit_test(test_adaptive_mode),
+		cmocka_unit_test(test_sqs_signing_region),
 		cmocka_unit_test(test_no_credentials),
 		cmocka_unit_test(test_file_rotation),
 		cmocka_unit_test(test_expired_token_rereads_file),

@@ -13,9 +13,21 @@
 #include "qscale/aws_client.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_ini.h"
+#include "qscale/aws_settings.h"
 #include "qscale/credentials.h"
 #include "qscale/http.h"
 #include "qscale/xalloc.h"
+
+/* A fixed environment for the settings resolver. */
+static const char *fuzz_env(const char *name, void *ctx)
+{
+	const char *const *kv = ctx;
+
+	for (size_t i = 0; kv[i] != NULL; i += 2)
+		if (strcmp(kv[i], name) == 0)
+			return kv[i + 1];
+	return NULL;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,9 +58,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(set.access_key_id == NULL || set.secret_access_key == NULL))
 		abort();
 	credentials_set_finish(&set);
-	for (int config = 0; config < 2; config++)
-		if (aws_ini_parse(text, size, config, &ini, NULL) == 0)
-			aws_ini_finish(&ini);
+	for (int config = 0; config < 2; config++) {
+		if (aws_ini_parse(text, size, config, &ini, NULL) != 0)
+			continue;
+		/* A parsed config file through the settings resolver, profile dev. */
+		if (config) {
+			static const char *const env[] = {"HOME", "/h", "AWS_PROFILE", "dev", NULL};
+			struct aws_settings_input in = {.env = fuzz_env, .env_ctx = (void *)env};
+			struct aws_settings st;
+			if (aws_settings_resolve(&in, &ini, &st, NULL) == 0) {
+				if (st.max_attempts < 1 || st.endpoint[0] == NULL)
+					abort();
+				aws_settings_finish(&st);
+			}
+		}
+		aws_ini_finish(&ini);
+	}
 
 	/* Line-split form: two headers, then a body for the error parser. */
 	const char *rest = text;

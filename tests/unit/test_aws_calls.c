@@ -488,7 +488,11 @@ static void test_sqs_call(void **state)
 		0);
 	assert_int_equal(c.service, AWS_SERVICE_SQS);
 	assert_string_equal(c.operation, "GetQueueAttributes");
-	assert_string_equal(c.signing_region, "eu-west-1");
+	/*
+	 * Sent to the client's endpoint, so signed for the client's region (as
+	 * botocore and the JS SDK do), not for the region the URL names.
+	 */
+	assert_null(c.signing_region);
 	assert_null(c.endpoint);
 	answer(&c, "{\"Attributes\":{\"ApproximateNumberOfMessages\":\"42\"}}");
 	assert_int_equal(s.calls, 1);
@@ -500,6 +504,8 @@ static void test_sqs_call(void **state)
 				 counts_cb, &s, NULL),
 		0);
 	assert_string_equal(c.endpoint, "https://sqs-fips.us-east-1.amazonaws.com");
+	/* Sent to the URL's origin: signed for that endpoint's region. */
+	assert_string_equal(c.signing_region, "us-east-1");
 	answer(&c, "{\"Attributes\":{\"ApproximateNumberOfMessages\":42}}");
 	assert_int_equal(s.err, -EPROTO);
 

@@ -34,12 +34,11 @@ static const char credentials_text[] = "# written by hand\n"
 				       "aws_access_key_id = AKIDDEFAULT\n"
 				       "  aws_secret_access_key=secret/default+key   \n"
 				       "aws_session_token = tok\r\n"
+				       "extra: 1\n"
 				       "\n"
 				       "[ prod ]   # inline after header\n"
-				       "AWS_ACCESS_KEY_ID = AKIDPROD\n"
-				       "aws_secret_access_key = s=with=equals\n"
-				       "[default]\n"
-				       "extra = 1\n";
+				       "AWS_ACCESS_KEY_ID : AKIDPROD\n"
+				       "aws_secret_access_key = s=with=equals:and:colons\n";
 
 static void test_ini_credentials_file(void **state)
 {
@@ -55,7 +54,8 @@ static void test_ini_credentials_file(void **state)
 	assert_string_equal(aws_ini_get(&ini, "default", "aws_session_token"), "tok");
 	assert_string_equal(aws_ini_get(&ini, "default", "extra"), "1");
 	assert_string_equal(aws_ini_get(&ini, "prod", "aws_access_key_id"), "AKIDPROD");
-	assert_string_equal(aws_ini_get(&ini, "prod", "aws_secret_access_key"), "s=with=equals");
+	assert_string_equal(
+		aws_ini_get(&ini, "prod", "aws_secret_access_key"), "s=with=equals:and:colons");
 	assert_null(aws_ini_get(&ini, "prod", "aws_session_token"));
 	assert_null(aws_ini_get(&ini, "nope", "aws_access_key_id"));
 	assert_true(aws_ini_has_section(&ini, "prod"));
@@ -127,6 +127,10 @@ static const struct {
 	{"[]\n", 1},
 	{"[default] junk\n", 1},
 	{"[default]\nkey = v\n[prof", 3},
+	/* Given twice in one file: botocore (configparser, strict) refuses the file. */
+	{"[default]\na = 1\n[prod]\nb = 2\n[default]\nc = 3\n", 5},
+	{"[default]\naws_access_key_id = A\nAWS_ACCESS_KEY_ID: B\n", 3},
+	{"[prod]\nregion = x\n\n[ prod ]\n", 4},
 };
 
 static void test_ini_junk(void **state)
@@ -139,11 +143,28 @@ static void test_ini_junk(void **state)
 			junk_files[i].text, strlen(junk_files[i].text), false, &ini, &diag);
 		if (r != -EINVAL || diag.line != junk_files[i].line || diag.message[0] == '\0')
 			fail_msg("junk %zu: r=%d line=%d", i, r, diag.line);
+		if (i >= 7 && strstr(diag.message, "twice") == NULL)
+			fail_msg("junk %zu: message \"%s\" does not say what is repeated", i,
+				diag.message);
 		/* Untouched on failure. */
 		assert_int_equal(ini.n, 12345);
 	}
 	struct aws_ini ini;
 	assert_int_equal(aws_ini_parse("[default]\0x", 11, false, &ini, NULL), -EINVAL);
+	/*
+	 * [default] and [profile default] are two sections to configparser, and
+	 * the same key in two sections is no repeat; sub-keys split at '=' only.
+	 */
+	static const char fine[] = "[default]\nregion = a-1\n[profile default]\nregion: b-1\n"
+				   "[profile x]\nregion = a-1\nservices = s\n"
+				   "[services s]\nsqs =\n  endpoint_url = http://h:1\n"
+				   "ecs =\n  endpoint_url = http://h:2\n";
+	struct aws_ini_diag diag = {0};
+	assert_int_equal(aws_ini_parse(fine, strlen(fine), true, &ini, &diag), 0);
+	assert_string_equal(aws_ini_get(&ini, "default", "region"), "b-1");
+	assert_string_equal(aws_ini_get(&ini, "services s", "sqs.endpoint_url"), "http://h:1");
+	assert_int_equal(aws_ini_find(&ini, "x", "services")->line, 7);
+	aws_ini_finish(&ini);
 }
 
 static void test_ini_empty_and_partial(void **state)
@@ -209,6 +230,11 @@ static void test_env_provider(void **state)
 	const char *empty_secret[] = {
 		"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY", "", NULL};
 	const char *none[] = {NULL};
+	const char *legacy_token[] = {"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
+		"envsecret", "AWS_SECURITY_TOKEN", "oldtoken", NULL};
+	const char *both_tokens[] = {"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
+		"envsecret", "AWS_SECURITY_TOKEN", "oldtoken", "AWS_SESSION_TOKEN", "newtoken",
+		NULL};
 
 	(void)state;
 	assert_int_equal(credentials_from_env(fake_env, full, &set), 0);
@@ -219,6 +245,13 @@ static void test_env_provider(void **state)
 	credentials_set_finish(&set);
 	assert_int_equal(credentials_from_env(fake_env, long_term, &set), 0);
 	assert_null(set.session_token);
+	credentials_set_finish(&set);
+	/* The legacy AWS_SECURITY_TOKEN, which botocore reads before AWS_SESSION_TOKEN. */
+	assert_int_equal(credentials_from_env(fake_env, legacy_token, &set), 0);
+	assert_string_equal(set.session_token, "oldtoken");
+	credentials_set_finish(&set);
+	assert_int_equal(credentials_from_env(fake_env, both_tokens, &set), 0);
+	assert_string_equal(set.session_token, "oldtoken");
 	credentials_set_finish(&set);
 	assert_int_equal(credentials_from_env(fake_env, no_secret, &set), -ENOENT);
 	assert_int_equal(credentials_from_env(fake_env, empty_secret, &set), -ENOENT);

@@ -1,6 +1,7 @@
 /*
  * Unit tests of region and endpoint resolution (configuration, environment,
- * config-file profile, defaults, China partition, ignore switch), endpoint
+ * config-file profile, defaults, partitions, FIPS and dual-stack names, the
+ * ignore switch in the environment and the profile), endpoint
  * URL checks, and the HTTP-date parser the clock-skew logic uses.
  */
 #include <errno.h>
@@ -59,8 +60,14 @@ static const char *env_global[] = {"AWS_ENDPOINT_URL", "https://global.test", NU
 static const char *env_ignore[] = {"AWS_ENDPOINT_URL", "https://global.test",
 	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE", NULL};
 static const char *env_none[] = {NULL};
-static const struct aws_profile_endpoints profile_svc = {"http://svc.test:1", "http://glob.test:2"};
-static const struct aws_profile_endpoints profile_glob = {NULL, "http://glob.test:2"};
+static const struct aws_profile_endpoints profile_svc = {
+	.service_url = "http://svc.test:1", .global_url = "http://glob.test:2"};
+static const struct aws_profile_endpoints profile_glob = {.global_url = "http://glob.test:2"};
+static const struct aws_profile_endpoints fips = {.use_fips = true};
+static const struct aws_profile_endpoints dualstack = {.use_dualstack = true};
+static const struct aws_profile_endpoints both_variants = {.use_fips = true, .use_dualstack = true};
+static const struct aws_profile_endpoints profile_ignore = {
+	.service_url = "http://svc.test:1", .ignore_configured_urls = true};
 
 static const struct {
 	enum aws_service service;
@@ -90,6 +97,44 @@ static const struct {
 		"https://sqs.cn-north-1.amazonaws.com.cn"},
 	{AWS_SERVICE_ECS, NULL, "cn-northwest-1", env_none, NULL, 0,
 		"https://ecs.cn-northwest-1.amazonaws.com.cn"},
+	/* FIPS and dual-stack names, as the SQS and ECS rule sets give them. */
+	{AWS_SERVICE_SQS, NULL, "us-east-1", env_none, &fips, 0,
+		"https://sqs-fips.us-east-1.amazonaws.com"},
+	{AWS_SERVICE_ECS, NULL, "us-east-1", env_none, &fips, 0,
+		"https://ecs-fips.us-east-1.amazonaws.com"},
+	{AWS_SERVICE_SQS, NULL, "eu-west-1", env_none, &dualstack, 0,
+		"https://sqs.eu-west-1.api.aws"},
+	{AWS_SERVICE_ECS, NULL, "eu-west-1", env_none, &dualstack, 0,
+		"https://ecs.eu-west-1.api.aws"},
+	{AWS_SERVICE_SQS, NULL, "us-west-2", env_none, &both_variants, 0,
+		"https://sqs-fips.us-west-2.api.aws"},
+	{AWS_SERVICE_ECS, NULL, "cn-north-1", env_none, &dualstack, 0,
+		"https://ecs.cn-north-1.api.amazonwebservices.com.cn"},
+	{AWS_SERVICE_SQS, NULL, "us-gov-west-1", env_none, &fips, 0,
+		"https://sqs.us-gov-west-1.amazonaws.com"},
+	{AWS_SERVICE_ECS, NULL, "us-gov-west-1", env_none, &fips, 0,
+		"https://ecs-fips.us-gov-west-1.amazonaws.com"},
+	{AWS_SERVICE_SQS, NULL, "us-gov-east-1", env_none, &both_variants, 0,
+		"https://sqs-fips.us-gov-east-1.api.aws"},
+	{AWS_SERVICE_SQS, NULL, "us-iso-east-1", env_none, NULL, 0,
+		"https://sqs.us-iso-east-1.c2s.ic.gov"},
+	{AWS_SERVICE_ECS, NULL, "us-isob-east-1", env_none, &fips, 0,
+		"https://ecs-fips.us-isob-east-1.sc2s.sgov.gov"},
+	{AWS_SERVICE_SQS, NULL, "us-iso-east-1", env_none, &dualstack, -ENOTSUP, NULL},
+	/* DynamoDB (the HA lease) follows its own rule set: GovCloud's FIPS is plain too. */
+	{AWS_SERVICE_DYNAMODB, NULL, "eu-west-1", env_none, &fips, 0,
+		"https://dynamodb-fips.eu-west-1.amazonaws.com"},
+	{AWS_SERVICE_DYNAMODB, NULL, "us-gov-west-1", env_none, &fips, 0,
+		"https://dynamodb.us-gov-west-1.amazonaws.com"},
+	{AWS_SERVICE_DYNAMODB, NULL, "ap-south-1", env_none, &dualstack, 0,
+		"https://dynamodb.ap-south-1.api.aws"},
+	/* A configured endpoint wins over the variants, as botocore decides. */
+	{AWS_SERVICE_SQS, "http://127.0.0.1:1", "us-east-1", env_none, &fips, 0,
+		"http://127.0.0.1:1"},
+	{AWS_SERVICE_ECS, NULL, "us-east-1", env_all, &dualstack, 0, "http://127.0.0.1:4567"},
+	/* The profile's ignore_configured_endpoint_urls works like the variable. */
+	{AWS_SERVICE_SQS, NULL, "eu-west-1", env_global, &profile_ignore, 0,
+		"https://sqs.eu-west-1.amazonaws.com"},
 	{AWS_SERVICE_SQS, NULL, NULL, env_none, NULL, -EINVAL, NULL},
 	{AWS_SERVICE_SQS, "ftp://x", "eu-west-1", env_none, NULL, -EINVAL, NULL},
 	{AWS_SERVICE_SQS, "http://x/path", "eu-west-1", env_none, NULL, -EINVAL, NULL},

@@ -1,6 +1,7 @@
 /*
  * Unit tests of the retry arithmetic: backoff with a fixed random value,
- * server hints, the retry quota, max attempts and clock-skew offsets.
+ * server hints, the retry quota, legacy backoff, the adaptive rate limiter
+ * and clock-skew offsets.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -88,16 +89,75 @@ static void test_quota(void **state)
 	assert_int_equal(q.tokens, 6);
 }
 
-static void test_max_attempts(void **state)
+static void test_legacy_delay(void **state)
 {
 	(void)state;
-	assert_int_equal(aws_retry_max_attempts(0, NULL), 3);
-	assert_int_equal(aws_retry_max_attempts(0, "5"), 5);
-	assert_int_equal(aws_retry_max_attempts(2, "5"), 2);
-	assert_int_equal(aws_retry_max_attempts(0, "0"), 3);
-	assert_int_equal(aws_retry_max_attempts(0, "x"), 3);
-	assert_int_equal(aws_retry_max_attempts(0, "99"), 3);
-	assert_int_equal(aws_retry_max_attempts(0, "4 "), 3);
+	/* rand x 2^i seconds: botocore's legacy "exponential, base rand". */
+	assert_int_equal(aws_retry_legacy_delay_ms(0, 0.5), 500);
+	assert_int_equal(aws_retry_legacy_delay_ms(1, 0.5), 1000);
+	assert_int_equal(aws_retry_legacy_delay_ms(3, 0.5), 4000);
+	/* Capped at 20 s like standard, however many attempts are allowed. */
+	assert_int_equal(aws_retry_legacy_delay_ms(24, 0.999), 19980);
+	assert_int_equal(aws_retry_legacy_delay_ms(100, 0.5), 10000);
+	/* Bad random values and indexes do not escape the range. */
+	assert_int_equal(aws_retry_legacy_delay_ms(-3, 0.5), 500);
+	assert_int_equal(aws_retry_legacy_delay_ms(2, 1.5), 0);
+	assert_int_equal(aws_retry_legacy_delay_ms(2, -0.1), 0);
+}
+
+/* Answer n attempts, spaced gap_s apart from *t, all throttled or all not. */
+static void feed(struct aws_adaptive *a, double *t, int n, double gap_s, bool throttled)
+{
+	for (int i = 0; i < n; i++) {
+		*t += gap_s;
+		aws_adaptive_on_response(a, *t, throttled);
+	}
+}
+
+static void test_adaptive(void **state)
+{
+	struct aws_adaptive a;
+	double t = 1000.0;
+
+	(void)state;
+	aws_adaptive_init(&a, t);
+	/* Off until the first throttling answer: nothing is ever delayed. */
+	feed(&a, &t, 200, 0.01, false);
+	assert_false(a.enabled);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(aws_adaptive_acquire(&a, t), 0);
+	/* 100 attempts a second measured, then throttled: the rate drops to 0.7 x. */
+	double measured = a.measured_rate;
+	assert_true(measured > 50.0 && measured <= 100.0);
+	t += 0.01;
+	aws_adaptive_on_response(&a, t, true);
+	assert_true(a.enabled);
+	assert_true(a.fill_rate < measured);
+	assert_true(a.fill_rate > 0.5 * measured);
+	double cut = a.fill_rate;
+	/* A burst now waits: the bucket holds at most one second's worth. */
+	int taken = 0;
+	uint64_t wait = 0;
+	for (int i = 0; i < 1000 && wait == 0; i++) {
+		wait = aws_adaptive_acquire(&a, t);
+		if (wait == 0)
+			taken++;
+	}
+	assert_true(taken <= (int)cut + 1);
+	assert_true(wait > 0 && wait <= 1000);
+	/* Repeated throttling keeps cutting, never below the 0.5/s floor. */
+	feed(&a, &t, 400, 0.5, true);
+	assert_true(a.fill_rate >= 0.5);
+	assert_true(a.fill_rate < cut);
+	uint64_t slow = aws_adaptive_acquire(&a, t);
+	while (slow == 0)
+		slow = aws_adaptive_acquire(&a, t);
+	assert_true(slow <= 2000);
+	/* Successes let it grow back along the cubic, bounded by 2 x measured. */
+	double low = a.fill_rate;
+	feed(&a, &t, 600, 0.05, false);
+	assert_true(a.fill_rate > low);
+	assert_true(a.fill_rate <= 2.0 * a.measured_rate + 1e-9 || a.fill_rate == 0.5);
 }
 
 static void test_clock_skew(void **state)
@@ -133,7 +193,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delay_table),
 		cmocka_unit_test(test_quota),
-		cmocka_unit_test(test_max_attempts),
+		cmocka_unit_test(test_legacy_delay),
+		cmocka_unit_test(test_adaptive),
 		cmocka_unit_test(test_clock_skew),
 	};
 

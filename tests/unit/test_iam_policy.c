@@ -294,6 +294,29 @@ static void test_queue_url_parts(void **state)
 		iam_queue_url_parts(NULL, (char[64]){0}, (char[16]){0}, (char[96]){0}), -EINVAL);
 }
 
+/* The caller's side of a role profile: sts:AssumeRole on exactly that role. */
+static void test_assume_role_document(void **state)
+{
+	char error[IAM_POLICY_ERROR_MAX];
+	char *doc = NULL;
+	static const char *const bad[] = {"", "role/x", "arn:aws:iam::12:role/x",
+		"arn:aws:iam::123456789012:user/x", "arn:aws:iam::123456789012:role/",
+		"arn::iam::123456789012:role/x"};
+
+	(void)state;
+	assert_int_equal(
+		iam_policy_assume_role("arn:aws:iam::123456789012:role/qscale", &doc, error), 0);
+	assert_non_null(strstr(doc, "\"sts:AssumeRole\""));
+	assert_non_null(strstr(doc, "\"arn:aws:iam::123456789012:role/qscale\""));
+	assert_null(strstr(doc, "ecs:"));
+	free(doc);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (iam_policy_assume_role(bad[i], &doc, error) != -EINVAL)
+			fail_msg("accepted %s", bad[i]);
+		assert_non_null(strstr(error, "not a role ARN"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_partition_and_custom_endpoint),
 		cmocka_unit_test(test_queue_url_parts),
+		cmocka_unit_test(test_assume_role_document),
 	};
 
 	return cmocka_run_group_tests_name("iam_policy", tests, NULL, NULL);

@@ -327,18 +327,19 @@ struct tt_step {
 	int32_t others; /* pinned tasks also polling the queue */
 };
 
-static void run_tt(const struct sim_tt_params *p, const struct tt_step *steps, size_t n)
+static void run_tt(const struct sim_baseline_params *p, const struct tt_step *steps, size_t n)
 {
 	struct sim_tt tt;
 
-	sim_tt_init(&tt, p);
+	sim_baseline_init(&tt, p);
 	for (size_t i = 0; i < n; i++) {
-		struct sim_tt_datapoint dp = {
+		struct sim_baseline_datapoint dp = {
 			.visible = steps[i].visible,
 			.running = steps[i].current,
 			.others = steps[i].others,
 		};
-		int32_t got = sim_tt_evaluate(&tt, steps[i].minute * 60000, &dp, steps[i].current);
+		int32_t got =
+			sim_baseline_evaluate(&tt, steps[i].minute * 60000, &dp, steps[i].current);
 
 		if (got != steps[i].want)
 			fail_msg("minute %" PRIu64 ": got %d, want %d", steps[i].minute, got,
@@ -348,7 +349,7 @@ static void run_tt(const struct sim_tt_params *p, const struct tt_step *steps, s
 
 static void test_target_tracking_scale_out(void **state)
 {
-	struct sim_tt_params p;
+	struct sim_baseline_params p;
 	/* Target 10 per running task, 1..20 tasks. */
 	static const struct tt_step steps[] = {
 		{1, 100, 1, -1, 0}, /* 100 per task > 10: first high datapoint */
@@ -363,7 +364,7 @@ static void test_target_tracking_scale_out(void **state)
 	};
 
 	(void)state;
-	sim_tt_defaults(&p, 10, 1, 20);
+	sim_baseline_defaults(&p, 10, 1, 20);
 	assert_int_equal(p.period_ms, 60000);
 	assert_int_equal(p.lag_ms, 60000);
 	assert_int_equal(p.out_datapoints, 3);
@@ -376,7 +377,7 @@ static void test_target_tracking_scale_out(void **state)
 /* On the Fargate service, with on-prem pinned: the others count in the divisor and the proposal. */
 static void test_target_tracking_others(void **state)
 {
-	struct sim_tt_params p;
+	struct sim_baseline_params p;
 	static const struct tt_step steps[] = {
 		{1, 300, 0, -1, 12}, /* 300 over 12 on-prem tasks: 25 per task */
 		{2, 300, 0, -1, 12},
@@ -385,18 +386,18 @@ static void test_target_tracking_others(void **state)
 	};
 
 	(void)state;
-	sim_tt_defaults(&p, 10, 0, 40);
+	sim_baseline_defaults(&p, 10, 0, 40);
 	run_tt(&p, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
 static void test_target_tracking_scale_in(void **state)
 {
-	struct sim_tt_params p;
+	struct sim_baseline_params p;
 	struct tt_step steps[20];
 	size_t n = 0;
 
 	(void)state;
-	sim_tt_defaults(&p, 10, 2, 20);
+	sim_baseline_defaults(&p, 10, 2, 20);
 	/* 40 messages over 10 tasks: 4 per task, below 9 (90% of 10): a low datapoint. */
 	for (uint64_t m = 1; m <= 14; m++)
 		steps[n++] = (struct tt_step){m, 40, 10, -1, 0};
