@@ -51,6 +51,7 @@ struct aws_client_config {
 	uint64_t timeout_ms; /* per attempt, whole request */
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, else 3 */
+	int max_connections; /* requests in flight per endpoint; 0: HTTP_MAX_CONNECTIONS_DEFAULT */
 };
 
 struct aws_response {
@@ -165,6 +166,11 @@ struct credentials;
 
 /* The credential provider chain the client signs with (for doctor and metrics). */
 struct credentials *aws_client_credentials(struct aws_client *client);
+
+struct http_client_stats;
+
+/* The HTTP client's counters: connections opened, TLS handshakes, waits. */
+void aws_client_http_stats(const struct aws_client *client, struct http_client_stats *out);
 
 /* The endpoint (scheme://host[:port]) the client uses for service. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service);

@@ -94,6 +94,7 @@ struct qscale_config {
 			char *ecs; /* NULL: from AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL */
 		} endpoints;
 		uint64_t timeout_ms;
+		int32_t max_connections; /* requests in flight and connections per endpoint */
 		char *account_id; /* NULL: taken from the queue URLs (qscale iam-policy) */
 	} aws;
 	char *policies_dir; /* as resolved: relative to the main file's folder */

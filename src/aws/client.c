@@ -202,7 +202,9 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		aws_client_destroy(client);
 		return -EINVAL;
 	}
-	r = http_client_create(base, NULL, &client->http);
+	struct http_client_config hc = {.max_connections = config->max_connections};
+
+	r = http_client_create(base, &hc, &client->http);
 	if (r < 0) {
 		aws_client_destroy(client);
 		return r;
@@ -614,6 +616,12 @@ void aws_call_cancel(struct aws_call *call)
 {
 	if (call != NULL)
 		call_free(call);
+}
+
+/* See qscale/aws_client.h. */
+void aws_client_http_stats(const struct aws_client *client, struct http_client_stats *out)
+{
+	http_client_get_stats(client->http, out);
 }
 
 /* See qscale/aws_client.h. */

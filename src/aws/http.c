@@ -4,6 +4,14 @@
  * timer); every wake-up is a curl_multi_socket_action followed by draining
  * curl_multi_info_read. Finished transfers hand their response to the caller
  * from there, so a callback never runs inside http_request_start.
+ *
+ * At most max_connections transfers per origin (scheme://host:port) are
+ * handed to libcurl at once; later ones wait in a first-in first-out queue
+ * per origin and start as earlier ones finish. libcurl keeps the connections
+ * alive in its cache (sized so that every origin's connections survive the
+ * gap between cycles), so a steady daemon reuses the same few connections,
+ * and TLS sessions and DNS answers are shared between transfers so that a
+ * connection opened again resumes its session instead of a full handshake.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,14 +28,28 @@
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 
+/* One origin's cap and queue; few per client (the SQS and ECS endpoints). */
+struct http_origin {
+	char *key; /* "scheme://host:port", lower case */
+	bool tls;
+	size_t started; /* transfers handed to libcurl */
+	struct http_request *wait_head, *wait_tail; /* waiting their turn, oldest first */
+	struct http_origin *next;
+};
+
 struct http_client {
 	struct event_base *base;
 	CURLM *multi;
+	CURLSH *share;
 	struct event *timer;
-	struct http_request *requests; /* doubly linked, in flight */
+	struct http_request *requests; /* doubly linked, started or waiting */
 	size_t n_active;
+	size_t max_connections; /* per origin */
+	struct http_origin *origins;
+	struct http_client_stats stats;
 	int dispatching; /* inside a request's callback */
 	bool destroy_pending; /* destroyed from a callback: finish once it returns */
+	bool closing; /* being destroyed: start nothing that waits */
 	const char *ca_bundle; /* AWS_CA_BUNDLE, read once */
 	char *ca_bundle_owned;
 };
@@ -35,6 +57,10 @@ struct http_client {
 struct http_request {
 	struct http_client *client;
 	struct http_request *prev, *next;
+	struct http_origin *origin;
+	bool started; /* handed to libcurl; else waiting in origin's queue */
+	struct http_request *wait_prev, *wait_next;
+	uint64_t queued_mono_ms;
 	CURL *easy;
 	struct curl_slist *headers;
 	struct buf body;
@@ -54,7 +80,37 @@ struct http_sock {
 
 static void check_multi_info(struct http_client *client);
 
-/* Take req out of the in-flight list. */
+/* Take req out of its origin's queue. */
+static void wait_remove(struct http_request *req)
+{
+	struct http_origin *o = req->origin;
+
+	if (req->wait_prev != NULL)
+		req->wait_prev->wait_next = req->wait_next;
+	else
+		o->wait_head = req->wait_next;
+	if (req->wait_next != NULL)
+		req->wait_next->wait_prev = req->wait_prev;
+	else
+		o->wait_tail = req->wait_prev;
+	req->wait_prev = req->wait_next = NULL;
+}
+
+/* Queue req behind every transfer of its origin that waits already. */
+static void wait_append(struct http_request *req)
+{
+	struct http_origin *o = req->origin;
+
+	req->wait_prev = o->wait_tail;
+	req->wait_next = NULL;
+	if (o->wait_tail != NULL)
+		o->wait_tail->wait_next = req;
+	else
+		o->wait_head = req;
+	o->wait_tail = req;
+}
+
+/* Take req out of the client's list and its origin's count or queue. */
 static void request_unlink(struct http_request *req)
 {
 	struct http_client *client = req->client;
@@ -67,6 +123,60 @@ static void request_unlink(struct http_request *req)
 		req->next->prev = req->prev;
 	req->prev = req->next = NULL;
 	client->n_active--;
+	if (req->started) {
+		req->origin->started--;
+		client->stats.in_flight--;
+	} else {
+		wait_remove(req);
+		client->stats.waiting--;
+	}
+}
+
+/* Hand req to libcurl; only arms its timer, the transfer starts from the loop. */
+static void transfer_start(struct http_client *client, struct http_request *req)
+{
+	/* Fails only for a bad or busy handle, or out of memory: a bug either way. */
+	if (curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
+		fatal("http: libcurl refused a transfer");
+	req->started = true;
+	req->origin->started++;
+	client->stats.in_flight++;
+	if (client->stats.in_flight > client->stats.in_flight_max)
+		client->stats.in_flight_max = client->stats.in_flight;
+}
+
+/* A slot of o freed: start waiting transfers, oldest first, while there is room. */
+static void origin_promote(struct http_client *client, struct http_origin *o)
+{
+	while (!client->closing && o->wait_head != NULL && o->started < client->max_connections) {
+		struct http_request *req = o->wait_head;
+
+		wait_remove(req);
+		client->stats.waiting--;
+		transfer_start(client, req);
+	}
+}
+
+/* The origin of url (scheme://host[:port], up to the path), created on first use. */
+static struct http_origin *origin_for(struct http_client *client, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *end = sep != NULL ? strpbrk(sep + 3, "/?#") : NULL;
+	size_t len = end != NULL ? (size_t)(end - url) : strlen(url);
+	struct http_origin *o;
+
+	for (o = client->origins; o != NULL; o = o->next)
+		if (strlen(o->key) == len && strncasecmp(o->key, url, len) == 0)
+			return o;
+	o = xcalloc(1, sizeof(*o));
+	o->key = xstrndup(url, len);
+	for (char *c = o->key; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	o->tls = strncmp(o->key, "https://", 8) == 0;
+	o->next = client->origins;
+	client->origins = o;
+	return o;
 }
 
 /* Free everything an unlinked req owns; the caller has removed the easy handle. */
@@ -178,6 +288,19 @@ static int map_curl_result(const struct http_request *req, CURLcode rc)
 	return -EIO;
 }
 
+/* Count the connections (TLS handshakes on https) a finished transfer opened. */
+static void count_connections(struct http_client *client, struct http_request *req)
+{
+	long opened = 0;
+
+	client->stats.requests++;
+	if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &opened) != CURLE_OK || opened <= 0)
+		return;
+	client->stats.connections += (uint64_t)opened;
+	if (req->origin->tls)
+		client->stats.tls_handshakes += (uint64_t)opened;
+}
+
 /* Hand every finished transfer to its owner, then free it. */
 static void check_multi_info(struct http_client *client)
 {
@@ -193,6 +316,7 @@ static void check_multi_info(struct http_client *client)
 
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 		curl_multi_remove_handle(client->multi, easy);
+		count_connections(client, req);
 		req->resp.err = map_curl_result(req, rc);
 		if (req->resp.err != 0) {
 			req->resp.status = 0;
@@ -207,7 +331,11 @@ static void check_multi_info(struct http_client *client)
 		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s", req->resp.status,
 			req->resp.err, req->resp.body_len, req->resp.request_id);
 		/* Unlinked first: the callback may cancel everything or destroy the client. */
+		struct http_origin *origin = req->origin;
+
 		request_unlink(req);
+		/* The freed slot goes to the oldest waiting transfer, before any new one. */
+		origin_promote(client, origin);
 		client->dispatching++;
 		req->cb(&req->resp, req->arg);
 		client->dispatching--;
@@ -320,12 +448,35 @@ int http_client_create(
 		return -EIO;
 	}
 	client->timer = evtimer_new(base, timer_event_cb, client);
-	long max_connects = config != NULL && config->max_connects > 0 ? config->max_connects : 16;
+	client->max_connections = config != NULL && config->max_connections > 0
+		? (size_t)config->max_connections
+		: HTTP_MAX_CONNECTIONS_DEFAULT;
+	/*
+	 * The cache must hold every origin's connections through the idle gap
+	 * between cycles, else each cycle reopens (and over TLS re-handshakes)
+	 * those it dropped: room for the SQS and ECS endpoints and a few more.
+	 */
+	long max_connects = config != NULL && config->max_connects > 0
+		? config->max_connects
+		: (long)(client->max_connections * HTTP_ORIGINS_CACHED);
+	client->share = curl_share_init();
+	if (client->share == NULL) {
+		curl_multi_cleanup(client->multi);
+		event_free(client->timer);
+		free(client);
+		return -EIO;
+	}
+	/* One thread: no lock callbacks. Sessions let a reopened connection resume. */
+	curl_share_setopt(client->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(client->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, multi_socket_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, max_connects);
+	/* A backstop: our queue already keeps each origin at max_connections. */
+	curl_multi_setopt(
+		client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)client->max_connections);
 	const char *ca = getenv("AWS_CA_BUNDLE");
 	if (ca != NULL && ca[0] != '\0') {
 		client->ca_bundle_owned = xstrdup(ca);
@@ -340,6 +491,7 @@ void http_client_destroy(struct http_client *client)
 {
 	if (client == NULL)
 		return;
+	client->closing = true;
 	while (client->requests != NULL)
 		http_request_cancel(client->requests);
 	if (client->dispatching > 0) {
@@ -355,6 +507,14 @@ static void client_free(struct http_client *client)
 {
 	/* Cleaning the multi closes the idle connections and removes their events. */
 	curl_multi_cleanup(client->multi);
+	curl_share_cleanup(client->share);
+	while (client->origins != NULL) {
+		struct http_origin *o = client->origins;
+
+		client->origins = o->next;
+		free(o->key);
+		free(o);
+	}
 	event_free(client->timer);
 	free(client->ca_bundle_owned);
 	free(client);
@@ -423,6 +583,7 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	rc |= curl_easy_setopt(e, CURLOPT_SHARE, client->share);
 	if (client->ca_bundle != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle);
 	if (opts->timeout_ms > 0)
@@ -447,16 +608,21 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 		request_free(req);
 		return -EINVAL;
 	}
+	req->origin = origin_for(client, opts->url);
 	req->next = client->requests;
 	if (client->requests != NULL)
 		client->requests->prev = req;
 	client->requests = req;
 	client->n_active++;
-	/* Adding only arms libcurl's timer; the transfer starts from the event loop. */
-	if (curl_multi_add_handle(client->multi, e) != CURLM_OK) {
-		request_unlink(req);
-		request_free(req);
-		return -EIO;
+	/* Past the cap, or behind others already waiting: wait in order. */
+	if (req->origin->wait_head == NULL && req->origin->started < client->max_connections) {
+		transfer_start(client, req);
+	} else {
+		wait_append(req);
+		client->stats.waiting++;
+		client->stats.waited++;
+		if (client->stats.waiting > client->stats.waiting_max)
+			client->stats.waiting_max = client->stats.waiting;
 	}
 	log_request(opts);
 	if (out != NULL)
@@ -469,15 +635,26 @@ void http_request_cancel(struct http_request *req)
 {
 	if (req == NULL)
 		return;
-	curl_multi_remove_handle(req->client->multi, req->easy);
+	struct http_client *client = req->client;
+	struct http_origin *origin = req->origin;
+
+	if (req->started)
+		curl_multi_remove_handle(client->multi, req->easy);
 	request_unlink(req);
 	request_free(req);
+	origin_promote(client, origin);
 }
 
 /* See qscale/http.h. */
 size_t http_client_active(const struct http_client *client)
 {
 	return client->n_active;
+}
+
+/* See qscale/http.h. */
+void http_client_get_stats(const struct http_client *client, struct http_client_stats *out)
+{
+	*out = client->stats;
 }
 
 /* See qscale/http.h. */

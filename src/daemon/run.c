@@ -308,6 +308,7 @@ static int start_aws(struct run *r, const struct qscale_config *config)
 		.endpoint_ecs = config->aws.endpoints.ecs,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
+		.max_connections = config->aws.max_connections,
 	};
 	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
 

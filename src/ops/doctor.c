@@ -541,6 +541,7 @@ static int doctor_run(const struct qscale_config *config)
 		.endpoint_ecs = config->aws.endpoints.ecs,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
+		.max_connections = config->aws.max_connections,
 	};
 	struct doctor dr = {.config = config};
 	int status = 1;

@@ -74,6 +74,7 @@ static int plan_cycle(struct qscale_config *config, bool json)
 		.endpoint_ecs = config->aws.endpoints.ecs,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
+		.max_connections = config->aws.max_connections,
 	};
 	struct plan_run pr = {0};
 	struct aws_client *client = NULL;
