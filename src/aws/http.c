@@ -288,6 +288,27 @@ static int map_curl_result(const struct http_request *req, CURLcode rc)
 	return -EIO;
 }
 
+/* libcurl's words for a failed transfer; a refused certificate says what to check. */
+static void describe_failure(struct http_request *req, CURLcode rc)
+{
+	const char *text = req->curl_error[0] != '\0' ? req->curl_error : curl_easy_strerror(rc);
+	const char *hint = "";
+	long verify = 0;
+
+	if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+		curl_easy_getinfo(req->easy, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK) {
+		/* OpenSSL's X509_V_ERR_* codes for an issuer that is not trusted here. */
+		if (verify == 2 || verify == 18 || verify == 19 || verify == 20 || verify == 21)
+			hint = " (the issuing CA is not trusted: is AWS_CA_BUNDLE the right CA?)";
+	}
+	int n = snprintf(
+		req->resp.transport_error, sizeof(req->resp.transport_error), "%s%s", text, hint);
+
+	if (n >= (int)sizeof(req->resp.transport_error))
+		log_debug("http=error_truncated bytes=%d",
+			n); /* the cause comes first, so it stays */
+}
+
 /* Count the connections (TLS handshakes on https) a finished transfer opened. */
 static void count_connections(struct http_client *client, struct http_request *req)
 {
@@ -320,9 +341,7 @@ static void check_multi_info(struct http_client *client)
 		req->resp.err = map_curl_result(req, rc);
 		if (req->resp.err != 0) {
 			req->resp.status = 0;
-			snprintf(req->resp.transport_error, sizeof(req->resp.transport_error), "%s",
-				req->curl_error[0] != '\0' ? req->curl_error
-							   : curl_easy_strerror(rc));
+			describe_failure(req, rc);
 		} else {
 			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->resp.status);
 		}
