@@ -110,9 +110,9 @@ static int measure(int n, int days)
 {
 	char *st = scenario_text(n, days), *ct = config_text(n);
 	struct scenario *sc;
-	struct scenario_diag sd;
+	struct diag sd;
 	struct qscale_config *cfg;
-	struct policy_diag pd;
+	struct diag pd;
 	struct sim_params p;
 	struct sim_result r;
 	char error[SIM_ERROR_MAX], msg[512];
@@ -120,13 +120,13 @@ static int measure(int n, int days)
 	int rc = 0;
 
 	if (scenario_load_text("bench.yaml", st, strlen(st), &sc, &sd) < 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&sd, msg, sizeof(msg)));
+		fprintf(stderr, "%s\n", diag_format(&sd, msg, sizeof(msg)));
 		rc = 1;
 		goto out;
 	}
 	if (qscale_config_parse(
 		    "bench.yaml", ct, strlen(ct), QSCALE_CONFIG_NO_POLICIES_DIR, &cfg, &pd) < 0) {
-		policy_diag_print(&pd, stderr);
+		diag_print(&pd, stderr);
 		scenario_destroy(sc);
 		rc = 1;
 		goto out;

@@ -77,14 +77,14 @@ static int measure(int n, double budget_s)
 {
 	char *text = scenario_text(n);
 	struct scenario *sc;
-	struct scenario_diag diag;
+	struct diag diag;
 	struct world *w;
 	char msg[700], name[16];
 	uint64_t steps = 0;
 	double start, elapsed;
 
 	if (scenario_load_text("bench.yaml", text, strlen(text), &sc, &diag) < 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&diag, msg, sizeof(msg)));
+		fprintf(stderr, "%s\n", diag_format(&diag, msg, sizeof(msg)));
 		free(text);
 		return 1;
 	}

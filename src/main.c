@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/log.h"
 
 struct command {

@@ -172,10 +172,4 @@ size_t controller_policy_count(const struct controller *ctl);
 const struct controller_policy_status *controller_policy_status(
 	const struct controller *ctl, size_t i);
 
-/*
- * Whether every policy's last successful cycle ended within max_age_intervals
- * of its interval before now_ms, and there is at least one policy (readiness).
- */
-bool controller_healthy(const struct controller *ctl, uint64_t now_ms, unsigned max_age_intervals);
-
 #endif

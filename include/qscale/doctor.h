@@ -66,4 +66,12 @@ enum doctor_level doctor_judge_skew(int64_t offset_ms);
 enum doctor_level doctor_judge_credentials(uint64_t now_wall_ms, uint64_t expiry_wall_ms,
 	bool temporary, uint64_t file_mtime_ms, char *out, size_t len);
 
+struct qscale_config;
+
+/*
+ * Run every check of config against AWS, print one line each to stdout, and
+ * return the exit status: 0 nothing failed (warnings allowed), 1 a check failed.
+ */
+int doctor_run(const struct qscale_config *config);
+
 #endif

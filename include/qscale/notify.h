@@ -55,8 +55,8 @@ int notify_watchdog(struct notify *n);
 int notify_send(struct notify *n, const char *message);
 
 /*
- * The built-in protocol, used when qscale is built without libsystemd: send
- * message as one datagram to socket_path ("/run/..." or "@abstract").
+ * The sd_notify datagram protocol itself: send message as one datagram to
+ * socket_path ("/run/..." or "@abstract").
  * 0 or negative errno.
  */
 int notify_socket_send(const char *socket_path, const char *message);

@@ -1,7 +1,7 @@
 /*
  * `qscale plan`: one observe + decide cycle against live AWS, through the
  * controller in dry-run, shown as a table or JSON. The rendering is pure: a
- * row per policy in, text out; the command (src/ops/plan.c) runs the cycle.
+ * row per policy in, text out; plan_run runs the cycle.
  */
 #ifndef QSCALE_PLAN_H
 #define QSCALE_PLAN_H
@@ -11,6 +11,17 @@
 #include <stdio.h>
 
 struct controller_policy_status;
+struct qscale_config;
+
+/* What plan_run returns for a configuration the AWS client refuses. */
+#define PLAN_EXIT_CONFIG 2
+
+/*
+ * Run one dry-run cycle of config (owned from here on) against AWS and print
+ * it to stdout as a table or JSON. Returns the exit status: 0 every policy
+ * decided, 1 a policy held or the cycle could not run, PLAN_EXIT_CONFIG.
+ */
+int plan_run(struct qscale_config *config, bool json);
 
 /* What plan shows of one policy; strings are borrowed. */
 struct plan_row {

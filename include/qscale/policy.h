@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "qscale/diag.h"
 #include <stdio.h>
 
 #include "qscale/engine.h"
@@ -19,27 +21,12 @@
 
 struct ecs_filter;
 
-/* Longest file name and message a diagnostic holds (longer ones are cut). */
-#define POLICY_DIAG_FILE_MAX 512
-#define POLICY_DIAG_MESSAGE_MAX 512
-
 /* Caps that keep hostile files cheap to reject. */
 #define POLICY_MAX_FILE_BYTES (1024 * 1024) /* each YAML file */
 #define POLICY_MAX_SCALAR_BYTES 4096 /* each value or key */
 #define POLICY_MAX_DEPTH 32 /* nested mappings and sequences */
 #define POLICY_MAX_NODES 100000 /* scalars, mappings and sequences per file */
 #define POLICY_MAX_POLICIES 1000 /* inline and from policies_dir together */
-
-/*
- * Why loading failed: the first error found. line and column are 1-based;
- * both are 0 when the error concerns the whole file (it cannot be opened).
- */
-struct policy_diag {
-	char file[POLICY_DIAG_FILE_MAX];
-	unsigned line;
-	unsigned column;
-	char message[POLICY_DIAG_MESSAGE_MAX];
-};
 
 /* A policy's instance_filter: the text as written and its compiled form. */
 struct policy_filter {
@@ -120,14 +107,14 @@ const char *qscale_config_path(const char *path);
  * POLICY_MAX_FILE_BYTES; each failure fills diag. *out is written only on
  * success.
  */
-int qscale_config_load(const char *path, struct qscale_config **out, struct policy_diag *diag);
+int qscale_config_load(const char *path, struct qscale_config **out, struct diag *diag);
 
 /*
  * Like qscale_config_load, from text already in memory; name is used in
  * diagnostics and to resolve a relative policies_dir.
  */
 int qscale_config_parse(const char *name, const char *text, size_t len, unsigned flags,
-	struct qscale_config **out, struct policy_diag *diag);
+	struct qscale_config **out, struct diag *diag);
 
 /* Free a config with its policies; accepts NULL. */
 void qscale_config_destroy(struct qscale_config *config);
@@ -138,7 +125,7 @@ void qscale_config_destroy(struct qscale_config *config);
  * policy_finish. Checks that need the other policies are not made.
  */
 int policy_parse(const char *name, const char *text, size_t len, const struct qscale_config *config,
-	struct policy *out, struct policy_diag *diag);
+	struct policy *out, struct diag *diag);
 
 /* Free what a policy holds and zero it; accepts NULL. */
 void policy_finish(struct policy *policy);
@@ -151,8 +138,5 @@ void qscale_config_print(const struct qscale_config *config, FILE *out);
 
 /* Write one policy as a YAML mapping indented by indent spaces. */
 void policy_print(const struct policy *policy, unsigned indent, FILE *out);
-
-/* Write "file:line:column: message" (or "file: message") and a newline. */
-void policy_diag_print(const struct policy_diag *diag, FILE *out);
 
 #endif

@@ -14,13 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where and why loading failed; filled by the loader, printed once by the caller. */
-struct scenario_diag {
-	char file[256];
-	unsigned line; /* 1-based; 0 when not tied to a position */
-	unsigned column; /* 1-based */
-	char message[256];
-};
+#include "qscale/diag.h"
 
 enum scenario_launch_type {
 	SCENARIO_LAUNCH_EXTERNAL,
@@ -242,12 +236,12 @@ struct scenario {
  * free with scenario_destroy. On failure returns -EINVAL (bad content, diag
  * filled), -ENOENT/-EACCES/-EIO (unreadable file, diag filled).
  */
-int scenario_load(const char *path, struct scenario **out, struct scenario_diag *diag);
+int scenario_load(const char *path, struct scenario **out, struct diag *diag);
 
 /* As scenario_load, from text in memory; name is used in diagnostics and
  * relative trace paths are resolved against the current folder. */
-int scenario_load_text(const char *name, const char *text, size_t len, struct scenario **out,
-	struct scenario_diag *diag);
+int scenario_load_text(
+	const char *name, const char *text, size_t len, struct scenario **out, struct diag *diag);
 
 /* Free a scenario (accepts NULL); the secret key is wiped. */
 void scenario_destroy(struct scenario *sc);
@@ -257,8 +251,7 @@ void scenario_destroy(struct scenario *sc);
  * '#' comments; see docs/scenarios.md) into arrivals, replacing what was there
  * (used by `simulate --trace`). On failure *arrivals is untouched.
  */
-int scenario_trace_load(
-	const char *path, struct scenario_arrivals *arrivals, struct scenario_diag *diag);
+int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, struct diag *diag);
 
 /* Free the contents of arrivals (not the struct itself). */
 void scenario_arrivals_finish(struct scenario_arrivals *arrivals);
@@ -274,9 +267,6 @@ int scenario_find_task_definition(const struct scenario *sc, const char *ref);
 /* Find a queue, cluster or service by name (or ARN for clusters); index or -ENOENT. */
 int scenario_find_queue(const struct scenario *sc, const char *name);
 int scenario_find_cluster(const struct scenario *sc, const char *name_or_arn);
-
-/* "diag.file:line:column: message" (or "file: message" without a position). */
-const char *scenario_diag_format(const struct scenario_diag *diag, char *out, size_t size);
 
 /* Names as ECS and the scenario files spell them. */
 const char *scenario_fault_kind_name(enum scenario_fault_kind kind);

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "qscale/diag.h"
+
 /* Longest file name and message a diagnostic holds (longer ones are cut). */
-#define YTREE_DIAG_FILE_MAX 512
-#define YTREE_DIAG_MESSAGE_MAX 512
 
 /* Deepest nesting any caller may allow (the parser's stack is this deep). */
 #define YTREE_MAX_DEPTH 32
@@ -24,12 +24,6 @@
  * Where and why reading failed. line and column are 1-based; both are 0 when
  * the error concerns the whole file.
  */
-struct ytree_diag {
-	char file[YTREE_DIAG_FILE_MAX];
-	unsigned line;
-	unsigned column;
-	char message[YTREE_DIAG_MESSAGE_MAX];
-};
 
 /* Caps a caller sets for one kind of file. */
 struct ytree_limits {
@@ -69,23 +63,12 @@ struct ynode {
  * max_file_bytes) with diag filled; name is the file named there.
  */
 int ytree_parse(const char *name, const char *text, size_t len, const struct ytree_limits *limits,
-	struct ynode **out, struct ytree_diag *diag);
+	struct ynode **out, struct diag *diag);
 
 /* Free a tree; accepts NULL. */
 void ynode_free(struct ynode *node);
 
 /* Whether a scalar is YAML's null: empty, "~" or "null" written plain. */
 bool ynode_is_null(const struct ynode *node);
-
-/* Fill diag (when not NULL) from a format; file NULL reads as "". */
-void ytree_diag_vset(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-
-/* Fill diag (when not NULL); returns -EINVAL for convenience. */
-int ytree_diag_set(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* "file:line:column: message", or "file: message" without a position, into out. */
-const char *ytree_diag_format(const struct ytree_diag *diag, char *out, size_t size);
 
 #endif

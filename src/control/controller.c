@@ -300,19 +300,3 @@ const struct controller_policy_status *controller_policy_status(
 {
 	return i < ctl->n_policies ? &ctl->policies[i].status : NULL;
 }
-
-bool controller_healthy(const struct controller *ctl, uint64_t now_ms, unsigned max_age_intervals)
-{
-	if (ctl->n_policies == 0)
-		return false;
-	for (size_t i = 0; i < ctl->n_policies; i++) {
-		const struct controller_policy_status *st = &ctl->policies[i].status;
-		uint64_t max_age =
-			(uint64_t)max_age_intervals * ctl->policies[i].policy->interval_ms;
-
-		if (st->last_success_ms == 0 || now_ms < st->last_success_ms ||
-			now_ms - st->last_success_ms > max_age)
-			return false;
-	}
-	return true;
-}

@@ -1,7 +1,8 @@
 /*
- * Service notification to systemd. With libsystemd, sd_notify does the
- * sending; without it, a small implementation of the same datagram protocol
- * writes to $NOTIFY_SOCKET (path or abstract "@name"). The watchdog is fed
+ * Service notification to systemd: the documented sd_notify datagram
+ * protocol, written to $NOTIFY_SOCKET (path or abstract "@name"). It is all
+ * qscale needs of libsystemd, so the daemon does not map that library and
+ * the compression and crypto libraries it pulls in. The watchdog is fed
  * from a libevent timer at half its period, so pings stop when the loop does.
  */
 #include <errno.h>
@@ -16,14 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "qscale/log.h"
 #include "qscale/notify.h"
 #include "qscale/xalloc.h"
-
-#if HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 /* Longest STATUS= line sent; longer ones are cut. */
 #define STATUS_MAX 400
@@ -172,22 +168,14 @@ uint64_t notify_watchdog_pings(const struct notify *n)
 	return n->pings;
 }
 
-/* Send a message through sd_notify or the built-in protocol. */
+/* Send a message to the service manager. */
 int notify_send(struct notify *n, const char *message)
 {
 	int r;
 
 	if (n->socket_path == NULL)
 		return 0;
-#if HAVE_LIBSYSTEMD
-	r = sd_notify(0, message);
-	if (r == 0)
-		r = -ENOENT; /* NOTIFY_SOCKET vanished from the environment */
-	else if (r > 0)
-		r = 0;
-#else
 	r = notify_socket_send(n->socket_path, message);
-#endif
 	if (r < 0 && !n->warned) {
 		log_warn("notify: cannot notify the service manager: %s", strerror(-r));
 		n->warned = true;

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <event2/event.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +17,6 @@
 
 #include "qscale/aws_client.h"
 #include "qscale/cloud_aws.h"
-#include "qscale/commands.h"
 #include "qscale/controller.h"
 #include "qscale/listen_addr.h"
 #include "qscale/log.h"
@@ -26,6 +24,7 @@
 #include "qscale/notify.h"
 #include "qscale/policy.h"
 #include "qscale/readiness.h"
+#include "qscale/run.h"
 #include "qscale/signals.h"
 #include "qscale/xalloc.h"
 #include "run_priv.h"
@@ -50,21 +49,6 @@ struct run {
 	bool stopping;
 	uint64_t last_cycle_ms;
 };
-
-/* The option summary of `qscale run`. */
-static void run_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale run [-c FILE] [--dry-run]\n\n"
-		"Run the autoscaler: every policy's observe, decide, act cycle, until\n"
-		"SIGTERM. SIGHUP reloads the configuration and the policies.\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"      --dry-run      decide and log, never call UpdateService\n"
-		"  -h, --help         show this help\n\n"
-		"Exit status: 0 stopped by SIGTERM, 1 runtime failure, 2 usage or\n"
-		"configuration error (printed as file:line:column: message).\n",
-		qscale_config_path(NULL));
-}
 
 /* The one-line summary for STATUS=. */
 static void status_line(const struct run *r, char *out, size_t size)
@@ -172,7 +156,7 @@ static void on_reload(int signum, void *arg)
 {
 	struct run *r = arg;
 	struct qscale_config *config;
-	struct policy_diag diag;
+	struct diag diag;
 	char status[256];
 
 	(void)signum;
@@ -339,7 +323,7 @@ static int run_start(struct run *r, struct qscale_config *config)
 	r->readiness = readiness_create();
 	rc = start_aws(r, config);
 	if (rc < 0)
-		return rc == -EINVAL ? EXIT_USAGE : 1;
+		return rc == -EINVAL ? RUN_EXIT_CONFIG : 1;
 	if (controller_create(cloud_aws_cloud(r->cloud), &clock_system, &hooks, &r->ctl) < 0)
 		return 1;
 	controller_set_dry_run(r->ctl, r->force_dry_run);
@@ -393,47 +377,11 @@ static void run_stop(struct run *r)
 		event_base_free(r->base);
 }
 
-int command_run(int argc, char **argv)
+int run_daemon(const char *config_path, struct qscale_config *config, bool force_dry_run)
 {
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct run r = {0};
-	struct qscale_config *config = NULL;
-	struct policy_diag diag;
-	const char *path = NULL;
-	int c, status;
+	struct run r = {.config_path = config_path, .force_dry_run = force_dry_run};
+	int status;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			r.force_dry_run = true;
-			break;
-		case 'h':
-			run_usage(stdout);
-			return 0;
-		default:
-			run_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "qscale run: unexpected argument '%s'\n", argv[optind]);
-		run_usage(stderr);
-		return EXIT_USAGE;
-	}
-	r.config_path = qscale_config_path(path);
-	if (qscale_config_load(r.config_path, &config, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
-		return EXIT_USAGE;
-	}
 	log_set_level(config->log.level);
 	log_set_format(config->log.format);
 	status = run_start(&r, config);

@@ -14,7 +14,6 @@
  * or configuration error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,6 @@
 #include "qscale/aws_client.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
-#include "qscale/commands.h"
 #include "qscale/credentials.h"
 #include "qscale/doctor.h"
 #include "qscale/ecs.h"
@@ -532,8 +530,7 @@ static enum doctor_level report(struct doctor *dr)
 	return worst;
 }
 
-/* Run every check of config; returns the exit status. */
-static int doctor_run(const struct qscale_config *config)
+int doctor_run(const struct qscale_config *config)
 {
 	struct aws_client_config ac = {
 		.region = config->region,
@@ -585,66 +582,5 @@ static int doctor_run(const struct qscale_config *config)
 	event_base_free(dr.base);
 	if (fflush(stdout) != 0)
 		status = 1;
-	return status;
-}
-
-/* The option summary of `qscale doctor`. */
-static void doctor_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale doctor [-c FILE]\n\n"
-		"Check what the daemon needs, one line each (ok, warn, FAIL): the region and\n"
-		"where it came from, the credentials (source, age, expiry), the SQS and ECS\n"
-		"endpoints and the clock skew against them, and for every policy each call\n"
-		"the daemon makes, naming any IAM permission that is missing. Nothing is\n"
-		"changed: UpdateService is reported as not verified.\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"  -h, --help         show this help\n\n"
-		"Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage\n"
-		"or configuration error.\n",
-		qscale_config_path(NULL));
-}
-
-/* qscale doctor: parse the options, load the config, run the checks. */
-int command_doctor(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	struct qscale_config *config;
-	struct policy_diag diag;
-	int c, status;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			doctor_usage(stdout);
-			return 0;
-		default:
-			doctor_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "qscale doctor: unexpected argument '%s'\n", argv[optind]);
-		doctor_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (qscale_config_load(path, &config, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
-		return EXIT_USAGE;
-	}
-	printf("ok   config %s (%zu %s)\n", config->file, config->policy_count,
-		config->policy_count == 1 ? "policy" : "policies");
-	log_set_level(LOG_LEVEL_ERROR);
-	status = doctor_run(config);
-	qscale_config_destroy(config);
 	return status;
 }

@@ -7,7 +7,6 @@
  * configuration error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 
 #include "qscale/aws_client.h"
 #include "qscale/cloud_aws.h"
-#include "qscale/commands.h"
 #include "qscale/controller.h"
 #include "qscale/log.h"
 #include "qscale/plan.h"
@@ -28,24 +26,6 @@ struct plan_run {
 	bool done;
 	bool timed_out;
 };
-
-/* The option summary of `qscale plan`. */
-static void plan_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale plan [-c FILE] [--json]\n\n"
-		"Observe every policy once against AWS and decide as `qscale run` would,\n"
-		"without changing anything (UpdateService is never called). Prints each\n"
-		"policy's backlog, local desired/running/capacity, burst desired/running,\n"
-		"what it would set and why.\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"  --json             JSON instead of the table\n"
-		"  -h, --help         show this help\n\n"
-		"Exit status: 0 every policy decided, 1 a policy was held (an observation\n"
-		"failed; the table says which) or the cycle could not run, 2 usage or\n"
-		"configuration error.\n",
-		qscale_config_path(NULL));
-}
 
 /* The cycle has ended: leave the loop. */
 static void on_cycle_done(const struct controller_cycle_report *report, void *arg)
@@ -66,7 +46,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run one dry-run cycle of config (owned from here on) and print it. */
-static int plan_cycle(struct qscale_config *config, bool json)
+int plan_run(struct qscale_config *config, bool json)
 {
 	struct aws_client_config ac = {
 		.region = config->region,
@@ -94,7 +74,7 @@ static int plan_cycle(struct qscale_config *config, bool json)
 		fprintf(stderr, "qscale plan: cannot create the AWS client: %s\n",
 			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));
 		qscale_config_destroy(config);
-		status = rc == -EINVAL ? EXIT_USAGE : 1;
+		status = rc == -EINVAL ? PLAN_EXIT_CONFIG : 1;
 		goto out;
 	}
 	cloud = cloud_aws_create(client);
@@ -155,50 +135,4 @@ out:
 	if (fflush(stdout) != 0)
 		status = 1;
 	return status;
-}
-
-/* qscale plan: parse the options, load the config, run one cycle. */
-int command_plan(int argc, char **argv)
-{
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	struct qscale_config *config;
-	struct policy_diag diag;
-	bool json = false;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			plan_usage(stdout);
-			return 0;
-		default:
-			plan_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "qscale plan: unexpected argument '%s'\n", argv[optind]);
-		plan_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (qscale_config_load(path, &config, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
-		return EXIT_USAGE;
-	}
-	log_set_level(config->log.level);
-	log_set_format(config->log.format);
-	return plan_cycle(config, json);
 }

@@ -138,8 +138,8 @@ static void resolve_dir(struct qscale_config *cfg, const char *name)
 }
 
 /* Parse one policy tree, check it against the loaded ones and append it. */
-static int add_policy(struct qscale_config *cfg, const char *file, const struct ynode *root,
-	struct policy_diag *diag)
+static int add_policy(
+	struct qscale_config *cfg, const char *file, const struct ynode *root, struct diag *diag)
 {
 	struct policy p;
 	struct policy_marks marks;
@@ -161,8 +161,8 @@ static int add_policy(struct qscale_config *cfg, const char *file, const struct 
 }
 
 /* The policies written under `policies:` in the main file. */
-static int add_inline(struct qscale_config *cfg, const char *file, const struct ynode *list,
-	struct policy_diag *diag)
+static int add_inline(
+	struct qscale_config *cfg, const char *file, const struct ynode *list, struct diag *diag)
 {
 	if (list->kind != YNODE_SEQUENCE)
 		return diag_at(diag, file, list, "'policies' must be a list of policies");
@@ -176,7 +176,7 @@ static int add_inline(struct qscale_config *cfg, const char *file, const struct 
 }
 
 /* One policy file from policies_dir. */
-static int add_file(struct qscale_config *cfg, const char *path, struct policy_diag *diag)
+static int add_file(struct qscale_config *cfg, const char *path, struct diag *diag)
 {
 	char *text;
 	size_t len;
@@ -198,7 +198,7 @@ static int add_file(struct qscale_config *cfg, const char *path, struct policy_d
  * Every policy file of policies_dir, in name order. at is where the main file
  * names the folder (NULL for the default one), to point errors there.
  */
-static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct policy_diag *diag)
+static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct diag *diag)
 {
 	char **files;
 	size_t count;
@@ -219,7 +219,7 @@ static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct pol
 }
 
 int qscale_config_parse(const char *name, const char *text, size_t len, unsigned flags,
-	struct qscale_config **out, struct policy_diag *diag)
+	struct qscale_config **out, struct diag *diag)
 {
 	struct qscale_config *cfg;
 	struct schema_walk w = {.root = config_schema, .file = name, .diag = diag};
@@ -253,7 +253,7 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 	return 0;
 }
 
-int qscale_config_load(const char *path, struct qscale_config **out, struct policy_diag *diag)
+int qscale_config_load(const char *path, struct qscale_config **out, struct diag *diag)
 {
 	const char *file = qscale_config_path(path);
 	char *text;

@@ -15,13 +15,13 @@
 #include "qscale/xalloc.h"
 
 /* Fill diag with a file-level error and pass err through. */
-static int fail_file(struct policy_diag *diag, const char *path, int err, const char *what)
+static int fail_file(struct diag *diag, const char *path, int err, const char *what)
 {
 	diag_set(diag, path, 0, 0, "%s: %s", what, strerror(-err));
 	return err;
 }
 
-int policy_read_file(const char *path, char **out, size_t *len_out, struct policy_diag *diag)
+int policy_read_file(const char *path, char **out, size_t *len_out, struct diag *diag)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -97,7 +97,7 @@ static bool is_policy_name(const char *name)
 	return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".yaml") == 0;
 }
 
-int policy_list_dir(const char *dir, char ***out, size_t *count_out, struct policy_diag *diag)
+int policy_list_dir(const char *dir, char ***out, size_t *count_out, struct diag *diag)
 {
 	DIR *d = opendir(dir);
 	char **list = NULL;

@@ -217,7 +217,7 @@ static void mark_node(const struct ynode *n, unsigned *line, unsigned *column)
 }
 
 /* The checks within one policy that involve more than one key. */
-static int check_policy(const struct schema_walk *w, struct policy *p, struct policy_diag *diag)
+static int check_policy(const struct schema_walk *w, struct policy *p, struct diag *diag)
 {
 	struct engine_policy *s = &p->scaling;
 	char a[DURATION_FORMAT_MAX], b[DURATION_FORMAT_MAX];
@@ -241,7 +241,7 @@ static int check_policy(const struct schema_walk *w, struct policy *p, struct po
 
 int policy_parse_node(const char *file, const struct ynode *root,
 	const struct qscale_config *config, struct policy *out, struct policy_marks *marks,
-	struct policy_diag *diag)
+	struct diag *diag)
 {
 	struct policy p = {0};
 	struct schema_walk w = {.root = policy_schema, .file = file, .diag = diag, .base = &p};
@@ -296,7 +296,7 @@ static const struct policy *driver_of(
 }
 
 int policy_check_unique(const struct policy *loaded, size_t count, const struct policy *p,
-	const struct policy_marks *marks, struct policy_diag *diag)
+	const struct policy_marks *marks, struct diag *diag)
 {
 	const struct policy *q;
 
@@ -323,7 +323,7 @@ int policy_check_unique(const struct policy *loaded, size_t count, const struct 
 }
 
 int policy_parse(const char *name, const char *text, size_t len, const struct qscale_config *config,
-	struct policy *out, struct policy_diag *diag)
+	struct policy *out, struct diag *diag)
 {
 	struct qscale_config defaults = {0};
 	struct policy_marks marks;

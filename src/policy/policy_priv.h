@@ -22,8 +22,8 @@
  * caller frees with ynode_free, under the caps in policy.h. 0 or
  * -EINVAL/-EFBIG with diag filled (name is the file named there).
  */
-int policy_yaml_parse(const char *name, const char *text, size_t len, struct ynode **out,
-	struct policy_diag *diag);
+int policy_yaml_parse(
+	const char *name, const char *text, size_t len, struct ynode **out, struct diag *diag);
 
 /* ---- Files (files.c) ---- */
 
@@ -31,14 +31,14 @@ int policy_yaml_parse(const char *name, const char *text, size_t len, struct yno
  * Read a regular file of at most POLICY_MAX_FILE_BYTES into fresh memory
  * (NUL-terminated; *len_out without the NUL). Negative errno with diag filled.
  */
-int policy_read_file(const char *path, char **out, size_t *len_out, struct policy_diag *diag);
+int policy_read_file(const char *path, char **out, size_t *len_out, struct diag *diag);
 
 /*
  * The *.yaml files of dir (no hidden ones), sorted by name, as full paths in
  * a NULL-terminated array the caller frees with policy_free_list. -ENOENT when
  * dir does not exist; diag filled on every failure.
  */
-int policy_list_dir(const char *dir, char ***out, size_t *count_out, struct policy_diag *diag);
+int policy_list_dir(const char *dir, char ***out, size_t *count_out, struct diag *diag);
 
 /* Free a list from policy_list_dir; accepts NULL. */
 void policy_free_list(char **list);
@@ -46,12 +46,12 @@ void policy_free_list(char **list);
 /* ---- Diagnostics (diag.c) ---- */
 
 /* Fill diag (when not NULL); returns -EINVAL for convenience. */
-int diag_set(struct policy_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int diag_set(struct diag *diag, const char *file, unsigned line, unsigned column, const char *fmt,
+	...) __attribute__((format(printf, 5, 6)));
 
 /* Like diag_set at a node's position. */
-int diag_at(struct policy_diag *diag, const char *file, const struct ynode *node, const char *fmt,
-	...) __attribute__((format(printf, 4, 5)));
+int diag_at(struct diag *diag, const char *file, const struct ynode *node, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* ---- Schemas (schema.c) ---- */
 
@@ -108,7 +108,7 @@ struct schema_seen {
 struct schema_walk {
 	const struct schema_field *root; /* for "belongs under" hints */
 	const char *file;
-	struct policy_diag *diag;
+	struct diag *diag;
 	void *base;
 	struct schema_seen seen[SCHEMA_MAX_SEEN];
 	size_t seen_count;
@@ -156,13 +156,13 @@ struct policy_marks {
 /* Parse one policy from a tree (config.c reads inline and folder ones). */
 int policy_parse_node(const char *file, const struct ynode *root,
 	const struct qscale_config *config, struct policy *out, struct policy_marks *marks,
-	struct policy_diag *diag);
+	struct diag *diag);
 
 /*
  * Check a new policy against those already loaded: a unique name, and no
  * (cluster, service) driven twice. 0 or -EINVAL with diag at marks.
  */
 int policy_check_unique(const struct policy *loaded, size_t count, const struct policy *p,
-	const struct policy_marks *marks, struct policy_diag *diag);
+	const struct policy_marks *marks, struct diag *diag);
 
 #endif

@@ -19,7 +19,7 @@
 
 struct builder {
 	const char *name;
-	struct ytree_diag *diag;
+	struct diag *diag;
 	const struct ytree_limits *limits;
 	const char *text;
 	size_t len;
@@ -33,8 +33,8 @@ struct builder {
 /* Fill diag at a libyaml mark (0-based) and return -EINVAL. */
 static int fail_at(struct builder *b, const yaml_mark_t *mark, const char *message)
 {
-	return ytree_diag_set(b->diag, b->name, (unsigned)mark->line + 1,
-		(unsigned)mark->column + 1, "%s", message);
+	return diag_fill(b->diag, b->name, (unsigned)mark->line + 1, (unsigned)mark->column + 1,
+		"%s", message);
 }
 
 /* 1-based line and column of a byte offset, for reader errors that give only that. */
@@ -65,19 +65,19 @@ static int fail_parser(struct builder *b, const yaml_parser_t *parser)
 
 		offset_position(b->text, b->len, parser->problem_offset, &line, &column);
 		if (parser->problem_value != -1)
-			return ytree_diag_set(b->diag, b->name, line, column,
+			return diag_fill(b->diag, b->name, line, column,
 				"not valid YAML text: %s (byte 0x%02x)", problem,
 				(unsigned)parser->problem_value & 0xffu);
-		return ytree_diag_set(
+		return diag_fill(
 			b->diag, b->name, line, column, "not valid YAML text: %s", problem);
 	}
 	if (parser->error == YAML_MEMORY_ERROR)
-		return ytree_diag_set(b->diag, b->name, 0, 0, "out of memory parsing YAML");
+		return diag_fill(b->diag, b->name, 0, 0, "out of memory parsing YAML");
 	if (parser->context != NULL)
-		return ytree_diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
+		return diag_fill(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
 			(unsigned)parser->problem_mark.column + 1, "invalid YAML: %s %s",
 			parser->context, problem);
-	return ytree_diag_set(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
+	return diag_fill(b->diag, b->name, (unsigned)parser->problem_mark.line + 1,
 		(unsigned)parser->problem_mark.column + 1, "invalid YAML: %s", problem);
 }
 
@@ -96,7 +96,7 @@ static int add_node(struct builder *b, struct ynode *n, const yaml_mark_t *mark)
 {
 	if (++b->nodes > b->limits->max_nodes) {
 		ynode_free(n);
-		return ytree_diag_set(b->diag, b->name, (unsigned)mark->line + 1,
+		return diag_fill(b->diag, b->name, (unsigned)mark->line + 1,
 			(unsigned)mark->column + 1, "more than %zu YAML nodes in one file",
 			b->limits->max_nodes);
 	}
@@ -137,7 +137,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 	if (r < 0)
 		return r;
 	if (len > b->limits->max_scalar_bytes)
-		return ytree_diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
+		return diag_fill(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
 			(unsigned)ev->start_mark.column + 1, "value longer than %zu bytes",
 			b->limits->max_scalar_bytes);
 	if (memchr(value, '\0', len) != NULL)
@@ -176,7 +176,7 @@ static int on_collection(struct builder *b, const yaml_event_t *ev, enum ynode_k
 	if (r < 0)
 		return r;
 	if (b->depth >= b->limits->max_depth || b->depth >= YTREE_MAX_DEPTH)
-		return ytree_diag_set(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
+		return diag_fill(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
 			(unsigned)ev->start_mark.column + 1, "nested deeper than %zu levels",
 			b->depth);
 
@@ -224,19 +224,18 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 }
 
 int ytree_parse(const char *name, const char *text, size_t len, const struct ytree_limits *limits,
-	struct ynode **out, struct ytree_diag *diag)
+	struct ynode **out, struct diag *diag)
 {
 	struct builder b = {.name = name, .diag = diag, .limits = limits, .text = text, .len = len};
 	yaml_parser_t parser;
 	int r = 0;
 
 	if (len > limits->max_file_bytes) {
-		ytree_diag_set(
-			diag, name, 0, 0, "file larger than %zu bytes", limits->max_file_bytes);
+		diag_fill(diag, name, 0, 0, "file larger than %zu bytes", limits->max_file_bytes);
 		return -EFBIG;
 	}
 	if (!yaml_parser_initialize(&parser))
-		return ytree_diag_set(diag, name, 0, 0, "out of memory parsing YAML");
+		return diag_fill(diag, name, 0, 0, "out of memory parsing YAML");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (r == 0) {
 		yaml_event_t ev;
@@ -254,7 +253,7 @@ int ytree_parse(const char *name, const char *text, size_t len, const struct ytr
 		return r;
 	}
 	if (b.root == NULL)
-		return ytree_diag_set(diag, name, 1, 1, "empty file: no YAML document in it");
+		return diag_fill(diag, name, 1, 1, "empty file: no YAML document in it");
 	*out = b.root;
 	return 0;
 }
@@ -297,43 +296,4 @@ bool ynode_is_null(const struct ynode *node)
 			return true;
 	}
 	return false;
-}
-
-void ytree_diag_vset(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, va_list ap)
-{
-	size_t n;
-
-	if (diag == NULL)
-		return;
-	if (file == NULL)
-		file = "";
-	/* Cut long names rather than fail: the message matters more. */
-	n = strnlen(file, sizeof(diag->file) - 1);
-	memcpy(diag->file, file, n);
-	diag->file[n] = '\0';
-	diag->line = line;
-	diag->column = column;
-	vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
-}
-
-int ytree_diag_set(struct ytree_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ytree_diag_vset(diag, file, line, column, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-const char *ytree_diag_format(const struct ytree_diag *diag, char *out, size_t size)
-{
-	if (diag->line == 0)
-		snprintf(out, size, "%s: %s", diag->file, diag->message);
-	else
-		snprintf(out, size, "%s:%u:%u: %s", diag->file, diag->line, diag->column,
-			diag->message);
-	return out;
 }

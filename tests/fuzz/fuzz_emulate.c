@@ -50,7 +50,7 @@ static const struct emulate_auth auth = {"AKIDFUZZ", "fuzz-secret", "us-east-1"}
 static void setup(void)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag diag;
+	struct diag diag;
 
 	if (world != NULL)
 		return;

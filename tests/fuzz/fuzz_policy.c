@@ -20,7 +20,7 @@ static void reload_printed(const struct qscale_config *cfg)
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	struct qscale_config *again = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (f == NULL)
 		abort();
@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qscale_config *cfg = NULL;
 	struct policy p;
-	struct policy_diag diag;
+	struct diag diag;
 
 	diag.message[0] = '\0';
 	if (qscale_config_parse("fuzz.yaml", (const char *)data, size,

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag diag;
+	struct diag diag;
 	struct world *w = NULL;
 	size_t instances = 0;
 

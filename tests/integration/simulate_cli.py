@@ -19,9 +19,9 @@ CONFIG = os.path.join(ROOT, "config", "qscale.yaml")
 SPIKE = os.path.join(ROOT, "config", "scenarios", "spike.yaml")
 
 
-def sim(*args, timeout=120):
+def sim(*args, timeout=120, env=None):
     return subprocess.run([BINARY, "simulate", "--no-progress", *args], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 t = Tap()
@@ -91,6 +91,24 @@ for args, name in (
 p = sim("-c", CONFIG, "--scenario", SPIKE, "--report", os.path.join(tmp, "no", "chart.svg"))
 t.ok(p.returncode == 1 and "chart.svg" in p.stderr, "exit 1 when the report cannot be written",
      p.stderr)
+
+# The chart program is found beside qscale without QSCALE_CHART, and a
+# missing one is named in the error.
+plain = {k: v for k, v in os.environ.items() if k != "QSCALE_CHART"}
+path = os.path.join(tmp, "beside.svg")
+p = sim("-c", CONFIG, "--scenario", SPIKE, "--report", path, env=plain)
+t.ok(p.returncode == 0 and os.path.exists(path),
+     "--report finds qscale-chart beside qscale without QSCALE_CHART", p.stderr)
+p = sim("-c", CONFIG, "--scenario", SPIKE, "--report", os.path.join(tmp, "x.svg"),
+        env=dict(plain, QSCALE_CHART=os.path.join(tmp, "no-such-chart")))
+t.ok(p.returncode == 1 and "no-such-chart" in p.stderr,
+     "exit 1 naming the chart program when it is missing", p.stderr)
+
+# The daemon's binary maps no chart, font, X11 or systemd library.
+ldd = subprocess.run(["ldd", BINARY], capture_output=True, text=True).stdout
+heavy = [lib for lib in ("cairo", "fontconfig", "freetype", "pixman", "png", "X11", "xcb",
+                         "systemd") if "lib" + lib in ldd]
+t.ok(ldd != "" and heavy == [], "ldd qscale lists no chart, font, X11 or systemd library", heavy)
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
-#include "../../src/sim/emulate_priv.h"
+#include "../../src/emulate/emulate_priv.h"
 #include "qscale/emulate.h"
 #include "qscale/scenario.h"
 #include "qscale/sigv4.h"
@@ -359,7 +359,7 @@ static int setup_world(void **state)
 	struct fixture *f = xcalloc(1, sizeof(*f));
 	const char *dir = getenv("QSCALE_TEST_DATA");
 	char *path = xasprintf("%s/emulate/base.yaml", dir != NULL ? dir : "tests/data");
-	struct scenario_diag diag = {0};
+	struct diag diag = {0};
 
 	assert_int_equal(scenario_load(path, &f->sc, &diag), 0);
 	assert_int_equal(world_create(f->sc, NOW_MS, &f->world), 0);

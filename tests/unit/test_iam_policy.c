@@ -21,11 +21,11 @@
 static struct qscale_config *load(const char *text)
 {
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (qscale_config_parse("test.yaml", text, strlen(text), QSCALE_CONFIG_NO_POLICIES_DIR,
 		    &cfg, &diag) != 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		fail();
 	}
 	return cfg;

@@ -45,7 +45,7 @@ static char *slurp(const char *path, size_t *len) __attribute__((noinline));
 static char *slurp(const char *path, size_t *len)
 {
 	char *text;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (policy_read_file(path, &text, len, &diag) < 0)
 		fail_msg("cannot read %s: %s", path, diag.message);
@@ -103,7 +103,7 @@ static bool is_config_file(const char *base)
 
 /* Parse a file as what its name says it is; returns the status, diag filled. */
 static int parse_as(const char *base, const char *name, const char *text, size_t len,
-	struct qscale_config **cfg, struct policy *p, struct policy_diag *diag)
+	struct qscale_config **cfg, struct policy *p, struct diag *diag)
 {
 	if (is_config_file(base))
 		return qscale_config_parse(
@@ -116,7 +116,7 @@ static char **list_yaml(const char *sub, size_t *count)
 {
 	char *dir = xasprintf("%s/%s", data_dir(), sub);
 	char **files;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (policy_list_dir(dir, &files, count, &diag) < 0)
 		fail_msg("cannot list %s: %s", dir, diag.message);
@@ -139,10 +139,10 @@ static void test_bad_corpus(void **state)
 		char *text = slurp(files[i], &len);
 		unsigned line, column;
 		int used = 0;
-		char fragment[POLICY_DIAG_MESSAGE_MAX];
+		char fragment[DIAG_MESSAGE_MAX];
 		struct qscale_config *cfg = NULL;
 		struct policy p = {0};
-		struct policy_diag diag = {0};
+		struct diag diag = {0};
 		int r;
 
 		if (sscanf(text, "# expect: %u:%u %n", &line, &column, &used) != 2 || used == 0)
@@ -374,7 +374,7 @@ static void test_good_files(void **state)
 		char *text = slurp(path, &len);
 		struct qscale_config *cfg = NULL;
 		struct policy p = {0};
-		struct policy_diag diag = {0};
+		struct diag diag = {0};
 
 		if (parse_as(base, name, text, len, &cfg, &p, &diag) < 0)
 			fail_msg("%s rejected: %s:%u:%u: %s", base, diag.file, diag.line,
@@ -395,7 +395,7 @@ static void test_shipped_example(void **state)
 	(void)state;
 	char *path = xasprintf("%s/../../config/qscale.yaml", data_dir());
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 
 	if (qscale_config_load(path, &cfg, &diag) < 0)
 		fail_msg("%s:%u:%u: %s", diag.file, diag.line, diag.column, diag.message);
@@ -435,7 +435,7 @@ static void test_print_round_trip(void **state)
 	char *text = slurp(path, &len);
 	char *out1 = NULL, *out2 = NULL;
 	struct qscale_config *a = NULL, *b = NULL;
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 	FILE *f;
 
 	assert_int_equal(
@@ -500,7 +500,7 @@ static void test_policies_dir(void **state)
 			"    target: {backlog_per_task: 5}\n"
 			"    local: {cluster: onprem, service: svc-inline, max_tasks: 3}\n");
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 
 	spew(main_file, main_text, strlen(main_text));
 	assert_int_equal(mkdir(pdir, 0700), 0);
@@ -564,7 +564,7 @@ static void expect_reject(
 	const char *what, const char *text, size_t len, int err, const char *fragment)
 {
 	struct policy p = {0};
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 	int r = policy_parse("hostile.yaml", text, len, NULL, &p, &diag);
 
 	if (r != err || strstr(diag.message, fragment) == NULL)
@@ -663,7 +663,7 @@ static void test_hostile_junk(void **state)
 	for (uint32_t seed = 1; seed <= 200; seed++) {
 		size_t len = 1 + seed * 20;
 		struct policy p = {0};
-		struct policy_diag diag = {0};
+		struct diag diag = {0};
 		struct qscale_config *cfg = NULL;
 
 		junk(seed, buf, len);
@@ -686,7 +686,7 @@ static void test_hostile_files(void **state)
 	char *big = xasprintf("%s/big.yaml", dir);
 	char *missing = xasprintf("%s/missing.yaml", dir);
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag = {0};
+	struct diag diag = {0};
 	FILE *f;
 
 	assert_int_equal(mkfifo(fifo, 0600), 0);

@@ -34,12 +34,12 @@ static char *data_path(const char *rel)
 static struct scenario *load_text_ok(const char *text)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag d;
+	struct diag d;
 	char msg[700];
 	int rc = scenario_load_text("inline.yaml", text, strlen(text), &sc, &d);
 
 	if (rc < 0)
-		fail_msg("unexpected error: %s", scenario_diag_format(&d, msg, sizeof(msg)));
+		fail_msg("unexpected error: %s", diag_format(&d, msg, sizeof(msg)));
 	return sc;
 }
 
@@ -51,14 +51,14 @@ static void test_shipped_scenarios_load(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		char rel[256];
 		struct scenario *sc = NULL;
-		struct scenario_diag d;
+		struct diag d;
 		char msg[700];
 		int rc;
 
 		snprintf(rel, sizeof(rel), "../../config/scenarios/%s", names[i]);
 		rc = scenario_load(data_path(rel), &sc, &d);
 		if (rc < 0)
-			fail_msg("%s", scenario_diag_format(&d, msg, sizeof(msg)));
+			fail_msg("%s", diag_format(&d, msg, sizeof(msg)));
 		assert_string_equal(sc->region, "us-east-1");
 		assert_string_equal(sc->account_id, "123456789012");
 		assert_int_equal(scenario_find_queue(sc, "orders"), 0);
@@ -89,7 +89,7 @@ static void test_shipped_scenarios_load(void **state)
 static void test_minimal_defaults_and_derived(void **state)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag d;
+	struct diag d;
 	const struct scenario_instance *in;
 	bool external = false;
 
@@ -253,7 +253,7 @@ static void test_rates(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[256];
 		struct scenario *sc = NULL;
-		struct scenario_diag d;
+		struct diag d;
 		int rc;
 
 		snprintf(text, sizeof(text),
@@ -300,14 +300,14 @@ static void test_bad_files(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char rel[256], msg[700], want[64];
 		struct scenario *sc = NULL;
-		struct scenario_diag d;
+		struct diag d;
 		int rc;
 
 		snprintf(rel, sizeof(rel), "scenario/bad/%s", cases[i].file);
 		rc = scenario_load(data_path(rel), &sc, &d);
 		assert_int_equal(rc, -EINVAL);
 		assert_null(sc);
-		scenario_diag_format(&d, msg, sizeof(msg));
+		diag_format(&d, msg, sizeof(msg));
 		snprintf(want, sizeof(want), "%s:%u:%u: ", cases[i].file, cases[i].line,
 			cases[i].column);
 		if (strstr(msg, want) == NULL || strstr(msg, cases[i].words) == NULL)
@@ -319,12 +319,12 @@ static void test_bad_files(void **state)
 static void test_missing_file(void **state)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag d;
+	struct diag d;
 	char msg[700];
 
 	assert_int_equal(scenario_load(data_path("scenario/none.yaml"), &sc, &d), -ENOENT);
 	assert_null(sc);
-	assert_non_null(strstr(scenario_diag_format(&d, msg, sizeof(msg)), "none.yaml: "));
+	assert_non_null(strstr(diag_format(&d, msg, sizeof(msg)), "none.yaml: "));
 }
 
 /* Traces: rows in order, header optional, junk refused with line:column. */
@@ -352,7 +352,7 @@ static void test_trace_rows(void **state)
 		int fd = mkstemp(path);
 		FILE *f = fdopen(fd, "w");
 		struct scenario_arrivals a = {0};
-		struct scenario_diag d = {0};
+		struct diag d = {0};
 		int rc;
 
 		fputs(cases[i].text, f);
@@ -402,7 +402,7 @@ static void test_strict_values(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct scenario *sc = NULL;
-		struct scenario_diag d;
+		struct diag d;
 		int rc = scenario_load_text("s.yaml", bad[i].text, strlen(bad[i].text), &sc, &d);
 
 		if (rc != -EINVAL)
@@ -415,7 +415,7 @@ static void test_strict_values(void **state)
 static void test_shipped_trace_loads(void **state)
 {
 	struct scenario_arrivals a = {0};
-	struct scenario_diag d;
+	struct diag d;
 	uint64_t total = 0;
 
 	assert_int_equal(
@@ -514,7 +514,7 @@ static void test_hostile_yaml(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct scenario *sc = NULL;
-		struct scenario_diag d;
+		struct diag d;
 		size_t len = cases[i].len != 0 ? cases[i].len : strlen(cases[i].text);
 		char msg[700];
 		int rc = scenario_load_text("s.yaml", cases[i].text, len, &sc, &d);
@@ -523,7 +523,7 @@ static void test_hostile_yaml(void **state)
 		if (rc != -EINVAL)
 			fail_msg("case %zu accepted", i);
 		assert_null(sc);
-		scenario_diag_format(&d, msg, sizeof(msg));
+		diag_format(&d, msg, sizeof(msg));
 		if (d.line != cases[i].line ||
 			(cases[i].column != 0 && d.column != cases[i].column) ||
 			strstr(msg, cases[i].words) == NULL)

@@ -88,11 +88,11 @@ static const char config_text[] =
 static struct scenario *load_scenario(const char *text)
 {
 	struct scenario *sc = NULL;
-	struct scenario_diag diag;
+	struct diag diag;
 	char msg[512];
 
 	if (scenario_load_text("test.yaml", text, strlen(text), &sc, &diag) != 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&diag, msg, sizeof(msg)));
+		fprintf(stderr, "%s\n", diag_format(&diag, msg, sizeof(msg)));
 		fail();
 	}
 	return sc;
@@ -101,11 +101,11 @@ static struct scenario *load_scenario(const char *text)
 static struct qscale_config *load_config(void)
 {
 	struct qscale_config *cfg = NULL;
-	struct policy_diag diag;
+	struct diag diag;
 
 	if (qscale_config_parse("test.yaml", config_text, strlen(config_text),
 		    QSCALE_CONFIG_NO_POLICIES_DIR, &cfg, &diag) != 0) {
-		policy_diag_print(&diag, stderr);
+		diag_print(&diag, stderr);
 		fail();
 	}
 	return cfg;
@@ -732,9 +732,48 @@ static void test_chart_svg_png(void **state)
 	sim_result_finish(&r);
 	sim_result_finish(&tt);
 	scenario_destroy(sc);
-	/* Cairo and fontconfig keep font caches for the process; free them for the leak checkers.
-	 */
-	sim_chart_cleanup();
+}
+
+/* The chart program reads back exactly what qscale sends it, and refuses anything else. */
+static void test_chart_encoding(void **state)
+{
+	struct sim_point pts[2] = {{0, 1, 2.5, 0, 0, 0}, {500, 3, 1.0 / 3, 1, 100, 200}};
+	struct sim_result r = {
+		.mode = SIM_TARGET_TRACKING, .duration_ms = 1000, .series = pts, .n_series = 2};
+	const struct sim_result *runs[1] = {&r};
+	static const char *const bad[] = {
+		"",
+		"qscale-chart 2\ntitle t\nruns 1\nrun 1 0 q\nend\n",
+		"qscale-chart 1\ntitle t\nruns 0\nend\n",
+		"qscale-chart 1\ntitle t\nruns 17\n",
+		"qscale-chart 1\ntitle t\nruns 1\nrun 1 1 q\n1 2 3 4 5\nend\n",
+		"qscale-chart 1\ntitle t\nruns 1\nrun 1 1 q\n1 2 -3 4 5 6\nend\n",
+		"qscale-chart 1\ntitle t\nruns 1\nrun 1 99999999 q\n",
+		"qscale-chart 1\ntitle t\nruns 1\nrun 1 0 q\nend\nmore\n",
+		"qscale-chart 1\ntitle t\nruns 1\nrun 1 0 q\nend",
+	};
+	char error[SIM_CHART_ERROR_MAX], *text = NULL;
+	struct sim_chart c;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_int_equal(sim_chart_encode(f, "a\ntitle", runs, 1), 0);
+	fclose(f);
+	assert_int_equal(sim_chart_decode(text, len, &c, error), 0);
+	assert_string_equal(c.title, "a title");
+	assert_int_equal(c.n_runs, 1);
+	assert_string_equal(c.runs[0].name, "target-tracking");
+	assert_int_equal(c.runs[0].duration_ms, 1000);
+	assert_int_equal(c.runs[0].n_series, 2);
+	assert_memory_equal(c.runs[0].series, pts, sizeof(pts));
+	sim_chart_finish(&c);
+	free(text);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		error[0] = '\0';
+		assert_int_equal(sim_chart_decode(bad[i], strlen(bad[i]), &c, error), -EINVAL);
+		assert_non_null(strstr(error, "chart input line"));
+	}
 }
 
 /* ---- the trace generator ---- */
@@ -760,7 +799,7 @@ static void test_trace_generator(void **state)
 	struct trace_gen_params p = {TRACE_GEN_DIURNAL_FLASH_SALE, 1, 0, 0, 0};
 	char dir[] = "/tmp/qscale-trace-XXXXXX", path[64];
 	struct scenario_arrivals arr = {0};
-	struct scenario_diag diag;
+	struct diag diag;
 	uint64_t total = 0;
 	FILE *f;
 
@@ -814,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_report_json_and_table),
 		cmocka_unit_test(test_format_wait),
 		cmocka_unit_test(test_chart_svg_png),
+		cmocka_unit_test(test_chart_encoding),
 		cmocka_unit_test(test_trace_generator),
 	};
 

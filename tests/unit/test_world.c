@@ -63,14 +63,14 @@ static void make(struct fixture *f, const char *lag, const char *rate, bool host
 	const char *extra)
 {
 	char text[4096];
-	struct scenario_diag d;
+	struct diag d;
 	char msg[700];
 
 	snprintf(text, sizeof(text), base_yaml, fixture_seed, lag, rate,
 		host_port ? ", port_mappings: [{container_port: 80, host_port: 8080}]" : "",
 		desired, extra);
 	if (scenario_load_text("world.yaml", text, strlen(text), &f->sc, &d) < 0)
-		fail_msg("%s", scenario_diag_format(&d, msg, sizeof(msg)));
+		fail_msg("%s", diag_format(&d, msg, sizeof(msg)));
 	assert_int_equal(world_create(f->sc, 1700000000000ull, &f->w), 0);
 }
 
@@ -372,7 +372,7 @@ static void test_arrival_totals(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[512];
 		struct scenario *sc;
-		struct scenario_diag d;
+		struct diag d;
 		struct world *w;
 		struct world_queue_stats st;
 
@@ -395,7 +395,7 @@ static void test_trace_arrivals(void **state)
 	char path[1024];
 	const char *dir = getenv("QSCALE_TEST_DATA");
 	struct scenario *sc;
-	struct scenario_diag d;
+	struct diag d;
 	struct world *w;
 	struct world_queue_stats st;
 
@@ -457,7 +457,7 @@ static void test_delay_queue(void **state)
 		"queues: [{name: q, delay: 10s, "
 		"arrivals: {segments: [{at: 0s, rate: 1/s}, {at: 5s, rate: 0/s}]}}]\n";
 	struct scenario *sc;
-	struct scenario_diag d;
+	struct diag d;
 	struct world *w;
 	struct world_queue_info q;
 
@@ -655,7 +655,7 @@ static void test_spike_bursts_and_drains(void **state)
 	char path[1024];
 	const char *dir = getenv("QSCALE_TEST_DATA");
 	struct scenario *sc;
-	struct scenario_diag d;
+	struct diag d;
 	struct world *w;
 	uint32_t max_burst_running = 0, max_local_unplaced = 0;
 	struct world_queue_info q;

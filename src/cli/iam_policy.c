@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "qscale/aws_endpoint.h"
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/iam_policy.h"
 #include "qscale/policy.h"
 
@@ -43,11 +43,10 @@ int command_iam_policy(int argc, char **argv)
 	struct iam_policy_input in = {0};
 	const char *path = NULL;
 	struct qscale_config *config;
-	struct policy_diag diag;
 	char region[AWS_REGION_MAX];
 	char error[IAM_POLICY_ERROR_MAX];
 	char *doc = NULL;
-	int c;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
@@ -69,15 +68,11 @@ int command_iam_policy(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "qscale iam-policy: unexpected argument '%s'\n", argv[optind]);
-		iam_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (qscale_config_load(path, &config, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
-		return EXIT_USAGE;
-	}
+	rc = cli_no_operands("iam-policy", argc, argv, iam_usage);
+	if (rc == 0)
+		rc = cli_load_config(path, &config);
+	if (rc != 0)
+		return rc;
 	if (aws_region_resolve(config->region, aws_env_system, NULL, NULL, region) < 0) {
 		fprintf(stderr,
 			"qscale iam-policy: no valid region: set region in %s, AWS_REGION "

@@ -15,7 +15,7 @@
 
 /* One load in progress. */
 struct scenario_loader {
-	struct scenario_diag *diag;
+	struct diag *diag;
 	const char *dir; /* folder that relative trace paths are resolved against */
 	struct scenario *sc;
 };
@@ -23,13 +23,6 @@ struct scenario_loader {
 /* Fill the diagnostic at node's position (node may be NULL); returns -EINVAL. */
 int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* Copy a YAML tree diagnostic into a scenario one (when not NULL). */
-void scenario_diag_from_tree(struct scenario_diag *diag, const struct ytree_diag *from);
-
-/* Set a diagnostic without a YAML node. */
-void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /*
  * Check that node is a mapping whose keys are all in allowed (NULL-ended),

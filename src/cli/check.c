@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/policy.h"
 
 /* The option summary of `qscale check`. */
@@ -34,8 +34,7 @@ int command_check(int argc, char **argv)
 	};
 	const char *path = NULL;
 	struct qscale_config *config;
-	struct policy_diag diag;
-	int c;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
@@ -51,15 +50,11 @@ int command_check(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "qscale check: unexpected argument '%s'\n", argv[optind]);
-		check_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (qscale_config_load(path, &config, &diag) < 0) {
-		policy_diag_print(&diag, stderr);
-		return EXIT_USAGE;
-	}
+	rc = cli_no_operands("check", argc, argv, check_usage);
+	if (rc == 0)
+		rc = cli_load_config(path, &config);
+	if (rc != 0)
+		return rc;
 	qscale_config_print(config, stdout);
 	printf("# valid: %zu %s%s\n", config->policy_count,
 		config->policy_count == 1 ? "policy" : "policies",

@@ -22,16 +22,16 @@
 #define TRACE_MAX_LINE 256
 
 /* Set an error at line:column of the trace. */
-static int trace_fail(struct scenario_diag *diag, const char *path, unsigned line, unsigned column,
+static int trace_fail(struct diag *diag, const char *path, unsigned line, unsigned column,
 	const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int trace_fail(struct scenario_diag *diag, const char *path, unsigned line, unsigned column,
-	const char *fmt, ...)
+static int trace_fail(
+	struct diag *diag, const char *path, unsigned line, unsigned column, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	scenario_diag_set(diag, path, line, column, fmt, ap);
+	diag_vfill(diag, path, line, column, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -79,10 +79,9 @@ static int parse_row(const char *line, struct scenario_trace_row *row, unsigned 
 }
 
 /* Read a trace file into arrivals. */
-int scenario_trace_load(
-	const char *path, struct scenario_arrivals *arrivals, struct scenario_diag *diag)
+int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, struct diag *diag)
 {
-	struct scenario_diag scratch;
+	struct diag scratch;
 	FILE *f;
 	char *line = NULL;
 	size_t line_cap = 0;

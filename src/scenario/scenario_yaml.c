@@ -14,45 +14,13 @@
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
 
-/* Copy at most size - 1 bytes of src and terminate. */
-static void copy_cut(char *dst, size_t size, const char *src)
-{
-	size_t n = strnlen(src, size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-/* Copy a tree diagnostic, cutting what does not fit. */
-void scenario_diag_from_tree(struct scenario_diag *diag, const struct ytree_diag *from)
-{
-	if (diag == NULL)
-		return;
-	copy_cut(diag->file, sizeof(diag->file), from->file);
-	diag->line = from->line;
-	diag->column = from->column;
-	copy_cut(diag->message, sizeof(diag->message), from->message);
-}
-
-/* Fill a diagnostic from a format. */
-void scenario_diag_set(struct scenario_diag *diag, const char *file, unsigned line, unsigned column,
-	const char *fmt, va_list ap)
-{
-	struct ytree_diag d;
-
-	if (diag == NULL)
-		return;
-	ytree_diag_vset(&d, file, line, column, fmt, ap);
-	scenario_diag_from_tree(diag, &d);
-}
-
 /* Report an error at a node's start (1-based line and column). */
 int scenario_yaml_fail(struct scenario_loader *ld, const struct ynode *node, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	scenario_diag_set(ld->diag, ld->sc->path, node != NULL ? node->line : 0,
+	diag_vfill(ld->diag, ld->sc->path, node != NULL ? node->line : 0,
 		node != NULL ? node->column : 0, fmt, ap);
 	va_end(ap);
 	return -EINVAL;

@@ -132,7 +132,7 @@ static int load_arrivals(
 			ld, node, "arrivals need exactly one of 'segments' or 'trace'");
 	if (v[2] != NULL) {
 		char *rel, *path;
-		struct scenario_diag tdiag;
+		struct diag tdiag;
 
 		if (v[0])
 			return scenario_yaml_fail(
@@ -146,7 +146,7 @@ static int load_arrivals(
 		if (rc < 0) {
 			char msg[600];
 
-			scenario_diag_format(&tdiag, msg, sizeof(msg));
+			diag_format(&tdiag, msg, sizeof(msg));
 			return scenario_yaml_fail(ld, v[2], "trace: %s", msg);
 		}
 		return 0;
@@ -565,17 +565,14 @@ static int load_root(struct scenario_loader *ld, const struct ynode *root)
 
 /* Parse text into a fresh scenario. */
 static int load_text(const char *name, const char *dir, const char *text, size_t len,
-	struct scenario **out, struct scenario_diag *diag)
+	struct scenario **out, struct diag *diag)
 {
 	struct scenario_loader ld = {.diag = diag, .dir = dir};
-	struct ytree_diag tree_diag;
 	struct ynode *root;
-	int rc = ytree_parse(name, text, len, &scenario_limits, &root, &tree_diag);
+	int rc = ytree_parse(name, text, len, &scenario_limits, &root, diag);
 
-	if (rc < 0) {
-		scenario_diag_from_tree(diag, &tree_diag);
+	if (rc < 0)
 		return -EINVAL;
-	}
 	ld.sc = xcalloc(1, sizeof(*ld.sc));
 	ld.sc->path = xstrdup(name);
 	rc = load_root(&ld, root);
@@ -589,8 +586,8 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 }
 
 /* Load from memory. */
-int scenario_load_text(const char *name, const char *text, size_t len, struct scenario **out,
-	struct scenario_diag *diag)
+int scenario_load_text(
+	const char *name, const char *text, size_t len, struct scenario **out, struct diag *diag)
 {
 	if (len > SCENARIO_MAX_BYTES) {
 		if (diag != NULL) {
@@ -605,7 +602,7 @@ int scenario_load_text(const char *name, const char *text, size_t len, struct sc
 }
 
 /* Read a whole small file. */
-static int read_file(const char *path, char **out, size_t *len, struct scenario_diag *diag)
+static int read_file(const char *path, char **out, size_t *len, struct diag *diag)
 {
 	FILE *f = fopen(path, "rb");
 	char *text;
@@ -640,9 +637,9 @@ static int read_file(const char *path, char **out, size_t *len, struct scenario_
 }
 
 /* Load a scenario file. */
-int scenario_load(const char *path, struct scenario **out, struct scenario_diag *diag)
+int scenario_load(const char *path, struct scenario **out, struct diag *diag)
 {
-	struct scenario_diag scratch;
+	struct diag scratch;
 	char *text = NULL, *dir, *slash;
 	size_t len = 0;
 	int rc;
@@ -692,15 +689,4 @@ void scenario_destroy(struct scenario *sc)
 		free(sc->faults[i].operation);
 	free(sc->faults);
 	free(sc);
-}
-
-/* Render a diagnostic. */
-const char *scenario_diag_format(const struct scenario_diag *diag, char *out, size_t size)
-{
-	if (diag->line > 0)
-		snprintf(out, size, "%s:%u:%u: %s", diag->file, diag->line, diag->column,
-			diag->message);
-	else
-		snprintf(out, size, "%s: %s", diag->file, diag->message);
-	return out;
 }

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/duration.h"
 #include "qscale/log.h"
 #include "qscale/policy.h"
@@ -327,22 +327,19 @@ static const char *queue_name(const char *url)
 static int load_inputs(const struct sim_opts *o, const uint64_t *sweep_value,
 	struct qscale_config **config, struct scenario **sc)
 {
-	struct policy_diag pdiag;
-	struct scenario_diag sdiag;
+	struct diag sdiag;
 	char text[512], error[SIM_SWEEP_ERROR_MAX];
 
 	*config = NULL;
 	*sc = NULL;
-	if (qscale_config_load(o->config, config, &pdiag) < 0) {
-		policy_diag_print(&pdiag, stderr);
+	if (cli_load_config(o->config, config) != 0)
 		return EXIT_USAGE;
-	}
 	if ((*config)->policy_count == 0) {
 		fprintf(stderr, "qscale simulate: %s has no policy\n", (*config)->file);
 		goto fail;
 	}
 	if (scenario_load(o->scenario, sc, &sdiag) < 0) {
-		fprintf(stderr, "%s\n", scenario_diag_format(&sdiag, text, sizeof(text)));
+		fprintf(stderr, "%s\n", diag_format(&sdiag, text, sizeof(text)));
 		goto fail;
 	}
 	if (o->trace != NULL) {
@@ -356,7 +353,7 @@ static int load_inputs(const struct sim_opts *o, const uint64_t *sweep_value,
 			goto fail;
 		}
 		if (scenario_trace_load(o->trace, &(*sc)->queues[q].arrivals, &sdiag) < 0) {
-			fprintf(stderr, "%s\n", scenario_diag_format(&sdiag, text, sizeof(text)));
+			fprintf(stderr, "%s\n", diag_format(&sdiag, text, sizeof(text)));
 			goto fail;
 		}
 	}
@@ -532,7 +529,6 @@ static int output(const struct sim_opts *o, const struct sim_report_info *info,
 			fprintf(stderr, "qscale simulate: %s\n", error);
 			rc = -EIO;
 		}
-		sim_chart_cleanup();
 	}
 	free(ptrs);
 	return rc < 0 ? 1 : 0;

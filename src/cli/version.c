@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "config.h"
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 
 int command_version(int argc, char **argv)
 {
@@ -27,10 +27,5 @@ int command_version(int argc, char **argv)
 	printf("libevent %s\n", event_get_version());
 	printf("yajl %d.%d.%d\n", yv / 10000, yv / 100 % 100, yv % 100);
 	printf("libyaml %s\n", yaml_get_version_string());
-#if HAVE_LIBSYSTEMD
-	printf("libsystemd yes\n");
-#else
-	printf("libsystemd no\n");
-#endif
 	return 0;
 }

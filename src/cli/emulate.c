@@ -15,7 +15,7 @@
 #include <event2/event.h>
 
 #include "qscale/clock.h"
-#include "qscale/commands.h"
+#include "qscale/cli.h"
 #include "qscale/emulate.h"
 #include "qscale/listen_addr.h"
 #include "qscale/log.h"
@@ -165,7 +165,7 @@ int command_emulate(int argc, char **argv)
 	struct emulate_config cfg = {.listen = "127.0.0.1:0", .speed = 1.0};
 	const char *scenario_path = NULL;
 	struct scenario *sc = NULL;
-	struct scenario_diag diag = {0};
+	struct diag diag = {0};
 	struct world *world = NULL;
 	char text[600];
 	int c, r;
@@ -237,8 +237,7 @@ int command_emulate(int argc, char **argv)
 	}
 	r = scenario_load(scenario_path, &sc, &diag);
 	if (r < 0) {
-		fprintf(stderr, "qscale emulate: %s\n",
-			scenario_diag_format(&diag, text, sizeof(text)));
+		fprintf(stderr, "qscale emulate: %s\n", diag_format(&diag, text, sizeof(text)));
 		return EXIT_USAGE;
 	}
 	r = world_create(sc, clock_wall_ms(&clock_system), &world);
