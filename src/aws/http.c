@@ -28,6 +28,9 @@
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 
+/* libcurl's smallest upload buffer: request bodies are small. */
+#define HTTP_UPLOAD_BUFFER 16384L
+
 /* One origin's cap and queue; few per client (the SQS and ECS endpoints). */
 struct http_origin {
 	char *key; /* "scheme://host:port", lower case */
@@ -60,9 +63,15 @@ struct http_request {
 	struct http_origin *origin;
 	bool started; /* handed to libcurl; else waiting in origin's queue */
 	struct http_request *wait_prev, *wait_next;
-	uint64_t queued_mono_ms;
-	CURL *easy;
+	CURL *easy; /* made when the transfer starts: a waiting request holds no buffers */
 	struct curl_slist *headers;
+	/* What the transfer is made from; the body may carry credentials. */
+	char *url;
+	char *method;
+	char *post;
+	size_t post_len;
+	uint64_t timeout_ms, connect_timeout_ms;
+	bool no_proxy;
 	struct buf body;
 	bool too_big;
 	http_cb cb;
@@ -132,11 +141,17 @@ static void request_unlink(struct http_request *req)
 	}
 }
 
+static CURLcode make_easy(struct http_request *req);
+
 /* Hand req to libcurl; only arms its timer, the transfer starts from the loop. */
 static void transfer_start(struct http_client *client, struct http_request *req)
 {
-	/* Fails only for a bad or busy handle, or out of memory: a bug either way. */
-	if (curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
+	/*
+	 * The options were accepted when the first transfer of this build was
+	 * made; failing here is out of memory or a bug either way.
+	 */
+	if ((req->easy == NULL && make_easy(req) != CURLE_OK) ||
+		curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
 		fatal("http: libcurl refused a transfer");
 	req->started = true;
 	req->origin->started++;
@@ -187,6 +202,11 @@ static void request_free(struct http_request *req)
 	for (struct curl_slist *h = req->headers; h != NULL; h = h->next)
 		secure_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(req->headers);
+	if (req->post != NULL)
+		secure_wipe(req->post, req->post_len);
+	free(req->post);
+	free(req->url);
+	free(req->method);
 	buf_finish_secure(&req->body);
 	free(req);
 }
@@ -552,39 +572,17 @@ static void log_request(const struct http_request_opts *opts)
 	}
 }
 
-/* See qscale/http.h. */
-int http_request_start(struct http_client *client, const struct http_request_opts *opts, http_cb cb,
-	void *arg, struct http_request **out)
+/* The easy handle of req, from what http_request_start kept. */
+static CURLcode make_easy(struct http_request *req)
 {
-	if (opts->url == NULL || opts->method == NULL || cb == NULL)
-		return -EINVAL;
-	for (size_t i = 0; i < opts->n_headers; i++) {
-		/* A header carrying CR or LF would let a value smuggle in more headers. */
-		if (strpbrk(opts->headers[i].name, "\r\n:") != NULL ||
-			strpbrk(opts->headers[i].value, "\r\n") != NULL)
-			return -EINVAL;
-	}
-	struct http_request *req = xcalloc(1, sizeof(*req));
-	req->client = client;
-	req->cb = cb;
-	req->arg = arg;
-	buf_init(&req->body, opts->max_body != 0 ? opts->max_body : HTTP_BODY_MAX_DEFAULT);
-	req->easy = curl_easy_init();
-	if (req->easy == NULL) {
-		free(req);
-		return -EIO;
-	}
-	for (size_t i = 0; i < opts->n_headers; i++) {
-		char *line = xasprintf("%s: %s", opts->headers[i].name, opts->headers[i].value);
-		req->headers = curl_slist_append(req->headers, line);
-		secure_free_str(line);
-	}
-	/* Never let libcurl add Expect: 100-continue to a body we signed without it. */
-	req->headers = curl_slist_append(req->headers, "Expect:");
-
-	CURL *e = req->easy;
+	struct http_client *client = req->client;
+	CURL *e = curl_easy_init();
 	CURLcode rc = CURLE_OK;
-	rc |= curl_easy_setopt(e, CURLOPT_URL, opts->url);
+
+	if (e == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	req->easy = e;
+	rc |= curl_easy_setopt(e, CURLOPT_URL, req->url);
 	rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, req);
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_error);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -603,38 +601,90 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SHARE, client->share);
+	/* AWS request bodies are a few KiB: libcurl's 64 KiB default sits idle. */
+	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
 	if (client->ca_bundle != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle);
-	if (opts->timeout_ms > 0)
-		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)opts->timeout_ms);
-	if (opts->connect_timeout_ms > 0)
-		rc |= curl_easy_setopt(
-			e, CURLOPT_CONNECTTIMEOUT_MS, (long)opts->connect_timeout_ms);
-	if (opts->no_proxy)
+	if (req->timeout_ms > 0)
+		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+	if (req->connect_timeout_ms > 0)
+		rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)req->connect_timeout_ms);
+	if (req->no_proxy)
 		rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	if (strcmp(opts->method, "POST") == 0 || strcmp(opts->method, "PUT") == 0) {
-		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->body_len);
-		rc |= curl_easy_setopt(
-			e, CURLOPT_COPYPOSTFIELDS, opts->body != NULL ? opts->body : "");
-		if (strcmp(opts->method, "PUT") == 0)
+	if (req->post != NULL) {
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_len);
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->post);
+		if (strcmp(req->method, "PUT") == 0)
 			rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
-	} else if (strcmp(opts->method, "GET") == 0) {
+	} else if (strcmp(req->method, "GET") == 0) {
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else {
-		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, opts->method);
+		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
-	if (rc != CURLE_OK) {
+	return rc;
+}
+
+/* A request from opts, not yet linked anywhere; NULL header lines are refused before. */
+static struct http_request *request_new(
+	struct http_client *client, const struct http_request_opts *opts, http_cb cb, void *arg)
+{
+	struct http_request *req = xcalloc(1, sizeof(*req));
+
+	req->client = client;
+	req->cb = cb;
+	req->arg = arg;
+	buf_init(&req->body, opts->max_body != 0 ? opts->max_body : HTTP_BODY_MAX_DEFAULT);
+	for (size_t i = 0; i < opts->n_headers; i++) {
+		char *line = xasprintf("%s: %s", opts->headers[i].name, opts->headers[i].value);
+		req->headers = curl_slist_append(req->headers, line);
+		secure_free_str(line);
+	}
+	/* Never let libcurl add Expect: 100-continue to a body we signed without it. */
+	req->headers = curl_slist_append(req->headers, "Expect:");
+	req->url = xstrdup(opts->url);
+	req->method = xstrdup(opts->method);
+	if (strcmp(opts->method, "POST") == 0 || strcmp(opts->method, "PUT") == 0) {
+		/* Kept until the transfer ends: libcurl reads POSTFIELDS in place. */
+		req->post_len = opts->body != NULL ? opts->body_len : 0;
+		req->post = xmalloc(req->post_len + 1);
+		if (req->post_len > 0)
+			memcpy(req->post, opts->body, req->post_len);
+		req->post[req->post_len] = '\0';
+	}
+	req->timeout_ms = opts->timeout_ms;
+	req->connect_timeout_ms = opts->connect_timeout_ms;
+	req->no_proxy = opts->no_proxy;
+	req->origin = origin_for(client, opts->url);
+	return req;
+}
+
+/* See qscale/http.h. */
+int http_request_start(struct http_client *client, const struct http_request_opts *opts, http_cb cb,
+	void *arg, struct http_request **out)
+{
+	if (opts->url == NULL || opts->method == NULL || cb == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < opts->n_headers; i++) {
+		/* A header carrying CR or LF would let a value smuggle in more headers. */
+		if (strpbrk(opts->headers[i].name, "\r\n:") != NULL ||
+			strpbrk(opts->headers[i].value, "\r\n") != NULL)
+			return -EINVAL;
+	}
+	struct http_request *req = request_new(client, opts, cb, arg);
+	/* Past the cap, or behind others already waiting: wait in order. */
+	bool now = req->origin->wait_head == NULL && req->origin->started < client->max_connections;
+
+	/* Made now when it can start, so that bad options fail here, not later. */
+	if (now && make_easy(req) != CURLE_OK) {
 		request_free(req);
 		return -EINVAL;
 	}
-	req->origin = origin_for(client, opts->url);
 	req->next = client->requests;
 	if (client->requests != NULL)
 		client->requests->prev = req;
 	client->requests = req;
 	client->n_active++;
-	/* Past the cap, or behind others already waiting: wait in order. */
-	if (req->origin->wait_head == NULL && req->origin->started < client->max_connections) {
+	if (now) {
 		transfer_start(client, req);
 	} else {
 		wait_append(req);
