@@ -8,13 +8,19 @@ then runs `qscale run` for DURATION seconds, then bench/botocore_loop.py
 (Debian's python3-botocore) for DURATION seconds against the same emulator,
 both with the same policies (ops_bench.py's scale layout: N queues and
 services, ceil(N/100) clusters of 20 instances, steady state) and interval.
-For each it prints peak RSS (VmHWM), CPU seconds (utime + stime over the
-whole run, start-up included), cycles and cycles missed, AWS requests per
+For each it prints peak RSS (VmHWM), CPU seconds (the scheduler's run time
+over the whole run, start-up included), cycles and cycles missed, AWS requests per
 cycle and new TLS handshakes per cycle after the first (both counted by the
 emulator), and the ratios qscale / botocore.
 
 usage: tls_bench.py QSCALE [--policies 1,100,1000] [--interval S] [--duration S]
                           [--transports tls,plain] [--python /usr/bin/python3]
+       tls_bench.py QSCALE --breakdown N [--connections 1,16,64]
+
+--breakdown runs only `qscale run` with N policies over TLS, once per
+aws.max_connections value, and prints where its resident memory is: per
+mapped file (or heap / anonymous), resident, private dirty and clean pages,
+from /proc/PID/smaps two cycles in.
 
 Only 127.0.0.1 is used; every process started is stopped. Never run as a test.
 """
@@ -37,13 +43,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ops_bench import KEY, SECRET, lower_bound, scale_config, scale_layout, scale_scenario  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid):
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    """CPU time so far (ns precision, from the scheduler; user and system)."""
+    with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
+        return int(f.read().split()[0]) / 1e9
 
 
 def hwm_kib(pid):
@@ -204,6 +209,66 @@ def row(n, transport, name, r, bound):
             f"{r['handshakes_first']} | {r['handshakes_per_cycle']:.2f} |")
 
 
+def smaps(pid):
+    """{mapping name: [Rss, Private_Dirty, clean]} in KiB."""
+    agg, cur = {}, None
+    with open(f"/proc/{pid}/smaps", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = re.match(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+            if m:
+                cur = os.path.basename(m.group(1)) or "[anon]"
+                agg.setdefault(cur, [0, 0, 0])
+                continue
+            k, _, v = line.partition(":")
+            if k == "Rss":
+                agg[cur][0] += int(v.split()[0])
+            elif k == "Private_Dirty":
+                agg[cur][1] += int(v.split()[0])
+            elif k in ("Shared_Clean", "Private_Clean"):
+                agg[cur][2] += int(v.split()[0])
+    return agg
+
+
+def breakdown(args):
+    n = args.breakdown
+    tables = []
+    for conns in [int(c) for c in args.connections.split(",")]:
+        folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
+        em = Emulator(args.qscale, folder, n, True)
+        try:
+            config = scale_config(n, args.interval).replace(
+                "aws: {timeout: 5s}", f"aws: {{timeout: 5s, max_connections: {conns}}}")
+            path = os.path.join(folder, "qscale.yaml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(config)
+            proc = subprocess.Popen([args.qscale, "run", "-c", path], env=client_env(em, folder),
+                                    stderr=subprocess.DEVNULL)
+            time.sleep(2 * args.interval + 1)
+            agg, hwm = smaps(proc.pid), hwm_kib(proc.pid)
+            _, hs, conn = em.counts()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            em.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        tables.append((conns, agg, hwm, conn))
+    for conns, agg, hwm, conn in tables:
+        total = [sum(v[i] for v in agg.values()) for i in range(3)]
+        print(f"{n} policies over TLS, aws.max_connections {conns}: {conn} connections, "
+              f"VmHWM {hwm} KiB, resident {total[0]} KiB: {total[1]} KiB private dirty, "
+              f"{total[2]} KiB clean (shared) file pages")
+        print()
+        print("| mapping | resident (KiB) | private dirty (KiB) | clean (KiB) |")
+        print("|---|---|---|---|")
+        rows = sorted(agg.items(), key=lambda kv: -kv[1][0])
+        for name, (rss, dirty, clean) in rows[:args.top]:
+            print(f"| {name} | {rss} | {dirty} | {clean} |")
+        rest = rows[args.top:]
+        print(f"| {len(rest)} others | {sum(v[0] for _, v in rest)} | "
+              f"{sum(v[1] for _, v in rest)} | {sum(v[2] for _, v in rest)} |")
+        print()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qscale")
@@ -212,7 +277,13 @@ def main():
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--transports", default="tls,plain")
     ap.add_argument("--python", default="/usr/bin/python3")
+    ap.add_argument("--breakdown", type=int)
+    ap.add_argument("--connections", default="1,16,64")
+    ap.add_argument("--top", type=int, default=16)
     args = ap.parse_args()
+    if args.breakdown:
+        breakdown(args)
+        return
     rows, ratios = [], []
     for n in [int(s) for s in args.policies.split(",")]:
         bound = sum(lower_bound(n).values())
