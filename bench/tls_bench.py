@@ -174,9 +174,14 @@ def run_qscale(qscale, em, folder, n, interval, duration):
                 int(metric_sum(text, "qscale_policy_cycles_missed_total")))
 
     try:
-        return measure(proc, em, interval, duration, progress)
+        r = measure(proc, em, interval, duration, progress)
+        if proc.poll() is not None:
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                raise RuntimeError(f"qscale run exited {proc.returncode}: {f.read()[-2000:]}")
+        return r
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
 
@@ -196,10 +201,13 @@ def run_botocore(python, em, folder, n, interval, duration):
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
     try:
-        return measure(proc, em, interval, duration,
-                       lambda: (last[0]["cycles"], last[0]["missed"]))
+        r = measure(proc, em, interval, duration, lambda: (last[0]["cycles"], last[0]["missed"]))
+        if proc.poll() is not None:
+            raise RuntimeError(f"the botocore loop exited {proc.returncode} (see botocore.log)")
+        return r
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
 
