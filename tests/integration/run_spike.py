@@ -34,7 +34,12 @@ with Emulator(scenario("run-spike.yaml"), speed=10, tls="good" if TLS else None)
     # The spike: local at the capacity of the instances, burst for the rest.
     peak = d.wait(lambda: (lambda s: s if s[LOCAL]["desired"] == 12 and s[BURST]["desired"] > 0 else None)(services(em)), 60)
     t.ok(peak is not None, "spike: local reaches 12 and burst takes over", d.lines("policy=orders")[-5:])
-    m = d.metrics()
+    # The metrics of the peak: the decision seen by the emulator may already be
+    # followed by the drain's first one on a slow machine, so read at the peak.
+    m = d.wait(lambda: (lambda ms: ms if metric(ms, "qscale_policy_desired_tasks", policy="orders",
+                                                service="local") == 12
+                        and (metric(ms, "qscale_policy_desired_tasks", policy="orders",
+                                    service="burst") or 0) > 0 else None)(d.metrics()), 30) or d.metrics()
     t.ok(metric(m, "qscale_policy_local_capacity_tasks", policy="orders") == 12,
          "metrics: local capacity is what the three instances hold (12)",
          metric(m, "qscale_policy_local_capacity_tasks", policy="orders"))
