@@ -281,7 +281,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qscale")
     ap.add_argument("--policies", default="1,100,1000")
-    ap.add_argument("--interval", type=float, default=5)
+    ap.add_argument("--interval", type=int, default=5)
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--transports", default="tls,plain")
     ap.add_argument("--python", default="/usr/bin/python3")
