@@ -78,6 +78,11 @@ struct http_request {
 	bool too_big;
 	http_cb cb;
 	void *arg;
+	struct http_live *live; /* made with the easy handle */
+};
+
+/* What only a running transfer needs: 2.5 KiB a waiting request does without. */
+struct http_live {
 	struct http_response resp;
 	char curl_error[CURL_ERROR_SIZE];
 };
@@ -226,6 +231,7 @@ static void request_free(struct http_request *req)
 	free(req->post);
 	free(req->url);
 	free(req->method);
+	free(req->live);
 	buf_finish_secure(&req->body);
 	free(req);
 }
@@ -330,7 +336,8 @@ static int map_curl_result(const struct http_request *req, CURLcode rc)
 /* libcurl's words for a failed transfer; a refused certificate says what to check. */
 static void describe_failure(struct http_request *req, CURLcode rc)
 {
-	const char *text = req->curl_error[0] != '\0' ? req->curl_error : curl_easy_strerror(rc);
+	const char *text =
+		req->live->curl_error[0] != '\0' ? req->live->curl_error : curl_easy_strerror(rc);
 	const char *hint = "";
 	long verify = 0;
 
@@ -340,10 +347,10 @@ static void describe_failure(struct http_request *req, CURLcode rc)
 		if (verify == 2 || verify == 18 || verify == 19 || verify == 20 || verify == 21)
 			hint = " (the issuing CA is not trusted: is AWS_CA_BUNDLE the right CA?)";
 	}
-	int n = snprintf(
-		req->resp.transport_error, sizeof(req->resp.transport_error), "%s%s", text, hint);
+	int n = snprintf(req->live->resp.transport_error, sizeof(req->live->resp.transport_error),
+		"%s%s", text, hint);
 
-	if (n >= (int)sizeof(req->resp.transport_error))
+	if (n >= (int)sizeof(req->live->resp.transport_error))
 		log_debug("http=error_truncated bytes=%d",
 			n); /* the cause comes first, so it stays */
 }
@@ -377,17 +384,18 @@ static void check_multi_info(struct http_client *client)
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 		curl_multi_remove_handle(client->multi, easy);
 		count_connections(client, req);
-		req->resp.err = map_curl_result(req, rc);
-		if (req->resp.err != 0) {
-			req->resp.status = 0;
+		req->live->resp.err = map_curl_result(req, rc);
+		if (req->live->resp.err != 0) {
+			req->live->resp.status = 0;
 			describe_failure(req, rc);
 		} else {
-			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->resp.status);
+			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->live->resp.status);
 		}
-		req->resp.body = buf_cstr(&req->body);
-		req->resp.body_len = req->body.len;
-		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s", req->resp.status,
-			req->resp.err, req->resp.body_len, req->resp.request_id);
+		req->live->resp.body = buf_cstr(&req->body);
+		req->live->resp.body_len = req->body.len;
+		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s",
+			req->live->resp.status, req->live->resp.err, req->live->resp.body_len,
+			req->live->resp.request_id);
 		/* Unlinked first: the callback may cancel everything or destroy the client. */
 		struct http_origin *origin = req->origin;
 
@@ -395,7 +403,7 @@ static void check_multi_info(struct http_client *client)
 		/* The freed slot goes to the oldest waiting transfer, before any new one. */
 		origin_promote(client, origin);
 		client->dispatching++;
-		req->cb(&req->resp, req->arg);
+		req->cb(&req->live->resp, req->arg);
 		client->dispatching--;
 		request_free(req);
 		if (client->destroy_pending && client->dispatching == 0) {
@@ -456,7 +464,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	/* A new status line (e.g. after 100 Continue) starts a fresh header block. */
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
-			((char *)&req->resp + wanted[i].offset)[0] = '\0';
+			((char *)&req->live->resp + wanted[i].offset)[0] = '\0';
 		return len;
 	}
 	const char *colon = memchr(data, ':', len);
@@ -466,7 +474,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (strlen(wanted[i].name) == name_len &&
 			strncasecmp(data, wanted[i].name, name_len) == 0) {
-			copy_value((char *)&req->resp + wanted[i].offset, colon + 1,
+			copy_value((char *)&req->live->resp + wanted[i].offset, colon + 1,
 				len - name_len - 1);
 			break;
 		}
@@ -608,9 +616,10 @@ static CURLcode make_easy(struct http_request *req)
 	if (e == NULL)
 		return CURLE_OUT_OF_MEMORY;
 	req->easy = e;
+	req->live = xcalloc(1, sizeof(*req->live));
 	rc |= curl_easy_setopt(e, CURLOPT_URL, req->url);
 	rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_error);
+	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->live->curl_error);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
