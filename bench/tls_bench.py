@@ -8,8 +8,8 @@ then runs `qscale run` for DURATION seconds, then bench/botocore_loop.py
 (Debian's python3-botocore) for DURATION seconds against the same emulator,
 both with the same policies (ops_bench.py's scale layout: N queues and
 services, ceil(N/100) clusters of 20 instances, steady state) and interval.
-For each it prints peak RSS (VmHWM), CPU seconds (the scheduler's run time
-over the whole run, start-up included), cycles and cycles missed, AWS requests per
+For each it prints peak RSS (VmHWM), CPU seconds (user + system of every
+thread over the whole run, start-up included), cycles and cycles missed, AWS requests per
 cycle and new TLS handshakes per cycle after the first (both counted by the
 emulator), and the ratios qscale / botocore.
 
@@ -43,12 +43,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ops_bench import KEY, SECRET, lower_bound, scale_config, scale_layout, scale_scenario  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_s(pid):
-    """CPU time so far (ns precision, from the scheduler; user and system)."""
-    with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
-        return int(f.read().split()[0]) / 1e9
+    """User and system CPU of the whole process: every thread, ended ones included
+    (the botocore loop works on a thread pool, libcurl resolves on threads)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def hwm_kib(pid):
