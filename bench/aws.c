@@ -12,21 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "qscale/buf.h"
 #include "qscale/ecs.h"
 #include "qscale/sigv4.h"
 #include "qscale/sqs.h"
 
 #define ARN "arn:aws:ecs:eu-west-1:123456789012:"
-
-/* Monotonic seconds. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Keep the optimiser from dropping a result. */
 static volatile size_t sink;
@@ -232,14 +224,14 @@ static void op_parse_counts(void *arg)
 static void measure(const char *name, void (*op)(void *), void *arg, double secs, size_t bytes)
 {
 	size_t n = 0;
-	double start = now_s();
+	double start = bench_seconds(CLOCK_MONOTONIC);
 	double elapsed;
 
 	do {
 		for (int i = 0; i < 64; i++)
 			op(arg);
 		n += 64;
-		elapsed = now_s() - start;
+		elapsed = bench_seconds(CLOCK_MONOTONIC) - start;
 	} while (elapsed < secs);
 	printf("case=%s per_second=%.0f us_each=%.2f", name, (double)n / elapsed,
 		elapsed * 1e6 / (double)n);

@@ -11,19 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "qscale/engine.h"
 
 #define INSTANCES 50
 #define POLICIES 1000
-
-/* Monotonic seconds. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A policy with every rule switched on. */
 static struct engine_policy bench_policy(int32_t priority)
@@ -112,7 +104,7 @@ int main(int argc, char **argv)
 		struct engine_decision d;
 
 		full_history(&h, now_ms);
-		start = now_s();
+		start = bench_seconds(CLOCK_MONOTONIC);
 		do {
 			for (int k = 0; k < 1000; k++) {
 				o.queue.visible = (int64_t)((calls + (unsigned)k) % 2000);
@@ -120,7 +112,7 @@ int main(int argc, char **argv)
 				checksum += (unsigned long long)d.local_desired;
 			}
 			calls += 1000;
-			elapsed = now_s() - start;
+			elapsed = bench_seconds(CLOCK_MONOTONIC) - start;
 		} while (elapsed < seconds);
 		printf("bench=engine policies=1 calls=%llu seconds=%.3f decide_per_s=%.0f\n", calls,
 			elapsed, (double)calls / elapsed);
@@ -138,12 +130,12 @@ int main(int argc, char **argv)
 		members[i].observation = bench_observation(NULL, now_ms, (int64_t)(i * 7 % 1500));
 	}
 	calls = 0;
-	start = now_s();
+	start = bench_seconds(CLOCK_MONOTONIC);
 	do {
 		engine_decide_cluster(members, POLICIES, &cluster, now_ms);
 		checksum += (unsigned long long)members[0].decision.local_desired;
 		calls += POLICIES;
-		elapsed = now_s() - start;
+		elapsed = bench_seconds(CLOCK_MONOTONIC) - start;
 	} while (elapsed < seconds);
 	printf("bench=engine policies=%d calls=%llu seconds=%.3f decide_per_s=%.0f "
 	       "cycles_per_s=%.0f\n",

@@ -18,36 +18,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "qscale/policy.h"
 #include "qscale/simulate.h"
 #include "qscale/xalloc.h"
-
-/* Seconds on a clock (CLOCK_MONOTONIC: wall; CLOCK_PROCESS_CPUTIME_ID: CPU). */
-static double now_s(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Append formatted text to a growing string. */
-static void add(char **text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(char **text, const char *fmt, ...)
-{
-	va_list ap;
-	char *piece, *joined;
-
-	va_start(ap, fmt);
-	if (vasprintf(&piece, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	joined = xasprintf("%s%s", *text, piece);
-	free(piece);
-	free(*text);
-	*text = joined;
-}
 
 /* n queues, each with a daily cycle over days days; n local and n burst services. */
 static char *scenario_text(int n, int days)
@@ -56,22 +30,22 @@ static char *scenario_text(int n, int days)
 	int instances = n == 1 ? 3 : 50;
 
 	for (int i = 0; i < n; i++) {
-		add(&t,
+		bench_append(&t,
 			"  - name: q%d\n    reporting_lag: 5s\n    arrivals:\n"
 			"      shape: linear\n      segments:\n",
 			i);
 		for (int d = 0; d < days; d++)
-			add(&t,
+			bench_append(&t,
 				"        - {at: %dh, rate: 5/s}\n        - {at: %dh, rate: 5/s}\n"
 				"        - {at: %dh, rate: %d/s}\n        - {at: %dh, rate: 5/s}\n",
 				d * 24, d * 24 + 8, d * 24 + 13, n == 1 ? 90 : 8 + i % 5,
 				d * 24 + 18);
 	}
-	add(&t,
+	bench_append(&t,
 		"clusters:\n  - name: onprem\n    instances: [{count: %d, cpu: 4096, "
 		"memory: 8192, attributes: {site: dc1}}]\n  - name: cloud\n",
 		instances);
-	add(&t,
+	bench_append(&t,
 		"task_definitions:\n"
 		"  - {family: w, cpu: '1024', memory: '1536', containers: [{name: app, "
 		"memory: 1536}]}\n"
@@ -79,7 +53,7 @@ static char *scenario_text(int n, int days)
 		"requires_compatibilities: [FARGATE], containers: [{name: app, memory: 2048}]}\n"
 		"services:\n");
 	for (int i = 0; i < n; i++)
-		add(&t,
+		bench_append(&t,
 			"  - {name: s%d, cluster: onprem, task_definition: 'w:1', desired: 1, "
 			"queue: q%d, messages_per_task: 5/s}\n"
 			"  - {name: f%d, cluster: cloud, launch_type: FARGATE, task_definition: "
@@ -94,7 +68,7 @@ static char *config_text(int n)
 	char *t = xstrdup("region: us-east-1\nmetrics: {listen: ''}\npolicies:\n");
 
 	for (int i = 0; i < n; i++)
-		add(&t,
+		bench_append(&t,
 			"  - name: p%d\n    interval: 5s\n"
 			"    queue: {url: 'https://sqs.us-east-1.amazonaws.com/123456789012/q%d'}\n"
 			"    target: {backlog_per_task: 50}\n"
@@ -137,16 +111,16 @@ static int measure(int n, int days)
 	p.duration_ms = (uint64_t)days * 86400000;
 	p.prices.vcpu_hour = SIM_PRICE_VCPU_HOUR;
 	p.prices.gb_hour = SIM_PRICE_GB_HOUR;
-	t0 = now_s(CLOCK_MONOTONIC);
-	c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = bench_seconds(CLOCK_MONOTONIC);
+	c0 = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	if (sim_run(&p, cfg, &r, error) < 0) {
 		fprintf(stderr, "bench-simulate: %s\n", error);
 		scenario_destroy(sc);
 		rc = 1;
 		goto out;
 	}
-	wall = now_s(CLOCK_MONOTONIC) - t0;
-	cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	wall = bench_seconds(CLOCK_MONOTONIC) - t0;
+	cpu = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	sim_s = (double)p.duration_ms / 1000.0;
 	printf("%3d polic%s  %2d days  %8" PRIu64 " steps  %8" PRIu64
 	       " decisions  %7.3f s wall  %7.3f s CPU  %10.0f sim s/wall s  %10.0f sim s/CPU s"

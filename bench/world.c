@@ -16,36 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
 #include "qscale/world.h"
 #include "qscale/xalloc.h"
-
-/* CPU seconds used by this process: steps per CPU second stay comparable
- * on a busy machine, where wall time would mostly measure the others. */
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Append formatted text to a growing string. */
-static void add(char **text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(char **text, const char *fmt, ...)
-{
-	va_list ap;
-	char *piece, *joined;
-
-	va_start(ap, fmt);
-	if (vasprintf(&piece, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	joined = xasprintf("%s%s", *text, piece);
-	free(piece);
-	free(*text);
-	*text = joined;
-}
 
 /* A scenario of n queues and n services on one cluster. */
 static char *scenario_text(int n)
@@ -53,18 +26,18 @@ static char *scenario_text(int n)
 	char *t = xstrdup("startup: {onprem: 5s, fargate: 30s}\nqueues:\n");
 
 	for (int i = 0; i < n; i++)
-		add(&t,
+		bench_append(&t,
 			"  - name: q%d\n    reporting_lag: 10s\n    arrivals: {shape: linear, "
 			"segments: [{at: 0s, rate: 5/s}, {at: 6h, rate: %d/s}, {at: 12h, rate: "
 			"5/s}, "
 			"{at: 24h, rate: 5/s}]}\n",
 			i, 20 + i % 7);
-	add(&t,
+	bench_append(&t,
 		"clusters:\n  - name: onprem\n    instances: [{count: 50, cpu: 16384, "
 		"memory: 65536}]\ntask_definitions:\n  - {family: t, cpu: \"256\", memory: "
 		"\"512\", containers: [{name: a, memory: 512}]}\nservices:\n");
 	for (int i = 0; i < n; i++)
-		add(&t,
+		bench_append(&t,
 			"  - {name: s%d, cluster: onprem, task_definition: t, desired: 1, queue: "
 			"q%d, "
 			"messages_per_task: 2/s}\n",
@@ -91,7 +64,7 @@ static int measure(int n, double budget_s)
 	free(text);
 	if (world_create(sc, 0, &w) < 0)
 		return 1;
-	start = now_s();
+	start = bench_seconds(CLOCK_PROCESS_CPUTIME_ID);
 	do {
 		for (int k = 0; k < 1000; k++) {
 			steps++;
@@ -107,7 +80,7 @@ static int measure(int n, double budget_s)
 					(int64_t)(q.reported.visible / 20 + 1), NULL);
 			}
 		}
-		elapsed = now_s() - start;
+		elapsed = bench_seconds(CLOCK_PROCESS_CPUTIME_ID) - start;
 	} while (elapsed < budget_s);
 	printf("%3d queues/services: %10.0f steps/s  (30 days of 1 s steps: %.1f s; "
 	       "model reached day %.1f)\n",

@@ -19,6 +19,10 @@ struct aws_ini_entry {
 struct aws_ini {
 	struct aws_ini_entry *entries;
 	size_t n;
+	/* What fstat said of the file aws_ini_load read (zero after aws_ini_parse). */
+	long long mtime_ns;
+	unsigned mode;
+	unsigned uid;
 };
 
 struct aws_ini_diag {
@@ -38,7 +42,12 @@ struct aws_ini_diag {
 int aws_ini_parse(const char *text, size_t len, bool config_file, struct aws_ini *out,
 	struct aws_ini_diag *diag);
 
-/* Read and parse a file: -ENOENT when missing, -E2BIG past the cap, -EINVAL for junk. */
+/*
+ * Read and parse a file through the hardened reader (qscale/file.h): -ENOENT
+ * when missing, -E2BIG past the cap, -EINVAL for junk or for what is not a
+ * regular file (a FIFO is refused, never waited on), the errno of open or
+ * read otherwise; diag (line 0) then says why.
+ */
 int aws_ini_load(
 	const char *path, bool config_file, struct aws_ini *out, struct aws_ini_diag *diag);
 

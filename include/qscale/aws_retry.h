@@ -49,39 +49,7 @@ void aws_retry_quota_release(struct aws_retry_quota *q, int cost_taken);
 /* The max attempts: configured (> 0) wins, else AWS_MAX_ATTEMPTS (1..20), else 3. */
 int aws_retry_max_attempts(int configured, const char *env_value);
 
-/* A token bucket refilled continuously. */
-struct aws_rate_bucket {
-	double tokens;
-	double burst;
-	double refill_per_s;
-	uint64_t last_ms;
-};
-
-void aws_rate_bucket_init(
-	struct aws_rate_bucket *b, double burst, double refill_per_s, uint64_t now_ms);
-
-/* Take one token: 0 when taken, else the ms to wait before one is there (nothing taken). */
-uint64_t aws_rate_bucket_take(struct aws_rate_bucket *b, uint64_t now_ms);
-
-/* ECS API throttling categories (AWS.md 2.7). */
-enum aws_rate_category {
-	AWS_RATE_NONE = -1,
-	AWS_RATE_SERVICE_READ = 0,
-	AWS_RATE_SERVICE_MODIFY,
-	AWS_RATE_CLUSTER_RESOURCE_READ,
-	AWS_RATE_TASK_DEFINITION_READ,
-	AWS_RATE_CLUSTER_READ,
-	AWS_RATE_CLUSTER_RESOURCE_MODIFY,
-	AWS_RATE_CATEGORY_COUNT,
-};
-
-/* The category of an operation; AWS_RATE_NONE for SQS and unknown operations. */
-enum aws_rate_category aws_rate_category_of(enum aws_service service, const char *operation);
-
-/* The documented burst and refill of a category (before any headroom). */
-void aws_rate_category_limits(enum aws_rate_category c, double *burst, double *refill_per_s);
-
-/* Our share of the documented rates, leaving headroom for other callers. */
+/* Our share of ECS's documented rates (ecs_throttle.h), leaving headroom for other callers. */
 #define AWS_RATE_HEADROOM 0.8
 
 /*

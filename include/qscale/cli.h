@@ -7,6 +7,7 @@
 #ifndef QSCALE_CLI_H
 #define QSCALE_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 2
@@ -37,6 +38,38 @@ int command_doctor(int argc, char **argv);
 /* qscale simulate -c FILE --scenario FILE ...: offline capacity planning (docs/simulate.md). */
 int command_simulate(int argc, char **argv);
 
+/* One option of a command besides -c/--config FILE and -h/--help. */
+struct cli_option {
+	const char *name; /* "json": given as --json */
+	const char *arg; /* NULL for a flag; else the argument's name in the usage ("ID") */
+	const char *help; /* its line in the usage; more lines after "\n" */
+	bool *flag; /* flags: set to true when given */
+	const char **value; /* options with an argument: set to it */
+};
+
+/* What a command that reads the configuration shows and accepts. */
+struct cli_command {
+	const char *name; /* "plan" */
+	const char *synopsis; /* after "usage: qscale NAME [-c FILE]", "" when nothing */
+	const char *description; /* a paragraph, lines ending in "\n" */
+	const char *exit_status; /* "Exit status: ...\n" */
+	const struct cli_option *options; /* ended by a NULL name; NULL for none */
+};
+
+/* Print the usage of cmd: synopsis, description, every option, exit status. */
+void cli_usage(const struct cli_command *cmd, FILE *out);
+
+/* cli_parse's answer when the command goes on. */
+#define CLI_CONTINUE (-1)
+
+/*
+ * Parse argv for cmd: -c/--config FILE into *config_path (left as it is when
+ * absent), -h/--help, and cmd's options. CLI_CONTINUE when the command goes
+ * on; 0 after printing the usage for --help; EXIT_USAGE after printing what
+ * is wrong and the usage to stderr.
+ */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, const char **config_path);
+
 /*
  * The shared opening: load the configuration at path (NULL: $QSCALE_CONFIG,
  * else the default) exactly as `run` does. On an error, print it once as
@@ -44,11 +77,5 @@ int command_simulate(int argc, char **argv);
  * *out (the caller's to destroy).
  */
 int cli_load_config(const char *path, struct qscale_config **out);
-
-/*
- * After getopt: 0 when no operand is left, else print "qscale COMMAND:
- * unexpected argument" and the usage to stderr and return EXIT_USAGE.
- */
-int cli_no_operands(const char *command, int argc, char **argv, void (*usage)(FILE *out));
 
 #endif

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qscale/aws_client.h"
+#include "qscale/aws_error.h"
 
 struct cloud_queue_counts {
 	int64_t visible; /* ApproximateNumberOfMessages */

@@ -43,4 +43,16 @@ void cloud_aws_set_observer(
 /* Calls started and not yet answered. */
 size_t cloud_aws_in_flight(const struct cloud_aws *aws);
 
+struct event_base;
+struct qscale_config;
+
+/*
+ * Create the AWS client the configuration asks for (region, endpoints,
+ * profile, timeout: every aws: setting, in one place for run, plan and
+ * doctor) on base. 0, or the negative errno of aws_client_create (-EINVAL:
+ * no valid region or a bad endpoint).
+ */
+int cloud_aws_client_create(struct event_base *base, const struct qscale_config *config,
+	const struct clock *clock, struct aws_client **out);
+
 #endif

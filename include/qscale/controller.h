@@ -136,6 +136,13 @@ int controller_set_config(struct controller *ctl, struct qscale_config *config);
 /* The config in force (not a pending one); NULL before the first. */
 const struct qscale_config *controller_config(const struct controller *ctl);
 
+/*
+ * The configuration the controller will run once the current cycle ends:
+ * the one last given to controller_set_config (still pending while a cycle
+ * runs), else the current one.
+ */
+const struct qscale_config *controller_next_config(const struct controller *ctl);
+
 /* Force dry-run whatever the config says (qscale run --dry-run, plan); false: the config's. */
 void controller_set_dry_run(struct controller *ctl, bool dry_run);
 

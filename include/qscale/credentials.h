@@ -66,6 +66,13 @@ int credentials_from_ini(const struct aws_ini *credentials_file, const struct aw
  */
 int credentials_parse_json(const char *body, size_t len, struct credentials_set *out);
 
+/*
+ * Whether a file holding keys is safe to trust silently, as ssh judges its
+ * own: not group- or world-writable, owned by root or by euid. 0, or -EPERM
+ * with why (say "world-writable (mode 0666): ...") filled. Pure.
+ */
+int credentials_file_check(unsigned mode, unsigned uid, unsigned euid, char *why, size_t size);
+
 /* Parse an RFC 3339 UTC time ("2026-11-26T09:00:00Z", fraction allowed) to ms. */
 int credentials_parse_rfc3339(const char *text, uint64_t *out_ms);
 
@@ -129,6 +136,15 @@ struct credentials_info {
 	char access_key_id[64]; /* "" when none; the id is not a secret */
 	bool temporary; /* has a session token */
 	uint64_t obtained_wall_ms; /* when the current set was read; 0 when none */
+	/*
+	 * Age of the credentials themselves, on the monotonic clock: for a shared
+	 * file, since its modification time (re-reading an unchanged file does
+	 * not reset it, a clock jump does not move it); otherwise since they were
+	 * obtained. -1 when none are held.
+	 */
+	int64_t age_ms;
+	uint64_t file_mtime_wall_ms; /* the shared file the keys came from; 0 otherwise */
+	char file_warning[192]; /* why a shared file is not safe (permissions), "" when it is */
 	uint64_t expiry_wall_ms; /* 0: no expiry known */
 	uint64_t refreshes; /* times a new set replaced the old */
 	int last_error; /* last failure of a refresh, 0 when none */

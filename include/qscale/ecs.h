@@ -1,8 +1,9 @@
 /*
  * Typed ECS calls over the AWS client (AWS JSON 1.1): DescribeServices,
  * UpdateService (desiredCount only), ListContainerInstances,
- * DescribeContainerInstances and DescribeTaskDefinition. Request builders,
- * response parsers and ecs_task_reservation_compute are pure; the ecs_*
+ * DescribeContainerInstances and DescribeTaskDefinition. Request builders
+ * and response parsers are pure (a task definition's types and the
+ * reservation rule are in ecs_task.h, below the client); the ecs_*
  * calls at the end are asynchronous, batch and page as the API demands, and
  * report one error for the whole call rather than a partial result.
  *
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/ecs_task.h"
 
 /* API limits per request. */
 #define ECS_DESCRIBE_SERVICES_MAX 10
@@ -162,37 +164,6 @@ int ecs_describe_container_instances_request(
 int ecs_describe_container_instances_parse(
 	const char *body, size_t len, struct ecs_instance_set *out, struct aws_error *diag);
 
-/* A host port mapping of a container definition. */
-struct ecs_port_mapping {
-	int64_t container_port; /* -1 when absent */
-	int64_t host_port; /* 0 when absent (dynamic) */
-	bool udp; /* protocol udp; tcp otherwise */
-};
-
-/* The resource-relevant part of a container definition; absent numbers are 0. */
-struct ecs_container_def {
-	char *name;
-	int64_t cpu_units;
-	int64_t memory_mib; /* hard limit */
-	int64_t memory_reservation_mib; /* soft limit */
-	struct ecs_port_mapping *port_mappings;
-	size_t n_port_mappings;
-};
-
-/* The resource-relevant part of a task definition. */
-struct ecs_task_definition {
-	char *arn;
-	char *family;
-	int64_t revision;
-	char *network_mode; /* bridge, host, awsvpc, none; NULL when absent */
-	int64_t cpu_units; /* task-level cpu; 0 when absent */
-	int64_t memory_mib; /* task-level memory; 0 when absent */
-	struct ecs_container_def *containers;
-	size_t n_containers;
-};
-
-void ecs_task_definition_finish(struct ecs_task_definition *td);
-
 /* The DescribeTaskDefinition body for task_definition (family[:revision] or ARN). */
 int ecs_describe_task_definition_request(
 	const char *task_definition, char **out_body, size_t *out_len);
@@ -200,27 +171,6 @@ int ecs_describe_task_definition_request(
 /* Parse a DescribeTaskDefinition response into *out. */
 int ecs_describe_task_definition_parse(
 	const char *body, size_t len, struct ecs_task_definition *out, struct aws_error *diag);
-
-/* What one task takes on an EC2 or EXTERNAL instance. */
-struct ecs_task_reservation {
-	int64_t cpu_units;
-	int64_t memory_mib;
-	uint16_t *tcp_ports; /* sorted, distinct */
-	size_t n_tcp_ports;
-	uint16_t *udp_ports;
-	size_t n_udp_ports;
-};
-
-void ecs_task_reservation_finish(struct ecs_task_reservation *r);
-
-/*
- * The reservation of one task of td on an EXTERNAL instance: CPU = task cpu if
- * > 0, else the containers' sum; MEMORY = task memory if > 0, else the sum of
- * each container's memoryReservation if > 0, else its memory; host ports > 0
- * by protocol, none in awsvpc mode. -EOVERFLOW if a sum overflows.
- */
-int ecs_task_reservation_compute(
-	const struct ecs_task_definition *td, struct ecs_task_reservation *out);
 
 /* A typed ECS call in flight. */
 struct ecs_call;

@@ -1,7 +1,9 @@
 /*
- * Listen addresses for the metrics endpoint (`metrics.listen`): "host:port"
- * with a numeric IPv4 host or "localhost", "[v6]:port" for IPv6, and "" for
- * "turned off". Hosts are numeric so starting never waits on DNS.
+ * Listen addresses for the metrics endpoint (`metrics.listen`) and the
+ * emulator (`--listen`): "host:port" with a numeric IPv4 host or
+ * "localhost", "[v6]:port" for IPv6, and "" for "turned off". Hosts are
+ * numeric so starting never waits on DNS. One parser and one socket setup
+ * for every listener qscale opens.
  */
 #ifndef QSCALE_LISTEN_ADDR_H
 #define QSCALE_LISTEN_ADDR_H
@@ -29,5 +31,12 @@ int listen_addr_parse(const char *text, struct listen_addr *out);
 
 /* Write "1.2.3.4:port" or "[v6]:port" (or "off") into out (size bytes). */
 void listen_addr_format(const struct listen_addr *addr, char *out, size_t size);
+
+/*
+ * A listening, non-blocking, close-on-exec TCP socket on addr (IPv6 only for
+ * an IPv6 address) with backlog; its fd and the bound port (the kernel's
+ * pick for port 0). 0 or a negative errno.
+ */
+int listen_addr_open(const struct listen_addr *addr, int backlog, int *out_fd, uint16_t *port);
 
 #endif

@@ -9,6 +9,8 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Levels are syslog priorities so they map 1:1 onto journald's. */
 enum log_level {
@@ -53,6 +55,43 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+/*
+ * Values in text lines. Whatever came from outside (a response header, an
+ * AWS error message, a file's contents) goes through one of these, so that it
+ * can neither add fields (a space and "policy=") nor carry terminal control
+ * sequences: quotes and backslashes get a backslash, control bytes and DEL
+ * become \xNN, CR and LF a space. Text lines get the same control-byte
+ * escaping as a last resort, as JSON lines get JSON's.
+ */
+#define LOG_VALUE_MAX 512
+
+/* The escaped inside of a quoted value (the caller writes the quotes); out. */
+const char *log_escape(char *out, size_t size, const char *text);
+
+/*
+ * text as a value: unchanged when it is a plain token (letters, digits and
+ * -._:/@+,), else escaped within double quotes; cut to fit size; out.
+ */
+const char *log_quote(char *out, size_t size, const char *text);
+
+/* log_quote into a buffer that lives until the end of the enclosing block. */
+#define LOG_Q(text) log_quote((char[LOG_VALUE_MAX]){0}, LOG_VALUE_MAX, (text))
+
+/*
+ * At most one message per interval for a failure that may repeat at the
+ * rate of a peer's choosing (accept() without descriptors): the first is
+ * logged, the rest counted and reported with the next one logged.
+ */
+struct log_ratelimit {
+	uint64_t interval_ms;
+	uint64_t last_ms;
+	bool any; /* a message was logged */
+	unsigned long suppressed;
+};
+
+/* Whether to log now (monotonic now_ms); if so, *suppressed gets the count dropped since. */
+bool log_ratelimit_allow(struct log_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed);
 
 /* Log at error level and exit with status 1. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

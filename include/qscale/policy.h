@@ -21,6 +21,9 @@
 
 struct ecs_filter;
 
+/* max_data_age when a policy does not set it: this many intervals. */
+#define POLICY_MAX_DATA_AGE_INTERVALS 3
+
 /* Caps that keep hostile files cheap to reject. */
 #define POLICY_MAX_FILE_BYTES (1024 * 1024) /* each YAML file */
 #define POLICY_MAX_SCALAR_BYTES 4096 /* each value or key */
@@ -86,9 +89,20 @@ struct qscale_config {
 	} aws;
 	char *policies_dir; /* as resolved: relative to the main file's folder */
 	bool policies_dir_explicit; /* set in the file, so it must exist */
+	bool policies_dir_found; /* the folder was there and listed */
 	struct policy *policies; /* inline ones first, then the folder's, by file name */
 	size_t policy_count;
 };
+
+/*
+ * Whether next may replace running on a reload (SIGHUP). Not when next has no
+ * policy while running has some, nor when running read policies from a
+ * folder that next did not find (the default folder, which may be missing,
+ * gone from under a running daemon): both lose every policy of a folder by
+ * accident far more often than by intent. 0, or -ENOENT with why set.
+ */
+int qscale_config_reload_check(const struct qscale_config *running,
+	const struct qscale_config *next, char *why, size_t size);
 
 /* Flags for qscale_config_parse. */
 #define QSCALE_CONFIG_NO_POLICIES_DIR 0x1 /* do not read policies_dir */
@@ -118,6 +132,21 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 
 /* Free a config with its policies; accepts NULL. */
 void qscale_config_destroy(struct qscale_config *config);
+
+/*
+ * The rules of one policy that involve more than one key (max not below min,
+ * max_data_age at least the interval, burst not the local service): 0, or
+ * -EINVAL with the key the error belongs to and a message. The loader and
+ * simulate --sweep apply the same rules.
+ */
+int policy_check_rules(const struct policy *p, const char **key, char *msg, size_t size);
+
+/*
+ * Whether value is in the range the policy schema allows for a dotted key
+ * ("local.max_tasks", "interval"; durations in ms): 0, -ERANGE or -EINVAL
+ * (no such key), with a message.
+ */
+int policy_check_value(const char *key, int64_t value, char *msg, size_t size);
 
 /*
  * Parse one policy file's text on its own, defaults taken from config (NULL:

@@ -7,6 +7,7 @@
 #define QSCALE_READINESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "qscale/buf.h"
@@ -32,11 +33,19 @@ int readiness_track(struct readiness *r, const char *policy, uint64_t interval_m
 /* Stop tracking a policy (removed on reload). */
 void readiness_forget(struct readiness *r, const char *policy);
 
+/* How many policies are tracked, and the i-th by name order (NULL past the end). */
+size_t readiness_count(const struct readiness *r);
+const char *readiness_name(const struct readiness *r, size_t i);
+
+/* Whether policy is tracked. */
+bool readiness_tracks(const struct readiness *r, const char *policy);
+
 /* Record the outcome of a policy's cycle that ended at now_ms; unknown names are ignored. */
 void readiness_cycle(struct readiness *r, const char *policy, bool ok, uint64_t now_ms);
 
 /*
- * Whether the daemon is ready at now_ms. When not, append a short reason
+ * Whether the daemon is ready at now_ms: loaded, at least one policy, each
+ * fine. When not, append a short reason
  * naming the first policy (by name order) that is not, e.g.
  * "policy orders: last cycle failed (2 of 3 policies not ready)".
  */

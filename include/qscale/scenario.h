@@ -231,6 +231,15 @@ struct scenario {
 };
 
 /*
+ * Deep-copy an instance into dst, without its ids (ec2_instance_id and
+ * container_instance_id are NULL: the copy is another instance).
+ */
+void scenario_instance_copy(struct scenario_instance *dst, const struct scenario_instance *src);
+
+/* Free what an instance holds (as the loader allocates it). */
+void scenario_instance_finish(struct scenario_instance *in);
+
+/*
  * Load and validate a scenario file; trace files it names are read too
  * (relative to the scenario's folder). On success *out is the caller's, to
  * free with scenario_destroy. On failure returns -EINVAL (bad content, diag

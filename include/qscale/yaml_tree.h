@@ -18,7 +18,7 @@
 /* Longest file name and message a diagnostic holds (longer ones are cut). */
 
 /* Deepest nesting any caller may allow (the parser's stack is this deep). */
-#define YTREE_MAX_DEPTH 32
+#define YAML_TREE_MAX_DEPTH 32
 
 /*
  * Where and why reading failed. line and column are 1-based; both are 0 when
@@ -26,11 +26,11 @@
  */
 
 /* Caps a caller sets for one kind of file. */
-struct ytree_limits {
+struct yaml_tree_limits {
 	size_t max_file_bytes; /* the whole text */
 	size_t max_scalar_bytes; /* each value or key */
 	size_t max_nodes; /* scalars, mappings and sequences */
-	unsigned max_depth; /* nested mappings and sequences; at most YTREE_MAX_DEPTH */
+	unsigned max_depth; /* nested mappings and sequences; at most YAML_TREE_MAX_DEPTH */
 };
 
 enum ynode_kind {
@@ -62,8 +62,8 @@ struct ynode {
  * non-scalar keys and the caps in limits. 0, or -EINVAL (-EFBIG past
  * max_file_bytes) with diag filled; name is the file named there.
  */
-int ytree_parse(const char *name, const char *text, size_t len, const struct ytree_limits *limits,
-	struct ynode **out, struct diag *diag);
+int yaml_tree_parse(const char *name, const char *text, size_t len,
+	const struct yaml_tree_limits *limits, struct ynode **out, struct diag *diag);
 
 /* Free a tree; accepts NULL. */
 void ynode_free(struct ynode *node);

@@ -21,12 +21,15 @@
 #include "qscale/aws_ini.h"
 #include "qscale/aws_retry.h"
 #include "qscale/credentials.h"
+#include "qscale/ecs_throttle.h"
 #include "qscale/http.h"
 #include "qscale/log.h"
 #include "qscale/sigv4.h"
 #include "qscale/xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
+/* An attempt with less time than this left before the call's deadline is not made. */
+#define ATTEMPT_MIN_MS 50
 #define DEFAULT_CONNECT_TIMEOUT_MS 3000
 
 struct aws_call {
@@ -43,9 +46,10 @@ struct aws_call {
 	int attempt; /* attempts sent so far */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
-	enum aws_rate_category category;
+	enum ecs_throttle_category category; /* ECS_THROTTLE_NONE for SQS */
 	uint64_t start_mono_ms;
 	uint64_t send_mono_ms;
+	uint64_t deadline_mono_ms; /* set when the first attempt is sent */
 	struct event *timer;
 	struct credentials_request *creds_req;
 	struct http_request *http_req;
@@ -66,7 +70,7 @@ struct aws_client {
 	uint64_t connect_timeout_ms;
 	int max_attempts;
 	struct aws_retry_quota quota;
-	struct aws_rate_bucket buckets[AWS_RATE_CATEGORY_COUNT];
+	struct ecs_token_bucket buckets[ECS_THROTTLE_CATEGORY_COUNT];
 	int64_t clock_offset_ms;
 	struct aws_call *calls;
 	struct aws_op_stats *stats;
@@ -139,8 +143,14 @@ static void load_profile_settings(
 
 	if ((path == NULL || path[0] == '\0') && home != NULL && home[0] != '\0')
 		path = owned = xasprintf("%s/.aws/config", home);
-	if (path == NULL || aws_ini_load(path, true, ini, NULL) != 0)
+	struct aws_ini_diag diag = {0};
+	int r = path != NULL ? aws_ini_load(path, true, ini, &diag) : -ENOENT;
+	if (r != 0)
 		memset(ini, 0, sizeof(*ini));
+	/* A missing file is the usual case; anything else is the operator's to fix. */
+	if (r != 0 && r != -ENOENT)
+		log_warn("aws=config file=%s line=%d error=%s action=ignore", LOG_Q(path),
+			diag.line, LOG_Q(diag.message));
 	free(owned);
 	const char *profile = config->profile;
 	if (profile == NULL || profile[0] == '\0')
@@ -225,10 +235,10 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		aws_retry_max_attempts(config->max_attempts, getenv("AWS_MAX_ATTEMPTS"));
 	aws_retry_quota_init(&client->quota);
 	uint64_t now = clock_mono_ms(clock);
-	for (int c = 0; c < AWS_RATE_CATEGORY_COUNT; c++) {
+	for (int c = 0; c < ECS_THROTTLE_CATEGORY_COUNT; c++) {
 		double burst, refill;
-		aws_rate_category_limits(c, &burst, &refill);
-		aws_rate_bucket_init(&client->buckets[c], burst * AWS_RATE_HEADROOM,
+		ecs_throttle_limits(c, &burst, &refill);
+		ecs_token_bucket_init(&client->buckets[c], burst * AWS_RATE_HEADROOM,
 			refill * AWS_RATE_HEADROOM, now);
 	}
 	random_bytes(client, (unsigned char *)&client->rng_state, sizeof(client->rng_state));
@@ -411,9 +421,16 @@ static void http_done(const struct http_response *resp, void *arg)
 				resp->retry_after);
 		}
 	}
+	/* A retry that could not start before the deadline is no retry. */
+	if (retry &&
+		clock_mono_ms(&client->clock) + delay_ms + ATTEMPT_MIN_MS >
+			call->deadline_mono_ms) {
+		retry = false;
+		delay_ms = 0;
+	}
 	log_debug("aws=attempt op=%s attempt=%d status=%ld code=%s class=%s retry=%s "
 		  "delay_ms=%" PRIu64,
-		call->operation, call->attempt, resp->status, error.code,
+		call->operation, call->attempt, resp->status, LOG_Q(error.code),
 		aws_error_class_name(error.error_class), retry ? "yes" : "no", delay_ms);
 	report_attempt(call, resp->status, &error, retry, delay_ms);
 	if (!retry) {
@@ -422,6 +439,22 @@ static void http_done(const struct http_response *resp, void *arg)
 		return;
 	}
 	schedule_attempt(call, delay_ms);
+}
+
+/*
+ * aws.timeout bounds the whole call, from its first attempt: the time this
+ * attempt may take (what is left), false when too little is left to try.
+ */
+static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
+{
+	uint64_t now = clock_mono_ms(&call->client->clock);
+
+	if (call->attempt == 0)
+		call->deadline_mono_ms = now + call->client->timeout_ms;
+	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
+		return false;
+	*timeout_ms = call->deadline_mono_ms - now;
+	return true;
 }
 
 /* Credentials are there (or not): sign and send one attempt. */
@@ -447,6 +480,12 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
+	}
+	uint64_t attempt_timeout_ms;
+	if (!attempt_budget(call, &attempt_timeout_ms)) {
+		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
@@ -504,8 +543,10 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		.n_headers = n,
 		.body = call->body,
 		.body_len = call->body_len,
-		.timeout_ms = client->timeout_ms,
-		.connect_timeout_ms = client->connect_timeout_ms,
+		.timeout_ms = attempt_timeout_ms,
+		.connect_timeout_ms = client->connect_timeout_ms < attempt_timeout_ms
+			? client->connect_timeout_ms
+			: attempt_timeout_ms,
 	};
 	call->send_mono_ms = clock_mono_ms(&client->clock);
 	struct aws_op_stats *st = stats_for(client, call->service, call->operation);
@@ -529,8 +570,8 @@ static void attempt_begin(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (call->category != AWS_RATE_NONE) {
-		uint64_t wait_ms = aws_rate_bucket_take(
+	if (call->category != ECS_THROTTLE_NONE) {
+		uint64_t wait_ms = ecs_token_bucket_take(
 			&client->buckets[call->category], clock_mono_ms(&client->clock));
 		if (wait_ms > 0) {
 			/* Over our share of the API rate: delay, never fail. */
@@ -594,7 +635,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	call->host = host != NULL ? host : xstrdup(client->host[service]);
 	free(origin);
 	call->signing_region = xstrdup(region);
-	call->category = aws_rate_category_of(service, operation);
+	call->category = service == AWS_SERVICE_ECS ? ecs_throttle_category_of(operation)
+						    : ECS_THROTTLE_NONE;
 	call->start_mono_ms = clock_mono_ms(&client->clock);
 	call->cb = cb;
 	call->arg = arg;

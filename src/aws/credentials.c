@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -62,6 +63,12 @@ struct credentials {
 	char *config_path;
 	struct file_stamp credentials_stamp, config_stamp;
 	uint64_t last_read_mono_ms;
+	/* The age of what is held: a base at a monotonic instant (see credentials_info). */
+	long long keys_mtime_ns;
+	uint64_t age_base_ms, age_base_mono_ms;
+	/* What was last said about each shared file, so that it is said once. */
+	char file_said[2][192];
+	char file_warning[192];
 
 	struct cred_fetch *fetch;
 	enum credentials_source fetch_source;
@@ -123,7 +130,7 @@ static void adopt(struct credentials *c, enum credentials_source source,
 		c->refreshes++;
 	if (changed || !c->have)
 		log_debug("credentials=adopted source=%s key=%s %s",
-			credentials_source_name(source), set->access_key_id, detail);
+			credentials_source_name(source), LOG_Q(set->access_key_id), detail);
 	credentials_set_finish(&c->current);
 	c->current = *set;
 	memset(set, 0, sizeof(*set));
@@ -133,6 +140,55 @@ static void adopt(struct credentials *c, enum credentials_source source,
 	c->last_error = 0;
 	c->obtained_wall_ms = clock_wall_ms(&c->clock);
 	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+	if (source != CREDENTIALS_SOURCE_PROFILE) {
+		c->keys_mtime_ns = 0;
+		c->age_base_ms = 0;
+		c->age_base_mono_ms = clock_mono_ms(&c->clock);
+		c->file_warning[0] = '\0';
+	}
+}
+
+/*
+ * Say once (until it changes) what is wrong with shared file i (0: the
+ * credentials file, 1: the config file): unreadable, not a regular file, or
+ * writable by others. text "" when all is well.
+ */
+static void say_once(struct credentials *c, int i, const char *path, const char *text)
+{
+	if (strcmp(c->file_said[i], text) == 0)
+		return;
+	snprintf(c->file_said[i], sizeof(c->file_said[i]), "%s", text);
+	if (text[0] != '\0')
+		log_warn("credentials=file path=%s problem=%s", LOG_Q(path), LOG_Q(text));
+}
+
+/* Check what was read of shared file i: the errors of loading it, its permissions. */
+static void judge_file(struct credentials *c, int i, const char *path, int r,
+	const struct aws_ini_diag *diag, const struct aws_ini *ini)
+{
+	char why[192] = "";
+
+	if (path == NULL)
+		return;
+	if (r == 0)
+		credentials_file_check(ini->mode, ini->uid, (unsigned)geteuid(), why, sizeof(why));
+	else if (r != -ENOENT && diag->line == 0)
+		snprintf(why, sizeof(why), "%s", diag->message);
+	say_once(c, i, path, why);
+}
+
+/* Keep the age of file-read keys from their file's modification time. */
+static void age_from_file(struct credentials *c, long long mtime_ns)
+{
+	uint64_t wall = clock_wall_ms(&c->clock);
+	uint64_t mtime_ms = mtime_ns > 0 ? (uint64_t)(mtime_ns / 1000000) : 0;
+
+	/* Unchanged file: the base stays, so re-reads and clock jumps move nothing. */
+	if (mtime_ns == c->keys_mtime_ns && c->keys_mtime_ns != 0)
+		return;
+	c->keys_mtime_ns = mtime_ns;
+	c->age_base_ms = mtime_ms > 0 && wall > mtime_ms ? wall - mtime_ms : 0;
+	c->age_base_mono_ms = clock_mono_ms(&c->clock);
 }
 
 /*
@@ -142,7 +198,7 @@ static void adopt(struct credentials *c, enum credentials_source source,
 static int read_profile(struct credentials *c)
 {
 	struct aws_ini creds_ini = {0}, config_ini = {0};
-	struct aws_ini_diag diag = {0};
+	struct aws_ini_diag diag = {0}, config_diag = {0};
 	struct credentials_set set = {0};
 	char detail[256];
 	int r_creds, r_config, r;
@@ -153,15 +209,22 @@ static int read_profile(struct credentials *c)
 	r_creds = c->credentials_path != NULL
 		? aws_ini_load(c->credentials_path, false, &creds_ini, &diag)
 		: -ENOENT;
-	r_config = c->config_path != NULL ? aws_ini_load(c->config_path, true, &config_ini, NULL)
-					  : -ENOENT;
+	r_config = c->config_path != NULL
+		? aws_ini_load(c->config_path, true, &config_ini, &config_diag)
+		: -ENOENT;
+	judge_file(c, 0, c->credentials_path, r_creds, &diag, &creds_ini);
+	judge_file(c, 1, c->config_path, r_config, &config_diag, &config_ini);
 	r = credentials_from_ini(r_creds == 0 ? &creds_ini : NULL,
 		r_config == 0 ? &config_ini : NULL, c->profile, &set);
+	/* The keys come from the credentials file when it has the profile, else the config. */
+	bool from_creds = r_creds == 0 && aws_ini_has_section(&creds_ini, c->profile);
+	long long keys_mtime_ns = from_creds ? creds_ini.mtime_ns : config_ini.mtime_ns;
+	const char *keys_warning = c->file_said[from_creds ? 0 : 1];
 	aws_ini_finish(&creds_ini);
 	aws_ini_finish(&config_ini);
-	if (r_creds == -EINVAL)
-		log_debug("credentials=file path=%s line=%d error=\"%s\"", c->credentials_path,
-			diag.line, diag.message);
+	if (r_creds == -EINVAL && diag.line > 0)
+		log_debug("credentials=file path=%s line=%d error=%s", LOG_Q(c->credentials_path),
+			diag.line, LOG_Q(diag.message));
 	/*
 	 * A rotating writer rewrites the file in place: an unparsable file, or one
 	 * that lost the session token the last good read had, is caught mid-write.
@@ -181,6 +244,8 @@ static int read_profile(struct credentials *c)
 	snprintf(detail, sizeof(detail), "file=%s profile=%s",
 		c->credentials_path != NULL ? c->credentials_path : "", c->profile);
 	adopt(c, CREDENTIALS_SOURCE_PROFILE, &set, detail);
+	age_from_file(c, keys_mtime_ns);
+	snprintf(c->file_warning, sizeof(c->file_warning), "%s", keys_warning);
 	return 0;
 }
 
@@ -483,6 +548,13 @@ void credentials_get_info(const struct credentials *c, struct credentials_info *
 		out->temporary = c->current.session_token != NULL;
 		out->obtained_wall_ms = c->obtained_wall_ms;
 		out->expiry_wall_ms = c->current.expiry_wall_ms;
+		out->age_ms = (int64_t)(c->age_base_ms +
+			(clock_mono_ms(&c->clock) - c->age_base_mono_ms));
+		out->file_mtime_wall_ms =
+			c->keys_mtime_ns > 0 ? (uint64_t)(c->keys_mtime_ns / 1000000) : 0;
+		snprintf(out->file_warning, sizeof(out->file_warning), "%s", c->file_warning);
+	} else {
+		out->age_ms = -1;
 	}
 	out->refreshes = c->refreshes;
 	out->last_error = c->last_error;

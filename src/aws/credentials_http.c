@@ -90,7 +90,7 @@ static int imds_next(struct cred_fetch *f)
 	} else {
 		url = xasprintf(
 			"%s/latest/meta-data/iam/security-credentials/%s", f->endpoint, f->role);
-		snprintf(f->detail, sizeof(f->detail), "imds role=%s", f->role);
+		snprintf(f->detail, sizeof(f->detail), "imds role=%s", LOG_Q(f->role));
 	}
 	r = fetch_send(f, "GET", url, &h, 1);
 	free(url);
@@ -123,8 +123,8 @@ static void fetch_response(const struct http_response *resp, void *arg)
 
 	f->req = NULL;
 	if (resp->err != 0) {
-		log_debug("credentials=fetch step=%d err=%d reason=\"%s\"", (int)f->step, resp->err,
-			resp->transport_error);
+		log_debug("credentials=fetch step=%d err=%d reason=%s", (int)f->step, resp->err,
+			LOG_Q(resp->transport_error));
 		fetch_done(f, resp->err, NULL);
 		return;
 	}
@@ -175,7 +175,7 @@ int cred_fetch_container(struct http_client *http, const char *url, const char *
 	f->timeout_ms = timeout_ms;
 	f->cb = cb;
 	f->arg = arg;
-	snprintf(f->detail, sizeof(f->detail), "container url=%s", url);
+	snprintf(f->detail, sizeof(f->detail), "container url=%s", LOG_Q(url));
 	int r = fetch_send(f, "GET", url, &h, auth != NULL ? 1 : 0);
 	if (r < 0) {
 		fetch_free(f);

@@ -8,16 +8,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
 #include "qscale/credentials.h"
+#include "qscale/file.h"
 #include "qscale/xalloc.h"
 
 #define CREDENTIALS_JSON_MAX (64u * 1024u)
@@ -97,6 +96,26 @@ int credentials_from_ini(const struct aws_ini *credentials_file, const struct aw
 	if (from_one_ini(credentials_file, profile, out) == 0)
 		return 0;
 	return from_one_ini(config_file, profile, out);
+}
+
+/* See qscale/credentials.h. */
+int credentials_file_check(unsigned mode, unsigned uid, unsigned euid, char *why, size_t size)
+{
+	if (mode & 0002) {
+		snprintf(why, size, "world-writable (mode %04o): anyone may replace the keys",
+			mode & 07777);
+		return -EPERM;
+	}
+	if (mode & 0020) {
+		snprintf(why, size, "group-writable (mode %04o): the group may replace the keys",
+			mode & 07777);
+		return -EPERM;
+	}
+	if (uid != 0 && uid != euid) {
+		snprintf(why, size, "owned by uid %u, neither root nor qscale's uid %u", uid, euid);
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* See qscale/credentials.h. */
@@ -273,27 +292,12 @@ int credentials_container_token(const char *token_file, const char *token, char 
 	char *value = NULL;
 
 	if (nonempty(token_file) != NULL) {
-		int fd = open(token_file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		char *data = xmalloc(CONTAINER_TOKEN_MAX + 1);
-		size_t len = 0;
-		for (;;) {
-			ssize_t n = read(fd, data + len, CONTAINER_TOKEN_MAX + 1 - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-			if (len > CONTAINER_TOKEN_MAX)
-				break;
-		}
-		close(fd);
-		if (len > CONTAINER_TOKEN_MAX) {
-			secure_wipe(data, len);
-			free(data);
-			return -E2BIG;
-		}
+		struct file_data d;
+		int r = file_read(token_file, CONTAINER_TOKEN_MAX, FILE_SECRET, &d, NULL, 0);
+		if (r < 0)
+			return r == -EFBIG ? -E2BIG : r;
+		char *data = d.data;
+		size_t len = d.len;
 		while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 			len--;
 		data[len] = '\0';

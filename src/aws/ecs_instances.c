@@ -158,7 +158,7 @@ static int resource_number(
 	if (strcmp(type, "LONG") == 0)
 		return aws_json_int(res, "longValue", true, 0, RESOURCE_MAX, out, NULL, diag);
 	if (strcmp(type, "DOUBLE") == 0) {
-		yajl_val v = aws_json_get(res, "doubleValue");
+		yajl_val v = json_tree_get(res, "doubleValue");
 
 		if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v) ||
 			!isfinite(v->u.number.d) || v->u.number.d < 0 ||

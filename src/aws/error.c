@@ -10,7 +10,7 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "qscale/aws_client.h"
+#include "qscale/aws_error.h"
 #include "qscale/xalloc.h"
 
 /* Error bodies are small; anything larger is not parsed as JSON. */

@@ -19,11 +19,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 
 #include "qscale/buf.h"
+#include "qscale/file.h"
 #include "qscale/http.h"
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
@@ -57,6 +59,7 @@ struct http_client {
 	bool closing; /* being destroyed: start nothing that waits */
 	const char *ca_bundle; /* AWS_CA_BUNDLE, read once */
 	char *ca_bundle_owned;
+	bool ca_bundle_warned; /* its last check failed, and that was logged */
 };
 
 struct http_request {
@@ -395,7 +398,7 @@ static void check_multi_info(struct http_client *client)
 		req->live->resp.body_len = req->body.len;
 		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s",
 			req->live->resp.status, req->live->resp.err, req->live->resp.body_len,
-			req->live->resp.request_id);
+			LOG_Q(req->live->resp.request_id));
 		/* Unlinked first: the callback may cancel everything or destroy the client. */
 		struct http_origin *origin = req->origin;
 
@@ -598,12 +601,41 @@ static void log_request(const struct http_request_opts *opts)
 {
 	if (!log_enabled(LOG_LEVEL_DEBUG))
 		return;
-	log_debug("http=start method=%s url=%s bytes=%zu", opts->method, opts->url, opts->body_len);
+	log_debug("http=start method=%s url=%s bytes=%zu", opts->method, LOG_Q(opts->url),
+		opts->body_len);
 	for (size_t i = 0; i < opts->n_headers; i++) {
 		const struct http_header *h = &opts->headers[i];
-		log_debug("http=header name=%s value=\"%s\"", h->name,
-			http_header_is_secret(h->name) ? "<redacted>" : h->value);
+		log_debug("http=header name=%s value=%s", LOG_Q(h->name),
+			LOG_Q(http_header_is_secret(h->name) ? "<redacted>" : h->value));
 	}
+}
+
+/* A CA bundle larger than this is no CA bundle. */
+#define CA_BUNDLE_MAX_BYTES (16u << 20)
+
+/*
+ * Whether AWS_CA_BUNDLE is a regular file of sane size. libcurl opens it on
+ * the loop's thread when it sets up TLS, so a FIFO put there would freeze the
+ * loop: check (without blocking) before every request, log a failure once.
+ */
+static int check_ca_bundle(struct http_client *client)
+{
+	char why[FILE_WHY_MAX];
+	int fd, r;
+
+	if (client->ca_bundle == NULL)
+		return 0;
+	r = file_open(client->ca_bundle, CA_BUNDLE_MAX_BYTES, &fd, NULL, why, sizeof(why));
+	if (r == 0) {
+		close(fd);
+		client->ca_bundle_warned = false;
+		return 0;
+	}
+	if (!client->ca_bundle_warned)
+		log_warn(
+			"http=refused ca_bundle=%s error=%s", LOG_Q(client->ca_bundle), LOG_Q(why));
+	client->ca_bundle_warned = true;
+	return r;
 }
 
 /* The easy handle of req, from what http_request_start kept. */
@@ -705,6 +737,9 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 			strpbrk(opts->headers[i].value, "\r\n") != NULL)
 			return -EINVAL;
 	}
+	int ca = strncmp(opts->url, "https:", 6) == 0 ? check_ca_bundle(client) : 0;
+	if (ca < 0)
+		return ca;
 	struct http_request *req = request_new(client, opts, cb, arg);
 	/* Past the cap, or behind others already waiting: wait in order. */
 	bool now = req->origin->wait_head == NULL && req->origin->started < client->max_connections;

@@ -15,6 +15,7 @@
 
 #include "qscale/aws_ini.h"
 #include "qscale/buf.h"
+#include "qscale/file.h"
 #include "qscale/xalloc.h"
 
 /* Set diag and return -EINVAL. */
@@ -173,33 +174,25 @@ int aws_ini_parse(const char *text, size_t len, bool config_file, struct aws_ini
 /* See qscale/aws_ini.h. */
 int aws_ini_load(const char *path, bool config_file, struct aws_ini *out, struct aws_ini_diag *diag)
 {
-	struct buf b;
-	char chunk[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct file_data d;
+	char why[FILE_WHY_MAX];
+	int r = file_read(path, AWS_INI_MAX_BYTES, FILE_SECRET, &d, why, sizeof(why));
 
-	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
-	buf_init(&b, AWS_INI_MAX_BYTES);
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
+	if (r < 0) {
+		if (diag != NULL) {
+			diag->line = 0;
+			snprintf(diag->message, sizeof(diag->message), "%s", why);
 		}
-		if (n == 0)
-			break;
-		r = buf_append(&b, chunk, (size_t)n);
-		if (r < 0)
-			break;
+		return r == -EFBIG ? -E2BIG : r;
 	}
-	close(fd);
-	secure_wipe(chunk, sizeof(chunk));
-	if (r == 0)
-		r = aws_ini_parse(buf_cstr(&b), b.len, config_file, out, diag);
-	buf_finish_secure(&b);
+	r = aws_ini_parse(d.data, d.len, config_file, out, diag);
+	if (r == 0) {
+		out->mtime_ns =
+			(long long)d.st.st_mtim.tv_sec * 1000000000LL + d.st.st_mtim.tv_nsec;
+		out->mode = (unsigned)d.st.st_mode;
+		out->uid = (unsigned)d.st.st_uid;
+	}
+	file_data_finish(&d);
 	return r;
 }
 

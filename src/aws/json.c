@@ -1,8 +1,7 @@
 /*
  * Strict JSON reading and writing for the AWS response parsers and request
- * builders. The checks before yajl_tree_parse bound what a hostile peer can
- * make it do: a capped size, a capped nesting depth (yajl frees its tree
- * recursively) and no embedded NUL (the tree parser reads a C string).
+ * builders, over the bounded JSON tree of util/json_tree.c with the caps of
+ * json_priv.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 #include "json_priv.h"
 
@@ -31,80 +31,24 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
 	return -EPROTO;
 }
 
-/*
- * Check nesting depth, items per array or object and NUL bytes without
- * parsing; 0 or -EPROTO. yajl's tree grows arrays one realloc per item, so a
- * huge flat array would cost quadratic time before any cap of ours could see it.
- */
-static int prescan(const char *body, size_t len, struct aws_error *diag)
-{
-	bool in_string = false;
-	unsigned depth = 0;
-	size_t items[AWS_JSON_MAX_DEPTH + 1] = {0};
-
-	for (size_t i = 0; i < len; i++) {
-		char c = body[i];
-
-		if (c == '\0')
-			return aws_json_fail(
-				diag, "response body holds a NUL byte at offset %zu", i);
-		if (in_string) {
-			if (c == '\\')
-				i++; /* the escaped byte cannot end the string */
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > AWS_JSON_MAX_DEPTH)
-				return aws_json_fail(diag, "response nests deeper than %d levels",
-					AWS_JSON_MAX_DEPTH);
-			items[depth] = 0;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		} else if (c == ',' && depth > 0 && ++items[depth] >= AWS_JSON_MAX_ITEMS) {
-			return aws_json_fail(diag,
-				"response holds an array or object of more than %d items",
-				AWS_JSON_MAX_ITEMS);
-		}
-	}
-	return 0;
-}
-
 /* See json_priv.h. */
 int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error *diag)
 {
-	char errbuf[256] = "";
+	static const struct json_limits limits = {
+		.max_bytes = AWS_JSON_MAX_BODY,
+		.max_depth = AWS_JSON_MAX_DEPTH,
+		.max_items = AWS_JSON_MAX_ITEMS,
+	};
+	char error[JSON_TREE_ERROR_MAX];
+	yajl_val tree, type;
+	int r;
 
 	if (body == NULL || len == 0)
 		return aws_json_fail(diag, "empty response body");
-	if (len > AWS_JSON_MAX_BODY)
-		return aws_json_fail(diag, "response body of %zu bytes exceeds the cap of %u", len,
-			AWS_JSON_MAX_BODY);
-	int r = prescan(body, len, diag);
-
-	if (r < 0)
-		return r;
-	char *text = xmalloc(len + 1);
-
-	memcpy(text, body, len);
-	text[len] = '\0';
-	yajl_val tree = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-
-	free(text);
-	if (tree == NULL) {
-		/* yajl's message spans lines (text, then a caret); keep the first. */
-		errbuf[strcspn(errbuf, "\r\n")] = '\0';
-		return aws_json_fail(
-			diag, "malformed JSON: %s", errbuf[0] ? errbuf : "parse error");
-	}
-	if (!YAJL_IS_OBJECT(tree)) {
-		yajl_tree_free(tree);
-		return aws_json_fail(diag, "response is not a JSON object");
-	}
+	if (json_tree_parse(body, len, &limits, &tree, error) < 0)
+		return aws_json_fail(diag, "response %s", error);
 	/* An error body must never pass for an empty success. */
-	yajl_val type = aws_json_get(tree, "__type");
-
+	type = json_tree_get(tree, "__type");
 	if (type != NULL) {
 		r = aws_json_fail(diag, "response is an AWS error: %.100s",
 			YAJL_IS_STRING(type) ? type->u.string : "(no type)");
@@ -115,25 +59,10 @@ int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error
 	return 0;
 }
 
-/* See json_priv.h. */
-yajl_val aws_json_get(yajl_val obj, const char *key)
-{
-	if (obj == NULL || !YAJL_IS_OBJECT(obj))
-		return NULL;
-	for (size_t i = 0; i < obj->u.object.len; i++) {
-		if (strcmp(obj->u.object.keys[i], key) == 0) {
-			yajl_val v = obj->u.object.values[i];
-
-			return YAJL_IS_NULL(v) ? NULL : v;
-		}
-	}
-	return NULL;
-}
-
 /* Look key up; -EPROTO when required and absent, else 0 with *v possibly NULL. */
 static int lookup(yajl_val obj, const char *key, bool required, yajl_val *v, struct aws_error *diag)
 {
-	*v = aws_json_get(obj, key);
+	*v = json_tree_get(obj, key);
 	if (*v == NULL && required)
 		return aws_json_fail(diag, "field \"%s\" is missing", key);
 	return 0;

@@ -16,6 +16,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/json_tree.h"
 
 /* Largest response body any parser accepts. */
 #define AWS_JSON_MAX_BODY (8u * 1024 * 1024)
@@ -36,9 +37,6 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
  * with yajl_tree_free.
  */
 int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error *diag);
-
-/* The value of key in obj, or NULL when obj is no object, key is absent or its value is null. */
-yajl_val aws_json_get(yajl_val obj, const char *key);
 
 /* A string field; *out is NULL when absent and not required. */
 int aws_json_string(

@@ -4,55 +4,29 @@
  * that loads back to the same values), or the first error as
  * file:line:column: message.
  */
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "qscale/cli.h"
 #include "qscale/policy.h"
 
-/* The option summary of `qscale check`. */
-static void check_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale check [-c FILE]\n\n"
-		"Validate the configuration and every policy, and print what qscale\n"
-		"understood, with every default filled in.\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"  -h, --help         show this help\n\n"
-		"Exit status: 0 valid, 2 invalid or unreadable (the first error is printed\n"
-		"as file:line:column: message).\n",
-		qscale_config_path(NULL));
-}
+static const struct cli_command check = {
+	.name = "check",
+	.synopsis = "",
+	.description = "Validate the configuration and every policy, and print what qscale\n"
+		       "understood, with every default filled in.\n",
+	.exit_status = "Exit status: 0 valid, 2 invalid or unreadable (the first error is "
+		       "printed\nas file:line:column: message).\n",
+};
 
 int command_check(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *path = NULL;
 	struct qscale_config *config;
-	int c, rc;
+	int rc = cli_parse(&check, argc, argv, &path);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return 0;
-		default:
-			check_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	rc = cli_no_operands("check", argc, argv, check_usage);
-	if (rc == 0)
-		rc = cli_load_config(path, &config);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
 	qscale_config_print(config, stdout);

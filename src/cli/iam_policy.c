@@ -3,7 +3,6 @@
  * least-privilege IAM policy document the configured policies need, for the
  * role qscale runs as (on ECS Anywhere hosts, the hybrid activation's role).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,65 +11,41 @@
 #include "qscale/iam_policy.h"
 #include "qscale/policy.h"
 
-/* The option summary of `qscale iam-policy`. */
-static void iam_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: qscale iam-policy [-c FILE] [--account-id ID] [--read-only]\n\n"
-		"Print the least-privilege IAM policy (JSON) for the configured queues,\n"
-		"clusters and services: exact ARNs, except ecs:DescribeTaskDefinition,\n"
-		"which AWS only grants on \"*\".\n\n"
-		"  -c, --config FILE  the main file (default: $QSCALE_CONFIG, else %s)\n"
-		"  --account-id ID    account of the ECS resources (default: aws.account_id,\n"
-		"                     else the account the queue URLs name)\n"
-		"  --read-only        leave out ecs:UpdateService (dry-run, plan, doctor)\n"
-		"  -h, --help         show this help\n\n"
-		"The region is the config's, else AWS_REGION, else AWS_DEFAULT_REGION.\n"
-		"Exit status: 0 printed, 2 usage or configuration error.\n",
-		qscale_config_path(NULL));
-}
-
 /* qscale iam-policy: load the config, resolve the region, print the document. */
 int command_iam_policy(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"account-id", required_argument, NULL, 'a'},
-		{"read-only", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	struct iam_policy_input in = {0};
+	const struct cli_option options[] = {
+		{"account-id", "ID",
+			"account of the ECS resources (default: aws.account_id,\nelse the "
+			"account the queue URLs name)",
+			NULL, &in.account_id},
+		{"read-only", NULL, "leave out ecs:UpdateService (dry-run, plan, doctor)",
+			&in.read_only, NULL},
+		{NULL, NULL, NULL, NULL, NULL},
+	};
+	const struct cli_command iam = {
+		.name = "iam-policy",
+		.synopsis = "[--account-id ID] [--read-only]",
+		.description =
+			"Print the least-privilege IAM policy (JSON) for the configured queues,\n"
+			"clusters and services: exact ARNs, except ecs:DescribeTaskDefinition,\n"
+			"which AWS only grants on \"*\".\n",
+		.exit_status = "The region is the config's, else AWS_REGION, else "
+			       "AWS_DEFAULT_REGION.\nExit status: 0 printed, 2 usage or "
+			       "configuration error.\n",
+		.options = options,
+	};
 	const char *path = NULL;
 	struct qscale_config *config;
 	char region[AWS_REGION_MAX];
 	char error[IAM_POLICY_ERROR_MAX];
 	char *doc = NULL;
-	int c, rc;
+	int rc = cli_parse(&iam, argc, argv, &path);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'a':
-			in.account_id = optarg;
-			break;
-		case 'r':
-			in.read_only = true;
-			break;
-		case 'h':
-			iam_usage(stdout);
-			return 0;
-		default:
-			iam_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	rc = cli_no_operands("iam-policy", argc, argv, iam_usage);
-	if (rc == 0)
-		rc = cli_load_config(path, &config);
+	if (rc != CLI_CONTINUE)
+		return rc;
+	rc = cli_load_config(path, &config);
 	if (rc != 0)
 		return rc;
 	if (aws_region_resolve(config->region, aws_env_system, NULL, NULL, region) < 0) {

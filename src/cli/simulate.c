@@ -159,6 +159,101 @@ static bool report_name_ok(const char *path)
 		(strcasecmp(path + n - 4, ".svg") == 0 || strcasecmp(path + n - 4, ".png") == 0);
 }
 
+/*
+ * Apply option c (with its argument arg) to o. NULL when it is good, else what is wrong
+ * with its value (error holds a --sweep message).
+ */
+static const char *set_option(
+	struct sim_opts *o, int c, const char *arg, char error[SIM_SWEEP_ERROR_MAX])
+{
+	const char *bad = NULL;
+
+	switch (c) {
+	case 'c':
+		o->config = arg;
+		return bad;
+	case OPT_SCENARIO:
+		o->scenario = arg;
+		return bad;
+	case OPT_TRACE:
+		o->trace = arg;
+		return bad;
+	case OPT_DURATION:
+		if (duration_parse(arg, &o->duration_ms) < 0 || o->duration_ms == 0)
+			bad = "--duration wants a duration above zero (30d is 720h)";
+		o->gen.duration_ms = o->duration_ms;
+		return bad;
+	case OPT_SEED:
+		if (parse_u64(arg, &o->seed) < 0)
+			bad = "--seed wants a whole number";
+		o->has_seed = true;
+		o->gen.seed = o->seed;
+		return bad;
+	case OPT_REPORT:
+		o->report = arg;
+		return bad;
+	case OPT_JSON:
+		o->json = true;
+		return bad;
+	case OPT_COMPARE:
+		o->compare = true;
+		return bad;
+	case OPT_SWEEP:
+		o->has_sweep = true;
+		return sim_sweep_parse(arg, &o->sweep, error) < 0 ? error : NULL;
+	case OPT_PRICE_VCPU:
+		if (parse_price(arg, &o->prices.vcpu_hour) < 0)
+			bad = "--price-vcpu-hour wants a number of dollars";
+		return bad;
+	case OPT_PRICE_GB:
+		if (parse_price(arg, &o->prices.gb_hour) < 0)
+			bad = "--price-gb-hour wants a number of dollars";
+		return bad;
+	case OPT_NO_PROGRESS:
+		o->progress = false;
+		return bad;
+	case OPT_GENERATE:
+		if (trace_gen_kind_parse(arg, &o->gen.kind) < 0)
+			bad = "--generate-trace wants diurnal-flash-sale or quiet-week";
+		o->generate = true;
+		return bad;
+	case OPT_TRACE_ROW:
+		if (duration_parse(arg, &o->gen.row_ms) < 0 || o->gen.row_ms < 1000 ||
+			o->gen.row_ms % 1000 != 0)
+			bad = "--trace-row wants whole seconds, at least 1s";
+		return bad;
+	case OPT_TRACE_RATE:
+		if (parse_price(arg, &o->gen.mean_rate_per_s) < 0)
+			bad = "--trace-rate wants messages per second";
+		return bad;
+	case 'o':
+		o->output = arg;
+		return bad;
+	case 'v':
+		o->verbose = true;
+		return bad;
+	case OPT_UPDATES:
+		o->updates = true;
+		return bad;
+	default:
+		return bad;
+	}
+}
+
+/* The checks across options; NULL when they fit together. */
+static const char *check_options(const struct sim_opts *o, int argc)
+{
+	if (optind < argc)
+		return "unexpected argument";
+	if (!o->generate && o->scenario == NULL)
+		return "--scenario FILE is required";
+	if (o->report != NULL && o->has_sweep)
+		return "--report draws one run; it cannot be combined with --sweep";
+	if (o->report != NULL && !report_name_ok(o->report))
+		return "--report wants a file name ending in .svg or .png";
+	return NULL;
+}
+
 /* Parse argv into o; returns 0, 1 for --help (done), or -EINVAL (message printed). */
 static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
@@ -185,7 +280,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	char error[SIM_SWEEP_ERROR_MAX];
-	const char *bad = NULL;
+	const char *bad;
 	int c;
 
 	o->progress = true;
@@ -193,82 +288,17 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	o->prices.gb_hour = SIM_PRICE_GB_HOUR;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:o:vh", options, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case OPT_SCENARIO:
-			o->scenario = optarg;
-			break;
-		case OPT_TRACE:
-			o->trace = optarg;
-			break;
-		case OPT_DURATION:
-			if (duration_parse(optarg, &o->duration_ms) < 0 || o->duration_ms == 0)
-				bad = "--duration wants a duration above zero (30d is 720h)";
-			o->gen.duration_ms = o->duration_ms;
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, &o->seed) < 0)
-				bad = "--seed wants a whole number";
-			o->has_seed = true;
-			o->gen.seed = o->seed;
-			break;
-		case OPT_REPORT:
-			o->report = optarg;
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_COMPARE:
-			o->compare = true;
-			break;
-		case OPT_SWEEP:
-			if (sim_sweep_parse(optarg, &o->sweep, error) < 0) {
-				fprintf(stderr, "qscale simulate: %s\n", error);
-				return -EINVAL;
-			}
-			o->has_sweep = true;
-			break;
-		case OPT_PRICE_VCPU:
-			if (parse_price(optarg, &o->prices.vcpu_hour) < 0)
-				bad = "--price-vcpu-hour wants a number of dollars";
-			break;
-		case OPT_PRICE_GB:
-			if (parse_price(optarg, &o->prices.gb_hour) < 0)
-				bad = "--price-gb-hour wants a number of dollars";
-			break;
-		case OPT_NO_PROGRESS:
-			o->progress = false;
-			break;
-		case OPT_GENERATE:
-			if (trace_gen_kind_parse(optarg, &o->gen.kind) < 0)
-				bad = "--generate-trace wants diurnal-flash-sale or quiet-week";
-			o->generate = true;
-			break;
-		case OPT_TRACE_ROW:
-			if (duration_parse(optarg, &o->gen.row_ms) < 0 || o->gen.row_ms < 1000 ||
-				o->gen.row_ms % 1000 != 0)
-				bad = "--trace-row wants whole seconds, at least 1s";
-			break;
-		case OPT_TRACE_RATE:
-			if (parse_price(optarg, &o->gen.mean_rate_per_s) < 0)
-				bad = "--trace-rate wants messages per second";
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case OPT_UPDATES:
-			o->updates = true;
-			break;
-		case 'h':
+		if (c == 'h') {
 			simulate_usage(stdout);
 			return 1;
-		default:
+		}
+		if (c == '?' || c == ':') {
 			simulate_usage(stderr);
+			return -EINVAL;
+		}
+		bad = set_option(o, c, optarg, error);
+		if (bad == error) {
+			fprintf(stderr, "qscale simulate: %s\n", error);
 			return -EINVAL;
 		}
 		if (bad != NULL) {
@@ -276,14 +306,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			return -EINVAL;
 		}
 	}
-	if (optind < argc)
-		bad = "unexpected argument";
-	else if (!o->generate && o->scenario == NULL)
-		bad = "--scenario FILE is required";
-	else if (o->report != NULL && o->has_sweep)
-		bad = "--report draws one run; it cannot be combined with --sweep";
-	else if (o->report != NULL && !report_name_ok(o->report))
-		bad = "--report wants a file name ending in .svg or .png";
+	bad = check_options(o, argc);
 	if (bad != NULL) {
 		fprintf(stderr, "qscale simulate: %s\n", bad);
 		simulate_usage(stderr);

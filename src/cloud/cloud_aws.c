@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qscale/cloud_aws.h"
+#include "qscale/policy.h"
 #include "qscale/ecs.h"
 #include "qscale/sqs.h"
 #include "qscale/xalloc.h"
@@ -461,4 +462,19 @@ const struct cloud *cloud_aws_cloud(struct cloud_aws *aws)
 size_t cloud_aws_in_flight(const struct cloud_aws *aws)
 {
 	return aws->n_reqs;
+}
+
+int cloud_aws_client_create(struct event_base *base, const struct qscale_config *config,
+	const struct clock *clock, struct aws_client **out)
+{
+	struct aws_client_config ac = {
+		.region = config->region,
+		.endpoint_sqs = config->aws.endpoints.sqs,
+		.endpoint_ecs = config->aws.endpoints.ecs,
+		.profile = config->aws.profile,
+		.timeout_ms = config->aws.timeout_ms,
+		.max_connections = config->aws.max_connections,
+	};
+
+	return aws_client_create(base, &ac, clock, out);
 }

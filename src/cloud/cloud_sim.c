@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "qscale/cloud_sim.h"
+#include "qscale/ecs_throttle.h"
 #include "qscale/xalloc.h"
 
 enum op {
@@ -47,11 +48,10 @@ struct lookup {
 	bool found;
 };
 
-/* A token bucket's running state. */
+/* A category's bucket (ecs_throttle.h) and the virtual second its peak counts. */
 struct bucket {
-	double tokens;
-	uint64_t last_ms;
-	uint64_t second; /* the virtual second peak_count counts */
+	struct ecs_token_bucket tokens;
+	uint64_t second;
 	uint32_t second_count;
 };
 
@@ -250,12 +250,12 @@ static const char *const call_names[CLOUD_SIM_CALLS] = {
 	[CLOUD_SIM_UPDATE_SERVICE] = "UpdateService",
 };
 
-/* ECS's buckets (burst, refill per second) for the categories qscale uses. */
-static const struct cloud_sim_limit default_limits[CLOUD_SIM_CATEGORIES] = {
-	[CLOUD_SIM_SERVICE_READ] = {"service read", 100, 20, 0, 0, 0},
-	[CLOUD_SIM_SERVICE_MODIFY] = {"service modify", 50, 5, 0, 0, 0},
-	[CLOUD_SIM_CLUSTER_RESOURCE_READ] = {"cluster resource read", 100, 20, 0, 0, 0},
-	[CLOUD_SIM_TASK_DEFINITION_READ] = {"task definition read", 50, 20, 0, 0, 0},
+/* The ECS category (ecs_throttle.h) each reported category is. */
+static const enum ecs_throttle_category ecs_category[CLOUD_SIM_CATEGORIES] = {
+	[CLOUD_SIM_SERVICE_READ] = ECS_THROTTLE_SERVICE_READ,
+	[CLOUD_SIM_SERVICE_MODIFY] = ECS_THROTTLE_SERVICE_MODIFY,
+	[CLOUD_SIM_CLUSTER_RESOURCE_READ] = ECS_THROTTLE_CLUSTER_RESOURCE_READ,
+	[CLOUD_SIM_TASK_DEFINITION_READ] = ECS_THROTTLE_TASK_DEFINITION_READ,
 };
 
 const char *cloud_sim_call_name(enum cloud_sim_call call)
@@ -269,13 +269,7 @@ static void bucket_take(struct cloud_sim *cs, enum cloud_sim_category cat, uint6
 	struct cloud_sim_limit *l = &cs->limits[cat];
 	struct bucket *b = &cs->buckets[cat];
 
-	b->tokens += (double)(now_ms - b->last_ms) / 1000.0 * l->refill_per_s;
-	if (b->tokens > l->bucket)
-		b->tokens = l->bucket;
-	b->last_ms = now_ms;
-	if (b->tokens >= 1.0)
-		b->tokens -= 1.0;
-	else
+	if (ecs_token_bucket_take(&b->tokens, now_ms) > 0)
 		l->over++;
 	l->calls++;
 	if (now_ms / 1000 != b->second) {
@@ -292,20 +286,16 @@ static void bucket_take(struct cloud_sim *cs, enum cloud_sim_category cat, uint6
  */
 static void count_call(struct cloud_sim *cs, enum cloud_sim_call call, struct completion *c)
 {
-	static const int category[CLOUD_SIM_CALLS] = {
-		[CLOUD_SIM_GET_QUEUE_ATTRIBUTES] = -1,
-		[CLOUD_SIM_DESCRIBE_SERVICES] = CLOUD_SIM_SERVICE_READ,
-		[CLOUD_SIM_LIST_CONTAINER_INSTANCES] = CLOUD_SIM_CLUSTER_RESOURCE_READ,
-		[CLOUD_SIM_DESCRIBE_CONTAINER_INSTANCES] = CLOUD_SIM_CLUSTER_RESOURCE_READ,
-		[CLOUD_SIM_DESCRIBE_TASK_DEFINITION] = CLOUD_SIM_TASK_DEFINITION_READ,
-		[CLOUD_SIM_UPDATE_SERVICE] = CLOUD_SIM_SERVICE_MODIFY,
-	};
+	enum ecs_throttle_category ecs = call == CLOUD_SIM_GET_QUEUE_ATTRIBUTES
+		? ECS_THROTTLE_NONE
+		: ecs_throttle_category_of(call_names[call]);
 	uint64_t now_ms = world_now_ms(cs->w);
 	struct world_fault_hit hit;
 
 	cs->calls[call]++;
-	if (category[call] >= 0)
-		bucket_take(cs, (enum cloud_sim_category)category[call], now_ms);
+	for (int cat = 0; cat < CLOUD_SIM_CATEGORIES; cat++)
+		if (ecs != ECS_THROTTLE_NONE && ecs_category[cat] == ecs)
+			bucket_take(cs, (enum cloud_sim_category)cat, now_ms);
 	if (!world_fault_pick(cs->w, c->target, call_names[call], &hit))
 		return;
 	c->due_ms += hit.latency_ms;
@@ -322,9 +312,13 @@ int cloud_sim_create(struct world *w, uint64_t timeout_ms, struct cloud_sim **ou
 	cs = xcalloc(1, sizeof(*cs));
 	cs->w = w;
 	cs->timeout_ms = timeout_ms;
-	memcpy(cs->limits, default_limits, sizeof(cs->limits));
-	for (size_t i = 0; i < CLOUD_SIM_CATEGORIES; i++)
-		cs->buckets[i].tokens = cs->limits[i].bucket;
+	for (size_t i = 0; i < CLOUD_SIM_CATEGORIES; i++) {
+		struct cloud_sim_limit *l = &cs->limits[i];
+
+		l->name = ecs_throttle_category_name(ecs_category[i]);
+		ecs_throttle_limits(ecs_category[i], &l->bucket, &l->refill_per_s);
+		ecs_token_bucket_init(&cs->buckets[i].tokens, l->bucket, l->refill_per_s, 0);
+	}
 	cs->n_services = world_service_count(w);
 	cs->updates = xcalloc(cs->n_services + 1, sizeof(*cs->updates));
 	*out = cs;

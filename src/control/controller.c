@@ -146,6 +146,11 @@ const struct qscale_config *controller_config(const struct controller *ctl)
 	return ctl->config;
 }
 
+const struct qscale_config *controller_next_config(const struct controller *ctl)
+{
+	return ctl->pending_config != NULL ? ctl->pending_config : ctl->config;
+}
+
 void controller_set_dry_run(struct controller *ctl, bool dry_run)
 {
 	ctl->force_dry_run = dry_run;

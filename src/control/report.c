@@ -69,19 +69,6 @@ static enum controller_outcome outcome_of(const struct ctl_policy *p)
 	return CONTROLLER_UNCHANGED;
 }
 
-/* Copy text into out with quotes and backslashes escaped, on one line. */
-static void quote(char *out, size_t size, const char *text)
-{
-	size_t n = 0;
-
-	for (; *text != '\0' && n + 3 < size; text++) {
-		if (*text == '"' || *text == '\\')
-			out[n++] = '\\';
-		out[n++] = (*text == '\n' || *text == '\r') ? ' ' : *text;
-	}
-	out[n] = '\0';
-}
-
 /* "8->12", or "unknown" when the count was not observed. */
 static void transition(char *out, size_t size, int32_t before, int32_t after)
 {
@@ -103,7 +90,7 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 	char backlog[32], local[48], burst[64] = "";
 
 	if (p->error[0] != '\0') {
-		quote(err, sizeof(err), p->error);
+		log_escape(err, sizeof(err), p->error);
 		log_msg(warn, "policy=%s error=\"%s\" action=%s", p->policy->name, err,
 			outcome == CONTROLLER_FAILED ? "retry" : "hold");
 	}
@@ -120,7 +107,7 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 		transition(t, sizeof(t), p->burst_before, d->burst_desired);
 		snprintf(burst, sizeof(burst), " burst=%s", t);
 	}
-	quote(reason, sizeof(reason), d->reason);
+	log_escape(reason, sizeof(reason), d->reason);
 	log_msg(changed ? info : LOG_LEVEL_DEBUG,
 		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s reason=\"%s\"",
 		p->policy->name, backlog, local, burst, d->local_capacity,

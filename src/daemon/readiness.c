@@ -102,6 +102,27 @@ void readiness_forget(struct readiness *r, const char *policy)
 	r->count--;
 }
 
+/* How many policies are tracked. */
+size_t readiness_count(const struct readiness *r)
+{
+	return r->count;
+}
+
+/* The name of the i-th tracked policy, in name order. */
+const char *readiness_name(const struct readiness *r, size_t i)
+{
+	return i < r->count ? r->policies[i].name : NULL;
+}
+
+/* Whether a policy is tracked. */
+bool readiness_tracks(const struct readiness *r, const char *policy)
+{
+	bool found;
+
+	find(r, policy, &found);
+	return found;
+}
+
 /* Record one cycle's outcome. */
 void readiness_cycle(struct readiness *r, const char *policy, bool ok, uint64_t now_ms)
 {
@@ -143,6 +164,11 @@ bool readiness_check(const struct readiness *r, uint64_t now_ms, struct buf *rea
 
 	if (!r->loaded) {
 		buf_puts(reason, "configuration not loaded");
+		return false;
+	}
+	/* A daemon without a policy scales nothing: not what a probe should call ready. */
+	if (r->count == 0) {
+		buf_puts(reason, "no policy loaded");
 		return false;
 	}
 	for (size_t i = 0; i < r->count; i++) {

@@ -110,6 +110,9 @@ static void on_decision(const struct controller_report *report, void *arg)
 		if (controller_policy_status(r->ctl, i)->policy == report->policy)
 			st = controller_policy_status(r->ctl, i);
 	}
+	/* A policy removed by a reload while its cycle ran leaves no series behind. */
+	if (!readiness_tracks(r->readiness, report->policy->name))
+		return;
 	readiness_cycle(r->readiness, report->policy->name, ok, report->now_ms);
 	if (st != NULL)
 		run_metrics_decision(r->rm, report, st);
@@ -132,18 +135,23 @@ static void on_cycle(const struct controller_cycle_report *report, void *arg)
 	arm(r);
 }
 
-/* Track the policies of a config for readiness, forgetting those gone. */
-static void track_policies(
-	struct run *r, const struct qscale_config *old, const struct qscale_config *config)
+/*
+ * Track the policies of a config for readiness, forgetting every other one
+ * readiness knows. Its own list is the reference, not the controller's
+ * config: a config set during a cycle waits for the cycle's end, and a
+ * second reload before that must still forget what the first one added.
+ */
+static void track_policies(struct run *r, const struct qscale_config *config)
 {
-	for (size_t i = 0; old != NULL && i < old->policy_count; i++) {
+	for (size_t i = readiness_count(r->readiness); i-- > 0;) {
+		const char *name = readiness_name(r->readiness, i);
 		bool kept = false;
 
 		for (size_t k = 0; k < config->policy_count; k++)
-			kept = kept || strcmp(old->policies[i].name, config->policies[k].name) == 0;
+			kept = kept || strcmp(name, config->policies[k].name) == 0;
 		if (!kept) {
-			readiness_forget(r->readiness, old->policies[i].name);
-			run_metrics_forget(r->rm, old->policies[i].name);
+			run_metrics_forget(r->rm, name);
+			readiness_forget(r->readiness, name);
 		}
 	}
 	for (size_t k = 0; k < config->policy_count; k++)
@@ -157,29 +165,43 @@ static void on_reload(int signum, void *arg)
 	struct run *r = arg;
 	struct qscale_config *config;
 	struct diag diag;
-	char status[256];
+	char status[256], why[256];
 
 	(void)signum;
 	if (r->stopping)
 		return;
 	notify_reloading(r->notify);
 	if (qscale_config_load(r->config_path, &config, &diag) < 0) {
+		char msg[LOG_VALUE_MAX];
+
+		log_escape(msg, sizeof(msg), diag.message);
 		if (diag.line > 0)
 			log_error("reload=failed error=\"%s:%u:%u: %s\" action=keep policies=%zu",
-				diag.file, diag.line, diag.column, diag.message,
-				controller_policy_count(r->ctl));
+				log_escape((char[LOG_VALUE_MAX]){0}, LOG_VALUE_MAX, diag.file),
+				diag.line, diag.column, msg, controller_policy_count(r->ctl));
 		else
 			log_error("reload=failed error=\"%s: %s\" action=keep policies=%zu",
-				diag.file, diag.message, controller_policy_count(r->ctl));
+				log_escape((char[LOG_VALUE_MAX]){0}, LOG_VALUE_MAX, diag.file), msg,
+				controller_policy_count(r->ctl));
 		run_metrics_reload(r->rm, "failed");
+		status_line(r, status, sizeof(status));
+		notify_reloaded(r->notify, status);
+		return;
+	}
+	if (qscale_config_reload_check(controller_next_config(r->ctl), config, why, sizeof(why)) <
+		0) {
+		log_error("reload=refused reason=%s action=keep policies=%zu file=%s", LOG_Q(why),
+			controller_next_config(r->ctl)->policy_count, LOG_Q(config->file));
+		qscale_config_destroy(config);
+		run_metrics_reload(r->rm, "refused");
 		status_line(r, status, sizeof(status));
 		notify_reloaded(r->notify, status);
 		return;
 	}
 	log_set_level(config->log.level);
 	log_set_format(config->log.format);
-	track_policies(r, controller_config(r->ctl), config);
-	log_info("reload=ok policies=%zu file=%s", config->policy_count, config->file);
+	track_policies(r, config);
+	log_info("reload=ok policies=%zu file=%s", config->policy_count, LOG_Q(config->file));
 	controller_set_config(r->ctl, config);
 	run_metrics_reload(r->rm, "ok");
 	status_line(r, status, sizeof(status));
@@ -286,15 +308,7 @@ static int start_metrics(struct run *r, const char *listen)
 /* Create the AWS side from the config and the environment. 0 or negative errno. */
 static int start_aws(struct run *r, const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-		.max_connections = config->aws.max_connections,
-	};
-	int rc = aws_client_create(r->base, &ac, &clock_system, &r->client);
+	int rc = cloud_aws_client_create(r->base, config, &clock_system, &r->client);
 
 	if (rc < 0) {
 		log_error("aws=off error=\"cannot create the AWS client: %s\"",
@@ -328,7 +342,7 @@ static int run_start(struct run *r, struct qscale_config *config)
 		return 1;
 	controller_set_dry_run(r->ctl, r->force_dry_run);
 	readiness_set_loaded(r->readiness, true);
-	track_policies(r, NULL, config);
+	track_policies(r, config);
 	if (start_metrics(r, config->metrics.listen) < 0)
 		return 1;
 	log_info("run=start policies=%zu dry_run=%s file=%s", config->policy_count,

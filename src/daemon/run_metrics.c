@@ -105,9 +105,11 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	rm->aws_throttles = reg(m, METRICS_COUNTER, "qscale_aws_throttles_total",
 		"HTTP attempts answered with a throttling error.", op);
 	rm->credentials_age = reg(m, METRICS_GAUGE, "qscale_aws_credentials_age_seconds",
-		"Age of the credentials in use (-1 when none were obtained yet).", NULL);
+		"Age of the credentials in use: since their shared file was written, else since "
+		"they were obtained (-1 when none were obtained yet).",
+		NULL);
 	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
-		"Configuration reloads by result (ok, failed).", result);
+		"Configuration reloads by result (ok, failed, refused).", result);
 	metrics_gauge_set(rm->credentials_age, NULL, -1);
 	return rm;
 }
@@ -227,10 +229,11 @@ void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint
 	rm->reported_waited = hs.waited;
 	if (creds == NULL)
 		return;
+	(void)wall_ms;
 	credentials_get_info(creds, &info);
-	if (info.obtained_wall_ms > 0 && wall_ms >= info.obtained_wall_ms)
-		metrics_gauge_set(rm->credentials_age, NULL,
-			(double)(wall_ms - info.obtained_wall_ms) / 1000.0);
+	/* The age of the credentials themselves (a file's since it was written). */
+	if (info.age_ms >= 0)
+		metrics_gauge_set(rm->credentials_age, NULL, (double)info.age_ms / 1000.0);
 }
 
 void run_metrics_reload(struct run_metrics *rm, const char *result)

@@ -101,64 +101,44 @@ static bool is_word_char(char c)
 	return strchr("\"'[](),=!&|<>~", c) == NULL;
 }
 
-/* Read the next token into p->tok; -EINVAL on a character outside the subset. */
-static int next_token(struct parser *p)
+/* A quoted value from start (its quote char); the token holds the text inside. */
+static int quoted_token(struct parser *p, size_t start)
 {
 	const char *s = p->text;
+	char quote = s[start];
+	size_t end = start + 1;
 
-	while (s[p->pos] == ' ' || s[p->pos] == '\t')
-		p->pos++;
-	size_t start = p->pos;
-	char c = s[start];
-
-	p->tok.start = start;
-	p->tok.text_start = start;
-	p->tok.len = 0;
-	if (c == '\0') {
-		p->tok.kind = TOKEN_END;
-		return 0;
+	while (s[end] != '\0' && s[end] != quote) {
+		if ((unsigned char)s[end] < ' ' || (unsigned char)s[end] >= 0x7f)
+			return fail(p, end, "unexpected byte 0x%02x in a quoted value",
+				(unsigned char)s[end]);
+		end++;
 	}
-	if (c == '"' || c == '\'') {
-		size_t end = start + 1;
+	if (s[end] == '\0')
+		return fail(p, start, "unterminated quoted value");
+	p->tok.kind = TOKEN_STRING;
+	p->tok.text_start = start + 1;
+	p->tok.len = end - start - 1;
+	p->pos = end + 1;
+	return 0;
+}
 
-		while (s[end] != '\0' && s[end] != c) {
-			if ((unsigned char)s[end] < ' ' || (unsigned char)s[end] >= 0x7f)
-				return fail(p, end, "unexpected byte 0x%02x in a quoted value",
-					(unsigned char)s[end]);
-			end++;
-		}
-		if (s[end] == '\0')
-			return fail(p, start, "unterminated quoted value");
-		p->tok.kind = TOKEN_STRING;
-		p->tok.text_start = start + 1;
-		p->tok.len = end - start - 1;
-		p->pos = end + 1;
-		return 0;
-	}
-	if (c == '!' && isalpha((unsigned char)s[start + 1])) {
-		/* "!exists", "!in": a word that starts with '!'. */
-		size_t end = start + 1;
+/* A word from start, which may begin with '!' ("!exists", "!in"). */
+static int word_token(struct parser *p, size_t start)
+{
+	size_t end = start + (p->text[start] == '!');
 
-		while (is_word_char(s[end]))
-			end++;
-		p->tok.kind = TOKEN_WORD;
-		p->tok.len = end - start;
-		p->pos = end;
-		return 0;
-	}
-	if (is_word_char(c)) {
-		size_t end = start;
+	while (is_word_char(p->text[end]))
+		end++;
+	p->tok.kind = TOKEN_WORD;
+	p->tok.len = end - start;
+	p->pos = end;
+	return 0;
+}
 
-		while (is_word_char(s[end]))
-			end++;
-		p->tok.kind = TOKEN_WORD;
-		p->tok.len = end - start;
-		p->pos = end;
-		return 0;
-	}
-
-	char c2 = s[start + 1];
-
+/* Operator c at start, with c2 the byte after it; an unsupported one is named. */
+static int operator_token(struct parser *p, size_t start, char c, char c2)
+{
 	p->pos = start + 1;
 	switch (c) {
 	case '[':
@@ -207,6 +187,31 @@ static int next_token(struct parser *p)
 	default:
 		return fail(p, start, "unexpected byte 0x%02x", (unsigned char)c);
 	}
+}
+
+/* Read the next token into p->tok, skipping blanks; 0 or -EINVAL with the diagnostic. */
+static int next_token(struct parser *p)
+{
+	const char *s = p->text;
+	size_t start;
+	char c;
+
+	while (s[p->pos] == ' ' || s[p->pos] == '\t')
+		p->pos++;
+	start = p->pos;
+	c = s[start];
+	p->tok.start = start;
+	p->tok.text_start = start;
+	p->tok.len = 0;
+	if (c == '\0') {
+		p->tok.kind = TOKEN_END;
+		return 0;
+	}
+	if (c == '"' || c == '\'')
+		return quoted_token(p, start);
+	if (is_word_char(c) || (c == '!' && isalpha((unsigned char)s[start + 1])))
+		return word_token(p, start);
+	return operator_token(p, start, c, s[start + 1]);
 }
 
 /* Whether the current token is the bare word w. */

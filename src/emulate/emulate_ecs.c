@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/json_tree.h"
 #include "emulate_priv.h"
 #include "qscale/ecs_filter.h"
 #include "qscale/world.h"
@@ -110,41 +111,9 @@ static void gen_empty_array(yajl_gen gen, const char *key)
 }
 
 /* Write the Service object ECS returns. */
-static void gen_service(yajl_gen gen, const struct world_service_info *s)
+/* The fixed deploymentConfiguration ECS reports for a service created with defaults. */
+static void gen_deployment_configuration(yajl_gen gen)
 {
-	bool fargate = s->launch_type == SCENARIO_LAUNCH_FARGATE;
-	bool steady = s->running_count == s->desired_count && s->pending_count == 0;
-	char id[48];
-
-	snprintf(id, sizeof(id), "ecs-svc/%019" PRIu64, (uint64_t)(s->index + 1) * 7919u);
-	yajl_gen_map_open(gen);
-	emulate_gen_key(gen, "serviceArn");
-	emulate_gen_string(gen, s->arn);
-	emulate_gen_key(gen, "serviceName");
-	emulate_gen_string(gen, s->name);
-	emulate_gen_key(gen, "clusterArn");
-	emulate_gen_string(gen, s->cluster_arn);
-	gen_empty_array(gen, "loadBalancers");
-	gen_empty_array(gen, "serviceRegistries");
-	emulate_gen_key(gen, "status");
-	emulate_gen_string(gen, s->status);
-	emulate_gen_key(gen, "desiredCount");
-	emulate_gen_int(gen, s->desired_count);
-	emulate_gen_key(gen, "runningCount");
-	emulate_gen_int(gen, s->running_count);
-	emulate_gen_key(gen, "pendingCount");
-	emulate_gen_int(gen, s->pending_count);
-	emulate_gen_key(gen, "launchType");
-	emulate_gen_string(gen, s->launch_type_name);
-	if (fargate) {
-		emulate_gen_key(gen, "platformVersion");
-		emulate_gen_string(gen, "LATEST");
-		emulate_gen_key(gen, "platformFamily");
-		emulate_gen_string(gen, "Linux");
-	}
-	emulate_gen_key(gen, "taskDefinition");
-	emulate_gen_string(gen, s->task_definition_arn);
-	emulate_gen_key(gen, "deploymentConfiguration");
 	yajl_gen_map_open(gen);
 	emulate_gen_key(gen, "deploymentCircuitBreaker");
 	yajl_gen_map_open(gen);
@@ -158,8 +127,13 @@ static void gen_service(yajl_gen gen, const struct world_service_info *s)
 	emulate_gen_key(gen, "minimumHealthyPercent");
 	emulate_gen_int(gen, 100);
 	yajl_gen_map_close(gen);
+}
 
-	emulate_gen_key(gen, "deployments");
+/* The one PRIMARY deployment of s, rolled out when running matches desired. */
+static void gen_deployments(yajl_gen gen, const struct world_service_info *s, const char *id)
+{
+	bool steady = s->running_count == s->desired_count && s->pending_count == 0;
+
 	yajl_gen_array_open(gen);
 	yajl_gen_map_open(gen);
 	emulate_gen_key(gen, "id");
@@ -195,7 +169,45 @@ static void gen_service(yajl_gen gen, const struct world_service_info *s)
 	}
 	yajl_gen_map_close(gen);
 	yajl_gen_array_close(gen);
+}
 
+static void gen_service(yajl_gen gen, const struct world_service_info *s)
+{
+	bool fargate = s->launch_type == SCENARIO_LAUNCH_FARGATE;
+	char id[48];
+
+	snprintf(id, sizeof(id), "ecs-svc/%019" PRIu64, (uint64_t)(s->index + 1) * 7919u);
+	yajl_gen_map_open(gen);
+	emulate_gen_key(gen, "serviceArn");
+	emulate_gen_string(gen, s->arn);
+	emulate_gen_key(gen, "serviceName");
+	emulate_gen_string(gen, s->name);
+	emulate_gen_key(gen, "clusterArn");
+	emulate_gen_string(gen, s->cluster_arn);
+	gen_empty_array(gen, "loadBalancers");
+	gen_empty_array(gen, "serviceRegistries");
+	emulate_gen_key(gen, "status");
+	emulate_gen_string(gen, s->status);
+	emulate_gen_key(gen, "desiredCount");
+	emulate_gen_int(gen, s->desired_count);
+	emulate_gen_key(gen, "runningCount");
+	emulate_gen_int(gen, s->running_count);
+	emulate_gen_key(gen, "pendingCount");
+	emulate_gen_int(gen, s->pending_count);
+	emulate_gen_key(gen, "launchType");
+	emulate_gen_string(gen, s->launch_type_name);
+	if (fargate) {
+		emulate_gen_key(gen, "platformVersion");
+		emulate_gen_string(gen, "LATEST");
+		emulate_gen_key(gen, "platformFamily");
+		emulate_gen_string(gen, "Linux");
+	}
+	emulate_gen_key(gen, "taskDefinition");
+	emulate_gen_string(gen, s->task_definition_arn);
+	emulate_gen_key(gen, "deploymentConfiguration");
+	gen_deployment_configuration(gen);
+	emulate_gen_key(gen, "deployments");
+	gen_deployments(gen, s, id);
 	gen_empty_array(gen, "events");
 	emulate_gen_key(gen, "createdAt");
 	emulate_gen_epoch_seconds(gen, s->created_at_wall_ms);
@@ -228,8 +240,8 @@ static int describe_services(struct emulate_call *call, yajl_gen gen)
 	if (request_cluster(call, &cluster) < 0 ||
 		request_string_list(call, "services", MAX_SERVICES, "Services", &names) < 0)
 		return -1;
-	if (emulate_json_get(call->body, "include") != NULL &&
-		!YAJL_IS_ARRAY(emulate_json_get(call->body, "include")))
+	if (json_tree_get(call->body, "include") != NULL &&
+		!YAJL_IS_ARRAY(json_tree_get(call->body, "include")))
 		return emulate_fail_serialization(call, "include");
 	e = world_cluster_get(call->world, cluster, &ci);
 	if (e != WORLD_ECS_OK)

@@ -15,6 +15,8 @@
 
 /* Deepest JSON nesting accepted in a request body. */
 #define EMULATE_JSON_MAX_DEPTH 32
+/* Most items one array or object of a request may hold (ECS takes at most 100). */
+#define EMULATE_JSON_MAX_ITEMS 5000
 
 /* Everything an operation handler needs. */
 struct emulate_call {
@@ -36,12 +38,10 @@ emulate_op_cb emulate_ecs_operation(const char *operation);
 
 /*
  * Parse a request body into a JSON object (an empty body is {}); -EINVAL for
- * junk, a non-object or nesting deeper than EMULATE_JSON_MAX_DEPTH.
+ * junk, a non-object, nesting deeper than EMULATE_JSON_MAX_DEPTH or more than
+ * EMULATE_JSON_MAX_ITEMS items in one array or object (util/json_tree.c).
  */
 int emulate_json_parse(const char *body, size_t len, yajl_val *out);
-
-/* Member key of object obj, or NULL when absent or JSON null. */
-yajl_val emulate_json_get(yajl_val obj, const char *key);
 
 /*
  * Typed members. Each returns 0 and writes *out when key is present with the

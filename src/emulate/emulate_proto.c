@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "qscale/json_tree.h"
 #include "emulate_priv.h"
 #include "qscale/xalloc.h"
 
@@ -184,78 +185,25 @@ void emulate_dispatch(struct world *world, const struct emulate_auth *auth,
 	yajl_tree_free(call.body);
 }
 
-/* Deepest bracket nesting in text outside strings; stops counting past limit. */
-static int json_depth(const char *text, size_t len, int limit)
-{
-	int depth = 0, max = 0;
-	bool in_string = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				max = depth;
-			if (max > limit)
-				return max;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return max;
-}
-
 int emulate_json_parse(const char *body, size_t len, yajl_val *out)
 {
-	char errbuf[128];
-	yajl_val root;
+	static const struct json_limits limits = {
+		.max_bytes = EMULATE_MAX_BODY,
+		.max_depth = EMULATE_JSON_MAX_DEPTH,
+		.max_items = EMULATE_JSON_MAX_ITEMS,
+	};
+	char error[JSON_TREE_ERROR_MAX];
 
 	if (len == 0) {
 		body = "{}";
 		len = 2;
 	}
-	if (len > EMULATE_MAX_BODY || memchr(body, '\0', len) != NULL ||
-		json_depth(body, len, EMULATE_JSON_MAX_DEPTH) > EMULATE_JSON_MAX_DEPTH)
-		return -EINVAL;
-	char *text = xstrndup(body, len);
-	root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-	free(text);
-	if (root == NULL)
-		return -EINVAL;
-	if (!YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return -EINVAL;
-	}
-	*out = root;
-	return 0;
-}
-
-yajl_val emulate_json_get(yajl_val obj, const char *key)
-{
-	if (obj == NULL || !YAJL_IS_OBJECT(obj))
-		return NULL;
-	for (size_t i = 0; i < obj->u.object.len; i++) {
-		if (strcmp(obj->u.object.keys[i], key) == 0) {
-			yajl_val v = obj->u.object.values[i];
-
-			return YAJL_IS_NULL(v) ? NULL : v;
-		}
-	}
-	return NULL;
+	return json_tree_parse(body, len, &limits, out, error) < 0 ? -EINVAL : 0;
 }
 
 int emulate_json_string(yajl_val obj, const char *key, const char **out)
 {
-	yajl_val v = emulate_json_get(obj, key);
+	yajl_val v = json_tree_get(obj, key);
 
 	if (v == NULL)
 		return 1;
@@ -267,7 +215,7 @@ int emulate_json_string(yajl_val obj, const char *key, const char **out)
 
 int emulate_json_int(yajl_val obj, const char *key, long long *out)
 {
-	yajl_val v = emulate_json_get(obj, key);
+	yajl_val v = json_tree_get(obj, key);
 
 	if (v == NULL)
 		return 1;
@@ -279,7 +227,7 @@ int emulate_json_int(yajl_val obj, const char *key, long long *out)
 
 int emulate_json_array(yajl_val obj, const char *key, yajl_val *out)
 {
-	yajl_val v = emulate_json_get(obj, key);
+	yajl_val v = json_tree_get(obj, key);
 
 	if (v == NULL)
 		return 1;

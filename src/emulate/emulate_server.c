@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -287,8 +288,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 		reply != NULL && answered ? reply->error_code : "");
 	snprintf(e->fault, sizeof(e->fault), "%s", fault != NULL ? fault : "");
 	e->latency_ms = latency_ms;
-	log_debug("emulate target=%s status=%d error=%s fault=%s", e->target, e->http_status,
-		e->error_code, e->fault);
+	log_debug("emulate target=%s status=%d error=%s fault=%s", LOG_Q(e->target), e->http_status,
+		LOG_Q(e->error_code), LOG_Q(e->fault));
 }
 
 /* Record an UpdateService that set a count. */
@@ -419,35 +420,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evtimer_add(p->timer, &tv);
 }
 
-/* Split "host:port" (IPv4 or [IPv6]); -EINVAL for junk. */
-static int parse_listen(const char *text, char *host, size_t host_size, uint16_t *port)
-{
-	const char *colon = strrchr(text, ':');
-	char *end = NULL;
-	unsigned long v;
-	size_t hlen;
-
-	if (colon == NULL || colon == text)
-		return -EINVAL;
-	hlen = (size_t)(colon - text);
-	if (text[0] == '[') {
-		if (hlen < 3 || text[hlen - 1] != ']')
-			return -EINVAL;
-		text++;
-		hlen -= 2;
-	}
-	if (hlen + 1 > host_size)
-		return -EINVAL;
-	memcpy(host, text, hlen);
-	host[hlen] = '\0';
-	errno = 0;
-	v = strtoul(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || errno != 0 || *end != '\0' || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /* A new connection: count it, and over TLS wrap it in OpenSSL. */
 static struct bufferevent *on_connection(struct event_base *base, void *arg)
 {
@@ -491,17 +463,18 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	const struct emulate_config *config, struct emulate **out)
 {
 	const char *listen = config->listen != NULL ? config->listen : "127.0.0.1:0";
-	char host[256];
-	uint16_t port = 0;
 	struct evhttp_bound_socket *bound;
-
 	struct listen_addr la;
+	uint16_t port;
+	int fd, r;
 
 	/* Numeric hosts (or localhost) only, as for the metrics endpoint: never DNS. */
 	if (!(config->speed > 0) || config->speed > EMULATE_SPEED_MAX ||
-		listen_addr_parse(listen, &la) < 0 || !la.enabled ||
-		parse_listen(listen, host, sizeof(host), &port) < 0)
+		listen_addr_parse(listen, &la) < 0 || !la.enabled)
 		return -EINVAL;
+	r = listen_addr_open(&la, 128, &fd, &port);
+	if (r < 0)
+		return r;
 
 	struct emulate *em = xcalloc(1, sizeof(*em));
 
@@ -515,10 +488,11 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	emulate_log_init(&em->st.updates, sizeof(struct emulate_log_update));
 	if (config->tls.enabled) {
 		char err[400];
-		int r = emulate_tls_context(&config->tls, &em->ssl_ctx, err, sizeof(err));
 
+		r = emulate_tls_context(&config->tls, &em->ssl_ctx, err, sizeof(err));
 		if (r < 0) {
-			log_error("emulate tls=off error=\"%s\"", err);
+			log_error("emulate tls=off error=%s", LOG_Q(err));
+			close(fd);
 			emulate_destroy(em);
 			return r;
 		}
@@ -531,12 +505,11 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	evhttp_set_allowed_methods(em->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_timeout(em->http, 120);
 	evhttp_set_gencb(em->http, on_request, em);
-	bound = evhttp_bind_socket_with_handle(em->http, host, port);
+	bound = evhttp_accept_socket_with_handle(em->http, fd);
 	if (bound == NULL) {
-		int r = errno != 0 ? -errno : -EADDRNOTAVAIL;
-
+		close(fd);
 		emulate_destroy(em);
-		return r;
+		return -EIO;
 	}
 	em->url = bound_url(evhttp_bound_socket_get_fd(bound), em->ssl_ctx != NULL);
 	if (em->url == NULL) {

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "qscale/aws_client.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/aws_endpoint.h"
 #include "qscale/aws_retry.h"
 #include "qscale/credentials.h"
@@ -397,32 +398,12 @@ static void start_policy(struct doctor *dr, struct doctor_policy *dp)
 	judge_update(dr, dp);
 }
 
-/* The modification time of the file named in a credentials detail "file=X profile=Y". */
-static uint64_t detail_file_mtime_ms(const char *detail)
-{
-	char path[256];
-	struct stat st;
-	const char *f = strstr(detail, "file=");
-
-	if (f == NULL)
-		return 0;
-	f += 5;
-	size_t n = strcspn(f, " ");
-	if (n == 0 || n >= sizeof(path))
-		return 0;
-	memcpy(path, f, n);
-	path[n] = '\0';
-	if (stat(path, &st) != 0)
-		return 0;
-	return (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u;
-}
-
 /* The credential chain answered: report it, then make the calls. */
 static void on_credentials(int err, const struct sigv4_credentials *creds, void *arg)
 {
 	struct doctor *dr = arg;
 	struct credentials_info info;
-	char judged[300];
+	char judged[512];
 
 	credentials_get_info(aws_client_credentials(dr->client), &info);
 	if (err != 0) {
@@ -434,7 +415,14 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 	} else {
 		uint64_t now = clock_wall_ms(&clock_system);
 		enum doctor_level level = doctor_judge_credentials(now, info.expiry_wall_ms,
-			info.temporary, detail_file_mtime_ms(info.detail), judged, sizeof(judged));
+			info.temporary, info.file_mtime_wall_ms, judged, sizeof(judged));
+		/* Keys anyone may replace are no keys to trust, as ssh says of its own. */
+		if (info.file_warning[0] != '\0') {
+			size_t used = strlen(judged);
+			snprintf(judged + used, sizeof(judged) - used, "; file %s",
+				info.file_warning);
+			level = DOCTOR_FAIL;
+		}
 		set_check(&dr->credentials, level, "credentials: from %s (%s), key %s, %s; %s",
 			credentials_source_name(info.source),
 			info.detail[0] != '\0' ? info.detail : "no detail", info.access_key_id,
@@ -532,14 +520,6 @@ static enum doctor_level report(struct doctor *dr)
 
 int doctor_run(const struct qscale_config *config)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-		.max_connections = config->aws.max_connections,
-	};
 	struct doctor dr = {.config = config};
 	int status = 1;
 	int rc;
@@ -547,7 +527,7 @@ int doctor_run(const struct qscale_config *config)
 	dr.base = event_base_new();
 	if (dr.base == NULL)
 		return 1;
-	rc = aws_client_create(dr.base, &ac, &clock_system, &dr.client);
+	rc = cloud_aws_client_create(dr.base, config, &clock_system, &dr.client);
 	if (rc < 0) {
 		printf("FAIL region/endpoints: %s\n",
 			rc == -EINVAL ? "no valid region or a bad endpoint URL: set region in the "

@@ -48,14 +48,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 /* Run one dry-run cycle of config (owned from here on) and print it. */
 int plan_run(struct qscale_config *config, bool json)
 {
-	struct aws_client_config ac = {
-		.region = config->region,
-		.endpoint_sqs = config->aws.endpoints.sqs,
-		.endpoint_ecs = config->aws.endpoints.ecs,
-		.profile = config->aws.profile,
-		.timeout_ms = config->aws.timeout_ms,
-		.max_connections = config->aws.max_connections,
-	};
 	struct plan_run pr = {0};
 	struct aws_client *client = NULL;
 	struct cloud_aws *cloud = NULL;
@@ -69,7 +61,7 @@ int plan_run(struct qscale_config *config, bool json)
 		qscale_config_destroy(config);
 		return 1;
 	}
-	rc = aws_client_create(pr.base, &ac, &clock_system, &client);
+	rc = cloud_aws_client_create(pr.base, config, &clock_system, &client);
 	if (rc < 0) {
 		fprintf(stderr, "qscale plan: cannot create the AWS client: %s\n",
 			rc == -EINVAL ? "bad settings (is a region set?)" : strerror(-rc));

@@ -212,6 +212,7 @@ static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct dia
 			strerror(-r));
 	if (r < 0)
 		return r;
+	cfg->policies_dir_found = true;
 	for (size_t i = 0; i < count && r == 0; i++)
 		r = add_file(cfg, files[i], diag);
 	policy_free_list(files);
@@ -265,6 +266,31 @@ int qscale_config_load(const char *path, struct qscale_config **out, struct diag
 	r = qscale_config_parse(file, text, len, 0, out, diag);
 	free(text);
 	return r;
+}
+
+int qscale_config_reload_check(const struct qscale_config *running,
+	const struct qscale_config *next, char *why, size_t size)
+{
+	size_t from_dir = 0;
+
+	if (running == NULL)
+		return 0;
+	for (size_t i = 0; i < running->policy_count; i++)
+		from_dir += running->policies[i].file != NULL &&
+				strcmp(running->policies[i].file, running->file) != 0
+			? 1
+			: 0;
+	if (next->policy_count == 0 && running->policy_count > 0) {
+		snprintf(why, size, "the new configuration has no policy, %zu running",
+			running->policy_count);
+		return -ENOENT;
+	}
+	if (running->policies_dir_found && !next->policies_dir_found && from_dir > 0) {
+		snprintf(why, size, "policies_dir %s is missing, %zu running policies came from %s",
+			next->policies_dir, from_dir, running->policies_dir);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 void qscale_config_destroy(struct qscale_config *config)

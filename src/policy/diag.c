@@ -11,10 +11,11 @@
 
 #include "policy_priv.h"
 
-_Static_assert(POLICY_MAX_DEPTH <= YTREE_MAX_DEPTH, "policy nesting cap beyond the YAML tree's");
+_Static_assert(
+	POLICY_MAX_DEPTH <= YAML_TREE_MAX_DEPTH, "policy nesting cap beyond the YAML tree's");
 
 /* The caps of policy.h for the shared tree. */
-static const struct ytree_limits policy_limits = {
+static const struct yaml_tree_limits policy_limits = {
 	.max_file_bytes = POLICY_MAX_FILE_BYTES,
 	.max_scalar_bytes = POLICY_MAX_SCALAR_BYTES,
 	.max_nodes = POLICY_MAX_NODES,
@@ -57,5 +58,6 @@ int diag_at(struct diag *diag, const char *file, const struct ynode *node, const
 int policy_yaml_parse(
 	const char *name, const char *text, size_t len, struct ynode **out, struct diag *diag)
 {
-	return ytree_parse(name != NULL ? name : "<config>", text, len, &policy_limits, out, diag);
+	return yaml_tree_parse(
+		name != NULL ? name : "<config>", text, len, &policy_limits, out, diag);
 }

@@ -1,17 +1,17 @@
 /*
- * The loader's file access: reading one YAML file with a size cap (only
- * regular files, so a FIFO or /dev/zero cannot hang or flood it) and listing
- * the *.yaml files of policies_dir in a stable order.
+ * The loader's file access: reading one YAML file through the shared
+ * hardened reader (qscale/file.h: regular files only, size cap, no wait on a
+ * FIFO) and listing the *.yaml files of policies_dir in a stable order.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy_priv.h"
+#include "qscale/file.h"
 #include "qscale/xalloc.h"
 
 /* Fill diag with a file-level error and pass err through. */
@@ -23,63 +23,16 @@ static int fail_file(struct diag *diag, const char *path, int err, const char *w
 
 int policy_read_file(const char *path, char **out, size_t *len_out, struct diag *diag)
 {
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	struct stat st;
-	char *data;
-	size_t len = 0;
+	struct file_data d;
+	char why[FILE_WHY_MAX];
+	int r = file_read(path, POLICY_MAX_FILE_BYTES, 0, &d, why, sizeof(why));
 
-	if (fd < 0)
-		return fail_file(diag, path, -errno, "cannot open");
-	if (fstat(fd, &st) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return fail_file(diag, path, err, "cannot stat");
+	if (r < 0) {
+		diag_set(diag, path, 0, 0, "%s", why);
+		return r;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return fail_file(diag, path, -EISDIR, "cannot read");
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		diag_set(diag, path, 0, 0, "not a regular file");
-		return -EINVAL;
-	}
-	if (st.st_size > POLICY_MAX_FILE_BYTES) {
-		close(fd);
-		diag_set(diag, path, 0, 0, "file larger than %d bytes", POLICY_MAX_FILE_BYTES);
-		return -EFBIG;
-	}
-	/* One byte more than the cap tells a file that grew since fstat. */
-	data = xmalloc(POLICY_MAX_FILE_BYTES + 2);
-	for (;;) {
-		ssize_t n = read(fd, data + len, POLICY_MAX_FILE_BYTES + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-
-			close(fd);
-			free(data);
-			return fail_file(diag, path, err, "cannot read");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > POLICY_MAX_FILE_BYTES) {
-			close(fd);
-			free(data);
-			diag_set(diag, path, 0, 0, "file larger than %d bytes",
-				POLICY_MAX_FILE_BYTES);
-			return -EFBIG;
-		}
-	}
-	close(fd);
-	data[len] = '\0';
-	*out = xrealloc(data, len + 1);
-	*len_out = len;
+	*out = d.data;
+	*len_out = d.len;
 	return 0;
 }
 

@@ -216,26 +216,83 @@ static void mark_node(const struct ynode *n, unsigned *line, unsigned *column)
 	}
 }
 
-/* The checks within one policy that involve more than one key. */
-static int check_policy(const struct schema_walk *w, struct policy *p, struct diag *diag)
+int policy_check_rules(const struct policy *p, const char **key, char *msg, size_t size)
 {
-	struct engine_policy *s = &p->scaling;
+	const struct engine_policy *s = &p->scaling;
 	char a[DURATION_FORMAT_MAX], b[DURATION_FORMAT_MAX];
 
-	if (s->local_max_tasks < s->local_min_tasks)
-		return diag_at(diag, w->file, schema_seen_value(w, "local.max_tasks"),
-			"'local.max_tasks' (%d) is below 'local.min_tasks' (%d)",
+	if (s->local_max_tasks < s->local_min_tasks) {
+		*key = "local.max_tasks";
+		snprintf(msg, size, "'local.max_tasks' (%d) is below 'local.min_tasks' (%d)",
 			s->local_max_tasks, s->local_min_tasks);
-	if (s->max_observation_age_ms < p->interval_ms)
-		return diag_at(diag, w->file, schema_seen_value(w, "max_data_age"),
+		return -EINVAL;
+	}
+	if (s->max_observation_age_ms < p->interval_ms) {
+		*key = "max_data_age";
+		snprintf(msg, size,
 			"'max_data_age' (%s) must be at least the policy's interval (%s)",
 			duration_format(s->max_observation_age_ms, a),
 			duration_format(p->interval_ms, b));
+		return -EINVAL;
+	}
 	if (p->burst.present && strcmp(p->burst.cluster, p->local.cluster) == 0 &&
-		strcmp(p->burst.service, p->local.service) == 0)
-		return diag_at(diag, w->file, schema_seen_value(w, "burst.service"),
-			"the burst service is the local service ('%s' in cluster '%s')",
+		strcmp(p->burst.service, p->local.service) == 0) {
+		*key = "burst.service";
+		snprintf(msg, size, "the burst service is the local service ('%s' in cluster '%s')",
 			p->burst.service, p->burst.cluster);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The rules of policy_check_rules, reported at the offending key's position. */
+static int check_policy(const struct schema_walk *w, struct policy *p, struct diag *diag)
+{
+	char msg[DIAG_MESSAGE_MAX];
+	const char *key;
+
+	if (policy_check_rules(p, &key, msg, sizeof(msg)) == 0)
+		return 0;
+	return diag_at(diag, w->file, schema_seen_value(w, key), "%s", msg);
+}
+
+/* The field of the policy schema at a dotted key ("local.max_tasks"), or NULL. */
+static const struct schema_field *policy_field(const char *key)
+{
+	const struct schema_field *fields = policy_schema;
+	const char *dot;
+
+	while ((dot = strchr(key, '.')) != NULL) {
+		const struct schema_field *f = fields;
+
+		while (f->key != NULL &&
+			(strlen(f->key) != (size_t)(dot - key) ||
+				strncmp(f->key, key, (size_t)(dot - key)) != 0))
+			f++;
+		if (f->key == NULL || f->type != SCHEMA_MAP)
+			return NULL;
+		fields = f->sub;
+		key = dot + 1;
+	}
+	for (; fields->key != NULL; fields++)
+		if (strcmp(fields->key, key) == 0)
+			return fields;
+	return NULL;
+}
+
+int policy_check_value(const char *key, int64_t value, char *msg, size_t size)
+{
+	const struct schema_field *f = policy_field(key);
+
+	if (f == NULL || f->type == SCHEMA_MAP) {
+		snprintf(msg, size, "'%s' is not a policy key", key);
+		return -EINVAL;
+	}
+	if (value < f->min || value > f->max) {
+		snprintf(msg, size, "'%s' must be between %lld and %lld", key, (long long)f->min,
+			(long long)f->max);
+		return -ERANGE;
+	}
 	return 0;
 }
 

@@ -141,8 +141,7 @@ void schema_print(const struct schema_field *fields, const void *base, unsigned 
 extern const struct schema_field config_schema[];
 extern const struct schema_field policy_schema[];
 
-/* Built-in defaults the schemas cannot express. */
-#define POLICY_MAX_DATA_AGE_INTERVALS 3
+/* Where the main file and policies_dir are looked for by default. */
 #define CONFIG_DEFAULT_DIR QSCALE_SYSCONFDIR
 
 /* Where a policy's identifying keys were written, for errors across policies. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qscale/file.h"
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
@@ -17,7 +18,7 @@
 #define SCENARIO_MAX_BYTES (4u << 20)
 
 /* Caps of the YAML tree for scenario files: generous for real ones, cheap for hostile ones. */
-static const struct ytree_limits scenario_limits = {
+static const struct yaml_tree_limits scenario_limits = {
 	.max_file_bytes = SCENARIO_MAX_BYTES,
 	.max_scalar_bytes = 4096,
 	.max_nodes = 200000,
@@ -258,8 +259,7 @@ static void add_attribute(struct scenario_instance *in, const char *name, const 
 	in->attribute_count++;
 }
 
-/* Deep-copy an instance template to another slot with its own ids. */
-static void copy_instance(struct scenario_instance *dst, const struct scenario_instance *src)
+void scenario_instance_copy(struct scenario_instance *dst, const struct scenario_instance *src)
 {
 	*dst = *src;
 	dst->reserved_ports_tcp = xcalloc(src->reserved_ports_tcp_count + 1, sizeof(uint16_t));
@@ -278,8 +278,7 @@ static void copy_instance(struct scenario_instance *dst, const struct scenario_i
 	dst->container_instance_id = NULL;
 }
 
-/* Free one instance's fields. */
-static void instance_finish(struct scenario_instance *in)
+void scenario_instance_finish(struct scenario_instance *in)
 {
 	free(in->ec2_instance_id);
 	free(in->container_instance_id);
@@ -364,7 +363,7 @@ static int load_instances(
 		size_t ordinal = c->instance_count;
 		uint64_t h = mix64(hash_str(c->name) ^ mix64(ordinal + 1));
 
-		copy_instance(in, &t);
+		scenario_instance_copy(in, &t);
 		c->instance_count++;
 		if (v[1] != NULL) {
 			if ((rc = scenario_yaml_string(ld, v[1], "id", &in->ec2_instance_id)) < 0)
@@ -382,10 +381,10 @@ static int load_instances(
 		in->container_instance_id = xasprintf(
 			"%016llx%016llx", (unsigned long long)h, (unsigned long long)mix64(h));
 	}
-	instance_finish(&t);
+	scenario_instance_finish(&t);
 	return 0;
 fail:
-	instance_finish(&t);
+	scenario_instance_finish(&t);
 	return rc;
 }
 
@@ -433,7 +432,7 @@ static void cluster_finish(struct scenario_cluster *c)
 	free(c->name);
 	free(c->arn);
 	for (size_t i = 0; i < c->instance_count; i++)
-		instance_finish(&c->instances[i]);
+		scenario_instance_finish(&c->instances[i]);
 	free(c->instances);
 }
 
@@ -569,7 +568,7 @@ static int load_text(const char *name, const char *dir, const char *text, size_t
 {
 	struct scenario_loader ld = {.diag = diag, .dir = dir};
 	struct ynode *root;
-	int rc = ytree_parse(name, text, len, &scenario_limits, &root, diag);
+	int rc = yaml_tree_parse(name, text, len, &scenario_limits, &root, diag);
 
 	if (rc < 0)
 		return -EINVAL;
@@ -601,38 +600,21 @@ int scenario_load_text(
 	return load_text(name, ".", text, len, out, diag);
 }
 
-/* Read a whole small file. */
+/* Read a whole small file through the hardened reader. */
 static int read_file(const char *path, char **out, size_t *len, struct diag *diag)
 {
-	FILE *f = fopen(path, "rb");
-	char *text;
-	size_t n;
-	int rc;
+	struct file_data d;
+	char why[FILE_WHY_MAX];
+	int rc = file_read(path, SCENARIO_MAX_BYTES, 0, &d, why, sizeof(why));
 
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(diag->file, sizeof(diag->file), "%s", path);
-		diag->line = diag->column = 0;
-		snprintf(diag->message, sizeof(diag->message), "%s", strerror(-rc));
-		return rc;
-	}
-	text = xmalloc(SCENARIO_MAX_BYTES + 1);
-	n = fread(text, 1, SCENARIO_MAX_BYTES + 1, f);
-	rc = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (rc == 0 && n > SCENARIO_MAX_BYTES)
-		rc = -EINVAL;
 	if (rc < 0) {
-		free(text);
 		snprintf(diag->file, sizeof(diag->file), "%s", path);
 		diag->line = diag->column = 0;
-		snprintf(diag->message, sizeof(diag->message), "%s",
-			rc == -EIO ? "read error" : "file too large");
-		return rc;
+		snprintf(diag->message, sizeof(diag->message), "%s", why);
+		return rc == -EFBIG ? -EINVAL : rc;
 	}
-	text[n] = '\0';
-	*out = text;
-	*len = n;
+	*out = d.data;
+	*len = d.len;
 	return 0;
 }
 

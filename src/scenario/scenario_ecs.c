@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qscale/ecs.h"
+#include "qscale/ecs_task.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
 

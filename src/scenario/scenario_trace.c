@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include "qscale/file.h"
 #include "qscale/xalloc.h"
 #include "scenario_priv.h"
 
@@ -78,11 +80,37 @@ static int parse_row(const char *line, struct scenario_trace_row *row, unsigned 
 	return 0;
 }
 
+/*
+ * Open a trace through the hardened opener (a FIFO or a device is refused,
+ * not waited on); traces are streamed, so only their rows are capped.
+ */
+static int open_trace(const char *path, FILE **out, struct diag *diag)
+{
+	char why[FILE_WHY_MAX];
+	int fd, rc = file_open(path, 0, &fd, NULL, why, sizeof(why));
+	FILE *f = NULL;
+
+	if (rc == 0) {
+		f = fdopen(fd, "r");
+		if (f != NULL) {
+			*out = f;
+			return 0;
+		}
+		rc = -errno;
+		close(fd);
+		snprintf(why, sizeof(why), "%s", strerror(-rc));
+	}
+	snprintf(diag->file, sizeof(diag->file), "%s", path);
+	diag->line = diag->column = 0;
+	snprintf(diag->message, sizeof(diag->message), "%s", why);
+	return rc;
+}
+
 /* Read a trace file into arrivals. */
 int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, struct diag *diag)
 {
 	struct diag scratch;
-	FILE *f;
+	FILE *f = NULL;
 	char *line = NULL;
 	size_t line_cap = 0;
 	ssize_t got;
@@ -94,14 +122,9 @@ int scenario_trace_load(const char *path, struct scenario_arrivals *arrivals, st
 
 	if (diag == NULL)
 		diag = &scratch;
-	f = fopen(path, "r");
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(diag->file, sizeof(diag->file), "%s", path);
-		diag->line = diag->column = 0;
-		snprintf(diag->message, sizeof(diag->message), "%s", strerror(-rc));
+	rc = open_trace(path, &f, diag);
+	if (rc < 0)
 		return rc;
-	}
 	while ((got = getline(&line, &line_cap, f)) >= 0) {
 		size_t len = (size_t)got;
 		struct scenario_trace_row row;

@@ -165,35 +165,9 @@ char *sim_sweep_format(const struct sim_sweep *sw, size_t i, char out[32])
 static void clone_instance(
 	struct scenario_instance *dst, const struct scenario_instance *src, size_t n)
 {
-	*dst = *src;
+	scenario_instance_copy(dst, src);
 	dst->ec2_instance_id = xasprintf("mi-f%016zx", n);
 	dst->container_instance_id = xasprintf("f%031zx", n);
-	dst->reserved_ports_tcp = xcalloc(src->reserved_ports_tcp_count + 1, sizeof(uint16_t));
-	memcpy(dst->reserved_ports_tcp, src->reserved_ports_tcp,
-		src->reserved_ports_tcp_count * sizeof(uint16_t));
-	dst->reserved_ports_udp = xcalloc(src->reserved_ports_udp_count + 1, sizeof(uint16_t));
-	memcpy(dst->reserved_ports_udp, src->reserved_ports_udp,
-		src->reserved_ports_udp_count * sizeof(uint16_t));
-	dst->attributes = xcalloc(src->attribute_count + 1, sizeof(*dst->attributes));
-	for (size_t i = 0; i < src->attribute_count; i++) {
-		dst->attributes[i].name = xstrdup(src->attributes[i].name);
-		dst->attributes[i].value =
-			src->attributes[i].value != NULL ? xstrdup(src->attributes[i].value) : NULL;
-	}
-}
-
-/* Free what an instance holds (as the scenario loader allocates it). */
-static void drop_instance(struct scenario_instance *in)
-{
-	free(in->ec2_instance_id);
-	free(in->container_instance_id);
-	free(in->reserved_ports_tcp);
-	free(in->reserved_ports_udp);
-	for (size_t i = 0; i < in->attribute_count; i++) {
-		free(in->attributes[i].name);
-		free(in->attributes[i].value);
-	}
-	free(in->attributes);
 }
 
 /* Resize the first policy's local cluster to n instances. */
@@ -217,7 +191,7 @@ static int set_instances(const struct qscale_config *config, struct scenario *sc
 		return -EINVAL;
 	}
 	for (size_t i = (size_t)n; i < c->instance_count; i++)
-		drop_instance(&c->instances[i]);
+		scenario_instance_finish(&c->instances[i]);
 	if (n > c->instance_count) {
 		c->instances = xreallocarray(c->instances, (size_t)n, sizeof(*c->instances));
 		for (size_t i = c->instance_count; i < n; i++)
@@ -234,12 +208,21 @@ static int set_instances(const struct qscale_config *config, struct scenario *sc
 	return 0;
 }
 
-/* Set a policy parameter; check what depends on it. */
+/*
+ * Set a policy parameter, checked by the policy loader's own rules: the
+ * schema's range for the key, then the rules across keys. A max_data_age
+ * left at its default (POLICY_MAX_DATA_AGE_INTERVALS intervals) follows a
+ * swept interval, as it would in a file that sets only the interval.
+ */
 static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_t v,
 	char error[SIM_SWEEP_ERROR_MAX])
 {
 	struct engine_policy *e = &pol->scaling;
+	char msg[SIM_SWEEP_ERROR_MAX - 64];
+	const char *key;
 
+	if (v > INT64_MAX || policy_check_value(k->name, (int64_t)v, msg, sizeof(msg)) < 0)
+		goto invalid;
 	switch (k->id) {
 	case KEY_LOCAL_MAX:
 		e->local_max_tasks = (int32_t)v;
@@ -262,6 +245,8 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 		e->activation_backlog = (int64_t)v;
 		break;
 	case KEY_INTERVAL:
+		if (e->max_observation_age_ms == POLICY_MAX_DATA_AGE_INTERVALS * pol->interval_ms)
+			e->max_observation_age_ms = POLICY_MAX_DATA_AGE_INTERVALS * v;
 		pol->interval_ms = v;
 		break;
 	case KEY_SCALE_IN_STABILIZATION:
@@ -273,14 +258,12 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 	default:
 		break;
 	}
-	if (e->local_max_tasks < e->local_min_tasks || e->local_max_tasks < 1 ||
-		e->backlog_per_task < 1 || pol->interval_ms < 100 ||
-		(k->id == KEY_SCALE_OUT_PERIOD && v == 0)) {
-		snprintf(error, SIM_SWEEP_ERROR_MAX, "%s=%" PRIu64 " makes policy %s invalid",
-			k->name, v, pol->name);
-		return -EINVAL;
-	}
-	return 0;
+	if (policy_check_rules(pol, &key, msg, sizeof(msg)) == 0)
+		return 0;
+invalid:
+	snprintf(error, SIM_SWEEP_ERROR_MAX, "%s=%" PRIu64 " makes policy %s invalid: %s", k->name,
+		v, pol->name, msg);
+	return -EINVAL;
 }
 
 int sim_sweep_apply(const struct sim_sweep *sw, uint64_t value, struct qscale_config *config,

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "qscale/listen_addr.h"
 
@@ -128,4 +130,36 @@ void listen_addr_format(const struct listen_addr *addr, char *out, size_t size)
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
 		snprintf(out, size, "%s:%u", host, (unsigned)addr->port);
 	}
+}
+
+int listen_addr_open(const struct listen_addr *addr, int backlog, int *out_fd, uint16_t *port)
+{
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+	int fd, one = 1, r;
+
+	fd = socket(addr->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (addr->sa.ss_family == AF_INET6 &&
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&addr->sa, addr->sa_len) < 0)
+		goto fail;
+	if (listen(fd, backlog) < 0)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0)
+		goto fail;
+	if (bound.ss_family == AF_INET6)
+		*port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+	else
+		*port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	*out_fd = fd;
+	return 0;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
 }

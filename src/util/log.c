@@ -124,6 +124,96 @@ static void json_escape(struct buf *b, const char *s)
 	}
 }
 
+/* Whether c may stand unquoted in a value. */
+static bool plain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		strchr("-._:/@+,", c) != NULL;
+}
+
+/* Append the escaped form of c to out[*n], if it fits before size - reserve. */
+static bool put_escaped(char *out, size_t size, size_t reserve, size_t *n, unsigned char c)
+{
+	char tmp[5];
+	size_t len;
+
+	if (c == '"' || c == '\\') {
+		tmp[0] = '\\';
+		tmp[1] = (char)c;
+		len = 2;
+	} else if (c == '\n' || c == '\r') {
+		tmp[0] = ' ';
+		len = 1;
+	} else if (c < 0x20 || c == 0x7f) {
+		snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		len = 4;
+	} else {
+		tmp[0] = (char)c;
+		len = 1;
+	}
+	if (*n + len + reserve >= size)
+		return false;
+	memcpy(out + *n, tmp, len);
+	*n += len;
+	return true;
+}
+
+const char *log_escape(char *out, size_t size, const char *text)
+{
+	size_t n = 0;
+
+	if (size == 0)
+		return out;
+	for (; text != NULL && *text != '\0'; text++)
+		if (!put_escaped(out, size, 0, &n, (unsigned char)*text))
+			break;
+	out[n] = '\0';
+	return out;
+}
+
+const char *log_quote(char *out, size_t size, const char *text)
+{
+	bool plain = text != NULL && *text != '\0';
+	size_t n = 0;
+
+	if (size < 8) {
+		if (size > 0)
+			out[0] = '\0';
+		return out;
+	}
+	for (const char *p = text; plain && *p != '\0'; p++)
+		plain = plain_char((unsigned char)*p);
+	if (plain && strlen(text) < size) {
+		memcpy(out, text, strlen(text) + 1);
+		return out;
+	}
+	out[n++] = '"';
+	for (; text != NULL && *text != '\0'; text++) {
+		/* Keep room for a cut mark and the closing quote. */
+		if (!put_escaped(out, size, 5, &n, (unsigned char)*text)) {
+			memcpy(out + n, "...", 3);
+			n += 3;
+			break;
+		}
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return out;
+}
+
+/* Append a text line with its control bytes (say ESC, BEL) written \xNN. */
+static void text_escape(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
 static void write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
@@ -171,9 +261,10 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		json_escape(&line, msg);
 		buf_puts(&line, "\"}");
 	} else if (log_journal) {
-		buf_puts(&line, msg);
+		text_escape(&line, msg);
 	} else {
-		buf_printf(&line, "%s: %s: %s", log_progname, level_name(level), msg);
+		buf_printf(&line, "%s: %s: ", log_progname, level_name(level));
+		text_escape(&line, msg);
 	}
 
 	if (log_sink != NULL) {
@@ -184,6 +275,19 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	}
 	buf_finish(&line);
 	errno = saved_errno;
+}
+
+bool log_ratelimit_allow(struct log_ratelimit *rl, uint64_t now_ms, unsigned long *suppressed)
+{
+	if (rl->any && now_ms - rl->last_ms < rl->interval_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->any = true;
+	rl->last_ms = now_ms;
+	return true;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -20,11 +20,11 @@
 struct builder {
 	const char *name;
 	struct diag *diag;
-	const struct ytree_limits *limits;
+	const struct yaml_tree_limits *limits;
 	const char *text;
 	size_t len;
 	struct ynode *root;
-	struct ynode *stack[YTREE_MAX_DEPTH];
+	struct ynode *stack[YAML_TREE_MAX_DEPTH];
 	size_t depth;
 	size_t nodes;
 	unsigned documents;
@@ -175,7 +175,7 @@ static int on_collection(struct builder *b, const yaml_event_t *ev, enum ynode_k
 
 	if (r < 0)
 		return r;
-	if (b->depth >= b->limits->max_depth || b->depth >= YTREE_MAX_DEPTH)
+	if (b->depth >= b->limits->max_depth || b->depth >= YAML_TREE_MAX_DEPTH)
 		return diag_fill(b->diag, b->name, (unsigned)ev->start_mark.line + 1,
 			(unsigned)ev->start_mark.column + 1, "nested deeper than %zu levels",
 			b->depth);
@@ -223,8 +223,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
 	return 0;
 }
 
-int ytree_parse(const char *name, const char *text, size_t len, const struct ytree_limits *limits,
-	struct ynode **out, struct diag *diag)
+int yaml_tree_parse(const char *name, const char *text, size_t len,
+	const struct yaml_tree_limits *limits, struct ynode **out, struct diag *diag)
 {
 	struct builder b = {.name = name, .diag = diag, .limits = limits, .text = text, .len = len};
 	yaml_parser_t parser;

@@ -50,6 +50,15 @@ expect_status 0 "--help" -- "$qscale" check --help
 grep -q 'usage: qscale check' "$tmp/out" || fail "--help: no usage"
 expect_status 2 "unknown option" -- "$qscale" check --bogus
 expect_status 2 "stray argument" -- "$qscale" check extra
+# Every command with the shared opening answers its options the same way.
+for cmd in run plan doctor iam-policy; do
+	expect_status 0 "$cmd --help" -- "$qscale" "$cmd" --help
+	grep -q "usage: qscale $cmd \[-c FILE\]" "$tmp/out" || fail "$cmd --help: no usage"
+	expect_status 2 "$cmd: unknown option" -- "$qscale" "$cmd" --bogus
+	expect_status 2 "$cmd: stray argument" -- "$qscale" "$cmd" extra
+	expect_status 2 "$cmd: missing file" -- "$qscale" "$cmd" -c "$tmp/none.yaml"
+done
+expect_status 2 "iam-policy --account-id without an ID" -- "$qscale" iam-policy --account-id
 expect_status 2 "missing file" -- "$qscale" check -c "$tmp/none.yaml"
 grep -q "^$tmp/none.yaml: cannot open: No such file or directory\$" "$tmp/err" ||
 	fail "missing file: unexpected message: $(cat "$tmp/err")"

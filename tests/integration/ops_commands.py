@@ -173,6 +173,22 @@ def test_doctor(t, em, folder):
     t.ok(r.returncode == 1 and line_of(r.stdout, "credentials").startswith("FAIL"),
          "doctor: no credentials at all is FAIL", r.stdout + r.stderr)
 
+    # Keys in a file anyone may rewrite: used, but doctor says FAIL (as ssh would refuse).
+    creds = os.path.join(folder, "loose-credentials")
+    with open(creds, "w", encoding="utf-8") as f:
+        f.write(f"[default]\naws_access_key_id = {ACCESS_KEY}\naws_secret_access_key = {SECRET_KEY}\n")
+    os.chmod(creds, 0o666)
+    env["AWS_SHARED_CREDENTIALS_FILE"] = creds
+    r = qscale("doctor", "-c", cfg, env=env)
+    t.ok(r.returncode == 1 and line_of(r.stdout, "credentials").startswith("FAIL")
+         and "world-writable (mode 0666)" in line_of(r.stdout, "credentials"),
+         "doctor: a world-writable credentials file is FAIL", r.stdout + r.stderr)
+    os.chmod(creds, 0o600)
+    r = qscale("doctor", "-c", cfg, env=env)
+    t.ok(not line_of(r.stdout, "credentials").startswith("FAIL")
+         and "file written" in line_of(r.stdout, "credentials"),
+         "doctor: the same file at 0600 is fine", r.stdout + r.stderr)
+
     updates, _ = update_calls(em)
     t.ok(not updates, "doctor: no UpdateService reached the emulator", json.dumps(updates))
 

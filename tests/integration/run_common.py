@@ -80,13 +80,20 @@ class Notify:
 class Daemon:
     """`qscale run` against an emulator, for a `with` block."""
 
-    def __init__(self, emulator, args=(), policy_text=None, notify=True, extra_env=None):
+    def __init__(self, emulator, args=(), policy_text=None, notify=True, extra_env=None,
+                 config_edit=None, preexec=None, prepare=None):
         self.dir = tempfile.mkdtemp(prefix="qscale-run-")
         shutil.copytree(os.path.join(DATA, "run"), os.path.join(self.dir, "etc"))
         self.config = os.path.join(self.dir, "etc", "qscale.yaml")
         self.policy = os.path.join(self.dir, "etc", "policies.d", "orders.yaml")
         if policy_text is not None:
             self.write_policy(policy_text)
+        if config_edit is not None:
+            with open(self.config, encoding="utf-8") as f:
+                text = config_edit(f.read())
+            self.write_policy(text, self.config)
+        if prepare is not None:
+            prepare(self.dir)
         self.notify = Notify(self.dir) if notify else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({
@@ -104,11 +111,17 @@ class Daemon:
         env.pop("JOURNAL_STREAM", None)
         if self.notify is not None:
             env["NOTIFY_SOCKET"] = self.notify.path
-        env.update(extra_env or {})
+        for k, v in (extra_env or {}).items():
+            # None removes a variable; "{dir}" stands for the daemon's scratch folder.
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v.replace("{dir}", self.dir)
         self.log_path = os.path.join(self.dir, "run.log")
         self.log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen([BINARY, "run", "-c", self.config, *args],
-                                     stdout=subprocess.DEVNULL, stderr=self.log, env=env)
+                                     stdout=subprocess.DEVNULL, stderr=self.log, env=env,
+                                     preexec_fn=preexec)
         self.exit_code = None
         self.terminated = False
         m = self.wait_log(r"metrics=http://(127\.0\.0\.1:\d+)/metrics", 20)

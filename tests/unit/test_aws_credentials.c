@@ -3,6 +3,9 @@
  * credentials/config file parser (profiles, comments, sub-keys, empty and
  * half-written files), the environment provider, the credentials JSON
  * document, RFC 3339 times, and the container endpoint's URL and token checks.
+ * And the shared-file provider on a manual clock: the permission rule (as
+ * ssh's) and its warning, said once; an unreadable file said once; the age of
+ * the credentials across re-reads, a rotation that stops, a clock jump.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "qscale/aws_ini.h"
+#include "qscale/clock.h"
 #include "qscale/credentials.h"
+#include "qscale/log.h"
 
 static const char credentials_text[] = "# written by hand\n"
 				       "; and this too\n"
@@ -341,6 +349,222 @@ static void test_container_token(void **state)
 	assert_int_equal(credentials_container_token(path, NULL, &token), -ENOENT);
 }
 
+/* The permission rule, table-driven. */
+static void test_file_check(void **state)
+{
+	static const struct {
+		unsigned mode, uid, euid;
+		int want;
+		const char *why;
+	} cases[] = {
+		{0100600, 1000, 1000, 0, ""},
+		{0100640, 0, 1000, 0, ""}, /* the root-owned copy a unit keeps */
+		{0100644, 0, 0, 0, ""},
+		{0100666, 1000, 1000, -EPERM, "world-writable (mode 0666)"},
+		{0100620, 1000, 1000, -EPERM, "group-writable (mode 0620)"},
+		{0100600, 1001, 1000, -EPERM, "owned by uid 1001"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[192] = "";
+		int r = credentials_file_check(
+			cases[i].mode, cases[i].uid, cases[i].euid, why, sizeof(why));
+
+		assert_int_equal(r, cases[i].want);
+		assert_non_null(strstr(why, cases[i].why));
+	}
+}
+
+/* Warnings the chain logs about its files. */
+static int warnings;
+static char last_warning[512];
+
+static void count_warnings(enum log_level level, const char *line, void *arg)
+{
+	(void)arg;
+	if (level == LOG_LEVEL_WARN && strstr(line, "credentials=file") != NULL) {
+		warnings++;
+		snprintf(last_warning, sizeof(last_warning), "%s", line);
+	}
+}
+
+struct files_fixture {
+	struct event_base *base;
+	struct clock_manual clock;
+	struct credentials *creds;
+	char dir[64];
+	char path[128];
+	const char *env[8];
+	int got;
+};
+
+static void got_cb(int err, const struct sigv4_credentials *creds, void *arg)
+{
+	struct files_fixture *f = arg;
+
+	(void)creds;
+	f->got = err == 0 ? 1 : -1;
+}
+
+/* Ask the chain for credentials and run the loop until it answers. */
+static int get(struct files_fixture *f)
+{
+	f->got = 0;
+	assert_int_equal(credentials_get(f->creds, got_cb, f, NULL), 0);
+	while (f->got == 0)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	return f->got;
+}
+
+/* Write the credentials file with a given mode and modification time (wall ms). */
+static void put_file(struct files_fixture *f, const char *akid, unsigned mode, uint64_t mtime_ms)
+{
+	char *tmp = malloc(strlen(f->path) + 5);
+	struct timeval tv[2];
+	FILE *out;
+
+	sprintf(tmp, "%s.tmp", f->path);
+	out = fopen(tmp, "w");
+	assert_non_null(out);
+	fprintf(out, "[default]\naws_access_key_id = %s\naws_secret_access_key = s\n", akid);
+	fclose(out);
+	assert_int_equal(chmod(tmp, mode), 0);
+	tv[0].tv_sec = tv[1].tv_sec = (time_t)(mtime_ms / 1000);
+	tv[0].tv_usec = tv[1].tv_usec = (suseconds_t)(mtime_ms % 1000) * 1000;
+	assert_int_equal(utimes(tmp, tv), 0);
+	assert_int_equal(rename(tmp, f->path), 0);
+	free(tmp);
+}
+
+static int files_setup(void **state)
+{
+	struct files_fixture *f = calloc(1, sizeof(*f));
+	struct timeval now;
+	struct credentials_config cfg = {.env = fake_env};
+
+	gettimeofday(&now, NULL);
+	f->base = event_base_new();
+	clock_manual_init(
+		&f->clock, 1000000, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/qscale-creds-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/credentials", f->dir);
+	f->env[0] = "AWS_SHARED_CREDENTIALS_FILE";
+	f->env[1] = f->path;
+	f->env[2] = "AWS_CONFIG_FILE";
+	f->env[3] = "/nonexistent/qscale/config";
+	f->env[4] = "AWS_EC2_METADATA_DISABLED";
+	f->env[5] = "true";
+	f->env[6] = NULL;
+	cfg.env_ctx = f->env;
+	assert_int_equal(credentials_create(f->base, NULL, &f->clock.clock, &cfg, &f->creds), 0);
+	warnings = 0;
+	log_set_sink(count_warnings, NULL);
+	*state = f;
+	return 0;
+}
+
+static int files_teardown(void **state)
+{
+	struct files_fixture *f = *state;
+
+	log_set_sink(NULL, NULL);
+	credentials_destroy(f->creds);
+	event_base_free(f->base);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Age in whole seconds as the metrics see it. */
+static int64_t age_s(struct files_fixture *f)
+{
+	struct credentials_info info;
+
+	credentials_get_info(f->creds, &info);
+	return info.age_ms < 0 ? -1 : info.age_ms / 1000;
+}
+
+/* The age is the file's, not the last read's; a rotation that stops shows. */
+static void test_file_age(void **state)
+{
+	struct files_fixture *f = *state;
+	uint64_t written = f->clock.wall_ms - 600000; /* ten minutes ago */
+
+	assert_int_equal(age_s(f), -1);
+	put_file(f, "AKIDOLD", 0600, written);
+	assert_int_equal(get(f), 1);
+	assert_int_equal(age_s(f), 600);
+
+	/* Re-read (the file is checked at least once a minute): the age goes on. */
+	clock_manual_advance(&f->clock, 53000);
+	credentials_invalidate(f->creds);
+	assert_int_equal(get(f), 1);
+	assert_int_equal(age_s(f), 653);
+
+	/* The wall clock jumps back an hour: the age neither freezes nor drops. */
+	f->clock.wall_ms -= 3600000;
+	f->clock.mono_ms += 2000;
+	credentials_invalidate(f->creds);
+	assert_int_equal(get(f), 1);
+	assert_int_equal(age_s(f), 655);
+	f->clock.wall_ms += 3600000;
+
+	/* Rotated now: young again; then rotation stops and the age grows. */
+	put_file(f, "AKIDNEW", 0600, f->clock.wall_ms + 2000);
+	credentials_invalidate(f->creds);
+	assert_int_equal(get(f), 1);
+	assert_int_equal(age_s(f), 0);
+	clock_manual_advance(&f->clock, 120000);
+	assert_int_equal(age_s(f), 120);
+	struct credentials_info info;
+	credentials_get_info(f->creds, &info);
+	assert_string_equal(info.access_key_id, "AKIDNEW");
+	assert_string_equal(info.file_warning, "");
+	assert_int_equal(warnings, 0);
+}
+
+/* A file others may write is used, with a warning said once; unreadable is said once too. */
+static void test_file_permissions(void **state)
+{
+	struct files_fixture *f = *state;
+	struct credentials_info info;
+
+	put_file(f, "AKIDLOOSE", 0666, f->clock.wall_ms);
+	assert_int_equal(get(f), 1);
+	credentials_get_info(f->creds, &info);
+	assert_string_equal(info.access_key_id, "AKIDLOOSE");
+	assert_non_null(strstr(info.file_warning, "world-writable (mode 0666)"));
+	assert_int_equal(warnings, 1);
+	assert_non_null(strstr(last_warning, "problem=\"world-writable"));
+	for (int i = 0; i < 3; i++) {
+		clock_manual_advance(&f->clock, 61000);
+		credentials_invalidate(f->creds);
+		assert_int_equal(get(f), 1);
+	}
+	assert_int_equal(warnings, 1);
+
+	/* Fixed: the warning goes. Then a FIFO in its place: said once, keys kept. */
+	put_file(f, "AKIDTIGHT", 0600, f->clock.wall_ms);
+	credentials_invalidate(f->creds);
+	assert_int_equal(get(f), 1);
+	credentials_get_info(f->creds, &info);
+	assert_string_equal(info.file_warning, "");
+	assert_int_equal(unlink(f->path), 0);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	for (int i = 0; i < 3; i++) {
+		clock_manual_advance(&f->clock, 61000);
+		credentials_invalidate(f->creds);
+		assert_int_equal(get(f), 1);
+	}
+	assert_int_equal(warnings, 2);
+	assert_non_null(strstr(last_warning, "not a regular file (a FIFO)"));
+	credentials_get_info(f->creds, &info);
+	assert_string_equal(info.access_key_id, "AKIDTIGHT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +578,9 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_container_url),
 		cmocka_unit_test(test_container_token),
+		cmocka_unit_test(test_file_check),
+		cmocka_unit_test_setup_teardown(test_file_age, files_setup, files_teardown),
+		cmocka_unit_test_setup_teardown(test_file_permissions, files_setup, files_teardown),
 	};
 
 	return cmocka_run_group_tests_name("aws_credentials", tests, NULL, NULL);

@@ -1,7 +1,6 @@
 /*
  * Unit tests of the retry arithmetic: backoff with a fixed random value,
- * server hints, the retry quota, max attempts, ECS rate-limit buckets and
- * clock-skew offsets.
+ * server hints, the retry quota, max attempts and clock-skew offsets.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -101,55 +100,6 @@ static void test_max_attempts(void **state)
 	assert_int_equal(aws_retry_max_attempts(0, "4 "), 3);
 }
 
-static void test_rate_bucket(void **state)
-{
-	struct aws_rate_bucket b;
-
-	(void)state;
-	/* UpdateService at 80% of 50 burst / 5 per second: 40 burst, 4 per second. */
-	aws_rate_bucket_init(&b, 40, 4, 1000);
-	for (int i = 0; i < 40; i++)
-		assert_int_equal(aws_rate_bucket_take(&b, 1000), 0);
-	/* Empty: the next token is 250 ms away. */
-	assert_int_equal(aws_rate_bucket_take(&b, 1000), 250);
-	assert_int_equal(aws_rate_bucket_take(&b, 1100), 150);
-	assert_int_equal(aws_rate_bucket_take(&b, 1250), 0);
-	assert_int_equal(aws_rate_bucket_take(&b, 1250), 250);
-	/* Refill never exceeds the burst. */
-	assert_int_equal(aws_rate_bucket_take(&b, 1000000), 0);
-	assert_true(b.tokens <= 39.0 + 1e-9);
-	/* Time going backwards does not add tokens. */
-	aws_rate_bucket_init(&b, 1, 1, 5000);
-	assert_int_equal(aws_rate_bucket_take(&b, 5000), 0);
-	assert_true(aws_rate_bucket_take(&b, 4000) > 0);
-}
-
-static void test_rate_categories(void **state)
-{
-	double burst, refill;
-
-	(void)state;
-	assert_int_equal(
-		aws_rate_category_of(AWS_SERVICE_ECS, "DescribeServices"), AWS_RATE_SERVICE_READ);
-	assert_int_equal(
-		aws_rate_category_of(AWS_SERVICE_ECS, "UpdateService"), AWS_RATE_SERVICE_MODIFY);
-	assert_int_equal(aws_rate_category_of(AWS_SERVICE_ECS, "ListContainerInstances"),
-		AWS_RATE_CLUSTER_RESOURCE_READ);
-	assert_int_equal(aws_rate_category_of(AWS_SERVICE_ECS, "DescribeContainerInstances"),
-		AWS_RATE_CLUSTER_RESOURCE_READ);
-	assert_int_equal(aws_rate_category_of(AWS_SERVICE_ECS, "DescribeTaskDefinition"),
-		AWS_RATE_TASK_DEFINITION_READ);
-	assert_int_equal(
-		aws_rate_category_of(AWS_SERVICE_SQS, "GetQueueAttributes"), AWS_RATE_NONE);
-	assert_int_equal(aws_rate_category_of(AWS_SERVICE_ECS, "Nope"), AWS_RATE_NONE);
-	aws_rate_category_limits(AWS_RATE_SERVICE_MODIFY, &burst, &refill);
-	assert_true(burst == 50 && refill == 5);
-	aws_rate_category_limits(AWS_RATE_CLUSTER_RESOURCE_READ, &burst, &refill);
-	assert_true(burst == 100 && refill == 20);
-	aws_rate_category_limits(AWS_RATE_NONE, &burst, &refill);
-	assert_true(burst == 0 && refill == 0);
-}
-
 static void test_clock_skew(void **state)
 {
 	int64_t off = 0;
@@ -184,8 +134,6 @@ int main(void)
 		cmocka_unit_test(test_delay_table),
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_max_attempts),
-		cmocka_unit_test(test_rate_bucket),
-		cmocka_unit_test(test_rate_categories),
 		cmocka_unit_test(test_clock_skew),
 	};
 

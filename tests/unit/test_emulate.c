@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <yajl/yajl_tree.h>
 
-#include "../../src/emulate/emulate_priv.h"
+#include "emulate_priv.h"
 #include "qscale/emulate.h"
 #include "qscale/scenario.h"
 #include "qscale/sigv4.h"

@@ -25,7 +25,7 @@
 #include "qscale/ecs_filter.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
-#include "src/policy/policy_priv.h"
+#include "policy_priv.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -485,6 +485,69 @@ static void put_policy(const char *dir, const char *file, const char *name, cons
 	free(path);
 }
 
+/*
+ * A reload may not drop every policy, nor lose the folder they came from: the
+ * running set is kept and the reason says why. Policies moved from the folder
+ * into the main file, or a new folder, are fine.
+ */
+static void test_reload_check(void **state)
+{
+	(void)state;
+	char *dir = make_tmpdir();
+	char *pdir = xasprintf("%s/p.d", dir);
+	char *main_file = xasprintf("%s/qscale.yaml", dir);
+	const char *with_dir = "policies_dir: p.d\n";
+	const char *inline_only =
+		"policies_dir: p.d\n"
+		"policies:\n"
+		"  - name: inline\n"
+		"    queue: {url: \"https://sqs.us-east-1.amazonaws.com/1/q\"}\n"
+		"    target: {backlog_per_task: 5}\n"
+		"    local: {cluster: onprem, service: svc-inline, max_tasks: 3}\n";
+	struct qscale_config *running = NULL, *next = NULL;
+	struct diag diag = {0};
+	char why[256] = "";
+
+	assert_int_equal(mkdir(pdir, 0700), 0);
+	put_policy(pdir, "a.yaml", "a", "svc-a");
+	spew(main_file, with_dir, strlen(with_dir));
+	assert_int_equal(qscale_config_load(main_file, &running, &diag), 0);
+	assert_true(running->policies_dir_found);
+	assert_int_equal(qscale_config_reload_check(NULL, running, why, sizeof(why)), 0);
+	assert_int_equal(qscale_config_reload_check(running, running, why, sizeof(why)), 0);
+
+	/* No policy at all: what SIGHUP with the default folder missing loaded. */
+	assert_int_equal(qscale_config_parse(main_file, "region: us-east-1\n", 18,
+				 QSCALE_CONFIG_NO_POLICIES_DIR, &next, &diag),
+		0);
+	assert_int_equal(qscale_config_reload_check(running, next, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "the new configuration has no policy, 1 running");
+	qscale_config_destroy(next);
+
+	/* An inline policy, but the folder of the running one not found. */
+	assert_int_equal(qscale_config_parse(main_file, inline_only, strlen(inline_only),
+				 QSCALE_CONFIG_NO_POLICIES_DIR, &next, &diag),
+		0);
+	assert_false(next->policies_dir_found);
+	assert_int_equal(qscale_config_reload_check(running, next, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "is missing, 1 running policies came from"));
+	qscale_config_destroy(next);
+
+	/* The same with the folder there (now empty): a deliberate move, accepted. */
+	char *gone = xasprintf("%s/a.yaml", pdir);
+	assert_int_equal(unlink(gone), 0);
+	free(gone);
+	spew(main_file, inline_only, strlen(inline_only));
+	assert_int_equal(qscale_config_load(main_file, &next, &diag), 0);
+	assert_true(next->policies_dir_found);
+	assert_int_equal(qscale_config_reload_check(running, next, why, sizeof(why)), 0);
+	qscale_config_destroy(next);
+	qscale_config_destroy(running);
+	free(pdir);
+	free(main_file);
+	remove_tree(dir);
+}
+
 /* policies_dir: *.yaml only, no hidden files, sorted, after the inline ones. */
 static void test_policies_dir(void **state)
 {
@@ -691,7 +754,7 @@ static void test_hostile_files(void **state)
 
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(qscale_config_load(fifo, &cfg, &diag), -EINVAL);
-	assert_string_equal(diag.message, "not a regular file");
+	assert_string_equal(diag.message, "not a regular file (a FIFO)");
 	assert_int_equal(diag.line, 0);
 
 	assert_int_equal(qscale_config_load(dir, &cfg, &diag), -EISDIR);
@@ -920,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_print_round_trip),
 		cmocka_unit_test(test_policies_dir),
+		cmocka_unit_test(test_reload_check),
 		cmocka_unit_test(test_config_path),
 		cmocka_unit_test(test_hostile_generated),
 		cmocka_unit_test(test_hostile_junk),

@@ -39,7 +39,7 @@ static void test_lifecycle(void **state)
 	(void)state;
 	expect(r, 0, "configuration not loaded");
 	readiness_set_loaded(r, true);
-	expect(r, 0, NULL); /* no policies: nothing to wait for */
+	expect(r, 0, "no policy loaded"); /* scaling nothing is not ready */
 
 	assert_int_equal(readiness_track(r, "orders", 5000), 0);
 	assert_int_equal(readiness_track(r, "billing", 10000), 0);
@@ -70,6 +70,11 @@ static void test_lifecycle(void **state)
 		"(1 of 2 policies not ready)");
 	readiness_forget(r, "billing");
 	expect(r, 23000 + 3 * 5000 + 5000, NULL);
+	assert_int_equal(readiness_count(r), 1);
+	assert_string_equal(readiness_name(r, 0), "orders");
+	assert_null(readiness_name(r, 1));
+	assert_true(readiness_tracks(r, "orders"));
+	assert_false(readiness_tracks(r, "billing"));
 	readiness_forget(r, "nope");
 	readiness_cycle(r, "nope", false, 0); /* unknown: ignored */
 	expect(r, 23000, NULL);

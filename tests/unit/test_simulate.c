@@ -618,6 +618,23 @@ static void test_sweep_apply(void **state)
 	assert_int_equal(cfg->policies[0].scaling.local_max_tasks, 4);
 	assert_int_equal(sim_sweep_apply(&sw, 0, cfg, sc, error), -EINVAL);
 	assert_non_null(strstr(error, "invalid"));
+	/* The loader's own rules: a max below the min, a max_data_age below the interval. */
+	cfg->policies[0].scaling.local_min_tasks = 3;
+	assert_int_equal(sim_sweep_apply(&sw, 2, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "is below 'local.min_tasks'"));
+	cfg->policies[0].scaling.local_min_tasks = 0;
+	assert_int_equal(sim_sweep_parse("interval=1s:60s:1s", &sw, error), 0);
+	cfg->policies[0].scaling.max_observation_age_ms = 30000;
+	assert_int_equal(sim_sweep_apply(&sw, 60000, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "'max_data_age' (30s) must be at least"));
+	/* A max_data_age left at its default follows the interval. */
+	cfg->policies[0].interval_ms = 5000;
+	cfg->policies[0].scaling.max_observation_age_ms = POLICY_MAX_DATA_AGE_INTERVALS * 5000;
+	assert_int_equal(sim_sweep_apply(&sw, 60000, cfg, sc, error), 0);
+	assert_int_equal(cfg->policies[0].scaling.max_observation_age_ms,
+		POLICY_MAX_DATA_AGE_INTERVALS * 60000);
+	assert_int_equal(sim_sweep_apply(&sw, 50, cfg, sc, error), -EINVAL);
+	assert_non_null(strstr(error, "must be between"));
 	qscale_config_destroy(cfg);
 	scenario_destroy(sc);
 }

@@ -14,7 +14,9 @@
 
 #include "qscale/buf.h"
 #include "qscale/clock.h"
+#include "qscale/diag.h"
 #include "qscale/duration.h"
+#include "qscale/json_tree.h"
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 
@@ -224,6 +226,46 @@ static void test_log_levels_and_format(void **state)
 	log_set_sink(NULL, NULL);
 }
 
+/*
+ * A hostile value (a response header with ESC, BEL and a fake field) cannot
+ * add a field nor reach the terminal raw; plain tokens stay as they are.
+ */
+static void test_log_escaping(void **state)
+{
+	struct captured c = {0};
+	char small[16];
+
+	(void)state;
+	assert_string_equal(LOG_Q("req-1"), "req-1");
+	assert_string_equal(LOG_Q("https://sqs.us-east-1.amazonaws.com/1/q"),
+		"https://sqs.us-east-1.amazonaws.com/1/q");
+	assert_string_equal(LOG_Q(""), "\"\"");
+	assert_string_equal(LOG_Q(NULL), "\"\"");
+	assert_string_equal(
+		LOG_Q("abc policy=orders local=1->99"), "\"abc policy=orders local=1->99\"");
+	assert_string_equal(LOG_Q("a\x1b[2Jb\x07"
+				  "c"),
+		"\"a\\x1b[2Jb\\x07c\"");
+	assert_string_equal(LOG_Q("say \"hi\" \\o/"), "\"say \\\"hi\\\" \\\\o/\"");
+	assert_string_equal(LOG_Q("two\nlines\r"), "\"two lines \"");
+	assert_string_equal(LOG_Q("del\x7f"), "\"del\\x7f\"");
+	/* Cut to fit, still closed. */
+	assert_string_equal(
+		log_quote(small, sizeof(small), "0123456789 abcdef"), "\"012345678...\"");
+	assert_string_equal(log_escape(small, sizeof(small), "a\"b"), "a\\\"b");
+
+	/* Whatever a caller forgot to quote: control bytes never reach the line raw. */
+	log_set_sink(capture, &c);
+	log_set_level(LOG_LEVEL_DEBUG);
+	log_set_format(LOG_FORMAT_TEXT);
+	log_debug("http=done request_id=%s", "x\x1b]0;owned\x07");
+	assert_string_equal(c.line, "qscale: debug: http=done request_id=x\\x1b]0;owned\\x07");
+	log_debug("http=done request_id=%s", LOG_Q("r policy=evil"));
+	assert_string_equal(c.line, "qscale: debug: http=done request_id=\"r policy=evil\"");
+	log_set_level(LOG_LEVEL_INFO);
+	log_set_sink(NULL, NULL);
+}
+
 static void test_xalloc(void **state)
 {
 	char *s = xasprintf("%s-%d", "a", 1);
@@ -237,6 +279,67 @@ static void test_xalloc(void **state)
 	secure_free_str(NULL);
 }
 
+/* The bounded JSON tree refuses what its limits forbid, naming the reason. */
+static void test_json_tree_limits(void **state)
+{
+	static const struct json_limits limits = {.max_bytes = 64, .max_depth = 2, .max_items = 3};
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *reason; /* NULL: accepted */
+	} cases[] = {
+		{"{\"a\":[1,2,3]}", 13, NULL},
+		{"{\"a\":[1,2,3,4]}", 15, "more than 3 items"},
+		{"{\"a\":\"x,y,z,w,v\"}", 17, NULL}, /* commas inside a string are no items */
+		{"{\"a\":[[1]]}", 11, "nests deeper than 2 levels"},
+		{"{\"a\":\"\\\"]]]\"}", 13, NULL}, /* an escaped quote does not end the string */
+		{"{\"a\":1}\0", 8, "NUL byte"},
+		{"[1]", 3, "is not a JSON object"},
+		{"{\"a\":", 5, "is malformed JSON"},
+		{"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}", 66,
+			"exceeds the cap of 64"},
+	};
+	char error[JSON_TREE_ERROR_MAX];
+	yajl_val tree;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = json_tree_parse(cases[i].text, cases[i].len, &limits, &tree, error);
+
+		if (cases[i].reason == NULL) {
+			assert_int_equal(rc, 0);
+			yajl_tree_free(tree);
+		} else {
+			assert_int_equal(rc, -EPROTO);
+			assert_non_null(strstr(error, cases[i].reason));
+		}
+	}
+	assert_int_equal(json_tree_parse("{\"a\":null,\"b\":2}", 16, &limits, &tree, error), 0);
+	assert_null(json_tree_get(tree, "a"));
+	assert_null(json_tree_get(tree, "c"));
+	assert_int_equal(json_tree_get(tree, "b")->u.number.i, 2);
+	assert_null(json_tree_get(json_tree_get(tree, "b"), "x"));
+	yajl_tree_free(tree);
+}
+
+/* A diagnostic renders with or without a position, and cuts a long file name. */
+static void test_diag(void **state)
+{
+	char name[DIAG_FILE_MAX + 10], text[DIAG_FILE_MAX + DIAG_MESSAGE_MAX + 32];
+	struct diag d;
+
+	(void)state;
+	assert_int_equal(diag_fill(&d, "a.yaml", 3, 7, "bad %s", "key"), -EINVAL);
+	assert_string_equal(diag_format(&d, text, sizeof(text)), "a.yaml:3:7: bad key");
+	diag_fill(&d, "a.yaml", 0, 0, "unreadable");
+	assert_string_equal(diag_format(&d, text, sizeof(text)), "a.yaml: unreadable");
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	diag_fill(&d, name, 1, 1, "m");
+	assert_int_equal(strlen(d.file), DIAG_FILE_MAX - 1);
+	assert_int_equal(diag_fill(NULL, "x", 1, 1, "ignored"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,9 +348,12 @@ int main(void)
 		cmocka_unit_test(test_duration_overflow),
 		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_json_tree_limits),
+		cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_buf_steal_and_grow),
 		cmocka_unit_test(test_clock_manual),
 		cmocka_unit_test(test_log_levels_and_format),
+		cmocka_unit_test(test_log_escaping),
 		cmocka_unit_test(test_xalloc),
 	};
 

@@ -84,6 +84,9 @@ static struct {
 	int container_hits, imds_hits;
 	bool check_time; /* reject requests signed >5 min off the real clock */
 	char log_leak[128]; /* a log line that carried a secret */
+	char log_control[256]; /* a log line that carried a control byte */
+	char log_done[512]; /* the last http=done line */
+	const char *request_id; /* x-amzn-RequestId to answer with; NULL: "req-1" */
 	bool short_expiry; /* container credentials expire in 4 minutes */
 	struct evhttp_request *held[4]; /* requests left unanswered */
 	int n_held;
@@ -111,7 +114,8 @@ static void reply(struct evhttp_request *req, int status, const char *body, size
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	evhttp_add_header(out, "Date", date);
-	evhttp_add_header(out, "x-amzn-RequestId", "req-1");
+	evhttp_add_header(
+		out, "x-amzn-RequestId", srv.request_id != NULL ? srv.request_id : "req-1");
 	evhttp_add_header(out, "Content-Type", "application/x-amz-json-1.0");
 	if (amz_retry_after != NULL)
 		evhttp_add_header(out, "x-amz-retry-after", amz_retry_after);
@@ -384,6 +388,11 @@ static void sink(enum log_level level, const char *line, void *arg)
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
 		if (strstr(line, secrets[i]) != NULL && srv.log_leak[0] == '\0')
 			snprintf(srv.log_leak, sizeof(srv.log_leak), "%s", line);
+	for (const char *p = line; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 || *p == 0x7f) && srv.log_control[0] == '\0')
+			snprintf(srv.log_control, sizeof(srv.log_control), "%s", line);
+	if (strstr(line, "http=done") != NULL)
+		snprintf(srv.log_done, sizeof(srv.log_done), "%s", line);
 }
 
 /* Write the shared credentials file. */
@@ -770,6 +779,54 @@ static void test_timeout(void **state)
 	struct timeval t = {0, 100000};
 	event_base_loopexit(srv.base, &t);
 	event_base_dispatch(srv.base);
+}
+
+/* aws.timeout bounds the whole call: no retry is started that could not end in time. */
+static void test_timeout_covers_retries(void **state)
+{
+	static const struct step steps[] = {
+		{500, "{}", 0, NULL},
+		{0, NULL, 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_client *c = make_client(3, 3000);
+	struct result r;
+
+	(void)state;
+	script(steps, 3);
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	/* The 500 is retried; the silent second attempt gets what is left, then nothing. */
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(srv.n_seen, 2);
+	aws_client_destroy(c);
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "{}", 2, NULL);
+	srv.n_held = 0;
+	struct timeval t = {0, 100000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+}
+
+/* A response header with ESC, BEL and fake fields reaches the debug log escaped. */
+static void test_hostile_header_escaped(void **state)
+{
+	struct aws_client *c = make_client(0, 5000);
+	struct result r;
+
+	(void)state;
+	script(NULL, 0);
+	srv.request_id = "r1\x1b[2J\x07 policy=orders local=0->99";
+	srv.log_control[0] = '\0';
+	start(c, AWS_SERVICE_SQS, "GetQueueAttributes", &r);
+	run_until_done();
+	srv.request_id = NULL;
+	assert_int_equal(r.err, 0);
+	assert_non_null(
+		strstr(srv.log_done, "request_id=\"r1\\x1b[2J\\x07 policy=orders local=0->99\""));
+	assert_string_equal(srv.log_control, "");
+	aws_client_destroy(c);
 }
 
 static void test_connection_reset(void **state)
@@ -1218,6 +1275,8 @@ int main(void)
 		cmocka_unit_test(test_gives_up_after_max_attempts),
 		cmocka_unit_test(test_fatal_not_retried_and_malformed),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_timeout_covers_retries),
+		cmocka_unit_test(test_hostile_header_escaped),
 		cmocka_unit_test(test_connection_reset),
 		cmocka_unit_test(test_body_too_big),
 		cmocka_unit_test(test_slow_does_not_block_fast),
