@@ -28,7 +28,7 @@ struct http_request_opts {
 	const char *url;
 	const struct http_header *headers; /* sent as given; may include Host */
 	size_t n_headers;
-	const void *body; /* copied by libcurl before http_request_start returns */
+	const void *body; /* copied before http_request_start returns */
 	size_t body_len;
 	uint64_t timeout_ms; /* whole transfer; 0: no limit */
 	uint64_t connect_timeout_ms; /* 0: libcurl's default */
