@@ -3,7 +3,8 @@
  * base. A call takes a service, an operation and a JSON body; the client signs
  * it (SigV4), sends it over libcurl multi, retries as the SDKs' standard mode
  * does, rate-limits ECS per API category, and hands back the response body or
- * one classified error. The typed SQS and ECS calls (sqs.h, ecs.h) sit on top.
+ * one classified error. The typed SQS, ECS and DynamoDB calls (sqs.h, ecs.h,
+ * dynamodb.h) sit on top.
  */
 #ifndef QSCALE_AWS_CLIENT_H
 #define QSCALE_AWS_CLIENT_H
@@ -21,6 +22,7 @@ struct aws_client_config {
 	const char *region; /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
 	const char *endpoint_sqs; /* NULL: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
+	const char *endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	/*
 	 * The whole call, from its first attempt's send to its final answer:
@@ -54,6 +56,15 @@ struct aws_call;
 struct aws_call_opts {
 	const char *endpoint; /* e.g. a queue URL's origin */
 	const char *signing_region; /* e.g. the region named by a queue URL's host */
+	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
+	/*
+	 * 0: none. Else no attempt is sent, and none is still running, later
+	 * than this long after the call starts (or aws.timeout after its first
+	 * attempt, whichever comes first): each attempt's timeout is cut to
+	 * what is left, and a retry that could not start in time is not made.
+	 * The HA lease bounds UpdateService so.
+	 */
+	uint64_t budget_ms;
 };
 
 /* A client on base; returns -EINVAL for bad configuration, -ENOTSUP without an async resolver. */

@@ -13,7 +13,11 @@
 enum aws_service {
 	AWS_SERVICE_SQS, /* AWS JSON 1.0, target prefix AmazonSQS, signing name sqs */
 	AWS_SERVICE_ECS, /* AWS JSON 1.1, AmazonEC2ContainerServiceV20141113, ecs */
+	AWS_SERVICE_DYNAMODB, /* AWS JSON 1.0, DynamoDB_20120810, dynamodb (the HA lease) */
 };
+
+/* How many services the client knows. */
+#define AWS_SERVICE_COUNT 3
 
 /* One classification per failure, set by aws_error_classify() alone. */
 enum aws_error_class {

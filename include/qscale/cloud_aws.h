@@ -40,6 +40,13 @@ typedef void (*cloud_aws_observer_cb)(const char *operation, int err, const stru
 void cloud_aws_set_observer(
 	struct cloud_aws *aws, const struct clock *clock, cloud_aws_observer_cb cb, void *arg);
 
+/*
+ * Bound every UpdateService to budget_ms from its start (0: none, the
+ * default): the HA lease sets its margin, so a call the lease allowed never
+ * reaches ECS after a standby could have taken over.
+ */
+void cloud_aws_set_update_budget(struct cloud_aws *aws, uint64_t budget_ms);
+
 /* Calls started and not yet answered. */
 size_t cloud_aws_in_flight(const struct cloud_aws *aws);
 

@@ -54,6 +54,7 @@ struct controller_report {
 	const struct policy *policy;
 	uint64_t now_ms; /* monotonic time of the decision */
 	bool dry_run;
+	bool standby; /* the may_act predicate said no: counts logged, not set */
 	enum controller_outcome outcome;
 	/* What was observed; observation->cluster is valid only during the hook. */
 	const struct engine_observation *observation;
@@ -148,6 +149,16 @@ void controller_set_dry_run(struct controller *ctl, bool dry_run);
 
 /* Whether the cycles decide without acting (forced, or the config's dry_run). */
 bool controller_dry_run(const struct controller *ctl);
+
+/*
+ * Whether this daemon may call UpdateService for policy at now_ms (the HA
+ * lease of its group). Asked once per policy and cycle, right before acting;
+ * a policy refused decides and logs what it would set, as a standby.
+ */
+typedef bool (*controller_may_act_cb)(const struct policy *policy, uint64_t now_ms, void *arg);
+
+/* Install the predicate (NULL: always may act, the default). */
+void controller_set_may_act(struct controller *ctl, controller_may_act_cb cb, void *arg);
 
 /* Keep the controller's own decision and error lines below info (simulate); default false. */
 void controller_set_quiet(struct controller *ctl, bool quiet);

@@ -207,6 +207,14 @@ int ecs_describe_services(struct aws_client *client, const char *cluster, const 
 int ecs_update_service(struct aws_client *client, const char *cluster, const char *service,
 	int64_t desired, ecs_service_cb cb, void *arg, struct ecs_call **out);
 
+/*
+ * The same within budget_ms (0: none): no attempt is sent or still running
+ * later than that after the call starts (aws_call_opts.budget_ms).
+ */
+int ecs_update_service_within(struct aws_client *client, const char *cluster,
+	const char *service, int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg,
+	struct ecs_call **out);
+
 /* ListContainerInstances over every page (bounded by ECS_LIST_PAGES_MAX, ECS_LIST_INSTANCES_MAX).
  */
 int ecs_list_container_instances(struct aws_client *client, const char *cluster, const char *filter,

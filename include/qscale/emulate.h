@@ -13,6 +13,7 @@
 
 struct event_base;
 struct world;
+struct scenario_fault;
 
 /* Largest request body accepted, in bytes. */
 #define EMULATE_MAX_BODY (1024 * 1024)
@@ -85,8 +86,15 @@ enum emulate_service emulate_target_service(const char *target, const char **ope
 const char *emulate_service_signing_name(enum emulate_service service);
 
 /*
+ * The access key id req's Authorization names ("" when none), cut to size;
+ * meaningful once emulate_auth_verify accepted req.
+ */
+void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size_t size);
+
+/*
  * Verify req's SigV4 Authorization for service against auth, with now_ms the
- * emulator's wall clock. 0 when valid; -EACCES with *err filled as AWS would
+ * emulator's wall clock. The key is auth's access key id or a sub-key of it
+ * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with *err filled as AWS would
  * answer (UnrecognizedClientException, InvalidSignatureException, ...).
  */
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,
@@ -107,6 +115,15 @@ void emulate_error_set(struct emulate_error *err, int http_status, const char *t
  */
 void emulate_dispatch(struct world *world, const struct emulate_auth *auth,
 	const struct emulate_http_request *req, struct emulate_reply *reply);
+
+/*
+ * The same under a fault that shapes the answer rather than replacing it
+ * (instance_failure, missing_resource: DescribeContainerInstances); NULL or
+ * any other fault answers as emulate_dispatch.
+ */
+void emulate_dispatch_fault(struct world *world, const struct emulate_auth *auth,
+	const struct emulate_http_request *req, const struct scenario_fault *fault,
+	struct emulate_reply *reply);
 
 /* Free a reply's body; accepts a zeroed reply. */
 void emulate_reply_finish(struct emulate_reply *reply);

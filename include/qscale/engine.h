@@ -5,9 +5,9 @@
  * else in this header belongs to the engine.
  *
  * A cycle for one cluster: fill a struct engine_cluster from the instances,
- * then for each policy on it (engine_decide_cluster does this in priority
- * order) engine_decide(), engine_cluster_claim() and, once acted upon,
- * engine_history_update().
+ * then engine_decide_cluster() decides (engine_decide) and claims
+ * (engine_cluster_claim) every policy on it in priority order; once acted
+ * upon, engine_history_update() for each.
  */
 #ifndef QSCALE_ENGINE_H
 #define QSCALE_ENGINE_H
@@ -165,6 +165,12 @@ struct engine_history {
 	struct engine_event ins[ENGINE_HISTORY_SLOTS];
 	size_t n_ins;
 	int32_t held_burst; /* burst tasks the last decision kept for make before break */
+	/*
+	 * The last cycle held for missing data: a scale-in window that saw it has
+	 * not seen a full window of fresh readings, so it holds the count it had.
+	 */
+	bool has_held;
+	uint64_t held_ms;
 };
 
 /* Which rules bound the decision (struct engine_decision.flags). */
@@ -179,6 +185,15 @@ enum engine_flag {
 	ENGINE_MISSING_DATA = 1u << 7, /* fail static: counts held */
 	ENGINE_MAKE_BEFORE_BREAK = 1u << 8, /* burst kept for local tasks not yet running */
 	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
+};
+
+/* Which observations a held decision missed (struct engine_decision.missing). */
+enum engine_missing {
+	ENGINE_MISSING_QUEUE = 1u << 0,
+	ENGINE_MISSING_LOCAL = 1u << 1, /* the local service */
+	ENGINE_MISSING_BURST = 1u << 2, /* the burst service */
+	ENGINE_MISSING_TASK = 1u << 3, /* the local task definition */
+	ENGINE_MISSING_INSTANCES = 1u << 4, /* the cluster's instances, or a whole view of them */
 };
 
 /* The result of engine_decide. */
@@ -198,6 +213,7 @@ struct engine_decision {
 	int32_t fit; /* more local tasks that fit on eligible instances */
 	int32_t eligible_instances; /* instances that fit at least one more task */
 	uint32_t flags; /* enum engine_flag */
+	uint32_t missing; /* enum engine_missing: what a hold missed, 0 otherwise */
 	char reason[ENGINE_REASON_MAX]; /* one line, no newline */
 };
 
@@ -213,6 +229,15 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	const struct engine_decision *decision, uint64_t now_ms);
 
 /*
+ * Take back a scale event remembered at at_ms that did not happen: a change
+ * of delta tasks (> 0 out, < 0 in) first counted as made because its outcome
+ * was unknown, then shown by the service's count not to have been made. The
+ * slot holding at_ms gives up at most |delta| tasks (a merged slot keeps the
+ * rest of its parts); nothing else moves. Returns the tasks taken back.
+ */
+int32_t engine_history_forget(struct engine_history *history, uint64_t at_ms, int32_t delta);
+
+/*
  * Decide one policy's new counts. Pure: reads its arguments only. Returns 0,
  * or -EINVAL for NULL arguments or impossible policy values (decision untouched).
  * Missing or stale data never fails: the decision holds the current counts.
@@ -226,8 +251,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  *   (lowered only when that count itself was read fresh). Lowering to a max
  *   ignores the behaviour (no window or rate limit delays it).
  * - local.min_tasks beats activation and the scale-out rate limit, and is kept
- *   even when the instances cannot place that many; it is not enforced while
- *   holding on missing data.
+ *   even when the instances cannot place that many. While holding on missing
+ *   data a local count read fresh below it is raised to it: inside its bounds
+ *   means at most the maximum and at least the minimum, and raising is not
+ *   shrinking.
  * - Tolerance compares the backlog's total with the current total (local +
  *   burst desired, less burst held for make before break) as HPA does; from
  *   zero nothing is within tolerance.
@@ -235,6 +262,12 @@ void engine_history_update(struct engine_history *history, const struct engine_p
  *   service can leave zero.
  * - Make before break: burst goes no lower than wanted total - local running
  *   (never above its current count or burst.max_tasks).
+ * - local.min_tasks above local capacity: local keeps the minimum and burst
+ *   covers wanted total - local capacity (up to burst.max_tasks), as make
+ *   before break does: that cover is not part of the total.
+ * - Scale-in after missing data needs a full scale-in window of fresh
+ *   readings: a window that saw a held cycle holds the current count (the
+ *   readings before the outage do not count as seen through it).
  */
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision);
@@ -263,15 +296,26 @@ struct engine_member {
 	const char *name; /* ties of priority are sized by name, ascending */
 	const struct engine_policy *policy;
 	const struct engine_history *history;
+	/*
+	 * A policy not due this cycle: not decided; decision holds what its last
+	 * decision claimed (placed brought up to now) and is claimed as it stands,
+	 * in its priority's turn. observation needs only task and matches_filter.
+	 */
+	bool claim_only;
 	struct engine_observation observation; /* .cluster is set by engine_decide_cluster */
-	struct engine_decision decision; /* out */
-	int result; /* out: engine_decide's return */
+	struct engine_decision decision; /* out (in when claim_only) */
+	int result; /* out: engine_decide's return (0 when claim_only) */
+	void *arg; /* the caller's, untouched */
 };
 
 /*
  * Size every policy of one cluster: sorts members in place (priority
- * descending, then name; stable), resets the claims, then decides and claims
- * each in turn so later policies see only what earlier ones left.
+ * descending, then name; stable), resets the claims, then in that order
+ * decides and claims each due member, and claims each claim_only member's
+ * last claim, so later policies see only what earlier ones left. Priority
+ * wins over the schedule: a policy that is not due keeps room only against
+ * policies of lower priority. A NULL cluster (not observed) decides every
+ * due member as missing its instances and claims nothing.
  */
 void engine_decide_cluster(struct engine_member *members, size_t n_members,
 	struct engine_cluster *cluster, uint64_t now_ms);

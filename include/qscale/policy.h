@@ -43,6 +43,7 @@ struct policy {
 	char *file; /* where it was defined */
 	unsigned line; /* its first line there */
 	uint64_t interval_ms;
+	char *lease_group; /* NULL: the ha section's lease (only read when ha is present) */
 	struct {
 		char *url;
 	} queue;
@@ -82,11 +83,22 @@ struct qscale_config {
 		struct {
 			char *sqs; /* NULL: from AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL */
 			char *ecs; /* NULL: from AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL */
+			char *dynamodb; /* NULL: from AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL */
 		} endpoints;
 		uint64_t timeout_ms;
 		int32_t max_connections; /* requests in flight and connections per endpoint */
 		char *account_id; /* NULL: taken from the queue URLs (qscale iam-policy) */
 	} aws;
+	/* High availability through a lease in DynamoDB (docs/ha.md); off unless present. */
+	struct {
+		bool present;
+		char *table; /* the DynamoDB table holding the leases */
+		char *lease; /* the lease of every policy that names no lease_group */
+		uint64_t duration_ms; /* how long a lease lasts unrenewed */
+		uint64_t renew_ms; /* how often the holder renews, a standby looks */
+		uint64_t margin_ms; /* the holder stops this long before its lease could expire */
+		char *identity; /* NULL: host name and a random suffix, chosen at start */
+	} ha;
 	char *policies_dir; /* as resolved: relative to the main file's folder */
 	bool policies_dir_explicit; /* set in the file, so it must exist */
 	bool policies_dir_found; /* the folder was there and listed */

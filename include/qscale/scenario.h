@@ -182,6 +182,18 @@ enum scenario_fault_kind {
 	SCENARIO_FAULT_DROP, /* the connection is closed without an answer */
 	SCENARIO_FAULT_MALFORMED, /* a 200 whose body is not valid JSON */
 	SCENARIO_FAULT_PARTITION, /* nothing answers at all (connections hang) */
+	/* DescribeContainerInstances puts the instance in failures[] with reason. */
+	SCENARIO_FAULT_INSTANCE_FAILURE,
+	/* DescribeContainerInstances leaves resource out of remainingResources. */
+	SCENARIO_FAULT_MISSING_RESOURCE,
+	/* The call is carried out, then the connection closed without an answer. */
+	SCENARIO_FAULT_LOST_ANSWER,
+};
+
+/* A resource a missing_resource fault leaves out. */
+enum scenario_resource {
+	SCENARIO_RESOURCE_MEMORY,
+	SCENARIO_RESOURCE_CPU,
 };
 
 enum scenario_fault_target {
@@ -204,7 +216,13 @@ struct scenario_fault {
 	enum scenario_fault_target target;
 	char *operation; /* e.g. "GetQueueAttributes", "UpdateService"; NULL: any */
 	uint64_t latency_ms; /* for SCENARIO_FAULT_LATENCY */
+	char *instance; /* instance faults: the ec2 instance id hit; NULL: every instance */
+	char *reason; /* SCENARIO_FAULT_INSTANCE_FAILURE: the failure's reason (MISSING...) */
+	enum scenario_resource resource; /* SCENARIO_FAULT_MISSING_RESOURCE */
 };
+
+/* Whether an instance fault hits the instance with this ec2 instance id. */
+bool scenario_fault_hits_instance(const struct scenario_fault *fault, const char *ec2_instance_id);
 
 struct scenario {
 	char *path; /* the file it came from */

@@ -44,6 +44,8 @@ struct aws_call {
 	char *signing_region;
 	char invocation_id[37];
 	int attempt; /* attempts sent so far */
+	int max_attempts; /* the client's, or fewer as the caller asked */
+	uint64_t budget_deadline_ms; /* monotonic; 0: none (aws_call_opts.budget_ms) */
 	int quota_cost; /* retry quota taken by this call's retries */
 	bool auth_retried;
 	enum ecs_throttle_category category; /* ECS_THROTTLE_NONE for SQS */
@@ -64,8 +66,8 @@ struct aws_client {
 	struct credentials *creds;
 	struct sigv4_key_cache *keys;
 	char region[AWS_REGION_MAX];
-	char *endpoint[2];
-	char *host[2];
+	char *endpoint[AWS_SERVICE_COUNT];
+	char *host[AWS_SERVICE_COUNT];
 	uint64_t timeout_ms;
 	uint64_t connect_timeout_ms;
 	int max_attempts;
@@ -193,12 +195,12 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	load_profile_settings(config, &ini, &profile);
 	r = aws_region_resolve(config->region, aws_env_system, NULL,
 		aws_ini_get(&ini, profile, "region"), client->region);
-	for (int s = 0; r == 0 && s < 2; s++) {
+	for (int s = 0; r == 0 && s < AWS_SERVICE_COUNT; s++) {
+		const char *configured[AWS_SERVICE_COUNT] = {
+			config->endpoint_sqs, config->endpoint_ecs, config->endpoint_dynamodb};
 		struct aws_profile_endpoints pe = profile_endpoints(&ini, profile, s);
 		char *origin = NULL;
-		r = aws_endpoint_resolve(s,
-			s == AWS_SERVICE_SQS ? config->endpoint_sqs : config->endpoint_ecs,
-			client->region, aws_env_system, NULL, &pe, &origin);
+		r = aws_endpoint_resolve(s, configured[s], client->region, aws_env_system, NULL, &pe, &origin);
 		if (r == 0) {
 			char *o2;
 			r = aws_endpoint_parse(origin, &o2, &client->host[s]);
@@ -283,7 +285,7 @@ void aws_client_destroy(struct aws_client *client)
 	credentials_destroy(client->creds);
 	http_client_destroy(client->http);
 	sigv4_key_cache_destroy(client->keys);
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < AWS_SERVICE_COUNT; s++) {
 		free(client->endpoint[s]);
 		free(client->host[s]);
 	}
@@ -398,7 +400,7 @@ static void http_done(const struct http_response *resp, void *arg)
 
 	bool retry = false;
 	uint64_t delay_ms = 0;
-	bool more = call->attempt < client->max_attempts;
+	bool more = call->attempt < call->max_attempts;
 	if (skew_corrected &&
 		(error.error_class == AWS_ERROR_CLOCK_SKEW ||
 			aws_error_is_skew_capable(error.code))) {
@@ -449,8 +451,12 @@ static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
 {
 	uint64_t now = clock_mono_ms(&call->client->clock);
 
-	if (call->attempt == 0)
+	if (call->attempt == 0) {
 		call->deadline_mono_ms = now + call->client->timeout_ms;
+		/* A caller's budget counts from the call's start and may end sooner. */
+		if (call->budget_deadline_ms != 0 && call->budget_deadline_ms < call->deadline_mono_ms)
+			call->deadline_mono_ms = call->budget_deadline_ms;
+	}
 	if (now + ATTEMPT_MIN_MS > call->deadline_mono_ms)
 		return false;
 	*timeout_ms = call->deadline_mono_ms - now;
@@ -477,19 +483,25 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	if (call->service == AWS_SERVICE_SQS) {
 		content_type = "application/x-amz-json-1.0";
 		target_prefix = "AmazonSQS";
+	} else if (call->service == AWS_SERVICE_DYNAMODB) {
+		content_type = "application/x-amz-json-1.0";
+		target_prefix = "DynamoDB_20120810";
 	} else {
 		content_type = "application/x-amz-json-1.1";
 		target_prefix = "AmazonEC2ContainerServiceV20141113";
 	}
 	uint64_t attempt_timeout_ms;
 	if (!attempt_budget(call, &attempt_timeout_ms)) {
-		aws_error_from_transport(-ETIMEDOUT, "aws.timeout passed before a retry", &error);
+		aws_error_from_transport(-ETIMEDOUT,
+			call->attempt == 0 ? "the call's time budget ran out before its first attempt"
+					   : "aws.timeout passed before a retry",
+			&error);
 		call_finish(call, 0, NULL, 0, NULL, &error);
 		return;
 	}
 	call->attempt++;
 	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
-		client->max_attempts);
+		call->max_attempts);
 	char *target = xasprintf("%s.%s", target_prefix, call->operation);
 	struct sigv4_header signed_headers[] = {
 		{"Host", call->host},
@@ -604,7 +616,8 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	char *origin = NULL, *host = NULL;
 	char region_buf[AWS_REGION_MAX];
 
-	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS) ||
+	if ((service != AWS_SERVICE_SQS && service != AWS_SERVICE_ECS &&
+		    service != AWS_SERVICE_DYNAMODB) ||
 		!operation_valid(operation) || cb == NULL || (body == NULL && body_len > 0))
 		return -EINVAL;
 	if (opts != NULL && opts->endpoint != NULL &&
@@ -637,6 +650,11 @@ int aws_client_call(struct aws_client *client, enum aws_service service, const c
 	call->signing_region = xstrdup(region);
 	call->category = service == AWS_SERVICE_ECS ? ecs_throttle_category_of(operation)
 						    : ECS_THROTTLE_NONE;
+	call->max_attempts = client->max_attempts;
+	if (opts != NULL && opts->budget_ms > 0)
+		call->budget_deadline_ms = clock_mono_ms(&client->clock) + opts->budget_ms;
+	if (opts != NULL && opts->max_attempts > 0 && opts->max_attempts < client->max_attempts)
+		call->max_attempts = opts->max_attempts;
 	call->start_mono_ms = clock_mono_ms(&client->clock);
 	call->cb = cb;
 	call->arg = arg;
@@ -708,5 +726,7 @@ struct credentials *aws_client_credentials(struct aws_client *client)
 /* See qscale/aws_client.h. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service)
 {
-	return client->endpoint[service == AWS_SERVICE_SQS ? AWS_SERVICE_SQS : AWS_SERVICE_ECS];
+	if ((int)service < 0 || service >= AWS_SERVICE_COUNT)
+		return NULL;
+	return client->endpoint[service];
 }

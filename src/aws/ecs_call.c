@@ -44,6 +44,7 @@ struct ecs_call {
 	char *status;
 	char *service_name;
 	int64_t desired;
+	uint64_t budget_ms; /* UpdateService: 0, or the HA lease's bound */
 	char **names; /* service names, instance ARNs or the task definition */
 	size_t n_names;
 
@@ -181,7 +182,9 @@ static int send_next(struct ecs_call *c)
 
 	if (r < 0)
 		return r;
-	return aws_client_call(c->client, AWS_SERVICE_ECS, op_name(c->op), c->body, len, NULL,
+	struct aws_call_opts opts = {.budget_ms = c->budget_ms};
+
+	return aws_client_call(c->client, AWS_SERVICE_ECS, op_name(c->op), c->body, len, &opts,
 		on_response, c, &c->inner);
 }
 
@@ -336,6 +339,14 @@ int ecs_describe_services(struct aws_client *client, const char *cluster, const 
 int ecs_update_service(struct aws_client *client, const char *cluster, const char *service,
 	int64_t desired, ecs_service_cb cb, void *arg, struct ecs_call **out)
 {
+	return ecs_update_service_within(client, cluster, service, desired, 0, cb, arg, out);
+}
+
+/* See ecs.h. */
+int ecs_update_service_within(struct aws_client *client, const char *cluster,
+	const char *service, int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg,
+	struct ecs_call **out)
+{
 	if (client == NULL || cb == NULL || service == NULL || desired < 0)
 		return -EINVAL;
 	struct ecs_call *c = call_new(client, OP_UPDATE_SERVICE, cluster, arg);
@@ -343,6 +354,7 @@ int ecs_update_service(struct aws_client *client, const char *cluster, const cha
 	c->cb.service = cb;
 	c->service_name = xstrdup(service);
 	c->desired = desired;
+	c->budget_ms = budget_ms;
 	return start(c, out);
 }
 

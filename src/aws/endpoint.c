@@ -22,7 +22,15 @@ const char *aws_env_system(const char *name, void *ctx)
 /* See qscale/aws_endpoint.h. */
 const char *aws_service_name(enum aws_service service)
 {
-	return service == AWS_SERVICE_SQS ? "sqs" : "ecs";
+	switch (service) {
+	case AWS_SERVICE_SQS:
+		return "sqs";
+	case AWS_SERVICE_DYNAMODB:
+		return "dynamodb";
+	case AWS_SERVICE_ECS:
+		break;
+	}
+	return "ecs";
 }
 
 /* A set, non-empty value. */
@@ -150,9 +158,9 @@ int aws_endpoint_resolve(enum aws_service service, const char *configured, const
 		return take_url(configured, out);
 	const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", env_ctx);
 	if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
-		const char *url = nonempty(env(service == AWS_SERVICE_SQS ? "AWS_ENDPOINT_URL_SQS"
-									  : "AWS_ENDPOINT_URL_ECS",
-			env_ctx));
+		static const char *const vars[AWS_SERVICE_COUNT] = {
+			"AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB"};
+		const char *url = nonempty(env(vars[service], env_ctx));
 		if (url == NULL)
 			url = nonempty(env("AWS_ENDPOINT_URL", env_ctx));
 		if (url == NULL && profile != NULL)

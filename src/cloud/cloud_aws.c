@@ -4,7 +4,10 @@
  * in flight), converts the typed result into the cloud's plain structs and
  * checks that every number fits them: anything that does not is -EPROTO for
  * that call. list_instances chains ListContainerInstances (ACTIVE, every
- * page) into DescribeContainerInstances.
+ * page) into DescribeContainerInstances, and answers only with the whole
+ * fleet: an instance in failures[] or without CPU or MEMORY in its remaining
+ * resources makes the call fail (missing data), except an instance MISSING
+ * because it was deregistered meanwhile, which a second listing shows.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,6 +31,7 @@ struct req {
 	struct sqs_call *sqs;
 	struct ecs_call *ecs;
 	char *cluster;
+	bool relisted; /* list_instances: this is the second listing of the cycle */
 	uint64_t started_ms;
 	union {
 		cloud_queue_cb queue;
@@ -47,6 +51,7 @@ struct cloud_aws {
 	const struct clock *clock;
 	cloud_aws_observer_cb observer;
 	void *observer_arg;
+	uint64_t update_budget_ms; /* 0: none */
 };
 
 static const char *const op_names[] = {
@@ -220,11 +225,59 @@ static int op_describe_services(void *ctx, const char *cluster, const char *cons
 	return rc;
 }
 
-/* A resource ECS did not report counts as nothing free. */
+/* A registered resource ECS did not report counts as nothing. */
 static int32_t resource(int64_t v)
 {
 	return v < 0 ? 0 : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
 }
+
+/*
+ * Whether a described fleet is the whole fleet. An instance in failures[], or
+ * one whose remainingResources lack CPU or MEMORY, leaves the view incomplete:
+ * missing data, said in e. The one failure that may be innocent is MISSING on
+ * the first listing: the instance may have been deregistered between
+ * ListContainerInstances and DescribeContainerInstances. *relist then asks for
+ * a second listing; an instance it no longer lists was deregistered, one it
+ * still lists (and that is still MISSING) leaves the view incomplete.
+ */
+static bool fleet_complete(
+	const struct ecs_instance_set *set, bool relisted, bool *relist, struct aws_error *e)
+{
+	char text[AWS_ERROR_MESSAGE_MAX];
+
+	*relist = false;
+	for (size_t i = 0; i < set->n_failures; i++) {
+		const struct ecs_failure *f = &set->failures[i];
+		const char *reason = f->reason != NULL ? f->reason : "no reason";
+
+		if (!relisted && strcmp(reason, "MISSING") == 0) {
+			*relist = true;
+			continue;
+		}
+		snprintf(text, sizeof(text),
+			"incomplete fleet: instance %.200s in failures (%.64s%s)",
+			f->arn != NULL ? f->arn : "?", reason, relisted ? ", still listed" : "");
+		proto_error(e, text);
+		return false;
+	}
+	for (size_t i = 0; i < set->n_instances; i++) {
+		const struct ecs_container_instance *in = &set->instances[i];
+
+		if (in->remaining_cpu_units >= 0 && in->remaining_memory_mib >= 0)
+			continue;
+		snprintf(text, sizeof(text),
+			"incomplete fleet: instance %.200s: remainingResources lacks %s",
+			in->ec2_instance_id != NULL ? in->ec2_instance_id
+						    : (in->arn != NULL ? in->arn : "?"),
+			in->remaining_cpu_units < 0 ? "CPU" : "MEMORY");
+		proto_error(e, text);
+		return false;
+	}
+	return true;
+}
+
+static int list_instances(struct cloud_aws *aws, const char *cluster, cloud_instances_cb cb,
+	void *arg, bool relisted);
 
 static void on_described(
 	int err, const struct aws_error *error, const struct ecs_instance_set *set, void *arg)
@@ -234,13 +287,34 @@ static void on_described(
 	void *cb_arg = r->arg;
 	struct cloud_instance *out;
 	struct cloud_attribute **attrs;
+	struct aws_error e;
+	bool relist;
 
 	observe(r, err, error);
-	req_free(r);
 	if (err != 0) {
+		req_free(r);
 		cb(err, error, NULL, 0, cb_arg);
 		return;
 	}
+	if (!fleet_complete(set, r->relisted, &relist, &e)) {
+		req_free(r);
+		cb(-EPROTO, &e, NULL, 0, cb_arg);
+		return;
+	}
+	if (relist) {
+		int rc = list_instances(r->aws, r->cluster, cb, cb_arg, true);
+
+		req_free(r);
+		if (rc < 0) {
+			proto_error(&e,
+				"an instance in failures (MISSING), and it could not be listed "
+				"again");
+			e.err = rc;
+			cb(rc, &e, NULL, 0, cb_arg);
+		}
+		return;
+	}
+	req_free(r);
 	out = xcalloc(set->n_instances + 1, sizeof(*out));
 	attrs = xcalloc(set->n_instances + 1, sizeof(*attrs));
 	for (size_t i = 0; i < set->n_instances; i++) {
@@ -292,6 +366,8 @@ static void on_listed(
 	}
 	next = req_new(aws, REQ_DESCRIBE, cb_arg);
 	next->cb.instances = cb;
+	next->relisted = r->relisted;
+	next->cluster = r->cluster != NULL ? xstrdup(r->cluster) : NULL;
 	rc = ecs_describe_container_instances(aws->client, r->cluster,
 		(const char *const *)arns->arns, arns->n_arns, on_described, next, &next->ecs);
 	req_free(r);
@@ -308,19 +384,26 @@ static void on_listed(
 	}
 }
 
-static int op_list_instances(void *ctx, const char *cluster, cloud_instances_cb cb, void *arg)
+/* ListContainerInstances then DescribeContainerInstances; relisted on the second try. */
+static int list_instances(
+	struct cloud_aws *aws, const char *cluster, cloud_instances_cb cb, void *arg, bool relisted)
 {
-	struct cloud_aws *aws = ctx;
 	struct req *r = req_new(aws, REQ_LIST, arg);
 	int rc;
 
 	r->cb.instances = cb;
+	r->relisted = relisted;
 	r->cluster = cluster != NULL ? xstrdup(cluster) : NULL;
 	rc = ecs_list_container_instances(
 		aws->client, cluster, NULL, "ACTIVE", on_listed, r, &r->ecs);
 	if (rc < 0)
 		req_free(r);
 	return rc;
+}
+
+static int op_list_instances(void *ctx, const char *cluster, cloud_instances_cb cb, void *arg)
+{
+	return list_instances(ctx, cluster, cb, arg, false);
 }
 
 static void on_task_definition(
@@ -406,7 +489,8 @@ static int op_update_service(void *ctx, const char *cluster, const char *service
 		return -EINVAL;
 	r = req_new(aws, REQ_UPDATE, arg);
 	r->cb.update = cb;
-	rc = ecs_update_service(aws->client, cluster, service, desired, on_updated, r, &r->ecs);
+	rc = ecs_update_service_within(aws->client, cluster, service, desired,
+		aws->update_budget_ms, on_updated, r, &r->ecs);
 	if (rc < 0)
 		req_free(r);
 	return rc;
@@ -459,6 +543,11 @@ const struct cloud *cloud_aws_cloud(struct cloud_aws *aws)
 	return &aws->cloud;
 }
 
+void cloud_aws_set_update_budget(struct cloud_aws *aws, uint64_t budget_ms)
+{
+	aws->update_budget_ms = budget_ms;
+}
+
 size_t cloud_aws_in_flight(const struct cloud_aws *aws)
 {
 	return aws->n_reqs;
@@ -471,6 +560,7 @@ int cloud_aws_client_create(struct event_base *base, const struct qscale_config 
 		.region = config->region,
 		.endpoint_sqs = config->aws.endpoints.sqs,
 		.endpoint_ecs = config->aws.endpoints.ecs,
+		.endpoint_dynamodb = config->aws.endpoints.dynamodb,
 		.profile = config->aws.profile,
 		.timeout_ms = config->aws.timeout_ms,
 		.max_connections = config->aws.max_connections,

@@ -694,8 +694,8 @@ static void answer_task(struct cloud_sim *cs, const struct completion *c)
 	cb(0, NULL, &out, c->arg);
 }
 
-/* Answer UpdateService: set the desired count now. */
-static void answer_update(struct cloud_sim *cs, const struct completion *c)
+/* Answer UpdateService: set the desired count now; lost: then lose the answer. */
+static void answer_update(struct cloud_sim *cs, const struct completion *c, bool lost)
 {
 	cloud_update_cb cb = (cloud_update_cb)c->cb;
 	struct world_service_info info, before;
@@ -720,6 +720,11 @@ static void answer_update(struct cloud_sim *cs, const struct completion *c)
 		cs->log[cs->n_log++] = (struct cloud_sim_update){world_now_ms(cs->w), info.index,
 			(int32_t)before.desired_count, (int32_t)info.desired_count};
 	}
+	if (lost) {
+		fault_error(c->fault, c->target, &e);
+		cb(e.err, &e, NULL, c->arg);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
 	s.found = true;
 	s.name = info.name;
@@ -732,11 +737,79 @@ static void answer_update(struct cloud_sim *cs, const struct completion *c)
 	cb(0, NULL, &s, c->arg);
 }
 
+/*
+ * An instance fault on a listing: the error cloud_aws makes of the answer
+ * the emulator would give (an incomplete fleet), when the fault hits an
+ * instance of the cluster; false when it hits none (the answer is whole).
+ */
+static bool instance_fault_error(
+	struct cloud_sim *cs, const struct completion *c, struct aws_error *e)
+{
+	const struct scenario_fault *f = c->fault;
+	struct world_cluster_info cl;
+
+	if (!find_cluster(cs, c->subject, &cl))
+		return false;
+	for (size_t i = 0; i < cl.instance_count; i++) {
+		struct world_instance_info in;
+
+		if (world_instance_at(cs->w, cl.index, i, &in) != WORLD_ECS_OK ||
+			in.status != WORLD_INSTANCE_ACTIVE ||
+			!scenario_fault_hits_instance(f, in.ec2_instance_id))
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->err = -EPROTO;
+		e->error_class = AWS_ERROR_FATAL;
+		if (f->kind == SCENARIO_FAULT_INSTANCE_FAILURE)
+			snprintf(e->message, sizeof(e->message),
+				"incomplete fleet: instance %.200s in failures (%.64s%s)", in.arn,
+				f->reason,
+				strcmp(f->reason, "MISSING") == 0 ? ", still listed" : "");
+		else
+			snprintf(e->message, sizeof(e->message),
+				"incomplete fleet: instance %.200s: remainingResources lacks %s",
+				in.ec2_instance_id,
+				f->resource == SCENARIO_RESOURCE_CPU ? "CPU" : "MEMORY");
+		return true;
+	}
+	return false;
+}
+
+/* A fault that shapes an answer rather than replacing it; true when it was answered. */
+static bool answer_shaped(struct cloud_sim *cs, const struct completion *c)
+{
+	struct aws_error e;
+
+	switch (c->fault->kind) {
+	case SCENARIO_FAULT_INSTANCE_FAILURE:
+	case SCENARIO_FAULT_MISSING_RESOURCE:
+		if (c->op != OP_INSTANCES)
+			return false;
+		if (!instance_fault_error(cs, c, &e))
+			answer_instances(cs, c);
+		else
+			((cloud_instances_cb)c->cb)(e.err, &e, NULL, 0, c->arg);
+		return true;
+	case SCENARIO_FAULT_LOST_ANSWER:
+		if (c->op != OP_UPDATE)
+			return false;
+		/* Carried out, then the answer is lost as a dropped connection. */
+		answer_update(cs, c, true);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Deliver one completion: a fault's error, or the world's answer. */
 static void answer(struct cloud_sim *cs, const struct completion *c)
 {
 	struct aws_error e;
 
+	if (c->fault != NULL && answer_shaped(cs, c)) {
+		cs->faulted++;
+		return;
+	}
 	if (c->fault != NULL) {
 		cs->faulted++;
 		fault_error(c->fault, c->target, &e);
@@ -773,7 +846,7 @@ static void answer(struct cloud_sim *cs, const struct completion *c)
 		answer_task(cs, c);
 		break;
 	case OP_UPDATE:
-		answer_update(cs, c);
+		answer_update(cs, c, false);
 		break;
 	}
 }

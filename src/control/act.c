@@ -1,11 +1,11 @@
 /*
- * The decide and act steps of a cycle, and its report. Each local cluster's
- * due policies are sized in priority order after the claims of the policies
- * on it that are not due; every due policy gets its observation assembled
- * from the shared pieces (a piece that failed makes the engine hold), then
- * UpdateService runs for each count that changes, never in dry-run. The
- * report records the history, updates the status, logs one line per decision
- * and calls the owner's hook.
+ * The decide and act steps of a cycle. Every due policy gets its observation
+ * assembled from the shared pieces (a piece that failed makes the engine
+ * hold); each local cluster's policies are then sized in priority order by
+ * engine_decide_cluster, those not due by their last claim. Last,
+ * UpdateService runs for each count that changes, never in dry-run, nor
+ * when the owner's may_act predicate (the HA lease) refuses, and for a held
+ * policy only where the hold brings a count inside its bounds.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,13 +38,29 @@ static void match_instances(struct ctl_policy *p, const struct ctl_cluster *cl)
 	}
 }
 
+/*
+ * An update of unknown outcome meets the service's real count: if the count
+ * is still the one before the update, the update was not made and its scale
+ * event is taken back; any other count ends the doubt (the update, or a
+ * later change by someone else, was made: counting it stays on the safe side).
+ */
+static void confirm(struct ctl_policy *p, struct ctl_unconfirmed *u, int32_t desired)
+{
+	if (!u->active)
+		return;
+	if (desired == u->before && desired != u->intended)
+		engine_history_forget(&p->history, u->at_ms, u->intended - u->before);
+	u->active = false;
+}
+
 /* Take one observed service into the observation, or the piece's error. */
 static void take_service_obs(struct ctl_policy *p, const struct ctl_service *svc,
-	struct engine_service_obs *out, int32_t *before)
+	struct engine_service_obs *out, int32_t *before, struct ctl_unconfirmed *u)
 {
 	if (svc->obs.ok) {
 		*out = svc->obs;
 		*before = svc->obs.desired;
+		confirm(p, u, svc->obs.desired);
 	} else {
 		ctl_policy_error(p, svc->error);
 	}
@@ -65,10 +81,10 @@ static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
 		p->obs.queue = q->obs;
 	else
 		ctl_policy_error(p, q->error);
-	take_service_obs(p, svc, &p->obs.local, &p->local_before);
+	take_service_obs(p, svc, &p->obs.local, &p->local_before, &p->unconfirmed_local);
 	if (p->policy->burst.present)
 		take_service_obs(p, &c->clusters[p->burst_cluster].services[p->burst_service],
-			&p->obs.burst, &p->burst_before);
+			&p->obs.burst, &p->burst_before, &p->unconfirmed_burst);
 	if (svc->obs.ok && svc->task_definition == NULL)
 		ctl_policy_error(p, "DescribeServices: no task definition in response");
 	task = svc->obs.ok && svc->task_definition != NULL
@@ -96,77 +112,75 @@ static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
 	}
 }
 
-/* Deduct what a policy that is not due claimed at its last decision. */
-static void claim_not_due(struct ctl_cycle *c, struct ctl_policy *p)
+/* A member for a policy that is not due: its last claim, placed brought up to now. */
+static void claim_member(struct ctl_cycle *c, struct ctl_policy *p, struct engine_member *m)
 {
 	struct ctl_cluster *cl = &c->clusters[p->local_cluster];
 	const struct ctl_service *svc = &cl->services[p->local_service];
-	struct engine_observation obs = {0};
-	struct engine_decision d = p->claim_decision;
 
 	match_instances(p, cl);
-	obs.task = p->claim_task;
-	obs.cluster = &cl->cluster;
-	obs.matches_filter = p->matches;
+	m->claim_only = true;
+	m->observation.task = p->claim_task;
+	m->observation.matches_filter = p->matches;
+	m->decision = p->claim_decision;
 	/* Tasks placed since that decision already show in the instances' free resources. */
 	if (svc->obs.ok)
-		d.placed = svc->obs.running + svc->obs.pending;
-	engine_cluster_claim(&cl->cluster, &p->policy->scaling, &obs, &d);
+		m->decision.placed = svc->obs.running + svc->obs.pending;
 }
 
-/* Order of sizing on a cluster: priority descending, then name ascending. */
-static int by_priority(const void *a, const void *b)
+/* A due policy's decision, or the hold of a policy the engine refused. */
+static void take_decision(struct ctl_policy *p, const struct engine_member *m)
 {
-	const struct ctl_policy *pa = *(struct ctl_policy *const *)a;
-	const struct ctl_policy *pb = *(struct ctl_policy *const *)b;
-
-	if (pa->policy->scaling.priority != pb->policy->scaling.priority)
-		return pa->policy->scaling.priority > pb->policy->scaling.priority ? -1 : 1;
-	return strcmp(pa->policy->name, pb->policy->name);
+	p->obs = m->observation;
+	if (m->result == 0) {
+		p->decision = m->decision;
+		return;
+	}
+	/* Only impossible policy values get here: the loader rejects them. */
+	memset(&p->decision, 0, sizeof(p->decision));
+	p->decision.backlog = -1;
+	p->decision.flags = ENGINE_MISSING_DATA;
+	snprintf(p->decision.reason, sizeof(p->decision.reason), "the engine refused the policy");
+	ctl_policy_error(p, "engine: invalid policy");
 }
 
-/* Size every due policy of one local cluster in priority order. */
+/*
+ * Size one local cluster: every due policy on it, and the last claim of every
+ * policy on it that is not due, in priority order (engine_decide_cluster).
+ */
 static void decide_cluster(struct ctl_cycle *c, size_t cluster, uint64_t now_ms)
 {
 	struct controller *ctl = c->ctl;
 	struct ctl_cluster *cl = &c->clusters[cluster];
-	struct ctl_policy **due = xcalloc(ctl->n_policies + 1, sizeof(*due));
+	struct engine_member *members = xcalloc(ctl->n_policies + 1, sizeof(*members));
 	size_t n = 0;
 
-	if (cl->cluster.ok)
-		engine_cluster_reset(&cl->cluster);
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
+		struct engine_member *m = &members[n];
 
 		if (p->local_cluster != cluster || !(p->due || p->claim_only))
 			continue;
-		if (p->due)
-			due[n++] = p;
-		else if (cl->cluster.ok)
-			claim_not_due(c, p);
-	}
-	qsort(due, n, sizeof(*due), by_priority);
-	for (size_t i = 0; i < n; i++) {
-		struct ctl_policy *p = due[i];
-		int rc;
-
-		assemble(c, p, now_ms);
-		rc = engine_decide(&p->policy->scaling, &p->obs, &p->history, now_ms, &p->decision);
-		if (rc < 0) {
-			/* Only impossible policy values get here: the loader rejects them. */
-			memset(&p->decision, 0, sizeof(p->decision));
-			p->decision.backlog = -1;
-			p->decision.flags = ENGINE_MISSING_DATA;
-			snprintf(p->decision.reason, sizeof(p->decision.reason),
-				"the engine refused the policy");
-			ctl_policy_error(p, "engine: invalid policy");
+		if (!p->due && !cl->cluster.ok)
 			continue;
+		m->name = p->policy->name;
+		m->policy = &p->policy->scaling;
+		m->history = &p->history;
+		m->arg = p;
+		if (p->due) {
+			assemble(c, p, now_ms);
+			m->observation = p->obs;
+		} else {
+			claim_member(c, p, m);
 		}
-		if (cl->cluster.ok)
-			engine_cluster_claim(
-				&cl->cluster, &p->policy->scaling, &p->obs, &p->decision);
+		n++;
 	}
-	free(due);
+	engine_decide_cluster(members, n, cl->cluster.ok ? &cl->cluster : NULL, now_ms);
+	for (size_t i = 0; i < n; i++) {
+		if (!members[i].claim_only)
+			take_decision(members[i].arg, &members[i]);
+	}
+	free(members);
 }
 
 static void on_update(
@@ -221,6 +235,13 @@ static void on_update(
 	(void)service;
 	u->done = true;
 	u->err = err;
+	/*
+	 * Only an answer refusing the call (4xx: validation, throttling, access)
+	 * says it was not made. A lost answer (reset, timeout, no HTTP status) or
+	 * a server error may follow a change ECS applied.
+	 */
+	u->unknown = err != 0 &&
+		(error == NULL || error->http_status < 400 || error->http_status >= 500);
 	if (err != 0) {
 		ctl_format_error(text, sizeof(text), "UpdateService",
 			u->burst ? p->policy->burst.service : p->policy->local.service, err, error);
@@ -242,8 +263,22 @@ void ctl_decide_and_act(struct ctl_cycle *c)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
-		if (!p->due || p->error[0] != '\0' || dry_run)
+		p->standby = false;
+		/*
+		 * A policy held for missing data still acts on what the engine
+		 * changed: a hold changes a count only to bring it inside its
+		 * configured bounds, and that must not wait for the outage to end.
+		 */
+		if (!p->due || dry_run ||
+			(p->error[0] != '\0' && !(p->decision.flags & ENGINE_MISSING_DATA)))
 			continue;
+		if (!(p->decision.update_local || p->decision.update_burst))
+			continue;
+		/* Asked only when there is something to set, and at the last moment. */
+		if (ctl->may_act != NULL && !ctl->may_act(p->policy, now_ms, ctl->may_act_arg)) {
+			p->standby = true;
+			continue;
+		}
 		if (p->decision.update_local)
 			start_update(c, p, false);
 		if (p->decision.update_burst && p->policy->burst.present)

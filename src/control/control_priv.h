@@ -31,6 +31,18 @@ struct ctl_update {
 	bool started;
 	bool done;
 	int err;
+	bool unknown; /* failed without an answer saying it was refused: maybe made */
+};
+
+/*
+ * An UpdateService whose outcome is unknown, counted as made (rate limits,
+ * stabilisation, claims) until DescribeServices shows the real count.
+ */
+struct ctl_unconfirmed {
+	bool active;
+	int32_t before; /* the count as observed before the update */
+	int32_t intended;
+	uint64_t at_ms; /* when its scale event was remembered */
 };
 
 /* The controller's state of one policy, kept across cycles and reloads. */
@@ -42,6 +54,7 @@ struct ctl_policy {
 	bool has_claim;
 	struct engine_task_obs claim_task;
 	struct engine_decision claim_decision;
+	struct ctl_unconfirmed unconfirmed_local, unconfirmed_burst;
 	/* The cycle in flight. */
 	bool due;
 	bool claim_only; /* not due, but on a cluster being sized */
@@ -54,6 +67,7 @@ struct ctl_policy {
 	struct engine_observation obs;
 	struct engine_decision decision;
 	int32_t local_before, burst_before;
+	bool standby; /* may_act refused this cycle's updates */
 	struct ctl_update update_local;
 	struct ctl_update update_burst;
 };
@@ -140,6 +154,8 @@ struct controller {
 	size_t n_tasks;
 	bool force_dry_run;
 	bool quiet;
+	controller_may_act_cb may_act;
+	void *may_act_arg;
 };
 
 /* observe.c: start every observation of the cycle (pending counts them). */

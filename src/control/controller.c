@@ -161,6 +161,12 @@ bool controller_dry_run(const struct controller *ctl)
 	return ctl->force_dry_run || (ctl->config != NULL && ctl->config->dry_run);
 }
 
+void controller_set_may_act(struct controller *ctl, controller_may_act_cb cb, void *arg)
+{
+	ctl->may_act = cb;
+	ctl->may_act_arg = arg;
+}
+
 void controller_set_quiet(struct controller *ctl, bool quiet)
 {
 	ctl->quiet = quiet;

@@ -26,16 +26,27 @@ const char *controller_outcome_name(enum controller_outcome outcome)
 	return "unknown";
 }
 
-/* Whether an update that the decision wanted was really made. */
+/* Whether an update that the decision wanted was made, or may have been. */
 static bool applied(const struct ctl_update *u)
 {
-	return u->started && u->done && u->err == 0;
+	return u->started && u->done && (u->err == 0 || u->unknown);
+}
+
+/* Remember an update of unknown outcome until DescribeServices shows the count. */
+static void remember_unknown(struct ctl_unconfirmed *out, const struct ctl_update *u,
+	int32_t before, int32_t intended, uint64_t now_ms)
+{
+	if (!(u->started && u->done && u->err != 0 && u->unknown))
+		return;
+	*out = (struct ctl_unconfirmed){
+		.active = true, .before = before, .intended = intended, .at_ms = now_ms};
 }
 
 /*
  * The decision as it took effect: a side whose update was not made (dry-run,
- * failure) keeps its observed count, so the history sees no scale event that
- * did not happen.
+ * failure refused by ECS) keeps its observed count, so the history sees no
+ * scale event that did not happen; one whose outcome is unknown counts as
+ * made, so that a lost answer cannot open a second period's worth of change.
  */
 static struct engine_decision effective(const struct ctl_policy *p)
 {
@@ -109,9 +120,9 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 	}
 	log_escape(reason, sizeof(reason), d->reason);
 	log_msg(changed ? info : LOG_LEVEL_DEBUG,
-		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s reason=\"%s\"",
+		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s%s reason=\"%s\"",
 		p->policy->name, backlog, local, burst, d->local_capacity,
-		dry_run ? " dry_run=true" : "", reason);
+		dry_run ? " dry_run=true" : "", p->standby ? " standby=true" : "", reason);
 }
 
 /* Count the ACTIVE instances of a cluster's listing. */
@@ -137,6 +148,7 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 		.policy = p->policy,
 		.now_ms = now_ms,
 		.dry_run = dry_run,
+		.standby = p->standby,
 		.outcome = outcome,
 		.observation = &p->obs,
 		.decision = &p->decision,
@@ -147,6 +159,10 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 	};
 
 	engine_history_update(&p->history, &p->policy->scaling, &eff, now_ms);
+	remember_unknown(&p->unconfirmed_local, &p->update_local, p->obs.local.desired,
+		p->decision.local_desired, now_ms);
+	remember_unknown(&p->unconfirmed_burst, &p->update_burst, p->obs.burst.desired,
+		p->decision.burst_desired, now_ms);
 	if (outcome != CONTROLLER_HELD && p->obs.task.ok) {
 		p->has_claim = true;
 		p->claim_task = p->obs.task;

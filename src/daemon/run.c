@@ -5,7 +5,9 @@
  * once the loop runs, STATUS= after each cycle, the watchdog), SIGHUP reload
  * (a bad file is reported with file:line:column and the running set kept),
  * SIGTERM drain (no new cycle; in-flight calls may finish until a deadline),
- * and the metrics and health endpoint.
+ * and the metrics and health endpoint. With `ha:` the HA lease (qscale/ha.h)
+ * decides, per policy, whether this daemon calls UpdateService; on SIGTERM
+ * the leases it holds are released once the last cycle has drained.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -18,6 +20,7 @@
 #include "qscale/aws_client.h"
 #include "qscale/cloud_aws.h"
 #include "qscale/controller.h"
+#include "qscale/ha.h"
 #include "qscale/listen_addr.h"
 #include "qscale/log.h"
 #include "qscale/metrics_http.h"
@@ -46,7 +49,9 @@ struct run {
 	struct run_metrics *rm;
 	struct metrics_http *http;
 	struct readiness *readiness;
+	struct ha *ha; /* NULL without ha: */
 	bool stopping;
+	bool releasing;
 	uint64_t last_cycle_ms;
 };
 
@@ -55,17 +60,26 @@ static void status_line(const struct run *r, char *out, size_t size)
 {
 	size_t n = controller_policy_count(r->ctl), failing = 0;
 	uint64_t now_ms = clock_mono_ms(&clock_system);
+	char lease[64] = "";
 
 	for (size_t i = 0; i < n; i++)
 		failing += controller_policy_status(r->ctl, i)->consecutive_failures > 0 ? 1 : 0;
+	if (r->ha != NULL) {
+		size_t groups = ha_group_count(r->ha), held = 0;
+
+		for (size_t i = 0; i < groups; i++)
+			held += ha_group(r->ha, i, now_ms)->acting ? 1 : 0;
+		snprintf(lease, sizeof(lease), ", leader of %zu/%zu lease %s", held, groups,
+			groups == 1 ? "group" : "groups");
+	}
 	if (r->last_cycle_ms == 0)
-		snprintf(out, size, "%zu %s, no cycle yet%s", n, n == 1 ? "policy" : "policies",
-			controller_dry_run(r->ctl) ? ", dry-run" : "");
+		snprintf(out, size, "%zu %s, no cycle yet%s%s", n, n == 1 ? "policy" : "policies",
+			controller_dry_run(r->ctl) ? ", dry-run" : "", lease);
 	else
-		snprintf(out, size, "%zu %s, last cycle %.1fs ago, %zu failing%s", n,
+		snprintf(out, size, "%zu %s, last cycle %.1fs ago, %zu failing%s%s", n,
 			n == 1 ? "policy" : "policies",
 			(double)(now_ms - r->last_cycle_ms) / 1000.0, failing,
-			controller_dry_run(r->ctl) ? ", dry-run" : "");
+			controller_dry_run(r->ctl) ? ", dry-run" : "", lease);
 }
 
 /* Arm the timer for the controller's next due time (none while a cycle runs). */
@@ -118,6 +132,35 @@ static void on_decision(const struct controller_report *report, void *arg)
 		run_metrics_decision(r->rm, report, st);
 }
 
+/* The leases are released: leave the loop. */
+static void on_released(void *arg)
+{
+	struct run *r = arg;
+
+	signals_shutdown_done(r->signals);
+}
+
+/* Nothing is in flight any more: release the leases (if any), then leave. */
+static void finish_shutdown(struct run *r)
+{
+	if (r->ha == NULL) {
+		signals_shutdown_done(r->signals);
+		return;
+	}
+	if (r->releasing)
+		return;
+	r->releasing = true;
+	ha_release(r->ha, on_released, r);
+}
+
+/* The controller's may_act predicate: the HA lease of the policy's group. */
+static bool may_act(const struct policy *policy, uint64_t now_ms, void *arg)
+{
+	struct run *r = arg;
+
+	return !r->stopping && ha_may_act(r->ha, policy, now_ms);
+}
+
 /* The controller's cycle hook: STATUS=, the next timer, the end of a drain. */
 static void on_cycle(const struct controller_cycle_report *report, void *arg)
 {
@@ -127,7 +170,7 @@ static void on_cycle(const struct controller_cycle_report *report, void *arg)
 	r->last_cycle_ms = report->started_ms;
 	run_metrics_cycle(r->rm, report);
 	if (r->stopping) {
-		signals_shutdown_done(r->signals);
+		finish_shutdown(r);
 		return;
 	}
 	status_line(r, status, sizeof(status));
@@ -203,6 +246,10 @@ static void on_reload(int signum, void *arg)
 	track_policies(r, config);
 	log_info("reload=ok policies=%zu file=%s", config->policy_count, LOG_Q(config->file));
 	controller_set_config(r->ctl, config);
+	if (r->ha != NULL) {
+		ha_set_config(r->ha, config);
+		cloud_aws_set_update_budget(r->cloud, config->ha.margin_ms);
+	}
 	run_metrics_reload(r->rm, "ok");
 	status_line(r, status, sizeof(status));
 	notify_reloaded(r->notify, status);
@@ -223,10 +270,9 @@ static void on_shutdown(int signum, void *arg)
 	evtimer_del(r->timer);
 	log_info("shutdown=begin signal=%d in_flight=%zu", signum, cloud_aws_in_flight(r->cloud));
 	notify_stopping(r->notify, "stopping");
+	signals_shutdown_arm(r->signals, RUN_DRAIN_MS);
 	if (!controller_busy(r->ctl))
-		signals_shutdown_done(r->signals);
-	else
-		signals_shutdown_arm(r->signals, RUN_DRAIN_MS);
+		finish_shutdown(r);
 }
 
 /* First turn of the loop: tell systemd, start the first cycle. */
@@ -239,6 +285,8 @@ static void on_start(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	status_line(r, status, sizeof(status));
 	notify_ready(r->notify, status);
+	if (r->ha != NULL)
+		ha_start(r->ha);
 	arm(r);
 }
 
@@ -246,8 +294,17 @@ static void on_start(evutil_socket_t fd, short what, void *arg)
 static bool on_ready(void *arg, struct buf *reason)
 {
 	struct run *r = arg;
+	uint64_t now_ms = clock_mono_ms(&clock_system);
+	char why[320];
 
-	return readiness_check(r->readiness, clock_mono_ms(&clock_system), reason);
+	if (!readiness_check(r->readiness, now_ms, reason))
+		return false;
+	/* A healthy standby is ready: it observes, decides and could take over. */
+	if (r->ha != NULL && !ha_healthy(r->ha, now_ms, why, sizeof(why))) {
+		buf_puts(reason, why);
+		return false;
+	}
+	return true;
 }
 
 /* Before /metrics renders. */
@@ -256,6 +313,8 @@ static void on_collect(void *arg)
 	struct run *r = arg;
 
 	run_metrics_collect(r->rm, r->client, clock_wall_ms(&clock_system));
+	if (r->ha != NULL)
+		run_metrics_ha(r->rm, r->ha, clock_mono_ms(&clock_system));
 }
 
 /* The cloud's observer: one AWS operation ended. */
@@ -341,6 +400,13 @@ static int run_start(struct run *r, struct qscale_config *config)
 	if (controller_create(cloud_aws_cloud(r->cloud), &clock_system, &hooks, &r->ctl) < 0)
 		return 1;
 	controller_set_dry_run(r->ctl, r->force_dry_run);
+	if (config->ha.present) {
+		if (ha_create(r->base, r->client, &clock_system, config, &r->ha) < 0)
+			return 1;
+		controller_set_may_act(r->ctl, may_act, r);
+		/* An UpdateService the lease allowed must reach ECS within the margin. */
+		cloud_aws_set_update_budget(r->cloud, config->ha.margin_ms);
+	}
 	readiness_set_loaded(r->readiness, true);
 	track_policies(r, config);
 	if (start_metrics(r, config->metrics.listen) < 0)
@@ -377,6 +443,7 @@ static void block_stop_signals(void)
 static void run_stop(struct run *r)
 {
 	metrics_http_destroy(r->http);
+	ha_destroy(r->ha);
 	cloud_aws_destroy(r->cloud);
 	controller_destroy(r->ctl);
 	aws_client_destroy(r->client);

@@ -3,14 +3,15 @@
  * and running counts of both services, local capacity, failures and the time
  * of the last successful cycle; decisions by outcome and reason; per AWS
  * operation the requests by outcome, their latency, retries and throttles;
- * the age of the credentials; reloads; intervals missed because a cycle ran
- * long; connections and TLS handshakes opened, and requests that waited for
- * a connection slot. Reasons are the decision's binding rule
+ * the age of the credentials; reloads; the HA leases; intervals missed
+ * because a cycle ran long; connections and TLS handshakes opened, and
+ * requests that waited for a connection slot. Reasons are the decision's binding rule
  * (a small fixed set), never the free-text reason, so series stay few.
  */
 #include <stdlib.h>
 
 #include "qscale/credentials.h"
+#include "qscale/ha.h"
 #include "qscale/http.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
@@ -25,6 +26,7 @@ struct run_metrics {
 	struct metrics_family *failures;
 	struct metrics_family *last_success;
 	struct metrics_family *decisions;
+	struct metrics_family *missing;
 	struct metrics_family *cycles;
 	struct metrics_family *missed;
 	struct metrics_family *connections;
@@ -39,6 +41,11 @@ struct run_metrics {
 	struct metrics_family *aws_throttles;
 	struct metrics_family *credentials_age;
 	struct metrics_family *reloads;
+	struct metrics_family *ha_acting;
+	struct metrics_family *ha_holder;
+	struct metrics_family *ha_renewals;
+	struct metrics_family *ha_failures;
+	struct metrics_family *ha_identity;
 };
 
 /* Register one family; the names are fixed, so failing is a bug. */
@@ -60,6 +67,7 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	static const char *const policy[] = {"policy", NULL};
 	static const char *const policy_service[] = {"policy", "service", NULL};
 	static const char *const decision[] = {"policy", "outcome", "reason", NULL};
+	static const char *const policy_data[] = {"policy", "data", NULL};
 	static const char *const op_outcome[] = {"operation", "outcome", NULL};
 	static const char *const op[] = {"operation", NULL};
 	static const char *const result[] = {"result", NULL};
@@ -83,6 +91,10 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 	rm->decisions = reg(m, METRICS_COUNTER, "qscale_decisions_total",
 		"Decisions by outcome (scaled, unchanged, held, failed) and binding rule.",
 		decision);
+	rm->missing = reg(m, METRICS_COUNTER, "qscale_policy_missing_data_total",
+		"Held decisions by the observation they missed (queue, local_service, "
+		"burst_service, task_definition, instances).",
+		policy_data);
 	rm->cycles = reg(m, METRICS_COUNTER, "qscale_cycles_total", "Control cycles run.", NULL);
 	rm->missed = reg(m, METRICS_COUNTER, "qscale_policy_cycles_missed_total",
 		"Intervals skipped because the previous cycle had not finished.", policy);
@@ -110,6 +122,20 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 		NULL);
 	rm->reloads = reg(m, METRICS_COUNTER, "qscale_config_reloads_total",
 		"Configuration reloads by result (ok, failed, refused).", result);
+	static const char *const lease[] = {"lease", NULL};
+	static const char *const lease_holder[] = {"lease", "holder", NULL};
+	static const char *const identity[] = {"identity", NULL};
+
+	rm->ha_acting = reg(m, METRICS_GAUGE, "qscale_ha_lease_held",
+		"1 when this daemon holds the lease group and may act for its policies.", lease);
+	rm->ha_holder = reg(m, METRICS_GAUGE, "qscale_ha_lease_holder",
+		"The holder of each lease group as last seen (value 1).", lease_holder);
+	rm->ha_renewals = reg(m, METRICS_COUNTER, "qscale_ha_lease_renewals_total",
+		"Successful lease writes (acquire, take over, renew).", lease);
+	rm->ha_failures = reg(m, METRICS_COUNTER, "qscale_ha_lease_failures_total",
+		"Lease calls to DynamoDB that failed.", lease);
+	rm->ha_identity = reg(m, METRICS_GAUGE, "qscale_ha_identity_info",
+		"This daemon's identity in the lease records (value 1).", identity);
 	metrics_gauge_set(rm->credentials_age, NULL, -1);
 	return rm;
 }
@@ -144,6 +170,28 @@ const char *run_metrics_reason(uint32_t flags)
 	return "target";
 }
 
+/* One count per observation a held decision missed. */
+static void count_missing(struct run_metrics *rm, const char *policy, uint32_t missing)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} pieces[] = {
+		{ENGINE_MISSING_QUEUE, "queue"},
+		{ENGINE_MISSING_LOCAL, "local_service"},
+		{ENGINE_MISSING_BURST, "burst_service"},
+		{ENGINE_MISSING_TASK, "task_definition"},
+		{ENGINE_MISSING_INSTANCES, "instances"},
+	};
+
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		const char *const labels[] = {policy, pieces[i].name};
+
+		if (missing & pieces[i].bit)
+			metrics_counter_add(rm->missing, labels, 1);
+	}
+}
+
 void run_metrics_decision(struct run_metrics *rm, const struct controller_report *report,
 	const struct controller_policy_status *status)
 {
@@ -157,6 +205,7 @@ void run_metrics_decision(struct run_metrics *rm, const struct controller_report
 
 	metrics_counter_add(rm->decisions, decision, 1);
 	metrics_counter_add(rm->missed, policy, (double)report->missed);
+	count_missing(rm, name, d->missing);
 	metrics_gauge_set(rm->failures, policy, status->consecutive_failures);
 	if (report->outcome == CONTROLLER_HELD)
 		return;
@@ -234,6 +283,29 @@ void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint
 	/* The age of the credentials themselves (a file's since it was written). */
 	if (info.age_ms >= 0)
 		metrics_gauge_set(rm->credentials_age, NULL, (double)info.age_ms / 1000.0);
+}
+
+void run_metrics_ha(struct run_metrics *rm, struct ha *ha, uint64_t now_ms)
+{
+	const char *const me[] = {ha_identity(ha)};
+
+	metrics_gauge_set(rm->ha_identity, me, 1);
+	/* Totals kept by the lease: rewritten whole, so a forgotten group leaves no series. */
+	metrics_family_clear(rm->ha_acting);
+	metrics_family_clear(rm->ha_holder);
+	metrics_family_clear(rm->ha_renewals);
+	metrics_family_clear(rm->ha_failures);
+	for (size_t i = 0; i < ha_group_count(ha); i++) {
+		const struct ha_group_status *g = ha_group(ha, i, now_ms);
+		const char *const v[] = {g->name};
+		const char *const vh[] = {g->name, g->holder};
+
+		metrics_gauge_set(rm->ha_acting, v, g->acting ? 1 : 0);
+		if (g->holder[0] != '\0')
+			metrics_gauge_set(rm->ha_holder, vh, 1);
+		metrics_counter_add(rm->ha_renewals, v, (double)g->renewals);
+		metrics_counter_add(rm->ha_failures, v, (double)g->failures);
+	}
 }
 
 void run_metrics_reload(struct run_metrics *rm, const char *result)

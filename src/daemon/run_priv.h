@@ -37,6 +37,11 @@ void run_metrics_attempt(struct run_metrics *rm, const struct aws_attempt_event 
 /* Before /metrics renders: the credentials' age at wall_ms. */
 void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint64_t wall_ms);
 
+struct ha;
+
+/* Before /metrics renders: the HA leases (which this daemon holds, renewals, failures, holders). */
+void run_metrics_ha(struct run_metrics *rm, struct ha *ha, uint64_t now_ms);
+
 /* A reload: result "ok" or "failed". */
 void run_metrics_reload(struct run_metrics *rm, const char *result);
 

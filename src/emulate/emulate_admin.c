@@ -223,6 +223,7 @@ static void gen_updates(yajl_gen gen, const struct emulate_state *st)
 		gen_kv_string(gen, "service", e->service);
 		gen_kv_uint(gen, "from", e->from);
 		gen_kv_uint(gen, "to", e->to);
+		gen_kv_string(gen, "access_key_id", e->access_key_id);
 		yajl_gen_map_close(gen);
 	}
 	yajl_gen_array_close(gen);

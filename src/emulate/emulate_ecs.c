@@ -536,9 +536,17 @@ static void gen_resource_ports(yajl_gen gen, const char *name, const uint16_t *p
 	yajl_gen_map_close(gen);
 }
 
-/* Write the ContainerInstance object ECS returns. */
-static void gen_instance(yajl_gen gen, const struct world_instance_info *in)
+/* Write the ContainerInstance object ECS returns; a missing_resource fault leaves one out. */
+static void gen_instance(
+	yajl_gen gen, const struct world_instance_info *in, const struct scenario_fault *fault)
 {
+	bool drop_cpu = fault != NULL && fault->kind == SCENARIO_FAULT_MISSING_RESOURCE &&
+		fault->resource == SCENARIO_RESOURCE_CPU &&
+		scenario_fault_hits_instance(fault, in->ec2_instance_id);
+	bool drop_memory = fault != NULL && fault->kind == SCENARIO_FAULT_MISSING_RESOURCE &&
+		fault->resource == SCENARIO_RESOURCE_MEMORY &&
+		scenario_fault_hits_instance(fault, in->ec2_instance_id);
+
 	yajl_gen_map_open(gen);
 	emulate_gen_key(gen, "containerInstanceArn");
 	emulate_gen_string(gen, in->arn);
@@ -558,8 +566,10 @@ static void gen_instance(yajl_gen gen, const struct world_instance_info *in)
 
 	emulate_gen_key(gen, "remainingResources");
 	yajl_gen_array_open(gen);
-	gen_resource_int(gen, "CPU", in->remaining_cpu_units);
-	gen_resource_int(gen, "MEMORY", in->remaining_memory_mib);
+	if (!drop_cpu)
+		gen_resource_int(gen, "CPU", in->remaining_cpu_units);
+	if (!drop_memory)
+		gen_resource_int(gen, "MEMORY", in->remaining_memory_mib);
 	gen_resource_ports(gen, "PORTS", in->remaining_ports_tcp, in->remaining_ports_tcp_count);
 	gen_resource_ports(
 		gen, "PORTS_UDP", in->remaining_ports_udp, in->remaining_ports_udp_count);
@@ -601,6 +611,14 @@ static void gen_instance(yajl_gen gen, const struct world_instance_info *in)
 	yajl_gen_map_close(gen);
 }
 
+/* Whether an instance_failure fault moves this instance into failures[]. */
+static bool failed_by_fault(
+	const struct scenario_fault *fault, const struct world_instance_info *in)
+{
+	return fault != NULL && fault->kind == SCENARIO_FAULT_INSTANCE_FAILURE &&
+		scenario_fault_hits_instance(fault, in->ec2_instance_id);
+}
+
 /* DescribeContainerInstances: up to 100 instances by ID or ARN; unknown ones as failures. */
 static int describe_container_instances(struct emulate_call *call, yajl_gen gen)
 {
@@ -624,8 +642,9 @@ static int describe_container_instances(struct emulate_call *call, yajl_gen gen)
 		struct world_instance_info in;
 
 		if (world_instance_get(call->world, ci.index, refs->u.array.values[i]->u.string,
-			    &in) == WORLD_ECS_OK)
-			gen_instance(gen, &in);
+			    &in) == WORLD_ECS_OK &&
+			!failed_by_fault(call->fault, &in))
+			gen_instance(gen, &in, call->fault);
 	}
 	yajl_gen_array_close(gen);
 	emulate_gen_key(gen, "failures");
@@ -634,8 +653,11 @@ static int describe_container_instances(struct emulate_call *call, yajl_gen gen)
 		const char *ref = refs->u.array.values[i]->u.string;
 		struct world_instance_info in;
 
-		if (world_instance_get(call->world, ci.index, ref, &in) == WORLD_ECS_OK)
+		if (world_instance_get(call->world, ci.index, ref, &in) == WORLD_ECS_OK) {
+			if (failed_by_fault(call->fault, &in))
+				gen_failure(gen, in.arn, call->fault->reason);
 			continue;
+		}
 		if (strncmp(ref, "arn:", 4) == 0) {
 			gen_failure(gen, ref, "MISSING");
 		} else {

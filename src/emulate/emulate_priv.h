@@ -27,6 +27,7 @@ struct emulate_call {
 	yajl_val body; /* the parsed request object */
 	struct emulate_error err; /* filled by a handler that fails */
 	struct emulate_reply *reply; /* for side facts such as the update log */
+	const struct scenario_fault *fault; /* a fault shaping the answer, or NULL */
 };
 
 /* A handler returns 0 with *gen holding the reply object, or -1 with call->err set. */
@@ -79,6 +80,7 @@ struct emulate_log_update {
 	char service[256];
 	uint32_t from;
 	uint32_t to;
+	char access_key_id[64]; /* who asked */
 };
 
 /* A ring of the last EMULATE_LOG_ENTRIES entries. */

@@ -141,7 +141,14 @@ static void unknown_operation(enum emulate_service service, struct emulate_error
 void emulate_dispatch(struct world *world, const struct emulate_auth *auth,
 	const struct emulate_http_request *req, struct emulate_reply *reply)
 {
-	struct emulate_call call = {.world = world, .auth = auth, .reply = reply};
+	emulate_dispatch_fault(world, auth, req, NULL, reply);
+}
+
+void emulate_dispatch_fault(struct world *world, const struct emulate_auth *auth,
+	const struct emulate_http_request *req, const struct scenario_fault *fault,
+	struct emulate_reply *reply)
+{
+	struct emulate_call call = {.world = world, .auth = auth, .fault = fault, .reply = reply};
 	const char *target = emulate_request_header(req, "x-amz-target");
 	emulate_op_cb op = NULL;
 

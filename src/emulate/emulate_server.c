@@ -293,7 +293,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 }
 
 /* Record an UpdateService that set a count. */
-static void log_update(struct emulate *em, const struct emulate_reply *reply)
+static void log_update(
+	struct emulate *em, const struct emulate_http_request *req, const struct emulate_reply *reply)
 {
 	struct emulate_log_update *u = emulate_log_add(&em->st.updates);
 
@@ -303,8 +304,10 @@ static void log_update(struct emulate *em, const struct emulate_reply *reply)
 	snprintf(u->service, sizeof(u->service), "%s", reply->scaled_service);
 	u->from = reply->scaled_from;
 	u->to = reply->scaled_to;
-	log_info("emulate update cluster=%s service=%s desired=%" PRIu32 "->%" PRIu32, u->cluster,
-		u->service, u->from, u->to);
+	emulate_auth_key_id(req, u->access_key_id, sizeof(u->access_key_id));
+	log_info("emulate update cluster=%s service=%s desired=%" PRIu32 "->%" PRIu32
+		 " access_key_id=%s",
+		u->cluster, u->service, u->from, u->to, u->access_key_id);
 }
 
 /* Answer an admin request at once. */
@@ -389,12 +392,15 @@ static void on_request(struct evhttp_request *req, void *arg)
 		hit.fault = NULL;
 		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
 	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
-		emulate_dispatch(em->st.world, &em->auth, &hreq, &reply);
+		emulate_dispatch_fault(em->st.world, &em->auth, &hreq, hit.fault, &reply);
 		if (reply.scaled)
-			log_update(em, &reply);
+			log_update(em, &hreq, &reply);
 	}
 
-	bool drop = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_DROP;
+	/* A lost answer: the call above was carried out, then the connection goes. */
+	bool drop = hit.fault != NULL &&
+		(hit.fault->kind == SCENARIO_FAULT_DROP ||
+			hit.fault->kind == SCENARIO_FAULT_LOST_ANSWER);
 	bool malformed = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_MALFORMED;
 	uint64_t delay_ms = (uint64_t)((double)hit.latency_ms / em->st.speed);
 

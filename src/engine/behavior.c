@@ -142,6 +142,10 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 	expire_recs(history, now_ms, keep_recs);
 	expire_events(history->outs, &history->n_outs, now_ms, keep_events);
 	expire_events(history->ins, &history->n_ins, now_ms, keep_events);
+	if (!decision->record) {
+		history->has_held = true;
+		history->held_ms = now_ms;
+	}
 	if (decision->record && keep_recs > 0)
 		push_rec(history, now_ms, decision->recommendation);
 	if (decision->record)
@@ -155,6 +159,31 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 		push_event(history->outs, &history->n_outs, now_ms, (int32_t)delta);
 	else
 		push_event(history->ins, &history->n_ins, now_ms, (int32_t)-delta);
+}
+
+int32_t engine_history_forget(struct engine_history *history, uint64_t at_ms, int32_t delta)
+{
+	struct engine_event *events = delta > 0 ? history->outs : history->ins;
+	size_t *n = delta > 0 ? &history->n_outs : &history->n_ins;
+	int32_t want = delta > 0 ? delta : -delta;
+
+	if (delta == 0 || delta == INT32_MIN)
+		return 0;
+	for (size_t i = 0; i < *n && i < ENGINE_HISTORY_SLOTS; i++) {
+		struct engine_event *e = &events[i];
+		int32_t taken;
+
+		if (at_ms < e->first_ms || at_ms > e->at_ms)
+			continue;
+		taken = e->delta < want ? e->delta : want;
+		e->delta -= taken;
+		if (e->delta <= 0) {
+			memmove(e, e + 1, (*n - i - 1) * sizeof(*e));
+			(*n)--;
+		}
+		return taken;
+	}
+	return 0;
 }
 
 int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
@@ -174,6 +203,15 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 			r->hi > down)
 			down = r->hi;
 	}
+	/*
+	 * An outage inside the scale-in window: what the window would have seen
+	 * through it is unknown, so it counts as the count held all along. Scale-in
+	 * resumes only after a full window of fresh readings.
+	 */
+	if (history->has_held &&
+		engine_in_window(history->held_ms, now_ms, policy->scale_in.stabilization_ms) &&
+		current > down)
+		down = current;
 	if (result < up)
 		result = up;
 	if (result > down)

@@ -1,7 +1,9 @@
 /*
  * Several policies on one cluster share its free capacity: the higher
  * priority is sized first (ties by name), and each policy's new tasks are
- * deducted from the instances before the next policy is sized.
+ * deducted from the instances before the next policy is sized. A policy not
+ * due this cycle takes its turn too, claiming what its last decision claimed:
+ * priority, not the schedule, says who gets the room first.
  */
 #include <string.h>
 
@@ -47,6 +49,13 @@ void engine_decide_cluster(struct engine_member *members, size_t n_members,
 		struct engine_member *m = &members[i];
 
 		m->observation.cluster = cluster;
+		if (m->claim_only) {
+			m->result = 0;
+			if (cluster != NULL && m->policy != NULL)
+				engine_cluster_claim(
+					cluster, m->policy, &m->observation, &m->decision);
+			continue;
+		}
 		m->result =
 			engine_decide(m->policy, &m->observation, m->history, now_ms, &m->decision);
 		if (m->result == 0 && cluster != NULL)

@@ -35,6 +35,13 @@ static bool service_usable(const struct engine_service_obs *s, uint64_t now_ms, 
 		s->running <= ENGINE_TASKS_MAX && s->pending <= ENGINE_TASKS_MAX;
 }
 
+/* Note one missing observation by name and bit. */
+static void note_missing(struct engine_trace *t, uint32_t bit, const char *name)
+{
+	t->missing[t->n_missing++] = name;
+	t->missing_bits |= bit;
+}
+
 /* Name every observation the decision needs that is missing, stale or junk. */
 static void find_missing(const struct engine_policy *p, const struct engine_observation *o,
 	uint64_t now_ms, struct engine_trace *t)
@@ -44,17 +51,17 @@ static void find_missing(const struct engine_policy *p, const struct engine_obse
 
 	if (!engine_fresh(o->queue.ok, o->queue.observed_ms, now_ms, age) ||
 		engine_backlog(p, &o->queue) < 0)
-		t->missing[t->n_missing++] = "queue";
+		note_missing(t, ENGINE_MISSING_QUEUE, "queue");
 	if (!service_usable(&o->local, now_ms, age))
-		t->missing[t->n_missing++] = "local service";
+		note_missing(t, ENGINE_MISSING_LOCAL, "local service");
 	if (p->has_burst && !service_usable(&o->burst, now_ms, age))
-		t->missing[t->n_missing++] = "burst service";
+		note_missing(t, ENGINE_MISSING_BURST, "burst service");
 	if (!engine_fresh(o->task.ok, o->task.observed_ms, now_ms, age) || o->task.cpu_units < 0 ||
 		o->task.memory_mib < 0 || o->task.n_ports > ENGINE_TASK_PORTS_MAX)
-		t->missing[t->n_missing++] = "task definition";
+		note_missing(t, ENGINE_MISSING_TASK, "task definition");
 	if (c == NULL || !engine_fresh(c->ok, c->observed_ms, now_ms, age) ||
 		(c->n_instances > 0 && c->instances == NULL))
-		t->missing[t->n_missing++] = "instances";
+		note_missing(t, ENGINE_MISSING_INSTANCES, "instances");
 }
 
 /* a clamped to [lo, hi]. */
@@ -68,9 +75,11 @@ static int32_t clamp(int32_t a, int32_t lo, int32_t hi)
 }
 
 /*
- * Fail static: keep the counts as read. A count read fresh above its maximum
- * is still lowered to it (no path exceeds a configured maximum); a count that
- * could not be read is left alone (no update).
+ * Fail static: keep the counts as read. A count read fresh outside its
+ * configured bounds is still brought inside them: lowered to its maximum (no
+ * path exceeds a maximum) or, for the local service, raised to local.min_tasks
+ * (raising is not shrinking, and the minimum needs no data to be known). A
+ * count that could not be read is left alone (no update).
  */
 static void hold(const struct engine_policy *p, const struct engine_observation *o, uint64_t now_ms,
 	int32_t burst_max, struct engine_trace *t, struct engine_decision *d)
@@ -84,6 +93,10 @@ static void hold(const struct engine_policy *p, const struct engine_observation 
 		if (d->local_desired > p->local_max_tasks) {
 			d->local_desired = p->local_max_tasks;
 			t->flags |= ENGINE_BOUND_MAX;
+		}
+		if (d->local_desired < p->local_min_tasks) {
+			d->local_desired = p->local_min_tasks;
+			t->flags |= ENGINE_BOUND_MIN;
 		}
 		d->update_local = d->local_desired != o->local.desired;
 		d->placed = o->local.running + o->local.pending;
@@ -188,6 +201,22 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	if (t->unmet > 0)
 		t->flags |= ENGINE_UNMET;
 	t->burst = t->burst_target;
+	if (p->has_burst && local > t->capacity && t->total > t->capacity) {
+		/*
+		 * local.min_tasks above what can be placed: the local count keeps the
+		 * minimum (its tasks start as room frees), and burst covers the part
+		 * of the wanted total that cannot run on-prem meanwhile. Like make
+		 * before break, that cover is not part of the total.
+		 */
+		int32_t cover = t->total - t->capacity;
+
+		if (cover > burst_max)
+			cover = burst_max;
+		if (cover > t->burst) {
+			t->burst = cover;
+			t->flags |= ENGINE_MAKE_BEFORE_BREAK;
+		}
+	}
 	if (p->has_burst && o->burst.desired > t->burst_target) {
 		/* Keep burst covering what the running local tasks do not yet cover. */
 		int64_t uncovered = (int64_t)t->total - o->local.running;
@@ -196,7 +225,7 @@ static void split(const struct engine_policy *p, const struct engine_observation
 						    : o->burst.desired;
 		if (keep > burst_max)
 			keep = burst_max;
-		if (keep > t->burst_target) {
+		if (keep > t->burst) {
 			t->burst = keep;
 			t->flags |= ENGINE_MAKE_BEFORE_BREAK;
 		}
@@ -241,6 +270,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.local_capacity = -1;
 		d.fit = -1;
 		d.flags = t.flags;
+		d.missing = t.missing_bits;
 		engine_reason_format(&t, d.reason, sizeof(d.reason));
 		*decision = d;
 		return 0;

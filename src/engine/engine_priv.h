@@ -15,6 +15,7 @@
 /* Everything a decision computed, for its reason text. */
 struct engine_trace {
 	const char *missing[6]; /* names of missing or stale observations */
+	uint32_t missing_bits; /* enum engine_missing */
 	size_t n_missing;
 	int32_t read_local; /* desired counts as read (-1 unknown) */
 	int32_t read_burst;

@@ -66,6 +66,8 @@ static void add_missing(struct reason *r, const struct engine_trace *t)
 	if (t->flags & ENGINE_BOUND_MAX)
 		add(r, "; lowered to max (local %d, burst %d)", (int)t->local_max,
 			(int)t->burst_max);
+	if (t->flags & ENGINE_BOUND_MIN)
+		add(r, "; raised to min %d", (int)t->min_tasks);
 }
 
 /* How the backlog became the recommendation. */

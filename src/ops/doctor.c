@@ -3,7 +3,9 @@
  * daemon needs: the region and where it came from, the credentials (source,
  * age, expiry), the SQS and ECS endpoints (an unsigned GET: reachability and
  * the server's Date for clock skew), and for every policy each read call the
- * daemon makes, with the IAM action named when one is denied.
+ * daemon makes, with the IAM action named when one is denied. With `ha:`, the
+ * DynamoDB endpoint too, the lease table (DescribeTable: it exists, is
+ * ACTIVE, has the key schema the lease needs) and a read of each lease.
  *
  * UpdateService is never called: no call of it is free of effect (even the
  * current desiredCount races with a running daemon and is an update in the
@@ -28,6 +30,7 @@
 #include "qscale/aws_retry.h"
 #include "qscale/credentials.h"
 #include "qscale/doctor.h"
+#include "qscale/dynamodb.h"
 #include "qscale/ecs.h"
 #include "qscale/ecs_filter.h"
 #include "qscale/http.h"
@@ -64,13 +67,23 @@ struct probe {
 	uint64_t started_ms;
 };
 
+/* The read of one lease. */
+struct lease_check {
+	struct doctor *dr;
+	const char *name;
+	struct check check;
+};
+
 struct doctor {
 	struct event_base *base;
 	const struct qscale_config *config;
 	struct aws_client *client;
 	struct http_client *http;
 	struct check region, credentials, clock;
-	struct probe probes[2];
+	struct probe probes[AWS_SERVICE_COUNT];
+	struct check ha_table, ha_write;
+	struct lease_check *ha_leases; /* one per lease group */
+	size_t n_ha;
 	struct doctor_policy *policies;
 	size_t outstanding; /* callbacks still to come */
 	bool creds_ok;
@@ -131,10 +144,12 @@ static void on_probe(const struct http_response *resp, void *arg)
 	done_one(pr->dr);
 }
 
-/* Probe both endpoints with a plain GET /. */
+/* Probe the endpoints (DynamoDB's only with ha:) with a plain GET /. */
 static void start_probes(struct doctor *dr)
 {
-	for (int s = 0; s < 2; s++) {
+	int n = dr->config->ha.present ? AWS_SERVICE_COUNT : 2;
+
+	for (int s = 0; s < n; s++) {
 		struct probe *pr = &dr->probes[s];
 		const char *origin = aws_client_endpoint(dr->client, (enum aws_service)s);
 		char *url = xasprintf("%s/", origin);
@@ -398,6 +413,94 @@ static void start_policy(struct doctor *dr, struct doctor_policy *dp)
 	judge_update(dr, dp);
 }
 
+/* DescribeTable of the lease table answered. */
+static void on_ha_table(
+	int err, const struct aws_error *error, const struct dynamodb_table_info *info, void *arg)
+{
+	struct doctor *dr = arg;
+	const char *table = dr->config->ha.table;
+
+	if (err < 0 && error != NULL && strcmp(error->code, "ResourceNotFoundException") == 0)
+		set_check(&dr->ha_table, DOCTOR_FAIL,
+			"ha table %s: does not exist (create it with the partition key '%s' of "
+			"type S, no sort key; see docs/ha.md)",
+			table, DYNAMODB_LEASE_KEY);
+	else if (err < 0)
+		call_failed(&dr->ha_table, AWS_SERVICE_DYNAMODB, "DescribeTable", table, error);
+	else if (!dynamodb_table_fits_lease(info))
+		set_check(&dr->ha_table, DOCTOR_FAIL,
+			"ha table %s: wrong key schema: partition key '%s' (%s)%s; the lease needs "
+			"the partition key '%s' of type S and no sort key",
+			table, info->hash_key, info->hash_type,
+			info->has_range_key ? " and a sort key" : "", DYNAMODB_LEASE_KEY);
+	else
+		set_check(&dr->ha_table, strcmp(info->status, "ACTIVE") == 0 ? DOCTOR_OK : DOCTOR_WARN,
+			"ha table %s: %s, partition key '%s' (S)", table, info->status,
+			info->hash_key);
+	done_one(dr);
+}
+
+/* GetItem of one lease answered. */
+static void on_ha_lease(int err, const struct aws_error *error, bool found,
+	const struct dynamodb_lease_item *item, void *arg)
+{
+	struct lease_check *lc = arg;
+	char what[200];
+
+	snprintf(what, sizeof(what), "%s/%s", lc->dr->config->ha.table, lc->name);
+	if (err < 0)
+		call_failed(&lc->check, AWS_SERVICE_DYNAMODB, "GetItem", what, error);
+	else if (!found)
+		set_check(&lc->check, DOCTOR_OK, "GetItem %s: ok (lease free)", what);
+	else
+		set_check(&lc->check, DOCTOR_OK, "GetItem %s: ok (held by %s)", what, item->holder);
+	done_one(lc->dr);
+}
+
+/* Add a lease group to check, unless it is there. */
+static void add_lease(struct doctor *dr, const char *name)
+{
+	for (size_t k = 0; k < dr->n_ha; k++) {
+		if (strcmp(dr->ha_leases[k].name, name) == 0)
+			return;
+	}
+	dr->ha_leases[dr->n_ha++] = (struct lease_check){.dr = dr, .name = name};
+}
+
+/*
+ * The HA checks: the table, a read of each lease. The writes are never made
+ * (a write would take or disturb a lease a running daemon holds).
+ */
+static void start_ha(struct doctor *dr)
+{
+	const struct qscale_config *cfg = dr->config;
+	const char *table = cfg->ha.table;
+
+	if (dynamodb_describe_table(dr->client, table, on_ha_table, dr, NULL) == 0)
+		dr->outstanding++;
+	else
+		set_check(&dr->ha_table, DOCTOR_FAIL, "ha table %s: cannot start the call", table);
+	dr->ha_leases = xcalloc(cfg->policy_count + 1, sizeof(*dr->ha_leases));
+	for (size_t i = 0; i < cfg->policy_count; i++)
+		add_lease(dr, cfg->policies[i].lease_group != NULL ? cfg->policies[i].lease_group
+								  : cfg->ha.lease);
+	if (dr->n_ha == 0)
+		add_lease(dr, cfg->ha.lease);
+	for (size_t i = 0; i < dr->n_ha; i++) {
+		struct lease_check *lc = &dr->ha_leases[i];
+
+		if (dynamodb_get_lease(dr->client, table, lc->name, on_ha_lease, lc, NULL) == 0)
+			dr->outstanding++;
+		else
+			set_check(&lc->check, DOCTOR_FAIL, "GetItem %s/%s: cannot start the call",
+				table, lc->name);
+	}
+	set_check(&dr->ha_write, DOCTOR_WARN,
+		"PutItem, UpdateItem, DeleteItem %s: not verified (doctor takes no lease; grant "
+		"them as `qscale iam-policy` prints)",
+		table);
+}
+
 /* The credential chain answered: report it, then make the calls. */
 static void on_credentials(int err, const struct sigv4_credentials *creds, void *arg)
 {
@@ -430,6 +533,8 @@ static void on_credentials(int err, const struct sigv4_credentials *creds, void 
 		dr->creds_ok = true;
 		for (size_t i = 0; i < dr->config->policy_count; i++)
 			start_policy(dr, &dr->policies[i]);
+		if (dr->config->ha.present)
+			start_ha(dr);
 	}
 	done_one(dr);
 }
@@ -461,7 +566,7 @@ static void judge_clock(struct doctor *dr)
 	bool have = false;
 	int64_t worst = 0;
 
-	for (int s = 0; s < 2; s++) {
+	for (int s = 0; s < AWS_SERVICE_COUNT; s++) {
 		const struct probe *pr = &dr->probes[s];
 		if (!pr->have_offset)
 			continue;
@@ -502,7 +607,21 @@ static enum doctor_level report(struct doctor *dr)
 	print_check(&dr->credentials, &worst);
 	print_check(&dr->probes[AWS_SERVICE_SQS].check, &worst);
 	print_check(&dr->probes[AWS_SERVICE_ECS].check, &worst);
+	print_check(&dr->probes[AWS_SERVICE_DYNAMODB].check, &worst);
 	print_check(&dr->clock, &worst);
+	if (dr->config->ha.present && dr->creds_ok) {
+		printf("ha (identity %s):\n",
+			dr->config->ha.identity != NULL ? dr->config->ha.identity
+							: "the host name and a random suffix");
+		printf("  ");
+		print_check(&dr->ha_table, &worst);
+		for (size_t i = 0; i < dr->n_ha; i++) {
+			printf("  ");
+			print_check(&dr->ha_leases[i].check, &worst);
+		}
+		printf("  ");
+		print_check(&dr->ha_write, &worst);
+	}
 	if (dr->config->policy_count == 0)
 		printf("warn no policies: nothing to check per policy\n");
 	for (size_t i = 0; i < dr->config->policy_count && dr->creds_ok; i++) {
@@ -557,6 +676,7 @@ int doctor_run(const struct qscale_config *config)
 	judge_clock(&dr);
 	status = report(&dr) == DOCTOR_FAIL ? 1 : 0;
 	free(dr.policies);
+	free(dr.ha_leases);
 	http_client_destroy(dr.http);
 	aws_client_destroy(dr.client);
 	event_base_free(dr.base);

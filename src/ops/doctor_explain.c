@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "qscale/aws_endpoint.h"
 #include "qscale/doctor.h"
 
 /* The word a level prints as. */
@@ -27,7 +28,7 @@ const char *doctor_level_name(enum doctor_level level)
 /* "<service>:<Operation>", as IAM names actions. */
 void doctor_iam_action(enum aws_service service, const char *operation, char out[DOCTOR_ACTION_MAX])
 {
-	snprintf(out, DOCTOR_ACTION_MAX, "%s:%s", service == AWS_SERVICE_SQS ? "sqs" : "ecs",
+	snprintf(out, DOCTOR_ACTION_MAX, "%s:%s", aws_service_name(service),
 		operation != NULL ? operation : "?");
 }
 

@@ -3,7 +3,7 @@
  * statement names exact ARNs (queue, services, local clusters and their
  * container instances), listed in config order without duplicates; only
  * ecs:DescribeTaskDefinition gets "*", because ECS offers no resource-level
- * permission for it. Pure: no I/O; JSON written with yajl's generator.
+ * permission for it. With `ha:`, the lease calls on the lease table's ARN. Pure: no I/O; JSON written with yajl's generator.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -215,7 +215,7 @@ static int ecs_account(const struct iam_policy_input *in, const struct str_list 
 /* Collect the resource ARNs of every statement. */
 static int collect(const struct iam_policy_input *in, struct str_list *queues,
 	struct str_list *services, struct str_list *clusters, struct str_list *instances,
-	char error[IAM_POLICY_ERROR_MAX])
+	struct str_list *tables, char error[IAM_POLICY_ERROR_MAX])
 {
 	const struct qscale_config *cfg = in->config;
 	const char *part = iam_partition(in->region);
@@ -256,6 +256,10 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 					short_name(p->burst.service)));
 		list_add(clusters,
 			xasprintf("arn:%s:ecs:%s:%s:cluster/%s", part, in->region, acct, lc));
+		/* The lease table lives in the daemon's region and the ECS account. */
+		if (cfg->ha.present)
+			list_add(tables, xasprintf("arn:%s:dynamodb:%s:%s:table/%s", part, in->region,
+						 acct, cfg->ha.table));
 		list_add(instances,
 			xasprintf("arn:%s:ecs:%s:%s:container-instance/%s/*", part, in->region,
 				acct, lc));
@@ -264,11 +268,13 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 	return 0;
 }
 
-/* Collect the ARNs, then write the five statements in a fixed order. */
+/* Collect the ARNs, then write the statements in a fixed order. */
 int iam_policy_build(
 	const struct iam_policy_input *in, char **out, char error[IAM_POLICY_ERROR_MAX])
 {
-	struct str_list queues = {0}, services = {0}, clusters = {0}, instances = {0};
+	struct str_list queues = {0}, services = {0}, clusters = {0}, instances = {0}, tables = {0};
+	static const char *const lease_actions[] = {"dynamodb:DescribeTable", "dynamodb:GetItem",
+		"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"};
 	static const char *const read_write[] = {"ecs:DescribeServices", "ecs:UpdateService"};
 	static const char *const sqs_actions[] = {"sqs:GetQueueAttributes"};
 	static const char *const list_actions[] = {"ecs:ListContainerInstances"};
@@ -287,7 +293,7 @@ int iam_policy_build(
 			"AWS_DEFAULT_REGION");
 	if (in->config->policy_count == 0)
 		return fail(error, "no policies configured: nothing needs a permission");
-	err = collect(in, &queues, &services, &clusters, &instances, error);
+	err = collect(in, &queues, &services, &clusters, &instances, &tables, error);
 	if (err == 0) {
 		yajl_gen g = yajl_gen_alloc(NULL);
 		yajl_gen_config(g, yajl_gen_beautify, 1);
@@ -305,6 +311,10 @@ int iam_policy_build(
 		gen_statement(g, "QscaleDescribeLocalInstances", describe_actions, 1, &instances);
 		gen_statement(g, "QscaleDescribeTaskDefinitionHasNoResourceLevelPermissions",
 			taskdef_actions, 1, NULL);
+		if (tables.n > 0)
+			gen_statement(g, "QscaleHaLease", lease_actions,
+				in->read_only ? 2 : sizeof(lease_actions) / sizeof(lease_actions[0]),
+				&tables);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 		yajl_gen_get_buf(g, &buf, &len);
@@ -316,5 +326,6 @@ int iam_policy_build(
 	list_free(&services);
 	list_free(&clusters);
 	list_free(&instances);
+	list_free(&tables);
 	return err;
 }

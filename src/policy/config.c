@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "policy_priv.h"
+#include "qscale/duration.h"
 #include "qscale/listen_addr.h"
 #include "qscale/xalloc.h"
 
@@ -61,6 +62,10 @@ static const struct schema_field endpoint_fields[] = {
 		.type = SCHEMA_URL,
 		.offset = C(aws.endpoints.ecs),
 		.def_doc = "from AWS_ENDPOINT_URL_ECS, then AWS_ENDPOINT_URL, else the region's"},
+	{.key = "dynamodb",
+		.type = SCHEMA_URL,
+		.offset = C(aws.endpoints.dynamodb),
+		.def_doc = "from AWS_ENDPOINT_URL_DYNAMODB, then AWS_ENDPOINT_URL, else the region's"},
 	{0},
 };
 
@@ -89,6 +94,38 @@ static const struct schema_field aws_fields[] = {
 	{0},
 };
 
+static const struct schema_field ha_fields[] = {
+	{.key = "table",
+		.type = SCHEMA_NAME,
+		.offset = C(ha.table),
+		.flags = SCHEMA_REQUIRED,
+		.def_doc = "required"},
+	{.key = "lease", .type = SCHEMA_NAME, .offset = C(ha.lease), .def = "qscale"},
+	{.key = "duration",
+		.type = SCHEMA_DURATION,
+		.offset = C(ha.duration_ms),
+		.min = 1000,
+		.max = 10 * 60 * 1000,
+		.def = "20s"},
+	{.key = "renew",
+		.type = SCHEMA_DURATION,
+		.offset = C(ha.renew_ms),
+		.min = 100,
+		.max = 5 * 60 * 1000,
+		.def = "5s"},
+	{.key = "margin",
+		.type = SCHEMA_DURATION,
+		.offset = C(ha.margin_ms),
+		.min = 100,
+		.max = 5 * 60 * 1000,
+		.def = "5s"},
+	{.key = "identity",
+		.type = SCHEMA_NAME,
+		.offset = C(ha.identity),
+		.def_doc = "the host name and a random suffix"},
+	{0},
+};
+
 const struct schema_field config_schema[] = {
 	{.key = "region",
 		.type = SCHEMA_REGION,
@@ -104,6 +141,12 @@ const struct schema_field config_schema[] = {
 	{.key = "metrics", .type = SCHEMA_MAP, .sub = metrics_fields},
 	{.key = "log", .type = SCHEMA_MAP, .sub = log_fields},
 	{.key = "aws", .type = SCHEMA_MAP, .sub = aws_fields},
+	{.key = "ha",
+		.type = SCHEMA_MAP,
+		.sub = ha_fields,
+		.flags = SCHEMA_PRESENCE,
+		.present_offset = C(ha.present),
+		.def_doc = "off: one daemon acts alone"},
 	{.key = "policies_dir",
 		.type = SCHEMA_STRING,
 		.offset = C(policies_dir),
@@ -219,6 +262,41 @@ static int add_dir(struct qscale_config *cfg, const struct ynode *at, struct dia
 	return r;
 }
 
+/*
+ * The ha timings must leave a healthy holder time to renew before it stops
+ * acting: it stops margin before its lease could expire, so a renewal must
+ * come well before that.
+ */
+static int check_ha(const struct schema_walk *w, const struct qscale_config *cfg,
+	struct diag *diag)
+{
+	char a[DURATION_FORMAT_MAX], b[DURATION_FORMAT_MAX], m[DURATION_FORMAT_MAX];
+
+	if (!cfg->ha.present)
+		return 0;
+	if (cfg->ha.margin_ms >= cfg->ha.duration_ms) {
+		const struct ynode *at = schema_seen_value(w, "ha.margin");
+
+		return diag_at(diag, w->file, at != NULL ? at : schema_seen_value(w, "ha.duration"),
+			"'ha.margin' (%s) must be below 'ha.duration' (%s)",
+			duration_format(cfg->ha.margin_ms, m), duration_format(cfg->ha.duration_ms, b));
+	}
+	if (cfg->ha.renew_ms > (cfg->ha.duration_ms - cfg->ha.margin_ms) / 2) {
+		const struct ynode *at = schema_seen_value(w, "ha.renew");
+
+		if (at == NULL)
+			at = schema_seen_value(w, "ha.margin");
+		if (at == NULL)
+			at = schema_seen_value(w, "ha.duration");
+		return diag_at(diag, w->file, at,
+			"'ha.renew' (%s) must be at most half of 'ha.duration' (%s) less "
+			"'ha.margin' (%s), so that a holder renews at least twice before it stops",
+			duration_format(cfg->ha.renew_ms, a), duration_format(cfg->ha.duration_ms, b),
+			duration_format(cfg->ha.margin_ms, m));
+	}
+	return 0;
+}
+
 int qscale_config_parse(const char *name, const char *text, size_t len, unsigned flags,
 	struct qscale_config **out, struct diag *diag)
 {
@@ -235,6 +313,8 @@ int qscale_config_parse(const char *name, const char *text, size_t len, unsigned
 	schema_apply_defaults(config_schema, cfg);
 	w.base = cfg;
 	r = schema_walk_map(&w, config_schema, root, "");
+	if (r == 0)
+		r = check_ha(&w, cfg, diag);
 	if (r == 0) {
 		dir_at = schema_seen_value(&w, "policies_dir");
 		cfg->policies_dir_explicit = dir_at != NULL;
@@ -280,6 +360,12 @@ int qscale_config_reload_check(const struct qscale_config *running,
 				strcmp(running->policies[i].file, running->file) != 0
 			? 1
 			: 0;
+	/* The lease machinery is set up at start: it cannot appear or vanish live. */
+	if (next->ha.present != running->ha.present) {
+		snprintf(why, size, "'ha' cannot be turned %s by a reload; restart qscale",
+			next->ha.present ? "on" : "off");
+		return -EINVAL;
+	}
 	if (next->policy_count == 0 && running->policy_count > 0) {
 		snprintf(why, size, "the new configuration has no policy, %zu running",
 			running->policy_count);

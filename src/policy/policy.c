@@ -194,6 +194,10 @@ const struct schema_field policy_schema[] = {
 		.min = 100,
 		.max = 24 * HOUR_MS,
 		.def_doc = "3 × interval"},
+	{.key = "lease_group",
+		.type = SCHEMA_NAME,
+		.offset = P(lease_group),
+		.def_doc = "the main file's ha.lease"},
 	{.key = "queue", .type = SCHEMA_MAP, .sub = queue_fields, .flags = SCHEMA_REQUIRED},
 	{.key = "target", .type = SCHEMA_MAP, .sub = target_fields, .flags = SCHEMA_REQUIRED},
 	{.key = "local", .type = SCHEMA_MAP, .sub = local_fields, .flags = SCHEMA_REQUIRED},
@@ -315,7 +319,9 @@ int policy_parse_node(const char *file, const struct ynode *root,
 		p.scaling.has_burst = p.burst.present;
 		if (!p.burst.present)
 			p.scaling.burst_max_tasks = 0;
-		r = check_policy(&w, &p, diag);
+		r = policy_normalise_ids(&w, &p, config, diag);
+		if (r == 0)
+			r = check_policy(&w, &p, diag);
 	}
 	if (r < 0) {
 		policy_finish(&p);

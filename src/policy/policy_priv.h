@@ -152,6 +152,17 @@ struct policy_marks {
 	unsigned burst_line, burst_column; /* burst.service */
 };
 
+/* Longest cluster or service name or ARN read as an ECS identity. */
+#define POLICY_ID_MAX 2048
+
+/*
+ * identity.c: names for the clusters and services a policy gives as ARNs,
+ * checked against the configured region and account (aws.account_id, else
+ * the queue URL's); errors at the ARN's position.
+ */
+int policy_normalise_ids(const struct schema_walk *w, struct policy *p,
+	const struct qscale_config *config, struct diag *diag);
+
 /* Parse one policy from a tree (config.c reads inline and folder ones). */
 int policy_parse_node(const char *file, const struct ynode *root,
 	const struct qscale_config *config, struct policy *out, struct policy_marks *marks,

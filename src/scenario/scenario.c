@@ -667,8 +667,11 @@ void scenario_destroy(struct scenario *sc)
 	}
 	free(sc->services);
 	free(sc->events);
-	for (size_t i = 0; i < sc->fault_count; i++)
+	for (size_t i = 0; i < sc->fault_count; i++) {
 		free(sc->faults[i].operation);
+		free(sc->faults[i].instance);
+		free(sc->faults[i].reason);
+	}
 	free(sc->faults);
 	free(sc);
 }

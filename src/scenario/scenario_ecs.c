@@ -522,13 +522,56 @@ int scenario_load_events(struct scenario_loader *ld, const struct ynode *node)
 }
 
 /* One fault window. */
+/*
+ * The keys of the instance faults (v[8] instance, v[9] reason, v[10]
+ * resource): each only where its kind reads it, so a misplaced key is not
+ * silently ignored.
+ */
+static int load_instance_fault(
+	struct scenario_loader *ld, const struct ynode *const *v, struct scenario_fault *f)
+{
+	static const char *const resources[] = {"MEMORY", "CPU", NULL};
+	bool on_instance = f->kind == SCENARIO_FAULT_INSTANCE_FAILURE ||
+		f->kind == SCENARIO_FAULT_MISSING_RESOURCE;
+	int rc, resource = 0;
+
+	if (v[8] && !on_instance)
+		return scenario_yaml_fail(ld, v[8], "only an instance fault takes an instance");
+	if (v[9] && f->kind != SCENARIO_FAULT_INSTANCE_FAILURE)
+		return scenario_yaml_fail(
+			ld, v[9], "only an instance_failure fault takes a reason");
+	if (v[10] && f->kind != SCENARIO_FAULT_MISSING_RESOURCE)
+		return scenario_yaml_fail(
+			ld, v[10], "only a missing_resource fault takes a resource");
+	if (v[10] && (rc = scenario_yaml_enum(ld, v[10], "resource", resources, &resource)) < 0)
+		return rc;
+	f->resource = (enum scenario_resource)resource;
+	if (v[8] && (rc = scenario_yaml_string(ld, v[8], "instance", &f->instance)) < 0)
+		return rc;
+	if (v[9] && (rc = scenario_yaml_string(ld, v[9], "reason", &f->reason)) < 0) {
+		free(f->instance);
+		f->instance = NULL;
+		return rc;
+	}
+	if (f->kind == SCENARIO_FAULT_INSTANCE_FAILURE && f->reason == NULL)
+		f->reason = xstrdup("MISSING");
+	return 0;
+}
+
+bool scenario_fault_hits_instance(const struct scenario_fault *fault, const char *ec2_instance_id)
+{
+	return fault->instance == NULL ||
+		(ec2_instance_id != NULL && strcmp(fault->instance, ec2_instance_id) == 0);
+}
+
 static int load_fault(struct scenario_loader *ld, const struct ynode *node)
 {
 	static const char *const keys[] = {"kind", "start", "end", "probability", "every",
-		"service", "operation", "latency", NULL};
+		"service", "operation", "latency", "instance", "reason", "resource", NULL};
 	static const char *const kinds[] = {"throttling", "error500", "error503", "latency", "drop",
-		"malformed", "partition", NULL};
-	const struct ynode *v[8];
+		"malformed", "partition", "instance_failure", "missing_resource", "lost_answer",
+		NULL};
+	const struct ynode *v[11];
 	struct scenario_fault f = {0};
 	uint64_t every;
 	int rc, kind, target = 0;
@@ -571,8 +614,13 @@ static int load_fault(struct scenario_loader *ld, const struct ynode *node)
 	} else if (v[7]) {
 		return scenario_yaml_fail(ld, v[7], "only a latency fault takes a latency");
 	}
-	if (v[6] && (rc = scenario_yaml_string(ld, v[6], "operation", &f.operation)) < 0)
+	if ((rc = load_instance_fault(ld, v, &f)) < 0)
 		return rc;
+	if (v[6] && (rc = scenario_yaml_string(ld, v[6], "operation", &f.operation)) < 0) {
+		free(f.instance);
+		free(f.reason);
+		return rc;
+	}
 	*add_fault(ld->sc) = f;
 	return 0;
 }
@@ -719,8 +767,8 @@ void scenario_task_definition_reservation(
 /* Fault kind as scenario files spell it. */
 const char *scenario_fault_kind_name(enum scenario_fault_kind kind)
 {
-	static const char *const names[] = {
-		"throttling", "error500", "error503", "latency", "drop", "malformed", "partition"};
+	static const char *const names[] = {"throttling", "error500", "error503", "latency", "drop",
+		"malformed", "partition", "instance_failure", "missing_resource", "lost_answer"};
 
 	if ((size_t)kind >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

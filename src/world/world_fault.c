@@ -60,6 +60,11 @@ static bool matches(
 		return false;
 	if (f->operation != NULL && (operation == NULL || strcmp(f->operation, operation) != 0))
 		return false;
+	/* Instance faults change one answer only: they cannot mask another call's fault. */
+	if ((f->kind == SCENARIO_FAULT_INSTANCE_FAILURE ||
+		    f->kind == SCENARIO_FAULT_MISSING_RESOURCE) &&
+		(operation == NULL || strcmp(operation, "DescribeContainerInstances") != 0))
+		return false;
 	return true;
 }
 

@@ -5,7 +5,8 @@
  * wire, then answers from a script: success, 5xx and throttling followed by
  * success, silence (timeout), a reset connection, malformed JSON, a 20 MiB
  * body, a slow answer beside a fast one, container and IMDSv2 credentials,
- * a rotated credentials file, and a skewed clock.
+ * a rotated credentials file, and a skewed clock; and cloud_aws's view of a
+ * fleet over it (whole, deregistered meanwhile, or incomplete).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 
 #include "qscale/aws_client.h"
 #include "qscale/clock.h"
+#include "qscale/cloud_aws.h"
 #include "qscale/credentials.h"
 #include "qscale/log.h"
 #include "qscale/sigv4.h"
@@ -441,7 +443,7 @@ static int group_setup(void **state)
 	write_creds(file_a);
 	static const char *const unset[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_SQS",
-		"AWS_ENDPOINT_URL_ECS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
 		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
 		"AWS_MAX_ATTEMPTS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CA_BUNDLE",
@@ -773,6 +775,67 @@ static void test_timeout(void **state)
 	assert_int_equal(r.error_class, AWS_ERROR_TRANSIENT);
 	aws_client_destroy(c);
 	/* Answer the held request now, so libevent frees it. */
+	for (int i = 0; i < srv.n_held; i++)
+		reply(srv.held[i], 200, "{}", 2, NULL);
+	srv.n_held = 0;
+	struct timeval t = {0, 100000};
+	event_base_loopexit(srv.base, &t);
+	event_base_dispatch(srv.base);
+}
+
+/* Start a call with per-call options. */
+static void start_opts(struct aws_client *c, const struct aws_call_opts *opts, struct result *r)
+{
+	const char *body = "{\"TableName\":\"t\"}";
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(aws_client_call(c, AWS_SERVICE_DYNAMODB, "DescribeTable", body,
+				 strlen(body), opts, call_cb, r, NULL),
+		0);
+	pending++;
+}
+
+static void test_per_call_attempts_and_budget(void **state)
+{
+	static const struct step fail_twice[] = {
+		{500, "{}", 0, NULL},
+		{500, "{}", 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	static const struct step hang[] = {{0, NULL, 0, NULL}};
+	struct aws_client *c = make_client(0, 5000);
+	struct aws_call_opts one = {.max_attempts = 1};
+	struct aws_call_opts budget = {.budget_ms = 300};
+	struct result r;
+
+	(void)state;
+	/* One attempt asked: a 500 is the answer, not retried. */
+	script(fail_twice, 3);
+	start_opts(c, &one, &r);
+	run_until_done();
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.status, 500);
+	/* A budget shorter than the client's timeout cuts the attempt short. */
+	script(hang, 1);
+	start_opts(c, &budget, &r);
+	run_until_done();
+	assert_int_equal(r.err, -ETIMEDOUT);
+	assert_int_equal(r.attempts, 1);
+	/* A retry whose backoff (100 ms) ends past the budget (120 ms) is never sent. */
+	static const struct step throttled[] = {
+		{400, "{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}", 0, NULL},
+		{200, "{}", 0, NULL},
+	};
+	struct aws_call_opts short_budget = {.budget_ms = 120};
+	script(throttled, 2);
+	start_opts(c, &short_budget, &r);
+	run_until_done();
+	/* The answer is the throttling error itself: no second attempt went out. */
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.error_class, AWS_ERROR_THROTTLING);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(srv.n_seen, 1);
+	aws_client_destroy(c);
 	for (int i = 0; i < srv.n_held; i++)
 		reply(srv.held[i], 200, "{}", 2, NULL);
 	srv.n_held = 0;
@@ -1266,6 +1329,129 @@ static void test_destroy_from_callback(void **state)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", srv.creds_path, 1);
 }
 
+/* What one cloud list_instances answered. */
+struct listed {
+	bool done;
+	int err;
+	size_t n;
+	char first[96];
+	char message[AWS_ERROR_MESSAGE_MAX];
+};
+
+static void on_listed_instances(int err, const struct aws_error *error,
+	const struct cloud_instance *instances, size_t n_instances, void *arg)
+{
+	struct listed *l = arg;
+
+	l->done = true;
+	l->err = err;
+	l->n = n_instances;
+	if (n_instances > 0)
+		snprintf(l->first, sizeof(l->first), "%s", instances[0].arn);
+	if (error != NULL)
+		snprintf(l->message, sizeof(l->message), "%s", error->message);
+	if (--pending == 0)
+		event_base_loopbreak(srv.base);
+}
+
+/* list_instances of cloud_aws over the scripted server. */
+static struct listed list_instances_via_cloud(const struct step *steps, int n)
+{
+	struct aws_client *c = make_client(1, 5000);
+	struct cloud_aws *aws = cloud_aws_create(c);
+	const struct cloud *cloud = cloud_aws_cloud(aws);
+	struct listed l = {0};
+
+	script(steps, n);
+	assert_int_equal(
+		cloud->ops->list_instances(cloud->ctx, "onprem", on_listed_instances, &l), 0);
+	pending++;
+	run_until_done();
+	assert_true(l.done);
+	cloud_aws_destroy(aws);
+	aws_client_destroy(c);
+	return l;
+}
+
+#define INSTANCE_A \
+	"{\"containerInstanceArn\":\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"," \
+	"\"status\":\"ACTIVE\",\"agentConnected\":true,\"remainingResources\":[" \
+	"{\"name\":\"CPU\",\"type\":\"INTEGER\",\"integerValue\":1024}," \
+	"{\"name\":\"MEMORY\",\"type\":\"INTEGER\",\"integerValue\":4096}]}"
+#define ARN_B "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/b"
+#define LIST_AB \
+	"{\"containerInstanceArns\":[\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"," \
+	"\"" ARN_B "\"]}"
+#define LIST_A \
+	"{\"containerInstanceArns\":[\"arn:aws:ecs:us-east-1:123456789012:container-instance/" \
+	"onprem/a\"]}"
+#define A_B_MISSING \
+	"{\"containerInstances\":[" INSTANCE_A "],\"failures\":[{\"arn\":\"" ARN_B \
+	"\",\"reason\":\"MISSING\"}]}"
+
+/*
+ * The fleet view is whole or missing data: MISSING for an instance that a
+ * second listing no longer lists is a deregistration; one still listed, any
+ * other failure, or remaining resources without MEMORY leave it incomplete.
+ */
+static void test_cloud_fleet_completeness(void **state)
+{
+	static const struct step deregistered[] = {
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+		{200, LIST_A, 0, NULL},
+		{200, "{\"containerInstances\":[" INSTANCE_A "],\"failures\":[]}", 0, NULL},
+	};
+	static const struct step still_listed[] = {
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+		{200, LIST_AB, 0, NULL},
+		{200, A_B_MISSING, 0, NULL},
+	};
+	static const struct step other_reason[] = {
+		{200, LIST_AB, 0, NULL},
+		{200,
+			"{\"containerInstances\":[" INSTANCE_A "],\"failures\":[{\"arn\":\"" ARN_B
+			"\",\"reason\":\"AGENT\"}]}",
+			0, NULL},
+	};
+	static const struct step no_memory[] = {
+		{200, LIST_A, 0, NULL},
+		{200,
+			"{\"containerInstances\":[{\"containerInstanceArn\":\"" ARN_B "\","
+			"\"ec2InstanceId\":\"mi-2\",\"status\":\"ACTIVE\",\"agentConnected\":true,"
+			"\"remainingResources\":[{\"name\":\"CPU\",\"type\":\"INTEGER\","
+			"\"integerValue\":1024}]}],\"failures\":[]}",
+			0, NULL},
+	};
+	struct listed l;
+
+	(void)state;
+	l = list_instances_via_cloud(deregistered, 4);
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(
+		l.first, "arn:aws:ecs:us-east-1:123456789012:container-instance/onprem/a");
+	assert_int_equal(srv.n_seen, 4);
+
+	l = list_instances_via_cloud(still_listed, 4);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(l.message,
+		"incomplete fleet: instance " ARN_B " in failures (MISSING, still listed)"));
+
+	l = list_instances_via_cloud(other_reason, 2);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(l.message, "in failures (AGENT)"));
+	assert_int_equal(srv.n_seen, 2);
+
+	l = list_instances_via_cloud(no_memory, 2);
+	assert_int_equal(l.err, -EPROTO);
+	assert_non_null(strstr(
+		l.message, "incomplete fleet: instance mi-2: remainingResources lacks MEMORY"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1278,6 +1464,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_covers_retries),
 		cmocka_unit_test(test_hostile_header_escaped),
 		cmocka_unit_test(test_connection_reset),
+		cmocka_unit_test(test_per_call_attempts_and_budget),
 		cmocka_unit_test(test_body_too_big),
 		cmocka_unit_test(test_slow_does_not_block_fast),
 		cmocka_unit_test(test_cancel_never_calls_back),
@@ -1292,6 +1479,7 @@ int main(void)
 		cmocka_unit_test(test_server_retry_hint),
 		cmocka_unit_test(test_connection_reused),
 		cmocka_unit_test(test_env_credentials_and_profile_precedence),
+		cmocka_unit_test(test_cloud_fleet_completeness),
 	};
 
 	return cmocka_run_group_tests_name("aws_client", tests, group_setup, group_teardown);

@@ -117,6 +117,7 @@ class Daemon:
                 env.pop(k, None)
             else:
                 env[k] = v.replace("{dir}", self.dir)
+        self.env = env
         self.log_path = os.path.join(self.dir, "run.log")
         self.log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen([BINARY, "run", "-c", self.config, *args],

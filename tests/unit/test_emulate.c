@@ -184,6 +184,45 @@ static void test_auth_accepts_good_signature(void **state)
 	sigv4_signed_finish(&s.sig);
 }
 
+/* Sub-keys (the key id and up to 16 capitals or digits, same secret) tell clients apart. */
+static void test_auth_sub_keys(void **state)
+{
+	static const struct {
+		const char *suffix;
+		int want;
+	} cases[] = {
+		{"A", 0},
+		{"B7", 0},
+		{"0123456789ABCDEF", 0},
+		{"0123456789ABCDEFG", -EACCES},
+		{"a", -EACCES},
+		{"x9", -EACCES},
+	};
+	struct signed_req s;
+	struct emulate_error err;
+	char key[128], seen[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(key, sizeof(key), "%s%s", test_auth.access_key_id, cases[i].suffix);
+		make_signed(&s, "ecs", ECS "DescribeServices", "{}", NOW_MS, key,
+			test_auth.secret_access_key, "us-east-1");
+		assert_int_equal(
+			emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err),
+			cases[i].want);
+		emulate_auth_key_id(&s.req, seen, sizeof(seen));
+		assert_string_equal(seen, key);
+		sigv4_signed_finish(&s.sig);
+	}
+	/* Another id that merely shares a prefix with the configured one is no sub-key. */
+	snprintf(key, sizeof(key), "%.8s", test_auth.access_key_id);
+	make_signed(&s, "ecs", ECS "DescribeServices", "{}", NOW_MS, key,
+		test_auth.secret_access_key, "us-east-1");
+	assert_int_equal(
+		emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err), -EACCES);
+	sigv4_signed_finish(&s.sig);
+}
+
 /* How a test breaks a signed request, and what the verifier must answer. */
 enum mutation {
 	MUT_BODY,
@@ -601,18 +640,101 @@ static void test_log_ring(void **state)
 	emulate_log_finish(&log);
 }
 
+/* Describe the first instance of onprem under a fault; returns the parsed body. */
+static yajl_val describe_first(struct fixture *f, const struct scenario_fault *fault)
+{
+	struct emulate_reply r;
+	yajl_val list = call(f, ECS "ListContainerInstances", "application/x-amz-json-1.1",
+		"{\"cluster\":\"onprem\",\"maxResults\":1}", &r);
+	const char *arns_path[] = {"containerInstanceArns", NULL};
+	yajl_val arns = yajl_tree_get(list, arns_path, yajl_t_array);
+	char *body = xasprintf("{\"cluster\":\"onprem\",\"containerInstances\":[\"%s\"]}",
+		YAJL_GET_STRING(arns->u.array.values[0]));
+	struct emulate_header h[2] = {{"X-Amz-Target", ECS "DescribeContainerInstances"},
+		{"Content-Type", "application/x-amz-json-1.1"}};
+	struct emulate_http_request req = {.method = "POST",
+		.uri = "/",
+		.headers = h,
+		.n_headers = 2,
+		.body = body,
+		.body_len = strlen(body)};
+	char errbuf[128];
+	yajl_val v;
+
+	yajl_tree_free(list);
+	emulate_reply_finish(&r);
+	emulate_dispatch_fault(f->world, &test_auth, &req, fault, &r);
+	assert_int_equal(r.http_status, 200);
+	v = yajl_tree_parse(r.body, errbuf, sizeof(errbuf));
+	assert_non_null(v);
+	emulate_reply_finish(&r);
+	free(body);
+	return v;
+}
+
+/* The instance faults shape DescribeContainerInstances: failures[], a resource left out. */
+static void test_instance_faults(void **state)
+{
+	struct fixture *f = *state;
+	struct scenario_fault failure = {
+		.kind = SCENARIO_FAULT_INSTANCE_FAILURE, .reason = (char *)(uintptr_t) "AGENT"};
+	struct scenario_fault missing = {
+		.kind = SCENARIO_FAULT_MISSING_RESOURCE, .resource = SCENARIO_RESOURCE_MEMORY};
+	const char *instances_path[] = {"containerInstances", NULL};
+	const char *failures_path[] = {"failures", NULL};
+	const char *reason_path[] = {"reason", NULL};
+	const char *resources_path[] = {"remainingResources", NULL};
+	const char *name_path[] = {"name", NULL};
+	yajl_val v = describe_first(f, &failure);
+	yajl_val list = yajl_tree_get(v, instances_path, yajl_t_array);
+	yajl_val failures = yajl_tree_get(v, failures_path, yajl_t_array);
+
+	assert_int_equal(list->u.array.len, 0);
+	assert_int_equal(failures->u.array.len, 1);
+	assert_string_equal(YAJL_GET_STRING(yajl_tree_get(
+				    failures->u.array.values[0], reason_path, yajl_t_string)),
+		"AGENT");
+	yajl_tree_free(v);
+
+	v = describe_first(f, &missing);
+	list = yajl_tree_get(v, instances_path, yajl_t_array);
+	assert_int_equal(list->u.array.len, 1);
+	yajl_val res = yajl_tree_get(list->u.array.values[0], resources_path, yajl_t_array);
+	bool cpu = false, memory = false;
+
+	for (size_t i = 0; i < res->u.array.len; i++) {
+		const char *name = YAJL_GET_STRING(
+			yajl_tree_get(res->u.array.values[i], name_path, yajl_t_string));
+
+		cpu = cpu || strcmp(name, "CPU") == 0;
+		memory = memory || strcmp(name, "MEMORY") == 0;
+	}
+	assert_true(cpu);
+	assert_false(memory);
+	yajl_tree_free(v);
+
+	/* A fault naming another instance leaves this one whole. */
+	failure.instance = (char *)(uintptr_t) "mi-none";
+	v = describe_first(f, &failure);
+	list = yajl_tree_get(v, instances_path, yajl_t_array);
+	assert_int_equal(list->u.array.len, 1);
+	yajl_tree_free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target_routing),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_auth_accepts_good_signature),
+		cmocka_unit_test(test_auth_sub_keys),
 		cmocka_unit_test(test_auth_rejects),
 		cmocka_unit_test(test_error_and_fault_shapes),
 		cmocka_unit_test_setup_teardown(test_dispatch_errors, setup_world, teardown_world),
 		cmocka_unit_test_setup_teardown(
 			test_dispatch_routing_guards, setup_world, teardown_world),
 		cmocka_unit_test_setup_teardown(test_list_pagination, setup_world, teardown_world),
+		cmocka_unit_test_setup_teardown(test_instance_faults, setup_world, teardown_world),
 		cmocka_unit_test_setup_teardown(
 			test_update_service_reports_change, setup_world, teardown_world),
 		cmocka_unit_test(test_log_ring),

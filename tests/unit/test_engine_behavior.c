@@ -335,6 +335,45 @@ static void test_missing_records_nothing(void **state)
 }
 
 /*
+ * An outage longer than the scale-in window does not erase it: after six
+ * minutes without the queue (window five), one reading of 0 does not scale
+ * 20 to 1; scale-in comes after a full window of fresh readings.
+ */
+static void test_outage_needs_fresh_window(void **state)
+{
+	struct world w;
+	struct engine_decision d;
+	uint64_t t = NOW_MS;
+
+	(void)state;
+	world_init(&w, 1, 1);
+	w.policy.scale_in.stabilization_ms = 300 * S;
+	d = world_step(&w, t, 200);
+	assert_int_equal(d.local_desired, 20);
+	w.obs.queue.ok = false;
+	for (int i = 0; i < 36; i++) {
+		t += 10 * S;
+		d = world_step(&w, t, 0);
+		assert_true(d.flags & ENGINE_MISSING_DATA);
+	}
+	w.obs.queue.ok = true;
+	t += 10 * S;
+	d = world_step(&w, t, 0);
+	assert_int_equal(d.local_desired, 20);
+	assert_true(d.flags & ENGINE_BOUND_STABILIZATION);
+	/* Fresh readings of 0 for a window less one cycle: still 20. */
+	for (int i = 0; i < 28; i++) {
+		t += 10 * S;
+		d = world_step(&w, t, 0);
+		assert_int_equal(d.local_desired, 20);
+	}
+	/* A full window after the last held cycle: scale-in. */
+	t += 10 * S;
+	d = world_step(&w, t, 0);
+	assert_int_equal(d.local_desired, 1);
+}
+
+/*
  * Make before break over time: local room appears, local tasks start one
  * cycle at a time and the burst drains as they run. The held burst is not a
  * scale-in, so a tight scale-in limit and window do not slow the drain, and
@@ -410,6 +449,8 @@ int main(void)
 		&s, "history", "a sequence is deterministic", test_sequence_deterministic, NULL);
 	fixture_add(
 		&s, "history", "missing data records nothing", test_missing_records_nothing, NULL);
+	fixture_add(&s, "history", "an outage longer than the window needs a fresh window",
+		test_outage_needs_fresh_window, NULL);
 	fixture_add(&s, "history", "make before break drains burst as local tasks run",
 		test_make_before_break_drains, NULL);
 	return fixture_run(&s, "engine_behavior");

@@ -295,6 +295,38 @@ static void test_claim_bounded_by_fit(void **state)
 		engine_cluster_claim(NULL, &s.policy[0], &s.members[0].observation, &d), 0);
 }
 
+/* A policy not due claims its last decision in its priority's turn, not before. */
+static void test_priority_over_schedule(void **state)
+{
+	struct shared s;
+
+	(void)state;
+	shared_cluster(&s, 2); /* 8 tasks fit */
+	/* low is not due; its last decision set 6 tasks, none placed yet. */
+	shared_member(&s, 0, "low", 10, 0);
+	s.members[0].claim_only = true;
+	s.members[0].decision.local_desired = 6;
+	s.members[0].decision.placed = 0;
+	shared_member(&s, 1, "high", 100, 400); /* due, wants 8 */
+	engine_decide_cluster(s.members, 2, &s.cluster, NOW_MS);
+	assert_string_equal(s.members[0].name, "high");
+	assert_int_equal(s.members[0].decision.local_desired, 8);
+	assert_int_equal(s.members[0].decision.burst_desired, 0);
+	/* low's claim is left as it was: not decided, nothing more fits. */
+	assert_int_equal(s.members[1].decision.local_desired, 6);
+
+	/* A not-due policy of higher priority still keeps its room against lower ones. */
+	shared_cluster(&s, 2);
+	shared_member(&s, 0, "high", 100, 0);
+	s.members[0].claim_only = true;
+	s.members[0].decision.local_desired = 6;
+	shared_member(&s, 1, "low", 10, 400); /* due, wants 8 */
+	engine_decide_cluster(s.members, 2, &s.cluster, NOW_MS);
+	assert_string_equal(s.members[1].name, "low");
+	assert_int_equal(s.members[1].decision.local_desired, 2);
+	assert_int_equal(s.members[1].decision.burst_desired, 6);
+}
+
 int main(void)
 {
 	struct fixture_suite s = {0};
@@ -303,6 +335,8 @@ int main(void)
 		fixture_add(&s, "fit", fit_rows[i].name, run_fit, &fit_rows[i]);
 	fixture_add(&s, "shared", "higher priority is sized first", test_priority_first, NULL);
 	fixture_add(&s, "shared", "equal priorities go by name", test_ties_by_name, NULL);
+	fixture_add(
+		&s, "shared", "priority wins over the schedule", test_priority_over_schedule, NULL);
 	fixture_add(
 		&s, "shared", "claims fill instances in order", test_claims_fill_in_order, NULL);
 	fixture_add(&s, "shared", "a claimed static port is not offered again", test_ports_shared,

@@ -200,15 +200,16 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 		fail_msg("case %llu: negative count", (unsigned long long)case_no);
 	if (!p->has_burst && (d->burst_desired != 0 || d->update_burst))
 		fail_msg("case %llu: burst without burst", (unsigned long long)case_no);
-	if (d->local_desired < p->local_min_tasks &&
-		!(missing && (!local_ok || o->local.desired < p->local_min_tasks)))
+	if (d->local_desired < p->local_min_tasks && !(missing && !local_ok))
 		fail_msg("case %llu: below min: %s", (unsigned long long)case_no, d->reason);
 	if (missing) {
-		/* Fail static: never shrinks, except down to a maximum; nothing unknown is set. */
-		if (local_ok &&
-			d->local_desired !=
-				(o->local.desired < p->local_max_tasks ? o->local.desired
-								       : p->local_max_tasks))
+		/* Fail static: moves only into the bounds; nothing unknown is set. */
+		int32_t in_bounds = o->local.desired < p->local_max_tasks ? o->local.desired
+									  : p->local_max_tasks;
+
+		if (in_bounds < p->local_min_tasks)
+			in_bounds = p->local_min_tasks;
+		if (local_ok && d->local_desired != in_bounds)
 			fail_msg("case %llu: local moved on missing data: %s",
 				(unsigned long long)case_no, d->reason);
 		if (p->has_burst && burst_ok &&
@@ -220,7 +221,9 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 			fail_msg("case %llu: set a count it could not read",
 				(unsigned long long)case_no);
 		assert_false(d->record);
+		assert_true(d->missing != 0);
 	} else {
+		assert_int_equal(d->missing, 0);
 		assert_true(d->record);
 		if (d->burst_desired > 0 && d->local_desired < d->local_capacity &&
 			d->local_desired < p->local_max_tasks &&
