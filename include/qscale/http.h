@@ -30,7 +30,7 @@ struct http_request_opts {
 	size_t n_headers;
 	const void *body; /* copied before http_request_start returns */
 	size_t body_len;
-	uint64_t timeout_ms; /* whole transfer; 0: no limit */
+	uint64_t timeout_ms; /* whole transfer, waiting for a slot included; 0: no limit */
 	uint64_t connect_timeout_ms; /* 0: libcurl's default */
 	size_t max_body; /* response body cap; 0: HTTP_BODY_MAX_DEFAULT */
 	bool no_proxy; /* link-local credential endpoints: never through a proxy */

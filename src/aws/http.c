@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "qscale/buf.h"
+#include "qscale/clock.h"
 #include "qscale/file.h"
 #include "qscale/http.h"
 #include "qscale/log.h"
@@ -76,6 +77,7 @@ struct http_request {
 	char *post;
 	size_t post_len;
 	uint64_t timeout_ms, connect_timeout_ms;
+	uint64_t queued_mono_ms; /* when it was started, for the time it waited */
 	bool no_proxy;
 	struct buf body;
 	bool too_big;
@@ -672,10 +674,21 @@ static CURLcode make_easy(struct http_request *req)
 	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
 	if (client->ca_bundle != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle);
+	/*
+	 * The timeout counts from http_request_start: time spent waiting for a
+	 * slot is taken off, so a caller's deadline holds. Past it, 1 ms lets
+	 * libcurl fail the transfer from the loop like any other timeout.
+	 */
+	uint64_t waited = clock_mono_ms(&clock_system) - req->queued_mono_ms;
+	uint64_t left = req->timeout_ms > waited ? req->timeout_ms - waited : 1;
+
 	if (req->timeout_ms > 0)
-		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
+		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
 	if (req->connect_timeout_ms > 0)
-		rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)req->connect_timeout_ms);
+		rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			(long)(req->timeout_ms > 0 && left < req->connect_timeout_ms
+					? left
+					: req->connect_timeout_ms));
 	if (req->no_proxy)
 		rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (req->post != NULL) {
@@ -721,6 +734,7 @@ static struct http_request *request_new(
 	req->timeout_ms = opts->timeout_ms;
 	req->connect_timeout_ms = opts->connect_timeout_ms;
 	req->no_proxy = opts->no_proxy;
+	req->queued_mono_ms = clock_mono_ms(&clock_system);
 	req->origin = origin_for(client, opts->url);
 	return req;
 }

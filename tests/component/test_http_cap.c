@@ -3,9 +3,11 @@
  * evhttp on the same loop) that holds every request for a short while: at
  * most max_connections requests reach the server at once, the rest arrive in
  * the order they were started, a second burst reuses the same connections
- * (no new connection, so over TLS no new handshake), and a request cancelled
- * while it waits never reaches the server nor calls back.
+ * (no new connection, so over TLS no new handshake), a request cancelled
+ * while it waits never reaches the server nor calls back, and the time a
+ * request waits counts against its timeout.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,11 +237,47 @@ static void test_cancel_while_waiting(void **state)
 	assert_int_equal(n_done, 0);
 }
 
+static int timed_out;
+
+/* Count a request that timed out while it waited for a slot. */
+static void timeout_cb(const struct http_response *resp, void *arg)
+{
+	(void)arg;
+	if (resp->err == -ETIMEDOUT)
+		timed_out++;
+	n_done++;
+}
+
+/* Time spent waiting for a slot counts against the request's timeout. */
+static void test_wait_counts_against_timeout(void **state)
+{
+	struct http_client_config cfg = {.max_connections = 1};
+	struct http_client *c = NULL;
+	char url[96];
+
+	(void)state;
+	assert_int_equal(http_client_create(srv.base, &cfg, &c), 0);
+	reset();
+	timed_out = 0;
+	start(c, 1); /* held HOLD_MS by the server */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/2", srv.port);
+	struct http_request_opts opts = {.method = "GET", .url = url, .timeout_ms = HOLD_MS / 3};
+
+	assert_int_equal(http_request_start(c, &opts, timeout_cb, NULL, NULL), 0);
+	run_until(2);
+	assert_int_equal(done[0], 1);
+	assert_int_equal(timed_out, 1);
+	http_client_destroy(c);
+	for (int i = 0; i < 2000 && srv.holding > 0; i++)
+		event_base_loop(srv.base, EVLOOP_ONCE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cap_and_order),
 		cmocka_unit_test(test_cancel_while_waiting),
+		cmocka_unit_test(test_wait_counts_against_timeout),
 	};
 
 	return cmocka_run_group_tests_name("http_cap", tests, group_setup, group_teardown);
