@@ -31,6 +31,15 @@ struct engine_policy {
 	double tolerance; /* [0, 1): ignore changes of less than this fraction */
 	bool include_in_flight;
 	bool include_delayed;
+	/*
+	 * The work in progress: messages one task processes at once (received,
+	 * not yet deleted), and the percentage of those slots the fleet should
+	 * keep busy (1..100; 0 counts as 100). A concurrency of 0 sizes on the
+	 * backlog alone (the rule before the work-in-progress term, and the
+	 * fallback when in-flight messages already count as backlog).
+	 */
+	int32_t concurrency;
+	int32_t utilization_percent;
 	int32_t local_min_tasks;
 	int32_t local_max_tasks;
 	bool has_burst;
@@ -40,6 +49,13 @@ struct engine_policy {
 	int32_t priority; /* higher is sized first on a shared cluster */
 	struct engine_behavior scale_out;
 	struct engine_behavior scale_in;
+	/*
+	 * A shorter scale-in window for the burst: burst tasks are billed, local
+	 * ones are not, so the burst may follow the work in progress sooner while
+	 * the local tasks ride out the whole window. Used when set and shorter.
+	 */
+	bool has_burst_stabilization;
+	uint64_t burst_stabilization_ms;
 	uint64_t max_observation_age_ms; /* older data counts as missing */
 };
 
@@ -134,7 +150,11 @@ struct engine_observation {
 	const bool *matches_filter;
 };
 
-/* A recommendation seen at a time; a compacted slot covers several (lo..hi). */
+/*
+ * A recommendation seen at a time; a compacted slot covers several (lo..hi).
+ * lo is the lowest recommendation (what scale-out's window reads), hi the
+ * highest steady total (what scale-in's window reads).
+ */
 struct engine_rec {
 	uint64_t first_ms; /* oldest time merged into this slot */
 	uint64_t at_ms; /* newest time merged into this slot */
@@ -205,6 +225,13 @@ struct engine_decision {
 	int64_t backlog; /* -1 when the queue data is missing */
 	int32_t current_total; /* local + burst desired as observed, less burst held last time */
 	int32_t recommendation; /* wanted total before behaviour: kept in the history */
+	/*
+	 * What the work in progress alone wants (the recommendation less the
+	 * backlog term; the recommendation itself without the work-in-progress
+	 * term): what the scale-in window remembers, so that scale-in follows
+	 * the arrivals, not a backlog already drained.
+	 */
+	int32_t steady;
 	bool record; /* false when data was missing: nothing to remember */
 	int32_t wanted; /* total after behaviour (local + burst, less held_burst) */
 	int32_t held_burst; /* burst kept above the split until local tasks run */

@@ -177,6 +177,14 @@ void policy_finish(struct policy *policy);
  */
 void qscale_config_print(const struct qscale_config *config, FILE *out);
 
+/*
+ * One line saying how the policy sizes its fleet: on the work in progress
+ * and the backlog, or, when the processing cannot be read from what SQS
+ * reports (in-flight messages counted as backlog, or no concurrency), on the
+ * backlog alone, and why. Written into buf (always NUL-terminated).
+ */
+void policy_sizing_describe(const struct policy *policy, char *buf, size_t size);
+
 /* Write one policy as a YAML mapping indented by indent spaces. */
 void policy_print(const struct policy *policy, unsigned indent, FILE *out);
 

@@ -155,6 +155,12 @@ struct scenario_service {
 	bool has_queue;
 	size_t queue; /* index into scenario.queues when has_queue */
 	double messages_per_task_s; /* what one RUNNING task consumes per second */
+	/*
+	 * How long one message is held (received, not yet deleted) while it is
+	 * processed; default 1 / messages_per_task, a worker that receives one
+	 * message at a time. A task holds rate x time messages at once.
+	 */
+	uint64_t processing_time_ms;
 	enum scenario_service_status status;
 	uint64_t created_at_ms; /* offset from t=0 (usually 0) */
 };

@@ -149,7 +149,4 @@ int sim_run(const struct sim_params *p, struct qscale_config *config, struct sim
 /* Free what a result holds and zero it; accepts NULL. */
 void sim_result_finish(struct sim_result *r);
 
-/* The wait under which fraction p of the messages counted in hist were received (ms). */
-uint64_t sim_hist_percentile_ms(const uint64_t hist[WORLD_WAIT_BUCKETS], double p);
-
 #endif

@@ -241,9 +241,13 @@ bool world_fault_pick(struct world *w, enum scenario_fault_target target, const 
 
 /* ---- Statistics (for simulate) ---- */
 
-/* Buckets of the wait-time histogram: bucket i holds waits below
- * world_wait_bucket_upper_ms(i); the last bucket is unbounded. */
-#define WORLD_WAIT_BUCKETS 96
+/*
+ * Buckets of the wait-time histogram: bucket i holds waits below
+ * world_wait_bucket_upper_ms(i) and at least the previous bucket's bound.
+ * One millisecond wide up to 128 ms, then 64 per doubling (each about 1.1 %
+ * wide) up to about 12 days; the last bucket is unbounded.
+ */
+#define WORLD_WAIT_BUCKETS 1600
 
 /* The upper bound of bucket i in ms (UINT64_MAX for the last). */
 uint64_t world_wait_bucket_upper_ms(size_t i);
@@ -260,7 +264,13 @@ struct world_queue_stats {
 };
 
 struct world_service_stats {
-	double task_seconds; /* ∫ (running + pending) dt: what is billed */
+	double task_seconds; /* ∫ (running + pending) dt */
+	/*
+	 * What Fargate bills: task_seconds plus, for every task of a FARGATE
+	 * service that ran (or has run so far) less than a minute, the rest of
+	 * that minute (the one-minute minimum); task_seconds otherwise.
+	 */
+	double billed_task_seconds;
 	double running_task_seconds; /* ∫ running dt */
 	double unplaced_task_seconds; /* ∫ unplaced dt */
 	uint64_t placement_failures; /* tasks that found no room when first tried */
@@ -274,8 +284,15 @@ struct world_service_stats {
 int world_queue_stats(const struct world *w, size_t queue, struct world_queue_stats *out);
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out);
 
-/* The wait (ms, bucket upper bound) under which fraction p (0..1] of the
- * processed messages were received; 0 when none were. */
+/*
+ * The wait (ms) under which fraction p (0..1] of the processed messages were
+ * received, interpolated by rank inside its bucket: within 1.1 % (or 1 ms)
+ * of the exact order statistic; 0 when none were.
+ */
 uint64_t world_wait_percentile_ms(const struct world_queue_stats *st, double p);
+
+/* The same over a histogram with its largest wait (the sum of several queues'). */
+uint64_t world_wait_hist_percentile_ms(
+	const uint64_t hist[WORLD_WAIT_BUCKETS], uint64_t max_ms, double p);
 
 #endif

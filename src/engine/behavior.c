@@ -88,7 +88,7 @@ static size_t closest_events(const struct engine_event *events, size_t n)
 }
 
 /* Append a recommendation, merging the closest neighbours when the ring is full. */
-static void push_rec(struct engine_history *h, uint64_t now_ms, int32_t value)
+static void push_rec(struct engine_history *h, uint64_t now_ms, int32_t value, int32_t steady)
 {
 	if (h->n_recs == ENGINE_HISTORY_SLOTS) {
 		size_t i = closest_recs(h->recs, h->n_recs);
@@ -102,7 +102,7 @@ static void push_rec(struct engine_history *h, uint64_t now_ms, int32_t value)
 		h->n_recs--;
 	}
 	h->recs[h->n_recs++] =
-		(struct engine_rec){.first_ms = now_ms, .at_ms = now_ms, .lo = value, .hi = value};
+		(struct engine_rec){.first_ms = now_ms, .at_ms = now_ms, .lo = value, .hi = steady};
 }
 
 /* Append a scale event, merging the closest neighbours (sum of deltas) when full. */
@@ -147,7 +147,9 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 		history->held_ms = now_ms;
 	}
 	if (decision->record && keep_recs > 0)
-		push_rec(history, now_ms, decision->recommendation);
+		push_rec(history, now_ms, decision->recommendation,
+			decision->steady < decision->recommendation ? decision->steady
+								    : decision->recommendation);
 	if (decision->record)
 		history->held_burst = decision->held_burst;
 	/* Held burst tasks are no scale event: they go as the local ones start. */

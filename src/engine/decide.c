@@ -1,7 +1,7 @@
 /*
- * engine_decide: the scaling rule of one policy, step by step (backlog,
- * activation, wanted total, tolerance, clamps, behaviour, local/burst split,
- * make before break) and fail static on missing data. Every count it returns
+ * engine_decide: the scaling rule of one policy, step by step (backlog and
+ * work in progress, activation, wanted total, tolerance, clamps, behaviour,
+ * local/burst split, make before break) and fail static on missing data. Every count it returns
  * is within the policy's maxima; reason.c writes down which rules bound it.
  */
 #include <errno.h>
@@ -17,6 +17,8 @@ static bool policy_valid(const struct engine_policy *p)
 	if (p->backlog_per_task <= 0 || p->activation_backlog < 0)
 		return false;
 	if (!(p->tolerance >= 0.0 && p->tolerance < 1.0))
+		return false;
+	if (p->concurrency < 0 || p->utilization_percent < 0 || p->utilization_percent > 100)
 		return false;
 	if (p->local_min_tasks < 0 || p->local_max_tasks < p->local_min_tasks ||
 		p->local_max_tasks > ENGINE_TASKS_MAX)
@@ -133,6 +135,29 @@ static int32_t sum_counts(int32_t a, int32_t b)
 	return sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
 }
 
+/*
+ * The total the burst is sized for: with a burst window shorter than the
+ * scale-in window, the recommendation held over that shorter window (never
+ * above the total, never below the min), so burst tasks, which are billed,
+ * go as soon as the work in progress no longer needs them.
+ */
+static int32_t burst_total(const struct engine_policy *p, const struct engine_history *h,
+	uint64_t now_ms, const struct engine_trace *t, int32_t total)
+{
+	struct engine_policy shorter;
+	int32_t held;
+
+	if (!p->has_burst || !p->has_burst_stabilization ||
+		p->burst_stabilization_ms >= p->scale_in.stabilization_ms ||
+		total > t->current_total)
+		return total;
+	shorter = *p;
+	shorter.scale_in.stabilization_ms = p->burst_stabilization_ms;
+	held = engine_stabilize(&shorter, h, now_ms, t->current_total, t->recommendation);
+	held = clamp(held, p->local_min_tasks, total);
+	return held < total ? held : total;
+}
+
 /* Steps 1-4: the wanted total from the backlog, the clamps and the behaviour. */
 static int32_t wanted_total(const struct engine_policy *p, const struct engine_history *h,
 	uint64_t now_ms, struct engine_trace *t)
@@ -141,6 +166,24 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 	int32_t rec, total;
 
 	t->raw = engine_tasks_for(t->backlog, p->backlog_per_task);
+	if (t->busy > 0) {
+		/*
+		 * Busy tasks are needed whatever the backlog: by Little's law the
+		 * messages in flight are the arrival rate times the processing
+		 * time, so this term follows the arrivals, and the backlog term
+		 * adds tasks only for the messages waiting. The headroom of the
+		 * target utilisation is kept where it costs nothing: in local
+		 * capacity left over; burst tasks are paid for and run full.
+		 */
+		int64_t lean = (int64_t)t->raw + t->busy_full;
+		int64_t room = (int64_t)t->capacity - lean;
+		int64_t headroom = (int64_t)t->busy - t->busy_full;
+
+		if (headroom > room)
+			headroom = room > 0 ? room : 0;
+		lean += headroom;
+		t->raw = lean > ENGINE_TASKS_MAX ? ENGINE_TASKS_MAX : (int32_t)lean;
+	}
 	if (current == 0 && t->backlog <= p->activation_backlog) {
 		rec = 0;
 		if (p->local_min_tasks == 0 && t->raw > 0)
@@ -160,6 +203,15 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 		t->flags |= ENGINE_BOUND_MIN;
 	}
 	t->recommendation = rec;
+	/* The work in progress alone, for the scale-in window (see engine.h). */
+	t->steady = rec;
+	if (t->busy >= 0 && rec == t->raw) {
+		int32_t steady = t->raw - engine_tasks_for(t->backlog, p->backlog_per_task);
+
+		steady = clamp(steady, p->local_min_tasks, t->max_total);
+		if (steady < rec)
+			t->steady = steady;
+	}
 
 	t->stabilized = engine_stabilize(p, h, now_ms, current, rec);
 	if (t->stabilized != rec) {
@@ -177,6 +229,7 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 	total = clamp(t->limited, p->local_min_tasks, t->max_total);
 	if (total != t->limited)
 		t->flags |= total < t->limited ? ENGINE_BOUND_MAX : ENGINE_BOUND_MIN;
+	t->total_burst = burst_total(p, h, now_ms, t, total);
 	return total;
 }
 
@@ -184,16 +237,14 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 static void split(const struct engine_policy *p, const struct engine_observation *o,
 	int32_t burst_max, struct engine_trace *t)
 {
-	int64_t cap = (int64_t)t->placed + t->fit;
 	int32_t local, rest, keep;
 
-	t->capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
 	local = t->total < t->capacity ? t->total : t->capacity;
 	if (t->total > t->capacity)
 		t->flags |= ENGINE_BOUND_CAPACITY;
 	/* The min is a floor even when the tasks cannot all be placed yet. */
 	local = clamp(local, p->local_min_tasks, p->local_max_tasks);
-	rest = t->total - local;
+	rest = t->total_burst - local;
 	if (rest < 0)
 		rest = 0;
 	t->burst_target = rest < burst_max ? rest : burst_max;
@@ -219,7 +270,7 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	}
 	if (p->has_burst && o->burst.desired > t->burst_target) {
 		/* Keep burst covering what the running local tasks do not yet cover. */
-		int64_t uncovered = (int64_t)t->total - o->local.running;
+		int64_t uncovered = (int64_t)t->total_burst - o->local.running;
 
 		keep = uncovered < o->burst.desired ? (int32_t)(uncovered > 0 ? uncovered : 0)
 						    : o->burst.desired;
@@ -233,6 +284,27 @@ static void split(const struct engine_policy *p, const struct engine_observation
 	t->local = local;
 }
 
+/* A trace with what the policy and the observation say before any rule runs. */
+static void trace_init(
+	const struct engine_policy *p, const struct engine_observation *o, struct engine_trace *t)
+{
+	int32_t burst_max = p->has_burst ? p->burst_max_tasks : 0;
+
+	memset(t, 0, sizeof(*t));
+	t->has_burst = p->has_burst;
+	t->burst_max = burst_max;
+	t->local_max = p->local_max_tasks;
+	t->min_tasks = p->local_min_tasks;
+	t->max_total = p->local_max_tasks + burst_max;
+	t->backlog_per_task = p->backlog_per_task;
+	t->activation_backlog = p->activation_backlog;
+	t->tolerance = p->tolerance;
+	t->concurrency = p->concurrency;
+	t->utilization_percent = p->utilization_percent > 0 ? p->utilization_percent : 100;
+	t->read_local = o->local.ok ? o->local.desired : -1;
+	t->read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
+}
+
 int engine_decide(const struct engine_policy *policy, const struct engine_observation *observation,
 	const struct engine_history *history, uint64_t now_ms, struct engine_decision *decision)
 {
@@ -244,19 +316,9 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 
 	if (p == NULL || o == NULL || history == NULL || decision == NULL || !policy_valid(p))
 		return -EINVAL;
-	memset(&t, 0, sizeof(t));
 	memset(&d, 0, sizeof(d));
 	burst_max = p->has_burst ? p->burst_max_tasks : 0;
-	t.has_burst = p->has_burst;
-	t.burst_max = burst_max;
-	t.local_max = p->local_max_tasks;
-	t.min_tasks = p->local_min_tasks;
-	t.max_total = p->local_max_tasks + burst_max;
-	t.backlog_per_task = p->backlog_per_task;
-	t.activation_backlog = p->activation_backlog;
-	t.tolerance = p->tolerance;
-	t.read_local = o->local.ok ? o->local.desired : -1;
-	t.read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
+	trace_init(p, o, &t);
 
 	find_missing(p, o, now_ms, &t);
 	d.backlog = t.n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
@@ -266,6 +328,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.current_total = sum_counts(d.update_local ? t.read_local : d.local_desired,
 			d.update_burst ? t.read_burst : d.burst_desired);
 		d.recommendation = d.current_total;
+		d.steady = d.current_total;
 		d.wanted = sum_counts(d.local_desired, d.burst_desired);
 		d.local_capacity = -1;
 		d.fit = -1;
@@ -277,6 +340,9 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	}
 
 	t.backlog = d.backlog;
+	t.busy = engine_tasks_busy(p, &o->queue, p->utilization_percent);
+	t.busy_full = engine_tasks_busy(p, &o->queue, 100);
+	t.in_flight = t.busy >= 0 ? o->queue.in_flight : -1;
 	t.current_total = o->local.desired;
 	if (p->has_burst) {
 		/* Burst kept last time for make before break is not part of the total. */
@@ -285,10 +351,15 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 
 		t.current_total += o->burst.desired - (held > 0 ? held : 0);
 	}
-	t.total = wanted_total(p, history, now_ms, &t);
 	t.placed = o->local.running + o->local.pending;
 	t.local_running = o->local.running;
 	t.fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t.eligible);
+	{
+		int64_t cap = (int64_t)t.placed + t.fit;
+
+		t.capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
+	}
+	t.total = wanted_total(p, history, now_ms, &t);
 	split(p, o, burst_max, &t);
 
 	d.local_desired = t.local;
@@ -297,6 +368,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.update_burst = p->has_burst && t.burst != o->burst.desired;
 	d.current_total = t.current_total;
 	d.recommendation = t.recommendation;
+	d.steady = t.steady;
 	d.record = true;
 	d.wanted = t.total;
 	d.held_burst = t.burst - t.burst_target;

@@ -22,10 +22,16 @@ struct engine_trace {
 	int64_t backlog;
 	int64_t backlog_per_task;
 	int64_t activation_backlog;
-	int32_t raw; /* ceil(backlog / backlog_per_task) */
+	int32_t raw; /* busy + ceil(backlog / backlog_per_task) */
+	int64_t in_flight; /* messages being processed, when the busy term applies (else -1) */
+	int32_t busy; /* tasks the messages being processed need at the target utilisation */
+	int32_t busy_full; /* the same, every slot busy */
+	int32_t concurrency;
+	int32_t utilization_percent;
 	int32_t current_total;
 	double tolerance;
 	int32_t recommendation; /* after tolerance and clamps */
+	int32_t steady; /* the recommendation less the backlog term */
 	int32_t min_tasks;
 	int32_t max_total;
 	int32_t stabilized;
@@ -33,6 +39,7 @@ struct engine_trace {
 	int32_t limited;
 	uint64_t period_ms; /* of the direction that bound */
 	int32_t total; /* final wanted total */
+	int32_t total_burst; /* the total the burst is sized for (its own scale-in window) */
 	int32_t fit;
 	int32_t eligible;
 	int32_t placed;
@@ -56,6 +63,14 @@ bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms);
 
 /* backlog per the policy's include_* switches, saturating; -1 if any count is negative. */
 int64_t engine_backlog(const struct engine_policy *policy, const struct engine_queue_obs *queue);
+
+/*
+ * Tasks the work in progress needs: ceil(in flight / (concurrency x
+ * percent / 100)), at most ENGINE_TASKS_MAX; -1 when the policy sizes on the
+ * backlog alone (no concurrency, or in-flight messages counted as backlog).
+ */
+int32_t engine_tasks_busy(
+	const struct engine_policy *policy, const struct engine_queue_obs *queue, int32_t percent);
 
 /* ceil(backlog / backlog_per_task), at most ENGINE_TASKS_MAX. */
 int32_t engine_tasks_for(int64_t backlog, int64_t backlog_per_task);

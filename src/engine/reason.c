@@ -78,8 +78,14 @@ static void add_wanted(struct reason *r, const struct engine_trace *t)
 			(long long)t->activation_backlog);
 		return;
 	}
-	add(r, "wanted %d (backlog %lld / %lld)", (int)t->raw, (long long)t->backlog,
-		(long long)t->backlog_per_task);
+	if (t->in_flight >= 0)
+		add(r, "wanted %d (in flight %lld / (%d x %d%%) + backlog %lld / %lld)",
+			(int)t->raw, (long long)t->in_flight, (int)t->concurrency,
+			(int)t->utilization_percent, (long long)t->backlog,
+			(long long)t->backlog_per_task);
+	else
+		add(r, "wanted %d (backlog %lld / %lld)", (int)t->raw, (long long)t->backlog,
+			(long long)t->backlog_per_task);
 	if (t->flags & ENGINE_BOUND_TOLERANCE)
 		add(r, "; within tolerance %.2f of %d", t->tolerance, (int)t->current_total);
 }
@@ -116,6 +122,8 @@ static void add_split(struct reason *r, const struct engine_trace *t)
 		add(r, "; local min %d", (int)t->min_tasks);
 	if (t->burst_target > 0)
 		add(r, "; %d to burst", (int)t->burst_target);
+	if (t->total_burst < t->total && t->read_burst > t->burst_target)
+		add(r, "; burst scale-in window holds %d in all", (int)t->total_burst);
 	if (t->unmet > 0) {
 		if (t->has_burst)
 			add(r, "; %d unmet at burst max %d", (int)t->unmet, (int)t->burst_max);

@@ -403,7 +403,11 @@ void qscale_config_print(const struct qscale_config *config, FILE *out)
 	for (size_t i = 0; i < config->policy_count; i++) {
 		const struct policy *p = &config->policies[i];
 
+		char sizing[256];
+
+		policy_sizing_describe(p, sizing, sizeof(sizing));
 		fprintf(out, "  # %s:%u\n", p->file, p->line);
+		fprintf(out, "  # %s\n", sizing);
 		schema_print(policy_schema, p, 4, "  - ", out);
 	}
 }

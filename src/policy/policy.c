@@ -59,6 +59,18 @@ static const struct schema_field target_fields[] = {
 		.min = 0,
 		.max = 1,
 		.def = "0.1"},
+	{.key = "concurrency",
+		.type = SCHEMA_I32,
+		.offset = P(scaling.concurrency),
+		.min = 0,
+		.max = 100000,
+		.def = "1"},
+	{.key = "utilization",
+		.type = SCHEMA_I32,
+		.offset = P(scaling.utilization_percent),
+		.min = 1,
+		.max = 100,
+		.def = "80"},
 	{0},
 };
 
@@ -134,10 +146,16 @@ static const struct schema_field burst_fields[] = {
 		.max = MAX_TASKS,
 		.flags = SCHEMA_REQUIRED,
 		.def_doc = "required"},
+	{.key = "scale_in_stabilization",
+		.type = SCHEMA_DURATION,
+		.offset = P(scaling.burst_stabilization_ms),
+		.min = 0,
+		.max = HOUR_MS,
+		.def = "1m"},
 	{0},
 };
 
-/* One direction's behaviour; the defaults are Kubernetes HPA's (see the docs). */
+/* One direction's behaviour; the defaults are Kubernetes HPA's but for scale-out's window (see the docs). */
 #define BEHAVIOR_FIELDS(dir, def_stabilization, def_max_tasks) \
 	{.key = "stabilization", \
 		.type = SCHEMA_DURATION, \
@@ -167,7 +185,7 @@ static const struct schema_field burst_fields[] = {
 		0 \
 	}
 
-static const struct schema_field scale_out_fields[] = {BEHAVIOR_FIELDS(scale_out, "0s", "4")};
+static const struct schema_field scale_out_fields[] = {BEHAVIOR_FIELDS(scale_out, "15s", "4")};
 static const struct schema_field scale_in_fields[] = {BEHAVIOR_FIELDS(scale_in, "300s", "0")};
 
 static const struct schema_field behavior_fields[] = {
@@ -217,6 +235,32 @@ static void mark_node(const struct ynode *n, unsigned *line, unsigned *column)
 	if (n != NULL) {
 		*line = n->line;
 		*column = n->column;
+	}
+}
+
+/*
+ * As Kubernetes HPA replaces its default policies once a user lists their own,
+ * a direction whose limits the file sets keeps only those: the unset one of
+ * max_tasks and max_percent is off, instead of its default allowing the
+ * larger change and overriding the explicit limit.
+ */
+static void explicit_limits(const struct schema_walk *w, struct policy *p)
+{
+	static const char *const dirs[] = {"behavior.scale_out", "behavior.scale_in"};
+	struct engine_behavior *b[] = {&p->scaling.scale_out, &p->scaling.scale_in};
+	char tasks[64], percent[64];
+
+	for (size_t i = 0; i < 2; i++) {
+		bool has_tasks, has_percent;
+
+		snprintf(tasks, sizeof(tasks), "%s.max_tasks", dirs[i]);
+		snprintf(percent, sizeof(percent), "%s.max_percent", dirs[i]);
+		has_tasks = schema_seen_value(w, tasks) != NULL;
+		has_percent = schema_seen_value(w, percent) != NULL;
+		if (has_tasks && !has_percent)
+			b[i]->max_percent = 0;
+		else if (has_percent && !has_tasks)
+			b[i]->max_tasks = 0;
 	}
 }
 
@@ -317,6 +361,8 @@ int policy_parse_node(const char *file, const struct ynode *root,
 			p.scaling.max_observation_age_ms =
 				POLICY_MAX_DATA_AGE_INTERVALS * p.interval_ms;
 		p.scaling.has_burst = p.burst.present;
+		p.scaling.has_burst_stabilization = p.burst.present;
+		explicit_limits(&w, &p);
 		if (!p.burst.present)
 			p.scaling.burst_max_tasks = 0;
 		r = policy_normalise_ids(&w, &p, config, diag);
@@ -412,6 +458,29 @@ void policy_finish(struct policy *policy)
 	schema_free(policy_schema, policy);
 	free(policy->file);
 	memset(policy, 0, sizeof(*policy));
+}
+
+void policy_sizing_describe(const struct policy *policy, char *buf, size_t size)
+{
+	const struct engine_policy *s = &policy->scaling;
+
+	if (s->concurrency == 0)
+		snprintf(buf, size,
+			"sizing: backlog alone, ceil(backlog / %lld) (target.concurrency is 0)",
+			(long long)s->backlog_per_task);
+	else if (s->include_in_flight)
+		snprintf(buf, size,
+			"sizing: backlog alone, ceil(backlog / %lld): queue.include_in_flight "
+			"counts "
+			"the messages in flight as backlog, so they cannot also tell the work in "
+			"progress (target.concurrency is not used)",
+			(long long)s->backlog_per_task);
+	else
+		snprintf(buf, size,
+			"sizing: work in progress ceil(in flight / (%d x %d%%)) + ceil(backlog / "
+			"%lld)",
+			(int)s->concurrency, (int)s->utilization_percent,
+			(long long)s->backlog_per_task);
 }
 
 void policy_print(const struct policy *policy, unsigned indent, FILE *out)

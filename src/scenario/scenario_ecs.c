@@ -306,16 +306,40 @@ int scenario_load_task_definitions(struct scenario_loader *ld, const struct ynod
 	return 0;
 }
 
+/*
+ * processing_time: how long a task holds each message; by default one
+ * message at a time at the service's rate (a zero rate holds none).
+ */
+static int load_processing_time(
+	struct scenario_loader *ld, const struct ynode *v, struct scenario_service *s)
+{
+	int rc;
+
+	if (v == NULL) {
+		s->processing_time_ms = s->messages_per_task_s > 0
+			? (uint64_t)llround(1000.0 / s->messages_per_task_s)
+			: 0;
+		return 0;
+	}
+	if (!s->has_queue)
+		return scenario_yaml_fail(ld, v, "processing_time needs a queue");
+	if ((rc = scenario_yaml_duration(ld, v, "processing_time", &s->processing_time_ms)) < 0)
+		return rc;
+	if (s->processing_time_ms > 3600000)
+		return scenario_yaml_fail(ld, v, "processing_time is at most 1h");
+	return 0;
+}
+
 /* One service. */
 static int load_service(
 	struct scenario_loader *ld, const struct ynode *node, struct scenario_service *s)
 {
 	static const char *const keys[] = {"name", "cluster", "launch_type", "task_definition",
-		"desired", "queue", "messages_per_task", "status", NULL};
+		"desired", "queue", "messages_per_task", "status", "processing_time", NULL};
 	static const char *const types[] = {"EXTERNAL", "FARGATE", NULL};
 	static const char *const statuses[] = {"ACTIVE", "DRAINING", "INACTIVE", NULL};
 	struct scenario *sc = ld->sc;
-	const struct ynode *v[8];
+	const struct ynode *v[9];
 	const char *text;
 	uint64_t x;
 	int rc, idx, type = 0, status = 0;
@@ -371,6 +395,8 @@ static int load_service(
 			     ld, v[6], "messages_per_task", &s->messages_per_task_s)) < 0)
 			return rc;
 	}
+	if ((rc = load_processing_time(ld, v[8], s)) < 0)
+		return rc;
 	if (v[7] && (rc = scenario_yaml_enum(ld, v[7], "status", statuses, &status)) < 0)
 		return rc;
 	s->status = (enum scenario_service_status)status;

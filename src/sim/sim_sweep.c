@@ -22,6 +22,10 @@ enum key_id {
 	KEY_BURST_MAX,
 	KEY_BACKLOG_PER_TASK,
 	KEY_ACTIVATION,
+	KEY_CONCURRENCY,
+	KEY_UTILIZATION,
+	KEY_SCALE_OUT_MAX_TASKS,
+	KEY_BURST_STABILIZATION,
 	KEY_INTERVAL,
 	KEY_SCALE_IN_STABILIZATION,
 	KEY_SCALE_OUT_PERIOD,
@@ -46,6 +50,13 @@ static const struct sim_sweep_key keys[] = {
 		"every policy's target.backlog_per_task"},
 	{"target.activation_backlog", KEY_ACTIVATION, false,
 		"every policy's target.activation_backlog"},
+	{"target.concurrency", KEY_CONCURRENCY, false, "every policy's target.concurrency"},
+	{"target.utilization", KEY_UTILIZATION, false,
+		"every policy's target.utilization (percent)"},
+	{"behavior.scale_out.max_tasks", KEY_SCALE_OUT_MAX_TASKS, false,
+		"every policy's scale-out limit in tasks per period (0: none)"},
+	{"burst.scale_in_stabilization", KEY_BURST_STABILIZATION, true,
+		"every policy's burst scale-in window"},
 	{"interval", KEY_INTERVAL, true, "every policy's evaluation interval"},
 	{"behavior.scale_in.stabilization", KEY_SCALE_IN_STABILIZATION, true,
 		"every policy's scale-in stabilisation window"},
@@ -243,6 +254,19 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 		break;
 	case KEY_ACTIVATION:
 		e->activation_backlog = (int64_t)v;
+		break;
+	case KEY_CONCURRENCY:
+		e->concurrency = (int32_t)v;
+		break;
+	case KEY_UTILIZATION:
+		e->utilization_percent = (int32_t)v;
+		break;
+	case KEY_SCALE_OUT_MAX_TASKS:
+		e->scale_out.max_tasks = (int32_t)v;
+		break;
+	case KEY_BURST_STABILIZATION:
+		e->has_burst_stabilization = true;
+		e->burst_stabilization_ms = v;
 		break;
 	case KEY_INTERVAL:
 		if (e->max_observation_age_ms == POLICY_MAX_DATA_AGE_INTERVALS * pol->interval_ms)

@@ -21,6 +21,9 @@
 #define SIM_DEFAULT_POINTS 1500
 
 /* Where a policy's queue and services live in the world, and what they cost. */
+/* Datapoints kept for the baseline's lag (lag / period + 1 at most). */
+#define SIM_BASELINE_DATAPOINTS 8
+
 struct sim_ref {
 	size_t queue;
 	size_t local;
@@ -34,6 +37,9 @@ struct sim_ref {
 	uint64_t cycles;
 	uint64_t held;
 	struct sim_tt tt;
+	/* the baseline's datapoints, newest last, for CloudWatch's lag */
+	struct sim_baseline_datapoint dps[SIM_BASELINE_DATAPOINTS];
+	size_t n_dps;
 };
 
 /* A set of indices, each once. */
@@ -191,6 +197,66 @@ static void baseline_set(
 	cloud->ops->update_service(cloud->ctx, cluster, service, desired, on_baseline_update, NULL);
 }
 
+/* The datapoint of the period ending now: what CloudWatch will have for it. */
+static struct sim_baseline_datapoint datapoint_now(
+	const struct sim_state *st, const struct sim_ref *ref)
+{
+	struct sim_baseline_datapoint dp = {0};
+	struct world_queue_info q;
+	struct world_service_info local, burst;
+
+	world_queue_at(st->w, ref->queue, &q);
+	world_service_at(st->w, ref->local, &local);
+	dp.visible = q.reported.visible;
+	if (ref->has_burst) {
+		world_service_at(st->w, ref->burst, &burst);
+		dp.running = (int32_t)burst.running_count;
+		dp.others = (int32_t)local.running_count;
+	} else {
+		dp.running = (int32_t)local.running_count;
+	}
+	return dp;
+}
+
+/*
+ * The AWS-only operator: on-prem pinned at its maximum from t=0, target
+ * tracking on the Fargate service (on the on-prem one when there is none),
+ * fed at every period the datapoint of lag_ms ago.
+ */
+static void target_tracking(struct sim_state *st, uint64_t t_ms)
+{
+	for (size_t i = 0; i < st->n_refs; i++) {
+		const struct policy *pol = &st->cfg->policies[i];
+		struct sim_ref *ref = &st->refs[i];
+		const struct sim_baseline_params *tp = &ref->tt.p;
+		size_t back = (size_t)(tp->lag_ms / tp->period_ms);
+		const char *cluster = ref->has_burst ? pol->burst.cluster : pol->local.cluster;
+		const char *service = ref->has_burst ? pol->burst.service : pol->local.service;
+		struct world_service_info s;
+		int32_t want;
+
+		if (t_ms == 0 && ref->has_burst)
+			baseline_set(st, pol->local.cluster, pol->local.service,
+				pol->scaling.local_max_tasks);
+		if (t_ms == 0 || t_ms % tp->period_ms != 0)
+			continue;
+		if (ref->n_dps == SIM_BASELINE_DATAPOINTS) {
+			memmove(ref->dps, ref->dps + 1,
+				(SIM_BASELINE_DATAPOINTS - 1) * sizeof(ref->dps[0]));
+			ref->n_dps--;
+		}
+		ref->dps[ref->n_dps++] = datapoint_now(st, ref);
+		/* no datapoint published yet for the first lag_ms */
+		if (ref->n_dps <= back)
+			continue;
+		world_service_at(st->w, ref->has_burst ? ref->burst : ref->local, &s);
+		want = sim_baseline_evaluate(
+			&ref->tt, t_ms, &ref->dps[ref->n_dps - 1 - back], (int32_t)s.desired_count);
+		if (want >= 0 && (uint32_t)want != s.desired_count)
+			baseline_set(st, cluster, service, want);
+	}
+}
+
 /* Whoever scales acts at the current time t. */
 static void act(struct sim_state *st, uint64_t t_ms)
 {
@@ -203,21 +269,7 @@ static void act(struct sim_state *st, uint64_t t_ms)
 			controller_tick(st->ctl, t_ms);
 		break;
 	case SIM_TARGET_TRACKING:
-		if (t_ms == 0 || t_ms % st->refs[0].tt.p.period_ms != 0)
-			break;
-		for (size_t i = 0; i < st->n_refs; i++) {
-			const struct policy *pol = &st->cfg->policies[i];
-			struct world_queue_info q;
-			struct world_service_info s;
-			int32_t want;
-
-			world_queue_at(st->w, st->refs[i].queue, &q);
-			world_service_at(st->w, st->refs[i].local, &s);
-			want = sim_tt_datapoint(&st->refs[i].tt, t_ms, q.reported.visible,
-				(int32_t)s.desired_count);
-			if (want >= 0 && (uint32_t)want != s.desired_count)
-				baseline_set(st, pol->local.cluster, pol->local.service, want);
-		}
+		target_tracking(st, t_ms);
 		break;
 	case SIM_STATIC_MAX:
 		if (t_ms != 0)
@@ -281,26 +333,6 @@ static double task_seconds(const struct sim_state *st, const struct sim_set *set
 	return sum;
 }
 
-uint64_t sim_hist_percentile_ms(const uint64_t hist[WORLD_WAIT_BUCKETS], double p)
-{
-	uint64_t total = 0, seen = 0, want;
-
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
-		total += hist[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)ceil(p * (double)total);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++) {
-		seen += hist[i];
-		if (seen >= want)
-			return i + 1 < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(i)
-							  : world_wait_bucket_upper_ms(i - 1);
-	}
-	return world_wait_bucket_upper_ms(WORLD_WAIT_BUCKETS - 2);
-}
-
 /* Close the series' current interval at t. */
 static void sample(struct sim_state *st, uint64_t t_ms)
 {
@@ -325,16 +357,15 @@ static void sample(struct sim_state *st, uint64_t t_ms)
 	pt->backlog_max = st->backlog_max;
 	pt->local_tasks = dt_s > 0 ? (local_ts - st->prev_local_ts) / dt_s : 0;
 	pt->burst_tasks = dt_s > 0 ? (burst_ts - st->prev_burst_ts) / dt_s : 0;
-	pt->wait_p95_ms = sim_hist_percentile_ms(delta, 0.95);
 	pt->wait_max_ms = 0;
 	if (top > 0) {
+		/* the interval's largest wait, to the resolution of its bucket */
 		uint64_t upper =
 			top < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(top - 1) : max_ms;
 
 		pt->wait_max_ms = upper < max_ms ? upper : max_ms;
-		if (pt->wait_p95_ms > pt->wait_max_ms)
-			pt->wait_p95_ms = pt->wait_max_ms;
 	}
+	pt->wait_p95_ms = world_wait_hist_percentile_ms(delta, pt->wait_max_ms, 0.95);
 	memcpy(st->prev_hist, hist, sizeof(hist));
 	st->prev_local_ts = local_ts;
 	st->prev_burst_ts = burst_ts;
@@ -414,108 +445,119 @@ static void summarise_waits(
 	const double ps[3] = {0.5, 0.95, 0.99};
 
 	for (size_t i = 0; i < 3; i++) {
-		*out[i] = sim_hist_percentile_ms(hist, ps[i]);
-		if (*out[i] > s->wait_max_ms)
-			*out[i] = s->wait_max_ms;
+		*out[i] = world_wait_hist_percentile_ms(hist, s->wait_max_ms, ps[i]);
 	}
 	s->wait_mean_ms = s->processed > 0 ? wait_sum_ms / (double)s->processed : 0;
 }
 
-/* The end of a run: per-policy summaries, the total, the calls. */
-static void summarise(struct sim_state *st, struct sim_result *out)
+/* Add hours of a burst task (billed, at least a minute each) of ref to s. */
+static void add_burst_hours(struct sim_summary *s, const struct sim_ref *ref,
+	const struct sim_prices *prices, double hours)
+{
+	s->burst_task_hours += hours;
+	s->burst_vcpu_hours += hours * ref->burst_vcpu;
+	s->burst_gb_hours += hours * ref->burst_gb;
+	s->burst_cost +=
+		hours * (ref->burst_vcpu * prices->vcpu_hour + ref->burst_gb * prices->gb_hour);
+}
+
+/* One policy's summary: its queue, its local and burst services, its cycles. */
+static void summarise_policy(struct sim_state *st, size_t i, struct sim_policy_result *r)
 {
 	const struct sim_params *p = st->p;
+	const struct sim_ref *ref = &st->refs[i];
 	double duration_s = (double)p->duration_ms / 1000.0;
-	double total_cpu = 0, total_mem = 0, used_cpu = 0, used_mem = 0;
+	struct world_queue_stats qs;
+	struct world_service_stats ss;
+	struct world_queue_info qi;
+	double cpu, mem;
+	uint32_t n;
+
+	r->name = xstrdup(st->cfg->policies[i].name);
+	world_queue_at(st->w, ref->queue, &qi);
+	r->queue = xstrdup(qi.name);
+	world_queue_stats(st->w, ref->queue, &qs);
+	summarise_queue(&r->s, &qs, duration_s);
+	summarise_waits(&r->s, qs.wait_hist, qs.wait_sum_ms);
+	world_service_stats(st->w, ref->local, &ss);
+	r->s.local_task_hours = ss.task_seconds / 3600.0;
+	r->s.local_unplaced_task_hours = ss.unplaced_task_seconds / 3600.0;
+	fleet_size(st, ref->local_cluster, &cpu, &mem, &n);
+	r->s.utilisation =
+		fmax(cpu > 0 ? ss.task_seconds * ref->local_cpu_units / (cpu * duration_s) : 0,
+			mem > 0 ? ss.task_seconds * ref->local_memory_mib / (mem * duration_s) : 0);
+	r->s.scale_actions = cloud_sim_updates(st->cs, ref->local);
+	if (ref->has_burst) {
+		world_service_stats(st->w, ref->burst, &ss);
+		/* Fargate bills a minute at least per task */
+		add_burst_hours(&r->s, ref, &p->prices, ss.billed_task_seconds / 3600.0);
+		r->s.scale_actions += cloud_sim_updates(st->cs, ref->burst);
+	}
+	r->s.cycles = ref->cycles;
+	r->s.held = ref->held;
+}
+
+/* The policy that uses a world service as its local (or burst) service, or NULL. */
+static const struct sim_ref *ref_of(const struct sim_state *st, size_t service, bool burst)
+{
+	for (size_t k = 0; k < st->n_refs; k++) {
+		const struct sim_ref *ref = &st->refs[k];
+
+		if (burst ? ref->has_burst && ref->burst == service : ref->local == service)
+			return ref;
+	}
+	return NULL;
+}
+
+/* The total's queues and services, each counted once however many policies share it. */
+static void summarise_services(
+	struct sim_state *st, struct sim_summary *total, double *used_cpu, double *used_mem)
+{
+	double duration_s = (double)st->p->duration_ms / 1000.0;
 	uint64_t hist[WORLD_WAIT_BUCKETS] = {0};
 	double wait_sum = 0;
 
-	out->policies = xcalloc(st->n_refs + 1, sizeof(*out->policies));
-	out->n_policies = st->n_refs;
-	for (size_t i = 0; i < st->n_refs; i++) {
-		const struct policy *pol = &st->cfg->policies[i];
-		const struct sim_ref *ref = &st->refs[i];
-		struct sim_policy_result *r = &out->policies[i];
-		struct world_queue_stats qs;
-		struct world_service_stats ss;
-		struct world_queue_info qi;
-		double cpu, mem;
-		uint32_t n;
-
-		r->name = xstrdup(pol->name);
-		world_queue_at(st->w, ref->queue, &qi);
-		r->queue = xstrdup(qi.name);
-		world_queue_stats(st->w, ref->queue, &qs);
-		summarise_queue(&r->s, &qs, duration_s);
-		summarise_waits(&r->s, qs.wait_hist, qs.wait_sum_ms);
-		world_service_stats(st->w, ref->local, &ss);
-		r->s.local_task_hours = ss.task_seconds / 3600.0;
-		r->s.local_unplaced_task_hours = ss.unplaced_task_seconds / 3600.0;
-		fleet_size(st, ref->local_cluster, &cpu, &mem, &n);
-		r->s.utilisation = fmax(
-			cpu > 0 ? ss.task_seconds * ref->local_cpu_units / (cpu * duration_s) : 0,
-			mem > 0 ? ss.task_seconds * ref->local_memory_mib / (mem * duration_s) : 0);
-		r->s.scale_actions = cloud_sim_updates(st->cs, ref->local);
-		if (ref->has_burst) {
-			world_service_stats(st->w, ref->burst, &ss);
-			r->s.burst_task_hours = ss.task_seconds / 3600.0;
-			r->s.burst_vcpu_hours = r->s.burst_task_hours * ref->burst_vcpu;
-			r->s.burst_gb_hours = r->s.burst_task_hours * ref->burst_gb;
-			r->s.burst_cost = r->s.burst_vcpu_hours * p->prices.vcpu_hour +
-				r->s.burst_gb_hours * p->prices.gb_hour;
-			r->s.scale_actions += cloud_sim_updates(st->cs, ref->burst);
-		}
-		r->s.cycles = ref->cycles;
-		r->s.held = ref->held;
-		out->total.cycles += ref->cycles;
-		out->total.held += ref->held;
-	}
-	/* The total counts each queue, service and cluster once, however many policies share it. */
 	for (size_t i = 0; i < st->queues.n; i++) {
 		struct world_queue_stats qs;
 
 		world_queue_stats(st->w, st->queues.items[i], &qs);
-		summarise_queue(&out->total, &qs, duration_s);
+		summarise_queue(total, &qs, duration_s);
 		for (size_t b = 0; b < WORLD_WAIT_BUCKETS; b++)
 			hist[b] += qs.wait_hist[b];
 		wait_sum += qs.wait_sum_ms;
 	}
-	summarise_waits(&out->total, hist, wait_sum);
+	summarise_waits(total, hist, wait_sum);
 	for (size_t i = 0; i < st->locals.n; i++) {
+		const struct sim_ref *ref = ref_of(st, st->locals.items[i], false);
 		struct world_service_stats ss;
 
 		world_service_stats(st->w, st->locals.items[i], &ss);
-		out->total.local_task_hours += ss.task_seconds / 3600.0;
-		out->total.local_unplaced_task_hours += ss.unplaced_task_seconds / 3600.0;
-		out->total.scale_actions += cloud_sim_updates(st->cs, st->locals.items[i]);
-		for (size_t k = 0; k < st->n_refs; k++) {
-			if (st->refs[k].local == st->locals.items[i]) {
-				used_cpu += ss.task_seconds * st->refs[k].local_cpu_units;
-				used_mem += ss.task_seconds * st->refs[k].local_memory_mib;
-				break;
-			}
+		total->local_task_hours += ss.task_seconds / 3600.0;
+		total->local_unplaced_task_hours += ss.unplaced_task_seconds / 3600.0;
+		total->scale_actions += cloud_sim_updates(st->cs, st->locals.items[i]);
+		if (ref != NULL) {
+			*used_cpu += ss.task_seconds * ref->local_cpu_units;
+			*used_mem += ss.task_seconds * ref->local_memory_mib;
 		}
 	}
 	for (size_t i = 0; i < st->bursts.n; i++) {
+		const struct sim_ref *ref = ref_of(st, st->bursts.items[i], true);
 		struct world_service_stats ss;
 
 		world_service_stats(st->w, st->bursts.items[i], &ss);
-		out->total.scale_actions += cloud_sim_updates(st->cs, st->bursts.items[i]);
-		for (size_t k = 0; k < st->n_refs; k++) {
-			const struct sim_ref *ref = &st->refs[k];
-			double hours = ss.task_seconds / 3600.0;
-
-			if (!ref->has_burst || ref->burst != st->bursts.items[i])
-				continue;
-			out->total.burst_task_hours += hours;
-			out->total.burst_vcpu_hours += hours * ref->burst_vcpu;
-			out->total.burst_gb_hours += hours * ref->burst_gb;
-			out->total.burst_cost += hours *
-				(ref->burst_vcpu * p->prices.vcpu_hour +
-					ref->burst_gb * p->prices.gb_hour);
-			break;
-		}
+		total->scale_actions += cloud_sim_updates(st->cs, st->bursts.items[i]);
+		if (ref != NULL)
+			add_burst_hours(
+				total, ref, &st->p->prices, ss.billed_task_seconds / 3600.0);
 	}
+}
+
+/* The fleet of the total: instances, task slots and utilisation over every local cluster. */
+static void summarise_fleet(
+	struct sim_state *st, struct sim_result *out, double used_cpu, double used_mem)
+{
+	double duration_s = (double)st->p->duration_ms / 1000.0;
+	double total_cpu = 0, total_mem = 0;
 	for (size_t i = 0; i < st->clusters.n; i++) {
 		double cpu, mem;
 		uint32_t n;
@@ -534,6 +576,23 @@ static void summarise(struct sim_state *st, struct sim_result *out)
 	}
 	out->total.utilisation = fmax(total_cpu > 0 ? used_cpu / (total_cpu * duration_s) : 0,
 		total_mem > 0 ? used_mem / (total_mem * duration_s) : 0);
+}
+
+/* The end of a run: per-policy summaries, the total, the calls. */
+static void summarise(struct sim_state *st, struct sim_result *out)
+{
+	const struct sim_params *p = st->p;
+	double used_cpu = 0, used_mem = 0;
+
+	out->policies = xcalloc(st->n_refs + 1, sizeof(*out->policies));
+	out->n_policies = st->n_refs;
+	for (size_t i = 0; i < st->n_refs; i++) {
+		summarise_policy(st, i, &out->policies[i]);
+		out->total.cycles += st->refs[i].cycles;
+		out->total.held += st->refs[i].held;
+	}
+	summarise_services(st, &out->total, &used_cpu, &used_mem);
+	summarise_fleet(st, out, used_cpu, used_mem);
 	for (size_t i = 0; i < CLOUD_SIM_CALLS; i++)
 		out->calls.count[i] = cloud_sim_calls(st->cs, (enum cloud_sim_call)i);
 	for (size_t i = 0; i < CLOUD_SIM_CATEGORIES; i++)
@@ -572,7 +631,7 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 	for (size_t i = 0; i < st->n_refs; i++) {
 		const struct policy *pol = &st->cfg->policies[i];
 		struct sim_ref *ref = &st->refs[i];
-		struct sim_tt_params tp;
+		struct sim_baseline_params tp;
 
 		rc = resolve(st, pol, ref, error);
 		if (rc < 0)
@@ -582,9 +641,13 @@ static int setup(struct sim_state *st, char error[SIM_ERROR_MAX])
 		set_add(&st->clusters, ref->local_cluster);
 		if (ref->has_burst)
 			set_add(&st->bursts, ref->burst);
-		sim_tt_defaults(&tp, (double)pol->scaling.backlog_per_task,
-			pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
-		sim_tt_init(&ref->tt, &tp);
+		if (ref->has_burst)
+			sim_baseline_defaults(&tp, (double)pol->scaling.backlog_per_task, 0,
+				pol->scaling.burst_max_tasks);
+		else
+			sim_baseline_defaults(&tp, (double)pol->scaling.backlog_per_task,
+				pol->scaling.local_min_tasks, pol->scaling.local_max_tasks);
+		sim_baseline_init(&ref->tt, &tp);
 	}
 	if (p->mode != SIM_QSCALE)
 		return 0;

@@ -134,8 +134,10 @@ void world_ecs_finish(struct world *w)
 		free(w->clusters[c].instances);
 	}
 	free(w->clusters);
-	for (size_t i = 0; i < w->service_count; i++)
+	for (size_t i = 0; i < w->service_count; i++) {
 		free(w->services[i].tasks);
+		free(w->services[i].held.items);
+	}
 	free(w->services);
 }
 
@@ -242,6 +244,10 @@ static void stop_task(struct world *w, struct world_service *s, size_t i)
 		s->running--;
 	else
 		s->pending--;
+	if (s->ss->launch_type == SCENARIO_LAUNCH_FARGATE &&
+		w->now_ms - t->started_ms < WORLD_FARGATE_MINIMUM_MS)
+		s->minimum_billed_s +=
+			(double)(WORLD_FARGATE_MINIMUM_MS - (w->now_ms - t->started_ms)) / 1000.0;
 	t->state = WORLD_TASK_STOPPED;
 	s->stats.tasks_stopped++;
 }

@@ -44,12 +44,12 @@ struct world_queue {
 	enum scenario_shape shape;
 	size_t rate_cursor; /* the segment holding the current time */
 	double arrived_exact; /* ∫ rate dt since t=0, plus initial messages */
-	/* state: pool = visible + in flight (oldest first), then delayed */
+	/* state: pool = visible (oldest first), then delayed; in flight is held by the services */
 	struct world_cohorts pool;
 	struct world_cohorts delayed;
 	uint64_t pool_count;
 	uint64_t delayed_count;
-	uint64_t in_flight;
+	uint64_t in_flight; /* Σ held_count of the consumers */
 	size_t *consumers; /* indices of the services polling this queue */
 	size_t consumer_count;
 	/* the reporting lag: a ring of past readings */
@@ -88,7 +88,15 @@ struct world_service {
 	uint64_t next_ready_ms; /* earliest ready_ms of a pending task; UINT64_MAX if none */
 	uint64_t updated_ms;
 	uint32_t unplaced_counted; /* unplaced tasks already counted as placement failures */
+	double minimum_billed_s; /* Fargate: the one-minute minimum of tasks stopped sooner */
 	double consume_credit; /* fractional messages this service may still take */
+	/* this step's receiving (world_queue_step's scratch, no allocation) */
+	uint64_t take_want; /* messages it receives this step */
+	uint64_t take_done;
+	double take_capacity; /* what it could receive this step, for receipt times */
+	/* received and not yet deleted: cohorts by receipt time, oldest first */
+	struct world_cohorts held;
+	uint64_t held_count;
 	struct world_service_stats stats;
 };
 
@@ -166,6 +174,9 @@ void world_ecs_account(struct world *w, uint64_t dt_ms);
 void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired);
 /* Start the scenario's initial tasks as already RUNNING at t=0. */
 void world_ecs_start_initial(struct world *w);
+
+/* Fargate bills each task for at least this long. */
+#define WORLD_FARGATE_MINIMUM_MS 60000
 
 /* world_stats.c */
 void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS]);

@@ -4,8 +4,9 @@
  * the integral crosses integers, so a schedule is reproduced without drift),
  * and are kept as cohorts (arrival time, count) in FIFO order so that the
  * consumers' wait times can be measured. Running tasks of the services that
- * poll the queue take messages from the oldest cohort at their per-task rate;
- * each running task holds one receive batch in flight. What GetQueueAttributes
+ * poll the queue receive messages from the oldest cohort at their per-task
+ * rate and hold each one (in flight: received, not yet deleted) for the
+ * service's processing time before deleting it. What GetQueueAttributes
  * reports is read from a delay line of past counts (the reporting lag).
  */
 #include <math.h>
@@ -14,6 +15,9 @@
 
 #include "qscale/xalloc.h"
 #include "world_priv.h"
+
+/* Width of the slices a step's arrivals are spread over (see push_spread). */
+#define ARRIVAL_SLICE_MS 100
 
 /* Cohorts kept before neighbours merge; bounds memory on a never-draining queue. */
 #define COHORTS_MAX 4096
@@ -185,24 +189,164 @@ static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 	return sum;
 }
 
-/* Take n messages from the oldest cohorts, recording their waits at t. */
-static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t)
+/*
+ * Service s receives k messages of cohort c during [t0, t0 + dt]: the
+ * middle one of them when the service's capacity reaches it (t0 + dt x
+ * received so far / capacity), never before it arrived. A wait is from
+ * arrival to receipt, so a message that finds an idle task waits nothing.
+ */
+static void receive(struct world *w, struct world_queue *q, struct world_service *s,
+	const struct world_cohort *c, uint64_t k, uint64_t t0, uint64_t dt)
 {
-	while (n > 0) {
+	uint64_t at = t0 +
+		(uint64_t)llround(
+			(double)dt * ((double)s->take_done + (double)k / 2.0) / s->take_capacity);
+
+	if (at < c->t_ms)
+		at = c->t_ms;
+	if (at > t0 + dt)
+		at = t0 + dt;
+	world_stats_record_wait(w, &q->stats, at - c->t_ms, k);
+	cohorts_push(&s->held, at, k);
+	s->held_count += k;
+	s->take_done += k;
+}
+
+/*
+ * Take n messages from the oldest cohorts for the consumers, each its
+ * take_want of them: every cohort is shared among the services in
+ * proportion to what they receive this step, as pollers running side by
+ * side receive the same stretch of the queue (not one after the other).
+ */
+static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0, uint64_t dt)
+{
+	uint64_t taken = 0;
+
+	while (taken < n) {
 		struct world_cohort *c = cohorts_front(&q->pool);
-		uint64_t k, wait;
+		uint64_t m, given = 0;
 
 		if (c == NULL) /* cannot happen: n <= pool_count */
 			break;
-		k = c->count < n ? c->count : n;
-		wait = t > c->t_ms ? t - c->t_ms : 0;
+		m = c->count < n - taken ? c->count : n - taken;
+		for (size_t k = 0; k < q->consumer_count; k++) {
+			struct world_service *s = &w->services[q->consumers[k]];
+			/* each service's share of the first taken + m messages, rounded down */
+			uint64_t due =
+				(uint64_t)((double)s->take_want * (double)(taken + m) / (double)n);
+			uint64_t share = due > s->take_done ? due - s->take_done : 0;
 
-		world_stats_record_wait(w, &q->stats, wait, k);
-		c->count -= k;
-		n -= k;
-		q->pool_count -= k;
+			if (share > m - given)
+				share = m - given;
+			if (share > 0)
+				receive(w, q, s, c, share, t0, dt);
+			given += share;
+		}
+		/* what rounding left goes, in service order, to those still owed */
+		for (size_t k = 0; k < q->consumer_count && given < m; k++) {
+			struct world_service *s = &w->services[q->consumers[k]];
+			uint64_t owed = s->take_want - s->take_done;
+			uint64_t share = owed < m - given ? owed : m - given;
+
+			if (share > 0)
+				receive(w, q, s, c, share, t0, dt);
+			given += share;
+		}
+		c->count -= given;
+		q->pool_count -= given;
+		taken += given;
 		if (c->count == 0)
 			cohorts_pop(&q->pool);
+		if (given == 0) /* cannot happen: wants sum to n */
+			break;
+	}
+}
+
+/* Delete what service s has finished processing by t: held processing_time since receipt. */
+static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
+{
+	uint64_t pt = s->ss->processing_time_ms;
+
+	for (struct world_cohort *c; (c = cohorts_front(&s->held)) != NULL && c->t_ms + pt <= t;) {
+		s->stats.processed += c->count;
+		q->stats.processed += c->count;
+		s->held_count -= c->count;
+		cohorts_pop(&s->held);
+	}
+}
+
+/*
+ * Arrivals of a step spread evenly over it in slices of ARRIVAL_SLICE_MS,
+ * each at its middle: a wait measured from one arrival time per step would
+ * be off by up to half a step, and what is in flight at the step's end (held
+ * for less than a step) would be missed.
+ */
+static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, uint64_t count)
+{
+	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
+
+	if (n <= 1 || count <= 1) {
+		cohorts_push(pool, t0 + dt / 2, count);
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t lo = count * i / n, hi = count * (i + 1) / n;
+
+		cohorts_push(pool, t0 + (2 * i + 1) * dt / (2 * n), hi - lo);
+	}
+}
+
+/*
+ * Consumption over [t0, t0 + dt] by the running tasks of each polling
+ * service: each receives at its rate (its whole messages of credit), all
+ * from the same oldest messages, and holds them for its processing time
+ * before deleting them. Tasks that stop finish what they hold (a graceful
+ * stop). When the queue holds less than they could take, each gets its
+ * share in proportion to its capacity.
+ */
+static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_t dt)
+{
+	uint64_t want = 0, n, given = 0;
+
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double capacity =
+			(double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
+
+		s->consume_credit += capacity;
+		s->take_want = (uint64_t)floor(s->consume_credit + 1e-9);
+		s->take_done = 0;
+		s->take_capacity = s->consume_credit > capacity ? s->consume_credit : capacity;
+		want += s->take_want;
+	}
+	n = want < q->pool_count ? want : q->pool_count;
+	for (size_t k = 0; k < q->consumer_count && n < want; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		uint64_t whole = s->take_want;
+
+		/* fewer messages than capacity: shares by capacity, remainders in order below */
+		s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
+		given += s->take_want;
+	}
+	for (size_t k = 0; k < q->consumer_count && n < want && given < n; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double whole = floor(s->consume_credit + 1e-9);
+
+		if ((double)s->take_want < whole) {
+			s->take_want++;
+			given++;
+		}
+	}
+	if (n > 0)
+		take(w, q, n, t0, dt);
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+		double whole = floor(s->consume_credit + 1e-9);
+
+		/* capacity that found no message is lost, as an idle poller's is */
+		s->consume_credit -= (double)s->take_done < whole ? whole : (double)s->take_done;
+		if (s->consume_credit < 0)
+			s->consume_credit = 0;
 	}
 }
 
@@ -221,7 +365,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		cohorts_push(&q->delayed, mid, fresh);
 		q->delayed_count += fresh;
 	} else {
-		cohorts_push(&q->pool, mid, fresh);
+		push_spread(&q->pool, t0, dt, fresh);
 		q->pool_count += fresh;
 	}
 	/* delayed messages become visible delay_ms after they were sent */
@@ -232,36 +376,15 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		q->delayed_count -= c->count;
 		cohorts_pop(&q->delayed);
 	}
-	/* consumption by the running tasks of each polling service, in service order */
+	consume(w, q, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double rate = s->ss->messages_per_task_s;
-		double whole;
-		uint64_t n;
 
-		s->consume_credit += (double)s->running * rate * (double)dt / 1000.0;
-		whole = floor(s->consume_credit + 1e-9);
-		n = whole < (double)q->pool_count ? (uint64_t)whole : q->pool_count;
-		take(w, q, n, t1);
-		s->stats.processed += n;
-		q->stats.processed += n;
-		/* capacity that found no message is lost, as an idle poller's is */
-		s->consume_credit = (double)n < whole ? s->consume_credit - whole
-						      : s->consume_credit - (double)n;
-		if (s->consume_credit < 0)
-			s->consume_credit = 0;
-		if (s->running > 0) {
-			double batch = ceil(rate);
-
-			if (batch < 1)
-				batch = 1;
-			if (batch > 10)
-				batch = 10;
-			holding += (uint64_t)s->running * (uint64_t)batch;
-		}
+		finish(q, s, t1);
+		holding += s->held_count;
 	}
-	q->in_flight = holding < q->pool_count ? holding : q->pool_count;
-	q->stats.waiting = q->pool_count + q->delayed_count;
+	q->in_flight = holding;
+	q->stats.waiting = q->pool_count + q->delayed_count + q->in_flight;
 	if (q->stats.waiting > q->stats.max_waiting)
 		q->stats.max_waiting = q->stats.waiting;
 	q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
@@ -270,7 +393,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 /* The true counts now. */
 void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
 {
-	out->visible = q->pool_count - q->in_flight;
+	out->visible = q->pool_count;
 	out->in_flight = q->in_flight;
 	out->delayed = q->delayed_count;
 }

@@ -1,7 +1,7 @@
 /*
  * Statistics the simulator reports: per queue, what arrived, what was
  * processed and a histogram of how long processed messages waited
- * (logarithmic buckets, four per doubling from 10 ms to about 38 hours);
+ * (millisecond buckets to 128 ms, then 64 per doubling to about 12 days);
  * per service, task-seconds, placements and placement failures.
  */
 #include <errno.h>
@@ -9,12 +9,65 @@
 
 #include "world_priv.h"
 
-/* Upper bound of bucket i: 10 ms * 2^((i+1)/4), rounded up; the last is open. */
+/* Buckets one millisecond wide below this, then 64 per doubling. */
+#define LINEAR_MS 128
+#define PER_DOUBLING 64
+
+/* Upper bound of bucket i (see WORLD_WAIT_BUCKETS); the last is open. */
 uint64_t world_wait_bucket_upper_ms(size_t i)
 {
 	if (i + 1 >= WORLD_WAIT_BUCKETS)
 		return UINT64_MAX;
-	return (uint64_t)ceil(10.0 * pow(2.0, (double)(i + 1) / 4.0));
+	if (i < LINEAR_MS)
+		return i + 1;
+	/* steps of at least 1.39 ms from here, so the bounds strictly increase */
+	return (uint64_t)ceil(
+		LINEAR_MS * pow(2.0, (double)(i + 1 - LINEAR_MS) / (double)PER_DOUBLING));
+}
+
+/* The lower bound of bucket i: the previous bucket's upper bound. */
+static uint64_t bucket_lower_ms(size_t i)
+{
+	return i == 0 ? 0 : world_wait_bucket_upper_ms(i - 1);
+}
+
+uint64_t world_wait_hist_percentile_ms(
+	const uint64_t hist[WORLD_WAIT_BUCKETS], uint64_t max_ms, double p)
+{
+	uint64_t total = 0, seen = 0, want;
+
+	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
+		total += hist[i];
+	if (total == 0)
+		return 0;
+	if (!(p > 0))
+		p = 0;
+	if (p > 1)
+		p = 1;
+	want = (uint64_t)ceil(p * (double)total);
+	if (want == 0)
+		want = 1;
+	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++) {
+		uint64_t lo, hi, v;
+
+		if (seen + hist[i] < want) {
+			seen += hist[i];
+			continue;
+		}
+		/* the want-th wait, read as evenly spread over the bucket's width */
+		lo = bucket_lower_ms(i);
+		hi = i + 1 < WORLD_WAIT_BUCKETS ? world_wait_bucket_upper_ms(i) : max_ms;
+		if (hi > max_ms + 1)
+			hi = max_ms + 1;
+		if (hi <= lo + 1)
+			v = lo;
+		else
+			v = lo +
+				(uint64_t)((double)(hi - 1 - lo) * (double)(want - seen) /
+					(double)hist[i]);
+		return v < max_ms ? v : max_ms;
+	}
+	return max_ms;
 }
 
 /* Precompute the bounds for recording. */
@@ -57,35 +110,29 @@ int world_queue_stats(const struct world *w, size_t queue, struct world_queue_st
 /* Service statistics. */
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out)
 {
+	const struct world_service *s;
+
 	if (service >= w->service_count)
 		return -ENOENT;
-	*out = w->services[service].stats;
+	s = &w->services[service];
+	*out = s->stats;
+	out->billed_task_seconds = s->stats.task_seconds;
+	if (s->ss->launch_type != SCENARIO_LAUNCH_FARGATE)
+		return 0;
+	/* tasks stopped within their first minute, and those still in it */
+	out->billed_task_seconds += s->minimum_billed_s;
+	for (size_t i = 0; i < s->task_count; i++) {
+		uint64_t age = w->now_ms - s->tasks[i].started_ms;
+
+		if (s->tasks[i].state != WORLD_TASK_STOPPED && age < WORLD_FARGATE_MINIMUM_MS)
+			out->billed_task_seconds +=
+				(double)(WORLD_FARGATE_MINIMUM_MS - age) / 1000.0;
+	}
 	return 0;
 }
 
-/* The bucket bound under which fraction p of processed messages waited. */
+/* The wait under which fraction p of processed messages waited. */
 uint64_t world_wait_percentile_ms(const struct world_queue_stats *st, double p)
 {
-	uint64_t total = 0, seen = 0, want;
-
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
-		total += st->wait_hist[i];
-	if (total == 0)
-		return 0;
-	if (p <= 0)
-		p = 0;
-	if (p > 1)
-		p = 1;
-	want = (uint64_t)ceil(p * (double)total);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++) {
-		seen += st->wait_hist[i];
-		if (seen >= want) {
-			uint64_t upper = world_wait_bucket_upper_ms(i);
-
-			return upper < st->wait_max_ms ? upper : st->wait_max_ms;
-		}
-	}
-	return st->wait_max_ms;
+	return world_wait_hist_percentile_ms(st->wait_hist, st->wait_max_ms, p);
 }

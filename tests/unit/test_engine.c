@@ -34,9 +34,11 @@ struct row {
 	double tolerance;
 	bool in_flight;
 	bool delayed;
+	int32_t concurrency; /* 0: the backlog alone */
+	int32_t utilization; /* percent */
 	/* observation */
 	int64_t visible, in_flight_n, delayed_n;
-	int32_t local_desired, local_running, local_pending, burst_desired;
+	int32_t local_desired, local_running, local_pending, burst_desired, burst_pending;
 	int32_t n_instances; /* -1: none; 0: 3 instances of 1024 cpu, 2048 MiB */
 	int32_t task_cpu; /* -1: 0 */
 	int32_t task_mib;
@@ -111,6 +113,64 @@ static const struct row backlog_rows[] = {
 		.want_burst = 40,
 		.want_flags = ENGINE_BOUND_MAX,
 		.reason = "capped at max 60"},
+};
+
+static const struct row work_rows[] = {
+	{.name = "busy tasks are needed with an empty queue",
+		.concurrency = 1,
+		.utilization = 100,
+		.in_flight_n = 7,
+		.local_desired = 10,
+		.local_running = 10,
+		.want_local = 7,
+		.reason = "wanted 7 (in flight 7 / (1 x 100%) + backlog 0 / 50)"},
+	{.name = "the backlog adds tasks for the messages waiting",
+		.concurrency = 1,
+		.utilization = 100,
+		.visible = 100,
+		.in_flight_n = 5,
+		.local_desired = 5,
+		.local_running = 5,
+		.want_local = 7,
+		.reason = "wanted 7 (in flight 5"},
+	{.name = "several messages at once per task",
+		.concurrency = 4,
+		.utilization = 100,
+		.in_flight_n = 10,
+		.local_desired = 3,
+		.local_running = 3,
+		.want_local = 3,
+		.reason = "in flight 10 / (4 x 100%)"},
+	{.name = "utilisation headroom only in free local capacity",
+		.concurrency = 1,
+		.utilization = 50,
+		.in_flight_n = 15,
+		.local_desired = 10,
+		.local_running = 10,
+		.want_local = 20,
+		.want_burst = 0,
+		.reason = "wanted 20 (in flight 15 / (1 x 50%)"},
+	{.name = "in flight counted as backlog: the backlog alone",
+		.concurrency = 1,
+		.utilization = 80,
+		.in_flight = true,
+		.visible = 600,
+		.in_flight_n = 400,
+		.local_desired = 10,
+		.local_running = 10,
+		.want_local = 20,
+		.reason = "wanted 20 (backlog 1000 / 50)"},
+	{.name = "burst takes what local capacity cannot hold",
+		.concurrency = 1,
+		.utilization = 100,
+		.visible = 500,
+		.in_flight_n = 20,
+		.local_desired = 20,
+		.local_running = 20,
+		.burst_desired = 3,
+		.want_local = 20,
+		.want_burst = 10,
+		.reason = "10 to burst"},
 };
 
 static const struct row activation_rows[] = {
@@ -571,6 +631,8 @@ static void build(const struct row *r, struct engine_policy *p, struct engine_cl
 	p->tolerance = r->tolerance;
 	p->include_in_flight = r->in_flight;
 	p->include_delayed = r->delayed;
+	p->concurrency = r->concurrency;
+	p->utilization_percent = r->utilization;
 
 	fixture_instances(in, (size_t)n, r->free_cpu < 0 ? 0 : 1024, 2048);
 	c->ok = true;
@@ -586,7 +648,8 @@ static void build(const struct row *r, struct engine_policy *p, struct engine_cl
 	o->local.running = r->local_running;
 	o->local.pending = r->local_pending;
 	o->burst.desired = r->burst_desired;
-	o->burst.running = r->burst_desired;
+	o->burst.running = r->burst_desired - r->burst_pending;
+	o->burst.pending = r->burst_pending;
 	if (r->task_cpu != 0)
 		o->task.cpu_units = r->task_cpu < 0 ? 0 : r->task_cpu;
 	if (r->task_mib != 0)
@@ -700,6 +763,7 @@ int main(void)
 	struct fixture_suite s = {0};
 
 	ADD_TABLE(&s, "backlog", backlog_rows);
+	ADD_TABLE(&s, "work in progress", work_rows);
 	ADD_TABLE(&s, "activation", activation_rows);
 	ADD_TABLE(&s, "clamp", clamp_rows);
 	ADD_TABLE(&s, "tolerance", tolerance_rows);

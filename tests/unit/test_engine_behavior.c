@@ -335,6 +335,97 @@ static void test_missing_records_nothing(void **state)
 }
 
 /*
+ * Scale-in follows the work in progress, not a drained backlog: the window
+ * remembers what the messages in flight needed, so once a backlog peak is
+ * drained the fleet goes to what the arrivals keep busy (and never below
+ * it), while the window still holds against a dip in the arrivals.
+ */
+static void test_scale_in_follows_arrivals(void **state)
+{
+	struct world w;
+	struct engine_decision d;
+
+	(void)state;
+	world_init(&w, 1, 5);
+	w.policy.concurrency = 1;
+	w.policy.utilization_percent = 100;
+	w.policy.scale_in.stabilization_ms = 300 * S;
+	/* eight busy and 200 waiting: 8 + 20 */
+	w.obs.queue.in_flight = 8;
+	d = world_step(&w, NOW_MS, 200);
+	assert_int_equal(d.local_desired, 28);
+	/* the backlog drained, eight still busy: down to eight at once */
+	d = world_step(&w, NOW_MS + 10 * S, 0);
+	assert_int_equal(d.local_desired, 8);
+	/* arrivals dip to three busy: the window holds eight */
+	w.obs.queue.in_flight = 3;
+	d = world_step(&w, NOW_MS + 20 * S, 0);
+	assert_int_equal(d.local_desired, 8);
+	assert_true(d.flags & ENGINE_BOUND_STABILIZATION);
+	/* five minutes after the last eight: three */
+	d = world_step(&w, NOW_MS + 311 * S, 0);
+	assert_int_equal(d.local_desired, 3);
+}
+
+/*
+ * The burst's own scale-in window: once the work in progress falls, burst
+ * tasks (billed) go after the burst window while the local ones (not
+ * billed) ride out the whole scale-in window.
+ */
+static void test_burst_window(void **state)
+{
+	struct engine_instance in[1];
+	struct engine_cluster c = {.ok = true, .instances = in, .n_instances = 1};
+	struct engine_policy p = fixture_policy();
+	struct engine_observation o;
+	struct engine_history h;
+	struct engine_decision d;
+	static const struct {
+		uint64_t at_s;
+		int64_t in_flight;
+		int32_t local, burst;
+	} steps[] = {
+		{0, 10, 4, 6}, /* ten busy: four local (all that fit), six burst */
+		{30, 5, 4, 6}, /* five busy: both windows still hold ten */
+		{70, 5, 4, 1}, /* the burst window (60 s) lets go; the local tasks stay */
+		{400, 5, 4, 1}, /* the scale-in window (300 s) has passed too: still five */
+		{420, 2, 4, 1}, /* two busy: both windows hold five */
+		{470, 2, 4, 0}, /* the burst goes first */
+		{730, 2, 2, 0}, /* then the local tasks */
+	};
+
+	(void)state;
+	p.backlog_per_task = 10;
+	p.local_max_tasks = 4;
+	p.burst_max_tasks = 10;
+	p.concurrency = 1;
+	p.utilization_percent = 100;
+	p.scale_in.stabilization_ms = 300 * S;
+	p.has_burst_stabilization = true;
+	p.burst_stabilization_ms = 60 * S;
+	/* one instance holding exactly the four local tasks */
+	fixture_instances(in, 1, 0, 0);
+	o = fixture_observation(&c);
+	o.local.desired = o.local.running = 4;
+	engine_history_init(&h);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t now = NOW_MS + steps[i].at_s * S;
+
+		o.queue.in_flight = steps[i].in_flight;
+		o.queue.observed_ms = o.local.observed_ms = o.burst.observed_ms = now;
+		o.task.observed_ms = c.observed_ms = now;
+		assert_int_equal(engine_decide(&p, &o, &h, now, &d), 0);
+		print_message(
+			"# t=%llus reason=\"%s\"\n", (unsigned long long)steps[i].at_s, d.reason);
+		assert_int_equal(d.local_desired, steps[i].local);
+		assert_int_equal(d.burst_desired, steps[i].burst);
+		engine_history_update(&h, &p, &d, now);
+		o.local.desired = o.local.running = d.local_desired;
+		o.burst.desired = o.burst.running = d.burst_desired;
+	}
+}
+
+/*
  * An outage longer than the scale-in window does not erase it: after six
  * minutes without the queue (window five), one reading of 0 does not scale
  * 20 to 1; scale-in comes after a full window of fresh readings.
@@ -449,6 +540,10 @@ int main(void)
 		&s, "history", "a sequence is deterministic", test_sequence_deterministic, NULL);
 	fixture_add(
 		&s, "history", "missing data records nothing", test_missing_records_nothing, NULL);
+	fixture_add(&s, "history", "scale-in follows the work in progress, not a drained backlog",
+		test_scale_in_follows_arrivals, NULL);
+	fixture_add(&s, "history", "burst tasks follow the work in progress after their own window",
+		test_burst_window, NULL);
 	fixture_add(&s, "history", "an outage longer than the window needs a fresh window",
 		test_outage_needs_fresh_window, NULL);
 	fixture_add(&s, "history", "make before break drains burst as local tasks run",

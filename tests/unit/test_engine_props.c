@@ -62,6 +62,8 @@ static struct engine_policy random_policy(struct rng *r)
 	p.tolerance = one_in(r, 2) ? 0.0 : (double)between(r, 0, 50) / 100.0;
 	p.include_in_flight = one_in(r, 2);
 	p.include_delayed = one_in(r, 2);
+	p.concurrency = one_in(r, 3) ? 0 : (int32_t)between(r, 1, 20);
+	p.utilization_percent = one_in(r, 4) ? 0 : (int32_t)between(r, 1, 100);
 	p.local_min_tasks = (int32_t)between(r, 0, 10);
 	p.local_max_tasks = p.local_min_tasks + (int32_t)between(r, 0, 40);
 	p.has_burst = one_in(r, 2);
@@ -71,6 +73,8 @@ static struct engine_policy random_policy(struct rng *r)
 	p.priority = (int32_t)between(r, 0, 3);
 	p.scale_out = random_behavior(r);
 	p.scale_in = random_behavior(r);
+	p.has_burst_stabilization = p.has_burst && one_in(r, 2);
+	p.burst_stabilization_ms = (uint64_t)between(r, 0, 300) * 1000;
 	p.max_observation_age_ms = (uint64_t)between(r, 1, 60) * 1000;
 	return p;
 }
@@ -151,6 +155,7 @@ static void random_observation(struct rng *r, struct random_world *w, uint64_t n
 	o->burst.observed_ms = random_time(r, now_ms);
 	o->burst.desired = (int32_t)between(r, 0, 70);
 	o->burst.running = (int32_t)between(r, 0, o->burst.desired);
+	o->burst.pending = one_in(r, 2) ? 0 : o->burst.desired - o->burst.running;
 	o->task.ok = !one_in(r, 20);
 	o->task.observed_ms = random_time(r, now_ms);
 	o->task.cpu_units = one_in(r, 6) ? 0 : (int32_t)between(r, 1, 8) * 128;
@@ -183,6 +188,32 @@ static uint64_t hash_decision(uint64_t h, const struct engine_decision *d)
 	for (const char *c = d->reason; *c != '\0'; c++)
 		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
 	return h;
+}
+
+/*
+ * The work in progress, by an independent reckoning: unless a behaviour rule,
+ * the tolerance or a maximum bound the total, it is never below the tasks the
+ * messages in flight occupy (every slot busy).
+ */
+static void check_work_in_progress(const struct engine_policy *p,
+	const struct engine_observation *o, const struct engine_decision *d, uint64_t case_no)
+{
+	const uint32_t bound = ENGINE_BOUND_RATE | ENGINE_BOUND_STABILIZATION |
+		ENGINE_BOUND_TOLERANCE | ENGINE_BOUND_ACTIVATION;
+	int64_t max_total = (int64_t)p->local_max_tasks + (p->has_burst ? p->burst_max_tasks : 0);
+	int64_t busy;
+
+	/* At zero tasks, activation alone decides (whoever holds those messages, not us). */
+	bool activation = d->current_total == 0 && d->backlog <= p->activation_backlog;
+
+	if (p->concurrency > 0 && !p->include_in_flight && !(d->flags & bound) && !activation) {
+		busy = (o->queue.in_flight + p->concurrency - 1) / p->concurrency;
+		if (busy > max_total)
+			busy = max_total;
+		if (d->wanted < busy)
+			fail_msg("case %llu: wanted %d below %lld tasks busy: %s",
+				(unsigned long long)case_no, d->wanted, (long long)busy, d->reason);
+	}
 }
 
 /* Check one decision against the rule's promises. */
@@ -240,6 +271,7 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 				(unsigned long long)case_no, d->local_desired - d->placed, d->fit,
 				d->reason);
 		assert_int_equal(d->update_local, d->local_desired != o->local.desired);
+		check_work_in_progress(p, o, d, case_no);
 	}
 	assert_true(strlen(d->reason) > 0 && strlen(d->reason) < ENGINE_REASON_MAX);
 	assert_null(strchr(d->reason, '\n'));

@@ -178,7 +178,7 @@ struct good_case {
 /* The behaviour defaults every policy without a behavior block gets. */
 static void assert_default_behavior(const struct engine_policy *s)
 {
-	assert_true(s->scale_out.stabilization_ms == 0);
+	assert_true(s->scale_out.stabilization_ms == 15000);
 	assert_true(s->scale_out.period_ms == 15000);
 	assert_int_equal(s->scale_out.max_tasks, 4);
 	assert_int_equal(s->scale_out.max_percent, 100);
@@ -261,8 +261,29 @@ static void check_orders(const struct qscale_config *cfg, const struct policy *p
 	assert_int_equal(s->scale_out.max_percent, 100);
 	assert_true(s->scale_in.stabilization_ms == 300000);
 	assert_true(s->scale_in.period_ms == 60000);
+	/* max_tasks set alone: HPA-style, the percent limit of that direction is off */
 	assert_int_equal(s->scale_in.max_tasks, 5);
-	assert_int_equal(s->scale_in.max_percent, 100);
+	assert_int_equal(s->scale_in.max_percent, 0);
+	assert_int_equal(s->concurrency, 1);
+	assert_int_equal(s->utilization_percent, 80);
+}
+
+/* The shipped orders.yaml: sized for the work in progress, HPA's behaviour written out. */
+static void check_shipped(const struct qscale_config *cfg, const struct policy *p)
+{
+	const struct engine_policy *s = &p->scaling;
+
+	(void)cfg;
+	assert_string_equal(p->name, "orders");
+	assert_true(s->backlog_per_task == 50);
+	assert_int_equal(s->concurrency, 1);
+	assert_int_equal(s->utilization_percent, 80);
+	assert_int_equal(s->local_max_tasks, 20);
+	assert_int_equal(s->burst_max_tasks, 40);
+	assert_true(s->has_burst_stabilization);
+	assert_true(s->burst_stabilization_ms == 60000);
+	/* HPA's defaults, written out */
+	assert_default_behavior(s);
 }
 
 /* every-key.yaml: each key set, most at the edge of its range. */
@@ -401,7 +422,7 @@ static void test_shipped_example(void **state)
 	if (qscale_config_load(path, &cfg, &diag) < 0)
 		fail_msg("%s:%u:%u: %s", diag.file, diag.line, diag.column, diag.message);
 	assert_int_equal(cfg->policy_count, 1);
-	check_orders(cfg, &cfg->policies[0]);
+	check_shipped(cfg, &cfg->policies[0]);
 	qscale_config_destroy(cfg);
 	free(path);
 }
@@ -975,6 +996,75 @@ static void test_defaults_apply(void **state)
 	schema_free(policy_schema, &p);
 }
 
+/* A limit set for a direction replaces that direction's defaults (HPA); both set, both apply. */
+static void test_explicit_limits(void **state)
+{
+	static const char head[] =
+		"name: orders\nqueue: {url: https://sqs.us-east-1.amazonaws.com/123456789012/q}\n"
+		"target: {backlog_per_task: 50}\nlocal: {cluster: c, service: s, max_tasks: 20}\n";
+	static const struct {
+		const char *behavior;
+		int32_t out_tasks, out_percent, in_tasks, in_percent;
+	} rows[] = {
+		{"", 4, 100, 0, 100},
+		{"behavior: {scale_in: {max_tasks: 5}}\n", 4, 100, 5, 0},
+		{"behavior: {scale_in: {max_percent: 10}}\n", 4, 100, 0, 10},
+		{"behavior: {scale_out: {max_tasks: 10}}\n", 10, 0, 0, 100},
+		{"behavior: {scale_out: {max_percent: 50}}\n", 0, 50, 0, 100},
+		{"behavior: {scale_out: {max_tasks: 2, max_percent: 50}}\n", 2, 50, 0, 100},
+		{"behavior: {scale_in: {stabilization: 60s}}\n", 4, 100, 0, 100},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *text = xasprintf("%s%s", head, rows[i].behavior);
+		struct policy p = {0};
+		struct diag diag = {0};
+
+		if (policy_parse("limits.yaml", text, strlen(text), NULL, &p, &diag) < 0)
+			fail_msg("row %zu: %u:%u: %s", i, diag.line, diag.column, diag.message);
+		assert_int_equal(p.scaling.scale_out.max_tasks, rows[i].out_tasks);
+		assert_int_equal(p.scaling.scale_out.max_percent, rows[i].out_percent);
+		assert_int_equal(p.scaling.scale_in.max_tasks, rows[i].in_tasks);
+		assert_int_equal(p.scaling.scale_in.max_percent, rows[i].in_percent);
+		policy_finish(&p);
+		free(text);
+	}
+}
+
+/* check says how a policy sizes, and falls back to the backlog alone when in flight is backlog. */
+static void test_sizing_describe(void **state)
+{
+	static const char base[] =
+		"name: orders\nqueue: {url: https://sqs.us-east-1.amazonaws.com/123456789012/q%s}\n"
+		"target: {backlog_per_task: 50%s}\nlocal: {cluster: c, service: s, max_tasks: "
+		"20}\n";
+	static const struct {
+		const char *queue, *target, *want;
+	} rows[] = {
+		{"", "", "work in progress ceil(in flight / (1 x 80%)) + ceil(backlog / 50)"},
+		{"", ", concurrency: 4, utilization: 90", "ceil(in flight / (4 x 90%))"},
+		{", include_in_flight: true", "",
+			"backlog alone, ceil(backlog / 50): queue.include_in_flight"},
+		{"", ", concurrency: 0",
+			"backlog alone, ceil(backlog / 50) (target.concurrency is 0)"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *text = xasprintf(base, rows[i].queue, rows[i].target);
+		struct policy p = {0};
+		struct diag diag = {0};
+		char line[256];
+
+		if (policy_parse("sizing.yaml", text, strlen(text), NULL, &p, &diag) < 0)
+			fail_msg("row %zu: %u:%u: %s", i, diag.line, diag.column, diag.message);
+		policy_sizing_describe(&p, line, sizeof(line));
+		if (strstr(line, rows[i].want) == NULL)
+			fail_msg("row %zu: \"%s\" lacks \"%s\"", i, line, rows[i].want);
+		policy_finish(&p);
+		free(text);
+	}
+}
+
 /* The cases, run as TAP. */
 int main(void)
 {
@@ -992,6 +1082,8 @@ int main(void)
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test(test_docs_match_schema),
 		cmocka_unit_test(test_defaults_apply),
+		cmocka_unit_test(test_explicit_limits),
+		cmocka_unit_test(test_sizing_describe),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -295,6 +295,8 @@ static void test_bad_files(void **state)
 		{"incompatible.yaml", 6, 72, "not compatible with FARGATE"},
 		{"not-mapping.yaml", 1, 1, "must be a mapping"},
 		{"probability.yaml", 2, 45, "between 0 and 1"},
+		{"processing-time.yaml", 4, 64, "processing_time needs a queue"},
+		{"processing-time-long.yaml", 5, 98, "processing_time is at most 1h"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -322,18 +322,24 @@ static void test_static_max_by_hand(void **state)
 struct tt_step {
 	uint64_t minute;
 	uint64_t visible;
-	int32_t current;
+	int32_t current; /* desired of the scaled service; running as well */
 	int32_t want; /* -1: leave it */
+	int32_t others; /* pinned tasks also polling the queue */
 };
 
-static void run_tt(const struct sim_tt_params *p, const struct tt_step *steps, size_t n)
+static void run_tt(const struct sim_baseline_params *p, const struct tt_step *steps, size_t n)
 {
 	struct sim_tt tt;
 
-	sim_tt_init(&tt, p);
+	sim_baseline_init(&tt, p);
 	for (size_t i = 0; i < n; i++) {
-		int32_t got = sim_tt_datapoint(
-			&tt, steps[i].minute * 60000, steps[i].visible, steps[i].current);
+		struct sim_baseline_datapoint dp = {
+			.visible = steps[i].visible,
+			.running = steps[i].current,
+			.others = steps[i].others,
+		};
+		int32_t got =
+			sim_baseline_evaluate(&tt, steps[i].minute * 60000, &dp, steps[i].current);
 
 		if (got != steps[i].want)
 			fail_msg("minute %" PRIu64 ": got %d, want %d", steps[i].minute, got,
@@ -343,22 +349,24 @@ static void run_tt(const struct sim_tt_params *p, const struct tt_step *steps, s
 
 static void test_target_tracking_scale_out(void **state)
 {
-	struct sim_tt_params p;
-	/* Target 10 per task, 1..20 tasks. */
+	struct sim_baseline_params p;
+	/* Target 10 per running task, 1..20 tasks. */
 	static const struct tt_step steps[] = {
-		{1, 100, 1, -1}, /* 100 per task > 10: first high datapoint */
-		{2, 100, 1, -1}, /* second */
-		{3, 100, 1, 10}, /* third: scale out to ceil(100 / 10) */
-		{4, 300, 10, -1}, /* 30 per task, but the scale-out cooldown runs to minute 8 */
-		{7, 300, 10, -1}, /* still cooling down */
-		{8, 300, 10, 20}, /* 300 s after minute 3: to ceil(300/10) = 30, capped at 20 */
-		{9, 900, 20, -1}, /* at the maximum already */
-		{10, 5, 20, -1}, /* low datapoints start; no scale-in for 15 of them */
+		{1, 100, 1, -1, 0}, /* 100 per task > 10: first high datapoint */
+		{2, 100, 1, -1, 0}, /* second */
+		{3, 100, 1, 10, 0}, /* third: scale out to ceil(100 / 10) */
+		{4, 100, 10, -1, 0}, /* 10 per task: not above target */
+		{5, 150, 10, -1, 0}, /* 15 per task: a high datapoint again, the first */
+		{6, 150, 10, -1, 0},
+		{7, 150, 10, 15, 0}, /* a larger scale-out passes during the cooldown */
+		{8, 900, 15, 20, 0}, /* still in alarm: ceil(900 / 10) = 90, capped at 20 */
+		{9, 900, 20, -1, 0}, /* at the maximum already */
 	};
 
 	(void)state;
-	sim_tt_defaults(&p, 10, 1, 20);
+	sim_baseline_defaults(&p, 10, 1, 20);
 	assert_int_equal(p.period_ms, 60000);
+	assert_int_equal(p.lag_ms, 60000);
 	assert_int_equal(p.out_datapoints, 3);
 	assert_int_equal(p.in_datapoints, 15);
 	assert_int_equal(p.out_cooldown_ms, 300000);
@@ -366,20 +374,37 @@ static void test_target_tracking_scale_out(void **state)
 	run_tt(&p, steps, sizeof(steps) / sizeof(steps[0]));
 }
 
+/* On the Fargate service, with on-prem pinned: the others count in the divisor and the proposal. */
+static void test_target_tracking_others(void **state)
+{
+	struct sim_baseline_params p;
+	static const struct tt_step steps[] = {
+		{1, 300, 0, -1, 12}, /* 300 over 12 on-prem tasks: 25 per task */
+		{2, 300, 0, -1, 12},
+		{3, 300, 0, 18, 12}, /* ceil(300 / 10) = 30 tasks in all, 12 of them on-prem */
+		{4, 100, 18, -1, 12}, /* 100 over 30: below 9, a low datapoint */
+	};
+
+	(void)state;
+	sim_baseline_defaults(&p, 10, 0, 40);
+	run_tt(&p, steps, sizeof(steps) / sizeof(steps[0]));
+}
+
 static void test_target_tracking_scale_in(void **state)
 {
-	struct sim_tt_params p;
+	struct sim_baseline_params p;
 	struct tt_step steps[20];
 	size_t n = 0;
 
 	(void)state;
-	sim_tt_defaults(&p, 10, 2, 20);
+	sim_baseline_defaults(&p, 10, 2, 20);
 	/* 40 messages over 10 tasks: 4 per task, below 9 (90% of 10): a low datapoint. */
 	for (uint64_t m = 1; m <= 14; m++)
-		steps[n++] = (struct tt_step){m, 40, 10, -1};
-	steps[n++] = (struct tt_step){15, 40, 10, 4}; /* the 15th: to ceil(40 / 10) */
-	steps[n++] = (struct tt_step){16, 0, 4, -1}; /* the scale-in cooldown */
-	steps[n++] = (struct tt_step){20, 0, 4, 2}; /* 300 s later: to the minimum */
+		steps[n++] = (struct tt_step){m, 40, 10, -1, 0};
+	steps[n++] = (struct tt_step){15, 40, 10, 4, 0}; /* the 15th: to ceil(40 / 10) */
+	steps[n++] = (struct tt_step){16, 0, 4, -1, 0}; /* the scale-in cooldown */
+	steps[n++] =
+		(struct tt_step){20, 0, 4, 2, 0}; /* 300 s after the scale-in: to the minimum */
 	run_tt(&p, steps, n);
 	/* A datapoint between 90% and 100% of target breaks the run of low ones. */
 	{
@@ -387,15 +412,15 @@ static void test_target_tracking_scale_in(void **state)
 
 		n = 0;
 		for (uint64_t m = 1; m <= 10; m++)
-			again[n++] = (struct tt_step){m, 40, 10, -1};
-		again[n++] = (struct tt_step){11, 95, 10, -1};
+			again[n++] = (struct tt_step){m, 40, 10, -1, 0};
+		again[n++] = (struct tt_step){11, 95, 10, -1, 0};
 		for (uint64_t m = 12; m <= 16; m++)
-			again[n++] = (struct tt_step){m, 40, 10, -1};
+			again[n++] = (struct tt_step){m, 40, 10, -1, 0};
 		run_tt(&p, again, n);
 	}
 	/* Below the minimum is corrected at once. */
 	{
-		static const struct tt_step fix[] = {{1, 0, 0, 2}};
+		static const struct tt_step fix[] = {{1, 0, 0, 2, 0}};
 
 		run_tt(&p, fix, 1);
 	}
@@ -409,8 +434,12 @@ static void test_target_tracking_in_simulation(void **state)
 
 	(void)state;
 	run(sc, SIM_TARGET_TRACKING, &c, &r);
-	/* No burst tier; no observation calls of its own; only UpdateService. */
-	assert_float_equal(r.total.burst_task_hours, 0, 0);
+	/*
+	 * The AWS-only operator: on-prem pinned at its maximum, target tracking
+	 * on the Fargate service; no observation calls of its own, only
+	 * UpdateService.
+	 */
+	assert_true(r.total.burst_task_hours > 0);
 	assert_int_equal(r.calls.count[CLOUD_SIM_GET_QUEUE_ATTRIBUTES], 0);
 	assert_int_equal(r.calls.count[CLOUD_SIM_UPDATE_SERVICE], r.total.scale_actions);
 	/* At least three datapoints pass before it reacts to the spike at 2m. */
@@ -862,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_static_max_by_hand),
 		cmocka_unit_test(test_target_tracking_scale_out),
 		cmocka_unit_test(test_target_tracking_scale_in),
+		cmocka_unit_test(test_target_tracking_others),
 		cmocka_unit_test(test_target_tracking_in_simulation),
 		cmocka_unit_test(test_cloud_sim_contract),
 		cmocka_unit_test(test_cloud_sim_bucket),

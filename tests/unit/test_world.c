@@ -433,13 +433,15 @@ static void test_consumption_and_waits(void **state)
 	assert_int_equal(world_advance(f.w, 100000), 0);
 	world_queue_stats(f.w, 0, &st);
 	assert_int_equal(st.arrived, 2000);
-	assert_int_equal(st.processed, 1000);
+	/* 1,000 received; each task holds the one it works on (200 ms at 5/s) */
 	world_queue_get(f.w, "orders", &q);
-	assert_int_equal(q.actual.in_flight, 10); /* two tasks, a batch of 5 each */
-	assert_int_equal(q.actual.visible, 990);
+	assert_int_equal(q.actual.in_flight, 2);
+	assert_int_equal(st.processed, 998);
+	assert_int_equal(q.actual.visible, 1000);
+	assert_int_equal(st.waiting, q.actual.visible + q.actual.in_flight);
 	assert_true(world_wait_percentile_ms(&st, 0.99) > 30000);
 	world_service_stats(f.w, 0, &ss);
-	assert_int_equal(ss.processed, 1000);
+	assert_int_equal(ss.processed, 998);
 	assert_true(ss.running_task_seconds > 199.9 && ss.running_task_seconds < 200.1);
 	/* with 6 tasks (30/s) the backlog drains */
 	world_service_set_desired(f.w, "onprem", "order-processor", 6, NULL);
@@ -736,19 +738,109 @@ static void test_wait_percentiles(void **state)
 	struct world_queue_stats st = {0};
 
 	assert_int_equal(world_wait_percentile_ms(&st, 0.5), 0);
-	assert_int_equal(world_wait_bucket_upper_ms(0), 12);
-	assert_int_equal(world_wait_bucket_upper_ms(3), 20);
+	/* one millisecond wide to 128 ms, then about 1.1 % wide */
+	assert_int_equal(world_wait_bucket_upper_ms(0), 1);
+	assert_int_equal(world_wait_bucket_upper_ms(127), 128);
 	assert_int_equal(world_wait_bucket_upper_ms(WORLD_WAIT_BUCKETS - 1), UINT64_MAX);
-	for (size_t i = 1; i + 1 < WORLD_WAIT_BUCKETS; i++)
-		assert_true(world_wait_bucket_upper_ms(i) > world_wait_bucket_upper_ms(i - 1));
-	st.wait_hist[3] = 90;
-	st.wait_hist[40] = 10;
-	st.wait_max_ms = 20000;
-	assert_int_equal(world_wait_percentile_ms(&st, 0.5), 20);
-	assert_int_equal(world_wait_percentile_ms(&st, 0.9), 20);
-	assert_int_equal(world_wait_percentile_ms(&st, 0.95), world_wait_bucket_upper_ms(40));
+	assert_true(world_wait_bucket_upper_ms(WORLD_WAIT_BUCKETS - 2) > 10ull * 86400 * 1000);
+	for (size_t i = 1; i + 1 < WORLD_WAIT_BUCKETS; i++) {
+		uint64_t a = world_wait_bucket_upper_ms(i - 1), b = world_wait_bucket_upper_ms(i);
+
+		assert_true(b > a);
+		assert_true(i < 128 || (double)(b - a) <= 0.011 * (double)a + 1);
+	}
+	st.wait_hist[3] = 90; /* waits of 3 ms */
+	st.wait_hist[1000] = 10;
+	st.wait_max_ms = 20000000;
+	assert_int_equal(world_wait_percentile_ms(&st, 0.5), 3);
+	assert_int_equal(world_wait_percentile_ms(&st, 0.9), 3);
+	assert_true(world_wait_percentile_ms(&st, 0.95) >= world_wait_bucket_upper_ms(999));
+	assert_true(world_wait_percentile_ms(&st, 0.95) < world_wait_bucket_upper_ms(1000));
 	st.wait_hist[WORLD_WAIT_BUCKETS - 1] = 100;
-	assert_int_equal(world_wait_percentile_ms(&st, 1.0), 20000);
+	assert_int_equal(world_wait_percentile_ms(&st, 1.0), 20000000);
+}
+
+/*
+ * Two services polling one queue receive the same stretch of it side by
+ * side: what is in flight is the arrival rate times the processing time
+ * (Little's law), whichever service holds it, and nobody waits while they
+ * have room.
+ */
+static void test_consumers_share_the_queue(void **state)
+{
+	struct fixture f;
+	struct world_queue_stats st;
+	struct world_queue_info q;
+
+	(void)state;
+	/* 100/s in; 12 local tasks (60/s) and 20 Fargate ones (100/s), 200 ms a message */
+	make(&f, "0s", "100/s", false, 12, "");
+	assert_int_equal(
+		world_service_set_desired(f.w, "cloud", "order-processor-fargate", 20, NULL),
+		WORLD_ECS_OK);
+	assert_int_equal(world_advance(f.w, 300000), 0);
+	world_queue_get(f.w, "orders", &q);
+	world_queue_stats(f.w, 0, &st);
+	assert_int_equal(q.actual.visible, 0);
+	assert_true(q.actual.in_flight >= 18 && q.actual.in_flight <= 22);
+	check_conservation(f.w);
+	unmake(&f);
+}
+
+/* Waits measured exactly: one percentile per known wait, within the stated 1.1 %. */
+static void test_wait_percentiles_exact(void **state)
+{
+	struct world_queue_stats st = {0};
+	uint64_t bounds[WORLD_WAIT_BUCKETS];
+
+	/* a histogram of 1..20,000 ms, one message each: p is 20,000 x p */
+	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
+		bounds[i] = world_wait_bucket_upper_ms(i);
+	for (uint64_t ms = 1; ms <= 20000; ms++) {
+		size_t b = 0;
+
+		while (bounds[b] <= ms)
+			b++;
+		st.wait_hist[b]++;
+	}
+	st.wait_max_ms = 20000;
+	for (double p = 0.05; p < 1.0; p += 0.05) {
+		double exact = 20000.0 * p;
+		double got = (double)world_wait_percentile_ms(&st, p);
+
+		assert_true(got >= exact * 0.989 - 1 && got <= exact * 1.011 + 1);
+	}
+}
+
+/* A message held for processing_time is in flight, not waiting, and not yet processed. */
+static void test_processing_time(void **state)
+{
+	static const char text[] =
+		"queues: [{name: q, arrivals: {segments: [{at: 0s, rate: 4/s}]}}]\n"
+		"clusters: [{name: c, instances: [{count: 1, cpu: 4096, memory: 8192}]}]\n"
+		"task_definitions: [{family: t, cpu: \"256\", memory: \"512\", "
+		"containers: [{name: a, memory: 512}]}]\n"
+		"services: [{name: s, cluster: c, task_definition: t, desired: 1, queue: q, "
+		"messages_per_task: 5/s, processing_time: 2s}]\n";
+	struct world_queue_stats st;
+	struct world_queue_info q;
+	struct scenario *sc;
+	struct diag d;
+	struct world *w;
+
+	/* one task at 5/s holding each message 2 s: up to ten at once */
+	assert_int_equal(scenario_load_text("p.yaml", text, strlen(text), &sc, &d), 0);
+	assert_int_equal(world_create(sc, 0, &w), 0);
+	assert_int_equal(world_advance(w, 60000), 0);
+	world_queue_get(w, "q", &q);
+	world_queue_stats(w, 0, &st);
+	/* arrivals (4/s) below capacity: none waits, eight are being processed */
+	assert_int_equal(q.actual.visible, 0);
+	assert_int_equal(q.actual.in_flight, 8);
+	assert_int_equal(st.processed, 240 - 8);
+	assert_true(world_wait_percentile_ms(&st, 0.99) <= 100);
+	world_destroy(w);
+	scenario_destroy(sc);
 }
 
 int main(void)
@@ -769,6 +861,9 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_wait_percentiles),
+		cmocka_unit_test(test_wait_percentiles_exact),
+		cmocka_unit_test(test_processing_time),
+		cmocka_unit_test(test_consumers_share_the_queue),
 		cmocka_unit_test(test_long_backlog_merges_cohorts),
 		cmocka_unit_test(test_spike_bursts_and_drains),
 	};
