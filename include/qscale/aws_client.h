@@ -36,6 +36,7 @@ struct aws_client_config {
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
 	uint64_t credential_process_timeout_ms; /* 0: 60 s */
+	int max_connections; /* requests in flight per endpoint; 0: HTTP_MAX_CONNECTIONS_DEFAULT */
 	struct diag *diag; /* optional: which setting made creation fail, and why */
 };
 
@@ -141,6 +142,11 @@ struct credentials *aws_client_credentials(struct aws_client *client);
 
 /* The settings the client resolved (for doctor); valid while the client lives. */
 const struct aws_settings *aws_client_settings(const struct aws_client *client);
+
+struct http_client_stats;
+
+/* The HTTP client's counters: connections opened, TLS handshakes, waits. */
+void aws_client_http_stats(const struct aws_client *client, struct http_client_stats *out);
 
 /* The endpoint (scheme://host[:port]) the client uses for service. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service);
