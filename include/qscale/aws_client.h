@@ -24,7 +24,8 @@ struct aws_client_config {
 	const char *region; /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
 	const char *endpoint_sqs; /* NULL: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
-	const char *endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
+	const char
+		*endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	/*
 	 * The whole call, from its first attempt's send to its final answer:
@@ -60,7 +61,8 @@ struct aws_call;
 struct aws_call_opts {
 	const char *endpoint; /* e.g. a queue URL's origin */
 	const char *signing_region; /* e.g. the region named by a queue URL's host */
-	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
+	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries)
+			   */
 	/*
 	 * 0: none. Else no attempt is sent, and none is still running, later
 	 * than this long after the call starts (or aws.timeout after its first

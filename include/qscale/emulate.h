@@ -96,8 +96,8 @@ void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size
 /*
  * Verify req's SigV4 Authorization for service against auth, with now_ms the
  * emulator's wall clock. The key is auth's access key id or a sub-key of it
- * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with *err filled as AWS would
- * answer (UnrecognizedClientException, InvalidSignatureException, ...).
+ * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with
+ * *err filled as AWS would answer (UnrecognizedClientException, InvalidSignatureException, ...).
  */
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,
 	const struct emulate_http_request *req, uint64_t now_ms, struct emulate_error *err);

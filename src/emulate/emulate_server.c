@@ -293,8 +293,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 }
 
 /* Record an UpdateService that set a count. */
-static void log_update(
-	struct emulate *em, const struct emulate_http_request *req, const struct emulate_reply *reply)
+static void log_update(struct emulate *em, const struct emulate_http_request *req,
+	const struct emulate_reply *reply)
 {
 	struct emulate_log_update *u = emulate_log_add(&em->st.updates);
 

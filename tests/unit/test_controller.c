@@ -606,7 +606,8 @@ static bool holds_policy(const struct policy *policy, uint64_t now_ms, void *arg
 	return h->allowed != NULL && strcmp(policy->name, h->allowed) == 0;
 }
 
-/* A standby decides as the leader does and never calls UpdateService; its history sees no change. */
+/* A standby decides as the leader does and never calls UpdateService; its history sees no change.
+ */
 static void test_may_act_gates_only_updates(void **state)
 {
 	struct world *w = *state;
