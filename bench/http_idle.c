@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 
 	base = event_base_new();
-	struct http_client_config cfg = {.max_connects = n};
+	struct http_client_config cfg = {.max_connections = n, .max_connects = n};
 	struct http_client *client;
 	if (http_client_create(base, &cfg, &client) != 0)
 		return 1;

@@ -24,7 +24,8 @@ struct aws_client_config {
 	const char *region; /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
 	const char *endpoint_sqs; /* NULL: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, default */
 	const char *endpoint_ecs; /* NULL: AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL, default */
-	const char *endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
+	const char
+		*endpoint_dynamodb; /* NULL: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, default */
 	const char *profile; /* NULL: AWS_PROFILE, then "default" */
 	/*
 	 * The whole call, from its first attempt's send to its final answer:
@@ -36,6 +37,7 @@ struct aws_client_config {
 	uint64_t connect_timeout_ms;
 	int max_attempts; /* 0: AWS_MAX_ATTEMPTS, the profile's max_attempts, the mode's default */
 	uint64_t credential_process_timeout_ms; /* 0: 60 s */
+	int max_connections; /* requests in flight per endpoint; 0: HTTP_MAX_CONNECTIONS_DEFAULT */
 	struct diag *diag; /* optional: which setting made creation fail, and why */
 };
 
@@ -59,7 +61,8 @@ struct aws_call;
 struct aws_call_opts {
 	const char *endpoint; /* e.g. a queue URL's origin */
 	const char *signing_region; /* e.g. the region named by a queue URL's host */
-	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries) */
+	int max_attempts; /* 1..the client's; 0: the client's (the HA lease paces its own retries)
+			   */
 	/*
 	 * 0: none. Else no attempt is sent, and none is still running, later
 	 * than this long after the call starts (or aws.timeout after its first
@@ -141,6 +144,11 @@ struct credentials *aws_client_credentials(struct aws_client *client);
 
 /* The settings the client resolved (for doctor); valid while the client lives. */
 const struct aws_settings *aws_client_settings(const struct aws_client *client);
+
+struct http_client_stats;
+
+/* The HTTP client's counters: connections opened, TLS handshakes, waits. */
+void aws_client_http_stats(const struct aws_client *client, struct http_client_stats *out);
 
 /* The endpoint (scheme://host[:port]) the client uses for service. */
 const char *aws_client_endpoint(const struct aws_client *client, enum aws_service service);

@@ -65,6 +65,8 @@ struct controller_report {
 	/* The first error of this policy's cycle ("DescribeServices: ThrottlingException: ..."), or
 	 * NULL. */
 	const char *error;
+	/* Intervals skipped just before this cycle because the previous one ran long. */
+	uint64_t missed;
 };
 
 /* A cycle has ended: every policy in it has been decided and acted upon. */

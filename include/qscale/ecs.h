@@ -211,9 +211,8 @@ int ecs_update_service(struct aws_client *client, const char *cluster, const cha
  * The same within budget_ms (0: none): no attempt is sent or still running
  * later than that after the call starts (aws_call_opts.budget_ms).
  */
-int ecs_update_service_within(struct aws_client *client, const char *cluster,
-	const char *service, int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg,
-	struct ecs_call **out);
+int ecs_update_service_within(struct aws_client *client, const char *cluster, const char *service,
+	int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg, struct ecs_call **out);
 
 /* ListContainerInstances over every page (bounded by ECS_LIST_PAGES_MAX, ECS_LIST_INSTANCES_MAX).
  */

@@ -96,8 +96,8 @@ void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size
 /*
  * Verify req's SigV4 Authorization for service against auth, with now_ms the
  * emulator's wall clock. The key is auth's access key id or a sub-key of it
- * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with *err filled as AWS would
- * answer (UnrecognizedClientException, InvalidSignatureException, ...).
+ * (that id followed by 1 to 16 capital letters or digits, same secret). 0 when valid; -EACCES with
+ * *err filled as AWS would answer (UnrecognizedClientException, InvalidSignatureException, ...).
  */
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,
 	const struct emulate_http_request *req, uint64_t now_ms, struct emulate_error *err);
@@ -136,22 +136,40 @@ const char *emulate_request_header(const struct emulate_http_request *req, const
 /* Fastest --speed: a simulated day in under nine seconds. */
 #define EMULATE_SPEED_MAX 10000.0
 
+/* The server certificate emulate generates: a good one, or one clients must refuse. */
+enum emulate_tls_cert {
+	EMULATE_TLS_CERT_GOOD, /* for 127.0.0.1, ::1 and localhost, valid now */
+	EMULATE_TLS_CERT_EXPIRED, /* expired yesterday */
+	EMULATE_TLS_CERT_WRONG_HOST, /* for not-this-host.invalid only */
+};
+
+/* HTTPS: the operator's certificate and key, or a generated private CA. */
+struct emulate_tls_config {
+	bool enabled;
+	const char *cert_path; /* PEM chain; with key_path. NULL: generate */
+	const char *key_path;
+	const char *ca_out; /* generated: where the CA certificate (PEM) is written */
+	enum emulate_tls_cert cert; /* generated: which kind of server certificate */
+};
+
 struct emulate_config {
 	const char *listen; /* "127.0.0.1:0" style; NULL for 127.0.0.1:0 */
 	double speed; /* simulated seconds per wall second, (0, EMULATE_SPEED_MAX] */
+	struct emulate_tls_config tls;
 };
 
 struct emulate;
 
 /*
  * Serve world (borrowed; it must outlive the emulator) on base. Binds at
- * once; -EINVAL for a bad address or speed, -EADDRINUSE or another negative
+ * once; -EINVAL for a bad address or speed, -EINVAL for a TLS setting that
+ * cannot be used (logged with its cause), -EADDRINUSE or another negative
  * errno when binding fails.
  */
 int emulate_create(struct event_base *base, struct world *world, const struct emulate_auth *auth,
 	const struct emulate_config *config, struct emulate **out);
 
-/* The bound address as "http://127.0.0.1:PORT" (owned by the emulator). */
+/* The bound address as "http://127.0.0.1:PORT" or "https://..." (owned by the emulator). */
 const char *emulate_url(const struct emulate *em);
 
 /* Stop serving, drop pending replies and free; accepts NULL. */

@@ -1,6 +1,7 @@
 /*
  * HTTP requests on the caller's libevent base: one libcurl multi handle driven
- * as in curl's hiperfifo example, connections kept alive and reused. Every
+ * as in curl's hiperfifo example, connections kept alive and reused, at most
+ * max_connections requests in flight per origin (the rest wait in order). Every
  * response body is capped; the headers AWS answers with (Date, error type,
  * request id, retry hints) are captured. A request's callback runs exactly
  * once and never inside the call that started it; cancelling never calls it.
@@ -27,9 +28,9 @@ struct http_request_opts {
 	const char *url;
 	const struct http_header *headers; /* sent as given; may include Host */
 	size_t n_headers;
-	const void *body; /* copied by libcurl before http_request_start returns */
+	const void *body; /* copied before http_request_start returns */
 	size_t body_len;
-	uint64_t timeout_ms; /* whole transfer; 0: no limit */
+	uint64_t timeout_ms; /* whole transfer, waiting for a slot included; 0: no limit */
 	uint64_t connect_timeout_ms; /* 0: libcurl's default */
 	size_t max_body; /* response body cap; 0: HTTP_BODY_MAX_DEFAULT */
 	bool no_proxy; /* link-local credential endpoints: never through a proxy */
@@ -56,9 +57,31 @@ typedef void (*http_cb)(const struct http_response *resp, void *arg);
 struct http_client;
 struct http_request;
 
+/* Requests in flight (and so connections) per origin when the config says 0. */
+#define HTTP_MAX_CONNECTIONS_DEFAULT 16
+/* The connection cache holds this many origins' worth of max_connections. */
+#define HTTP_ORIGINS_CACHED 4
+
 struct http_client_config {
-	long max_connects; /* idle keep-alive connections kept; 0: 16 */
+	/*
+	 * Most requests in flight, and so connections open, per origin
+	 * (scheme://host:port); later requests wait in FIFO order. 0: the default.
+	 */
+	long max_connections;
+	long max_connects; /* connections kept in libcurl's cache; 0: 4 x max_connections */
 	const char *ca_bundle; /* PEM file of trusted CAs; NULL: AWS_CA_BUNDLE, else the system's */
+};
+
+/* What the client did since it was created. */
+struct http_client_stats {
+	uint64_t requests; /* transfers finished (answered or failed) */
+	uint64_t connections; /* new connections opened */
+	uint64_t tls_handshakes; /* of those, over https: each a TLS handshake */
+	uint64_t waited; /* requests that waited for a free slot of their origin */
+	uint64_t in_flight; /* now handed to libcurl */
+	uint64_t in_flight_max;
+	uint64_t waiting; /* now waiting their turn */
+	uint64_t waiting_max;
 };
 
 /*
@@ -81,8 +104,11 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 /* Abort a request in flight; its callback never runs. */
 void http_request_cancel(struct http_request *req);
 
-/* Requests started and not yet finished or cancelled. */
+/* Requests started and not yet finished or cancelled (waiting ones included). */
 size_t http_client_active(const struct http_client *client);
+
+/* The client's counters. */
+void http_client_get_stats(const struct http_client *client, struct http_client_stats *out);
 
 /* Whether a header's value is a secret that must never be logged. */
 bool http_header_is_secret(const char *name);

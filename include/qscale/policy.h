@@ -87,6 +87,7 @@ struct qscale_config {
 		} endpoints;
 		uint64_t timeout_ms;
 		uint64_t credential_process_timeout_ms; /* bound on a credential_process run */
+		int32_t max_connections; /* requests in flight and connections per endpoint */
 		char *account_id; /* NULL: taken from the queue URLs (qscale iam-policy) */
 	} aws;
 	/* High availability through a lease in DynamoDB (docs/ha.md); off unless present. */

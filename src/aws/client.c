@@ -172,7 +172,10 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 		return -EINVAL;
 	}
 	snprintf(client->region, sizeof(client->region), "%s", client->settings.region);
-	struct http_client_config hc = {.ca_bundle = client->settings.ca_bundle};
+	struct http_client_config hc = {
+		.ca_bundle = client->settings.ca_bundle,
+		.max_connections = config->max_connections,
+	};
 	r = http_client_create(base, &hc, &client->http);
 	if (r < 0) {
 		aws_client_destroy(client);
@@ -669,6 +672,12 @@ void aws_call_cancel(struct aws_call *call)
 {
 	if (call != NULL)
 		call_free(call);
+}
+
+/* See qscale/aws_client.h. */
+void aws_client_http_stats(const struct aws_client *client, struct http_client_stats *out)
+{
+	http_client_get_stats(client->http, out);
 }
 
 /* See qscale/aws_client.h. */

@@ -343,9 +343,8 @@ int ecs_update_service(struct aws_client *client, const char *cluster, const cha
 }
 
 /* See ecs.h. */
-int ecs_update_service_within(struct aws_client *client, const char *cluster,
-	const char *service, int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg,
-	struct ecs_call **out)
+int ecs_update_service_within(struct aws_client *client, const char *cluster, const char *service,
+	int64_t desired, uint64_t budget_ms, ecs_service_cb cb, void *arg, struct ecs_call **out)
 {
 	if (client == NULL || cb == NULL || service == NULL || desired < 0)
 		return -EINVAL;

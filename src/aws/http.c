@@ -4,6 +4,14 @@
  * timer); every wake-up is a curl_multi_socket_action followed by draining
  * curl_multi_info_read. Finished transfers hand their response to the caller
  * from there, so a callback never runs inside http_request_start.
+ *
+ * At most max_connections transfers per origin (scheme://host:port) are
+ * handed to libcurl at once; later ones wait in a first-in first-out queue
+ * per origin and start as earlier ones finish. libcurl keeps the connections
+ * alive in its cache (sized so that every origin's connections survive the
+ * gap between cycles), so a steady daemon reuses the same few connections,
+ * and TLS sessions and DNS answers are shared between transfers so that a
+ * connection opened again resumes its session instead of a full handshake.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,19 +25,39 @@
 #include <event2/event.h>
 
 #include "qscale/buf.h"
+#include "qscale/clock.h"
 #include "qscale/file.h"
 #include "qscale/http.h"
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 
+/* libcurl's smallest upload buffer: request bodies are small. */
+#define HTTP_UPLOAD_BUFFER 16384L
+
+/* One origin's cap and queue; few per client (the SQS and ECS endpoints). */
+struct http_origin {
+	char *key; /* "scheme://host:port", lower case */
+	bool tls;
+	size_t started; /* transfers handed to libcurl */
+	struct http_request *wait_head, *wait_tail; /* waiting their turn, oldest first */
+	struct http_origin *next;
+};
+
 struct http_client {
 	struct event_base *base;
 	CURLM *multi;
+	CURLSH *share;
 	struct event *timer;
-	struct http_request *requests; /* doubly linked, in flight */
+	struct http_request *requests; /* doubly linked, started or waiting */
 	size_t n_active;
+	size_t max_connections; /* per origin */
+	CURL **spare; /* finished easy handles kept for the next transfers */
+	size_t n_spare, max_spare;
+	struct http_origin *origins;
+	struct http_client_stats stats;
 	int dispatching; /* inside a request's callback */
 	bool destroy_pending; /* destroyed from a callback: finish once it returns */
+	bool closing; /* being destroyed: start nothing that waits */
 	const char *ca_bundle; /* the configured bundle, else AWS_CA_BUNDLE, read once */
 	char *ca_bundle_owned;
 	bool ca_bundle_warned; /* its last check failed, and that was logged */
@@ -38,12 +66,28 @@ struct http_client {
 struct http_request {
 	struct http_client *client;
 	struct http_request *prev, *next;
-	CURL *easy;
+	struct http_origin *origin;
+	bool started; /* handed to libcurl; else waiting in origin's queue */
+	struct http_request *wait_prev, *wait_next;
+	CURL *easy; /* made when the transfer starts: a waiting request holds no buffers */
 	struct curl_slist *headers;
+	/* What the transfer is made from; the body may carry credentials. */
+	char *url;
+	char *method;
+	char *post;
+	size_t post_len;
+	uint64_t timeout_ms, connect_timeout_ms;
+	uint64_t queued_mono_ms; /* when it was started, for the time it waited */
+	bool no_proxy;
 	struct buf body;
 	bool too_big;
 	http_cb cb;
 	void *arg;
+	struct http_live *live; /* made with the easy handle */
+};
+
+/* What only a running transfer needs: 2.5 KiB a waiting request does without. */
+struct http_live {
 	struct http_response resp;
 	char curl_error[CURL_ERROR_SIZE];
 };
@@ -57,7 +101,37 @@ struct http_sock {
 
 static void check_multi_info(struct http_client *client);
 
-/* Take req out of the in-flight list. */
+/* Take req out of its origin's queue. */
+static void wait_remove(struct http_request *req)
+{
+	struct http_origin *o = req->origin;
+
+	if (req->wait_prev != NULL)
+		req->wait_prev->wait_next = req->wait_next;
+	else
+		o->wait_head = req->wait_next;
+	if (req->wait_next != NULL)
+		req->wait_next->wait_prev = req->wait_prev;
+	else
+		o->wait_tail = req->wait_prev;
+	req->wait_prev = req->wait_next = NULL;
+}
+
+/* Queue req behind every transfer of its origin that waits already. */
+static void wait_append(struct http_request *req)
+{
+	struct http_origin *o = req->origin;
+
+	req->wait_prev = o->wait_tail;
+	req->wait_next = NULL;
+	if (o->wait_tail != NULL)
+		o->wait_tail->wait_next = req;
+	else
+		o->wait_head = req;
+	o->wait_tail = req;
+}
+
+/* Take req out of the client's list and its origin's count or queue. */
 static void request_unlink(struct http_request *req)
 {
 	struct http_client *client = req->client;
@@ -70,16 +144,99 @@ static void request_unlink(struct http_request *req)
 		req->next->prev = req->prev;
 	req->prev = req->next = NULL;
 	client->n_active--;
+	if (req->started) {
+		req->origin->started--;
+		client->stats.in_flight--;
+	} else {
+		wait_remove(req);
+		client->stats.waiting--;
+	}
+}
+
+static CURLcode make_easy(struct http_request *req);
+
+/* Hand req to libcurl; only arms its timer, the transfer starts from the loop. */
+static void transfer_start(struct http_client *client, struct http_request *req)
+{
+	/*
+	 * The options were accepted when the first transfer of this build was
+	 * made; failing here is out of memory or a bug either way.
+	 */
+	if ((req->easy == NULL && make_easy(req) != CURLE_OK) ||
+		curl_multi_add_handle(client->multi, req->easy) != CURLM_OK)
+		fatal("http: libcurl refused a transfer");
+	req->started = true;
+	req->origin->started++;
+	client->stats.in_flight++;
+	if (client->stats.in_flight > client->stats.in_flight_max)
+		client->stats.in_flight_max = client->stats.in_flight;
+}
+
+/* A slot of o freed: start waiting transfers, oldest first, while there is room. */
+static void origin_promote(struct http_client *client, struct http_origin *o)
+{
+	while (!client->closing && o->wait_head != NULL && o->started < client->max_connections) {
+		struct http_request *req = o->wait_head;
+
+		wait_remove(req);
+		client->stats.waiting--;
+		transfer_start(client, req);
+	}
+}
+
+/* The origin of url (scheme://host[:port], up to the path), created on first use. */
+static struct http_origin *origin_for(struct http_client *client, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *end = sep != NULL ? strpbrk(sep + 3, "/?#") : NULL;
+	size_t len = end != NULL ? (size_t)(end - url) : strlen(url);
+	struct http_origin *o;
+
+	for (o = client->origins; o != NULL; o = o->next)
+		if (strlen(o->key) == len && strncasecmp(o->key, url, len) == 0)
+			return o;
+	o = xcalloc(1, sizeof(*o));
+	o->key = xstrndup(url, len);
+	for (char *c = o->key; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	o->tls = strncmp(o->key, "https://", 8) == 0;
+	o->next = client->origins;
+	client->origins = o;
+	return o;
+}
+
+/* Keep a finished easy handle for the next transfer, or free it. */
+static void easy_release(struct http_client *client, CURL *easy)
+{
+	if (easy == NULL)
+		return;
+	/*
+	 * Reset keeps the handle's buffers: making one per request cost a
+	 * fifth of the daemon's CPU in malloc and libcurl's set-up.
+	 */
+	if (!client->closing && client->n_spare < client->max_spare) {
+		curl_easy_reset(easy);
+		client->spare[client->n_spare++] = easy;
+		return;
+	}
+	curl_easy_cleanup(easy);
 }
 
 /* Free everything an unlinked req owns; the caller has removed the easy handle. */
 static void request_free(struct http_request *req)
 {
-	curl_easy_cleanup(req->easy);
+	easy_release(req->client, req->easy);
 	/* Header lines carry Authorization and tokens; bodies may carry credentials. */
 	for (struct curl_slist *h = req->headers; h != NULL; h = h->next)
 		secure_wipe(h->data, strlen(h->data));
 	curl_slist_free_all(req->headers);
+	if (req->post != NULL)
+		secure_wipe(req->post, req->post_len);
+	free(req->post);
+	free(req->url);
+	free(req->method);
+	free(req->live);
 	buf_finish_secure(&req->body);
 	free(req);
 }
@@ -183,23 +340,47 @@ static int map_curl_result(const struct http_request *req, CURLcode rc)
 
 /*
  * The transport error for the caller. A certificate that does not verify
- * names the trust store in use and the two settings that choose another:
- * the usual cause is a TLS-inspecting proxy whose CA is not in the bundle.
+ * names the trust store in use and the two settings that choose another (the
+ * usual cause is a TLS-inspecting proxy whose CA is not in the bundle), and
+ * says so when the issuer is what is not trusted.
  */
 static void describe_failure(struct http_client *client, struct http_request *req, CURLcode rc)
 {
-	const char *what = req->curl_error[0] != '\0' ? req->curl_error : curl_easy_strerror(rc);
+	const char *text =
+		req->live->curl_error[0] != '\0' ? req->live->curl_error : curl_easy_strerror(rc);
+	char *out = req->live->resp.transport_error;
+	size_t size = sizeof(req->live->resp.transport_error);
+	const char *hint = "";
+	long verify = 0;
 
-	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE) {
-		/* A long path may cut the hint short; the bundle's name comes first. */
-		if (snprintf(req->resp.transport_error, sizeof(req->resp.transport_error),
-			    "%.100s (CA bundle: %s; set AWS_CA_BUNDLE or ca_bundle in the AWS "
-			    "profile to the PEM file that signs this endpoint)",
-			    what,
-			    client->ca_bundle != NULL ? client->ca_bundle : "the system's") < 0)
-			req->resp.transport_error[0] = '\0';
-	} else
-		snprintf(req->resp.transport_error, sizeof(req->resp.transport_error), "%s", what);
+	if (rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CACERT_BADFILE) {
+		snprintf(out, size, "%s", text);
+		return;
+	}
+	/* OpenSSL's X509_V_ERR_* codes for an issuer that is not trusted here. */
+	if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+		curl_easy_getinfo(req->easy, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK &&
+		(verify == 2 || verify == 18 || verify == 19 || verify == 20 || verify == 21))
+		hint = "the issuing CA is not trusted: is AWS_CA_BUNDLE the right CA? ";
+	/* A long path may cut the advice short; the cause and the bundle's name come first. */
+	if (snprintf(out, size,
+		    "%.100s (%sCA bundle: %s; set AWS_CA_BUNDLE or ca_bundle in the AWS profile to "
+		    "the PEM file that signs this endpoint)",
+		    text, hint, client->ca_bundle != NULL ? client->ca_bundle : "the system's") < 0)
+		out[0] = '\0';
+}
+
+/* Count the connections (TLS handshakes on https) a finished transfer opened. */
+static void count_connections(struct http_client *client, struct http_request *req)
+{
+	long opened = 0;
+
+	client->stats.requests++;
+	if (curl_easy_getinfo(req->easy, CURLINFO_NUM_CONNECTS, &opened) != CURLE_OK || opened <= 0)
+		return;
+	client->stats.connections += (uint64_t)opened;
+	if (req->origin->tls)
+		client->stats.tls_handshakes += (uint64_t)opened;
 }
 
 /* Hand every finished transfer to its owner, then free it. */
@@ -217,21 +398,27 @@ static void check_multi_info(struct http_client *client)
 
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 		curl_multi_remove_handle(client->multi, easy);
-		req->resp.err = map_curl_result(req, rc);
-		if (req->resp.err != 0) {
-			req->resp.status = 0;
+		count_connections(client, req);
+		req->live->resp.err = map_curl_result(req, rc);
+		if (req->live->resp.err != 0) {
+			req->live->resp.status = 0;
 			describe_failure(client, req, rc);
 		} else {
-			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->resp.status);
+			curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &req->live->resp.status);
 		}
-		req->resp.body = buf_cstr(&req->body);
-		req->resp.body_len = req->body.len;
-		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s", req->resp.status,
-			req->resp.err, req->resp.body_len, LOG_Q(req->resp.request_id));
+		req->live->resp.body = buf_cstr(&req->body);
+		req->live->resp.body_len = req->body.len;
+		log_debug("http=done status=%ld err=%d bytes=%zu request_id=%s",
+			req->live->resp.status, req->live->resp.err, req->live->resp.body_len,
+			LOG_Q(req->live->resp.request_id));
 		/* Unlinked first: the callback may cancel everything or destroy the client. */
+		struct http_origin *origin = req->origin;
+
 		request_unlink(req);
+		/* The freed slot goes to the oldest waiting transfer, before any new one. */
+		origin_promote(client, origin);
 		client->dispatching++;
-		req->cb(&req->resp, req->arg);
+		req->cb(&req->live->resp, req->arg);
 		client->dispatching--;
 		request_free(req);
 		if (client->destroy_pending && client->dispatching == 0) {
@@ -292,7 +479,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	/* A new status line (e.g. after 100 Continue) starts a fresh header block. */
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
-			((char *)&req->resp + wanted[i].offset)[0] = '\0';
+			((char *)&req->live->resp + wanted[i].offset)[0] = '\0';
 		return len;
 	}
 	const char *colon = memchr(data, ':', len);
@@ -302,7 +489,7 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		if (strlen(wanted[i].name) == name_len &&
 			strncasecmp(data, wanted[i].name, name_len) == 0) {
-			copy_value((char *)&req->resp + wanted[i].offset, colon + 1,
+			copy_value((char *)&req->live->resp + wanted[i].offset, colon + 1,
 				len - name_len - 1);
 			break;
 		}
@@ -343,12 +530,39 @@ int http_client_create(
 		return -EIO;
 	}
 	client->timer = evtimer_new(base, timer_event_cb, client);
-	long max_connects = config != NULL && config->max_connects > 0 ? config->max_connects : 16;
+	client->max_connections = config != NULL && config->max_connections > 0
+		? (size_t)config->max_connections
+		: HTTP_MAX_CONNECTIONS_DEFAULT;
+	/*
+	 * The cache must hold every origin's connections through the idle gap
+	 * between cycles, else each cycle reopens (and over TLS re-handshakes)
+	 * those it dropped: room for the SQS and ECS endpoints and a few more.
+	 */
+	long max_connects = config != NULL && config->max_connects > 0
+		? config->max_connects
+		: (long)(client->max_connections * HTTP_ORIGINS_CACHED);
+	/* As many spare handles as transfers run at once to two origins. */
+	client->max_spare = 2 * client->max_connections;
+	client->spare = xcalloc(client->max_spare, sizeof(*client->spare));
+	client->share = curl_share_init();
+	if (client->share == NULL) {
+		curl_multi_cleanup(client->multi);
+		event_free(client->timer);
+		free(client->spare);
+		free(client);
+		return -EIO;
+	}
+	/* One thread: no lock callbacks. Sessions let a reopened connection resume. */
+	curl_share_setopt(client->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(client->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, multi_socket_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
 	curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, max_connects);
+	/* A backstop: our queue already keeps each origin at max_connections. */
+	curl_multi_setopt(
+		client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)client->max_connections);
 	/* The AWS client passes the bundle it resolved; other users get the variable's. */
 	const char *ca = config != NULL && config->ca_bundle != NULL ? config->ca_bundle
 								     : getenv("AWS_CA_BUNDLE");
@@ -365,6 +579,7 @@ void http_client_destroy(struct http_client *client)
 {
 	if (client == NULL)
 		return;
+	client->closing = true;
 	while (client->requests != NULL)
 		http_request_cancel(client->requests);
 	if (client->dispatching > 0) {
@@ -380,6 +595,17 @@ static void client_free(struct http_client *client)
 {
 	/* Cleaning the multi closes the idle connections and removes their events. */
 	curl_multi_cleanup(client->multi);
+	while (client->n_spare > 0)
+		curl_easy_cleanup(client->spare[--client->n_spare]);
+	free(client->spare);
+	curl_share_cleanup(client->share);
+	while (client->origins != NULL) {
+		struct http_origin *o = client->origins;
+
+		client->origins = o->next;
+		free(o->key);
+		free(o);
+	}
 	event_free(client->timer);
 	free(client->ca_bundle_owned);
 	free(client);
@@ -427,44 +653,20 @@ static int check_ca_bundle(struct http_client *client)
 	return r;
 }
 
-/* See qscale/http.h. */
-int http_request_start(struct http_client *client, const struct http_request_opts *opts, http_cb cb,
-	void *arg, struct http_request **out)
+/* The easy handle of req, from what http_request_start kept. */
+static CURLcode make_easy(struct http_request *req)
 {
-	if (opts->url == NULL || opts->method == NULL || cb == NULL)
-		return -EINVAL;
-	for (size_t i = 0; i < opts->n_headers; i++) {
-		/* A header carrying CR or LF would let a value smuggle in more headers. */
-		if (strpbrk(opts->headers[i].name, "\r\n:") != NULL ||
-			strpbrk(opts->headers[i].value, "\r\n") != NULL)
-			return -EINVAL;
-	}
-	int ca = strncmp(opts->url, "https:", 6) == 0 ? check_ca_bundle(client) : 0;
-	if (ca < 0)
-		return ca;
-	struct http_request *req = xcalloc(1, sizeof(*req));
-	req->client = client;
-	req->cb = cb;
-	req->arg = arg;
-	buf_init(&req->body, opts->max_body != 0 ? opts->max_body : HTTP_BODY_MAX_DEFAULT);
-	req->easy = curl_easy_init();
-	if (req->easy == NULL) {
-		free(req);
-		return -EIO;
-	}
-	for (size_t i = 0; i < opts->n_headers; i++) {
-		char *line = xasprintf("%s: %s", opts->headers[i].name, opts->headers[i].value);
-		req->headers = curl_slist_append(req->headers, line);
-		secure_free_str(line);
-	}
-	/* Never let libcurl add Expect: 100-continue to a body we signed without it. */
-	req->headers = curl_slist_append(req->headers, "Expect:");
-
-	CURL *e = req->easy;
+	struct http_client *client = req->client;
+	CURL *e = client->n_spare > 0 ? client->spare[--client->n_spare] : curl_easy_init();
 	CURLcode rc = CURLE_OK;
-	rc |= curl_easy_setopt(e, CURLOPT_URL, opts->url);
+
+	if (e == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	req->easy = e;
+	req->live = xcalloc(1, sizeof(*req->live));
+	rc |= curl_easy_setopt(e, CURLOPT_URL, req->url);
 	rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->curl_error);
+	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->live->curl_error);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
@@ -480,27 +682,97 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	rc |= curl_easy_setopt(e, CURLOPT_SHARE, client->share);
+	/* AWS request bodies are a few KiB: libcurl's 64 KiB default sits idle. */
+	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
 	if (client->ca_bundle != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle);
-	if (opts->timeout_ms > 0)
-		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)opts->timeout_ms);
-	if (opts->connect_timeout_ms > 0)
-		rc |= curl_easy_setopt(
-			e, CURLOPT_CONNECTTIMEOUT_MS, (long)opts->connect_timeout_ms);
-	if (opts->no_proxy)
+	/*
+	 * The timeout counts from http_request_start: time spent waiting for a
+	 * slot is taken off, so a caller's deadline holds. Past it, 1 ms lets
+	 * libcurl fail the transfer from the loop like any other timeout.
+	 */
+	uint64_t waited = clock_mono_ms(&clock_system) - req->queued_mono_ms;
+	uint64_t left = req->timeout_ms > waited ? req->timeout_ms - waited : 1;
+
+	if (req->timeout_ms > 0)
+		rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)left);
+	if (req->connect_timeout_ms > 0)
+		rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			(long)(req->timeout_ms > 0 && left < req->connect_timeout_ms
+					? left
+					: req->connect_timeout_ms));
+	if (req->no_proxy)
 		rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	if (strcmp(opts->method, "POST") == 0 || strcmp(opts->method, "PUT") == 0) {
-		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->body_len);
-		rc |= curl_easy_setopt(
-			e, CURLOPT_COPYPOSTFIELDS, opts->body != NULL ? opts->body : "");
-		if (strcmp(opts->method, "PUT") == 0)
+	if (req->post != NULL) {
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->post_len);
+		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->post);
+		if (strcmp(req->method, "PUT") == 0)
 			rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
-	} else if (strcmp(opts->method, "GET") == 0) {
+	} else if (strcmp(req->method, "GET") == 0) {
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else {
-		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, opts->method);
+		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	}
-	if (rc != CURLE_OK) {
+	return rc;
+}
+
+/* A request from opts, not yet linked anywhere; NULL header lines are refused before. */
+static struct http_request *request_new(
+	struct http_client *client, const struct http_request_opts *opts, http_cb cb, void *arg)
+{
+	struct http_request *req = xcalloc(1, sizeof(*req));
+
+	req->client = client;
+	req->cb = cb;
+	req->arg = arg;
+	buf_init(&req->body, opts->max_body != 0 ? opts->max_body : HTTP_BODY_MAX_DEFAULT);
+	for (size_t i = 0; i < opts->n_headers; i++) {
+		char *line = xasprintf("%s: %s", opts->headers[i].name, opts->headers[i].value);
+		req->headers = curl_slist_append(req->headers, line);
+		secure_free_str(line);
+	}
+	/* Never let libcurl add Expect: 100-continue to a body we signed without it. */
+	req->headers = curl_slist_append(req->headers, "Expect:");
+	req->url = xstrdup(opts->url);
+	req->method = xstrdup(opts->method);
+	if (strcmp(opts->method, "POST") == 0 || strcmp(opts->method, "PUT") == 0) {
+		/* Kept until the transfer ends: libcurl reads POSTFIELDS in place. */
+		req->post_len = opts->body != NULL ? opts->body_len : 0;
+		req->post = xmalloc(req->post_len + 1);
+		if (req->post_len > 0)
+			memcpy(req->post, opts->body, req->post_len);
+		req->post[req->post_len] = '\0';
+	}
+	req->timeout_ms = opts->timeout_ms;
+	req->connect_timeout_ms = opts->connect_timeout_ms;
+	req->no_proxy = opts->no_proxy;
+	req->queued_mono_ms = clock_mono_ms(&clock_system);
+	req->origin = origin_for(client, opts->url);
+	return req;
+}
+
+/* See qscale/http.h. */
+int http_request_start(struct http_client *client, const struct http_request_opts *opts, http_cb cb,
+	void *arg, struct http_request **out)
+{
+	if (opts->url == NULL || opts->method == NULL || cb == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < opts->n_headers; i++) {
+		/* A header carrying CR or LF would let a value smuggle in more headers. */
+		if (strpbrk(opts->headers[i].name, "\r\n:") != NULL ||
+			strpbrk(opts->headers[i].value, "\r\n") != NULL)
+			return -EINVAL;
+	}
+	int ca = strncmp(opts->url, "https:", 6) == 0 ? check_ca_bundle(client) : 0;
+	if (ca < 0)
+		return ca;
+	struct http_request *req = request_new(client, opts, cb, arg);
+	/* Past the cap, or behind others already waiting: wait in order. */
+	bool now = req->origin->wait_head == NULL && req->origin->started < client->max_connections;
+
+	/* Made now when it can start, so that bad options fail here, not later. */
+	if (now && make_easy(req) != CURLE_OK) {
 		request_free(req);
 		return -EINVAL;
 	}
@@ -509,11 +781,14 @@ int http_request_start(struct http_client *client, const struct http_request_opt
 		client->requests->prev = req;
 	client->requests = req;
 	client->n_active++;
-	/* Adding only arms libcurl's timer; the transfer starts from the event loop. */
-	if (curl_multi_add_handle(client->multi, e) != CURLM_OK) {
-		request_unlink(req);
-		request_free(req);
-		return -EIO;
+	if (now) {
+		transfer_start(client, req);
+	} else {
+		wait_append(req);
+		client->stats.waiting++;
+		client->stats.waited++;
+		if (client->stats.waiting > client->stats.waiting_max)
+			client->stats.waiting_max = client->stats.waiting;
 	}
 	log_request(opts);
 	if (out != NULL)
@@ -526,15 +801,26 @@ void http_request_cancel(struct http_request *req)
 {
 	if (req == NULL)
 		return;
-	curl_multi_remove_handle(req->client->multi, req->easy);
+	struct http_client *client = req->client;
+	struct http_origin *origin = req->origin;
+
+	if (req->started)
+		curl_multi_remove_handle(client->multi, req->easy);
 	request_unlink(req);
 	request_free(req);
+	origin_promote(client, origin);
 }
 
 /* See qscale/http.h. */
 size_t http_client_active(const struct http_client *client)
 {
 	return client->n_active;
+}
+
+/* See qscale/http.h. */
+void http_client_get_stats(const struct http_client *client, struct http_client_stats *out)
+{
+	*out = client->stats;
 }
 
 /* See qscale/http.h. */

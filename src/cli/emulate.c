@@ -1,8 +1,9 @@
 /*
- * `qscale emulate --scenario FILE [--listen ADDR] [--speed X]`: load a
- * scenario, build its world and serve it as a local SQS + ECS endpoint until
- * SIGINT or SIGTERM. The bound address is printed on stdout as one line,
- * "listening on http://HOST:PORT", so scripts can use port 0.
+ * `qscale emulate --scenario FILE [--listen ADDR] [--speed X] [--tls ...]`:
+ * load a scenario, build its world and serve it as a local SQS + ECS endpoint
+ * (over HTTPS with --tls) until SIGINT or SIGTERM. The bound address is
+ * printed on stdout as one line, "listening on http://HOST:PORT" (https://
+ * with TLS), so scripts can use port 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,19 +26,28 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: qscale emulate --scenario FILE [--listen ADDR] [--speed X]\n\n"
+		"usage: qscale emulate --scenario FILE [--listen ADDR] [--speed X]\n"
+		"                      [--tls --ca-out FILE | --tls --cert FILE --key FILE]\n\n"
 		"Serve a local AWS endpoint (SQS GetQueueAttributes; ECS DescribeServices,\n"
 		"UpdateService, ListContainerInstances, DescribeContainerInstances,\n"
 		"DescribeTaskDefinition) backed by the scenario's simulated world.\n\n"
 		"  --scenario FILE  the scenario (YAML)\n"
 		"  --listen ADDR    host:port to bind (default 127.0.0.1:0, any free port)\n"
 		"  --speed X        simulated seconds per wall-clock second (default 1, max "
-		"10000)\n\n"
+		"10000)\n"
+		"  --tls            serve HTTPS instead of HTTP\n"
+		"  --ca-out FILE    generate a private CA and a server certificate for\n"
+		"                   127.0.0.1, ::1 and localhost; write the CA (PEM) to FILE\n"
+		"                   for clients' AWS_CA_BUNDLE\n"
+		"  --cert FILE      serve this certificate chain (PEM) instead, with --key FILE\n"
+		"  --bad-cert KIND  generate a certificate clients must refuse: expired, or\n"
+		"                   wrong-host (for not-this-host.invalid)\n\n"
 		"Requests must be signed (SigV4) with the scenario's credentials, by default\n"
 		"access key " EMULATE_DEFAULT_KEY_ID " and secret " EMULATE_DEFAULT_SECRET ".\n\n"
-		"Prints 'listening on http://HOST:PORT' once bound. Admin API:\n"
+		"Prints 'listening on http://HOST:PORT' (https:// with --tls) once bound.\n"
+		"Admin API:\n"
 		"  GET /_qscale/state, GET /_qscale/requests, GET /_qscale/updates,\n"
-		"  POST /_qscale/advance?ms=N\n");
+		"  GET /_qscale/connections, POST /_qscale/advance?ms=N\n");
 }
 
 /* Signal: leave the loop. */
@@ -81,6 +91,38 @@ static struct event_base *precise_base(void)
 	return base;
 }
 
+/* Parse --bad-cert. */
+static int parse_bad_cert(const char *text, enum emulate_tls_cert *out)
+{
+	if (strcmp(text, "expired") == 0)
+		*out = EMULATE_TLS_CERT_EXPIRED;
+	else if (strcmp(text, "wrong-host") == 0)
+		*out = EMULATE_TLS_CERT_WRONG_HOST;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* What is wrong with the TLS options, or NULL; any of them turns TLS on. */
+static const char *check_tls(struct emulate_tls_config *tls)
+{
+	bool generate = tls->ca_out != NULL || tls->cert != EMULATE_TLS_CERT_GOOD;
+	bool given = tls->cert_path != NULL || tls->key_path != NULL;
+
+	if (!tls->enabled && !generate && !given)
+		return NULL;
+	tls->enabled = true;
+	if (generate && given)
+		return "--cert/--key serve a given certificate; --ca-out and --bad-cert generate "
+		       "one";
+	if (given && (tls->cert_path == NULL || tls->key_path == NULL))
+		return "--cert and --key go together";
+	if (!given && tls->ca_out == NULL)
+		return "--tls needs --ca-out FILE (where the generated CA is written) or --cert "
+		       "and --key";
+	return NULL;
+}
+
 /* Serve until a signal; 0 or 1. */
 static int serve(struct world *world, const struct scenario *sc, const struct emulate_config *cfg)
 {
@@ -102,7 +144,9 @@ static int serve(struct world *world, const struct scenario *sc, const struct em
 	}
 	r = emulate_create(base, world, &auth, cfg, &em);
 	if (r < 0) {
-		log_error("emulate listen=%s error=\"%s\"", cfg->listen, strerror(-r));
+		log_error("emulate listen=%s error=\"%s\"", cfg->listen,
+			r == -EINVAL && cfg->tls.enabled ? "TLS setup failed (see above)"
+							 : strerror(-r));
 		event_base_free(base);
 		return 1;
 	}
@@ -128,6 +172,11 @@ int command_emulate(int argc, char **argv)
 		{"scenario", required_argument, NULL, 's'},
 		{"listen", required_argument, NULL, 'l'},
 		{"speed", required_argument, NULL, 'x'},
+		{"tls", no_argument, NULL, 't'},
+		{"ca-out", required_argument, NULL, 'C'},
+		{"cert", required_argument, NULL, 'c'},
+		{"key", required_argument, NULL, 'k'},
+		{"bad-cert", required_argument, NULL, 'b'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -140,7 +189,7 @@ int command_emulate(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:l:x:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:l:x:tC:c:k:b:h", options, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			scenario_path = optarg;
@@ -165,6 +214,27 @@ int command_emulate(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 't':
+			cfg.tls.enabled = true;
+			break;
+		case 'C':
+			cfg.tls.ca_out = optarg;
+			break;
+		case 'c':
+			cfg.tls.cert_path = optarg;
+			break;
+		case 'k':
+			cfg.tls.key_path = optarg;
+			break;
+		case 'b':
+			if (parse_bad_cert(optarg, &cfg.tls.cert) < 0) {
+				fprintf(stderr,
+					"qscale emulate: bad --bad-cert '%s' (want expired or "
+					"wrong-host)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -175,6 +245,12 @@ int command_emulate(int argc, char **argv)
 	}
 	if (scenario_path == NULL || optind != argc) {
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *tls_error = check_tls(&cfg.tls);
+
+	if (tls_error != NULL) {
+		fprintf(stderr, "qscale emulate: %s\n", tls_error);
 		return EXIT_USAGE;
 	}
 	r = scenario_load(scenario_path, &sc, &diag);

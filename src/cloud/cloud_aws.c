@@ -565,6 +565,7 @@ int cloud_aws_client_create(struct event_base *base, const struct qscale_config 
 		.timeout_ms = config->aws.timeout_ms,
 		.credential_process_timeout_ms = config->aws.credential_process_timeout_ms,
 		.diag = diag,
+		.max_connections = config->aws.max_connections,
 	};
 
 	return aws_client_create(base, &ac, clock, out);

@@ -58,6 +58,7 @@ struct ctl_policy {
 	/* The cycle in flight. */
 	bool due;
 	bool claim_only; /* not due, but on a cluster being sized */
+	uint64_t missed; /* intervals skipped just before this cycle */
 	size_t queue; /* index in cycle->queues */
 	size_t local_cluster, local_service; /* cycle->clusters[...].services[...] */
 	size_t burst_cluster, burst_service;

@@ -6,6 +6,7 @@
  * end, where a pending config is swapped in.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,7 @@ static bool take_if_due(struct ctl_policy *p, uint64_t now_ms)
 
 	if (p->status.next_due_ms > now_ms)
 		return false;
+	p->missed = 0;
 	if (p->status.cycles == 0 && p->status.next_due_ms == 0) {
 		next = now_ms + interval;
 	} else {
@@ -188,6 +190,7 @@ static bool take_if_due(struct ctl_policy *p, uint64_t now_ms)
 			uint64_t missed = (now_ms - next) / interval + 1;
 
 			p->status.skipped += missed;
+			p->missed = missed;
 			next += missed * interval;
 		}
 	}
@@ -254,6 +257,13 @@ int controller_tick(struct controller *ctl, uint64_t now_ms)
 		struct ctl_policy *p = &ctl->policies[i];
 
 		p->due = take_if_due(p, now_ms);
+		if (p->due && p->missed > 0)
+			log_msg(ctl->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+				"policy=%s missed=%" PRIu64 " interval_ms=%" PRIu64
+				" reason=\"the previous cycle ran past the interval: slots "
+				"skipped, "
+				"not caught up\"",
+				p->policy->name, p->missed, p->policy->interval_ms);
 		p->claim_only = false;
 		p->error[0] = '\0';
 		memset(&p->update_local, 0, sizeof(p->update_local));

@@ -155,6 +155,7 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 		.local_before = p->local_before,
 		.burst_before = p->burst_before,
 		.error = p->error[0] != '\0' ? p->error : NULL,
+		.missed = p->missed,
 	};
 
 	engine_history_update(&p->history, &p->policy->scaling, &eff, now_ms);

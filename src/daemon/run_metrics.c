@@ -3,13 +3,16 @@
  * and running counts of both services, local capacity, failures and the time
  * of the last successful cycle; decisions by outcome and reason; per AWS
  * operation the requests by outcome, their latency, retries and throttles;
- * the age of the credentials; reloads; the HA leases. Reasons are the decision's binding rule
+ * the age of the credentials; reloads; the HA leases; intervals missed
+ * because a cycle ran long; connections and TLS handshakes opened, and
+ * requests that waited for a connection slot. Reasons are the decision's binding rule
  * (a small fixed set), never the free-text reason, so series stay few.
  */
 #include <stdlib.h>
 
 #include "qscale/credentials.h"
 #include "qscale/ha.h"
+#include "qscale/http.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
 #include "run_priv.h"
@@ -25,6 +28,12 @@ struct run_metrics {
 	struct metrics_family *decisions;
 	struct metrics_family *missing;
 	struct metrics_family *cycles;
+	struct metrics_family *missed;
+	struct metrics_family *connections;
+	struct metrics_family *handshakes;
+	struct metrics_family *waiting;
+	struct metrics_family *waited;
+	uint64_t reported_connections, reported_handshakes, reported_waited;
 	struct metrics_family *cycle_seconds;
 	struct metrics_family *aws_requests;
 	struct metrics_family *aws_seconds;
@@ -87,6 +96,16 @@ struct run_metrics *run_metrics_create(struct metrics *m)
 		"burst_service, task_definition, instances).",
 		policy_data);
 	rm->cycles = reg(m, METRICS_COUNTER, "qscale_cycles_total", "Control cycles run.", NULL);
+	rm->missed = reg(m, METRICS_COUNTER, "qscale_policy_cycles_missed_total",
+		"Intervals skipped because the previous cycle had not finished.", policy);
+	rm->connections = reg(m, METRICS_COUNTER, "qscale_aws_connections_opened_total",
+		"New connections opened to AWS endpoints (kept alive and reused after).", NULL);
+	rm->handshakes = reg(m, METRICS_COUNTER, "qscale_aws_tls_handshakes_total",
+		"New TLS connections, each a handshake (resumed or full).", NULL);
+	rm->waiting = reg(m, METRICS_GAUGE, "qscale_aws_requests_waiting",
+		"Requests waiting for a free connection slot (aws.max_connections).", NULL);
+	rm->waited = reg(m, METRICS_COUNTER, "qscale_aws_requests_waited_total",
+		"Requests that had to wait for a free connection slot.", NULL);
 	rm->cycle_seconds = reg(m, METRICS_HISTOGRAM, "qscale_cycle_duration_seconds",
 		"Duration of a control cycle.", NULL);
 	rm->aws_requests = reg(m, METRICS_COUNTER, "qscale_aws_requests_total",
@@ -185,6 +204,7 @@ void run_metrics_decision(struct run_metrics *rm, const struct controller_report
 	const struct engine_decision *d = report->decision;
 
 	metrics_counter_add(rm->decisions, decision, 1);
+	metrics_counter_add(rm->missed, policy, (double)report->missed);
 	count_missing(rm, name, d->missing);
 	metrics_gauge_set(rm->failures, policy, status->consecutive_failures);
 	if (report->outcome == CONTROLLER_HELD)
@@ -243,7 +263,19 @@ void run_metrics_collect(struct run_metrics *rm, struct aws_client *client, uint
 {
 	struct credentials *creds = aws_client_credentials(client);
 	struct credentials_info info;
+	struct http_client_stats hs;
 
+	/* The client counts from its creation; the families only ever grow. */
+	aws_client_http_stats(client, &hs);
+	metrics_counter_add(
+		rm->connections, NULL, (double)(hs.connections - rm->reported_connections));
+	metrics_counter_add(
+		rm->handshakes, NULL, (double)(hs.tls_handshakes - rm->reported_handshakes));
+	metrics_counter_add(rm->waited, NULL, (double)(hs.waited - rm->reported_waited));
+	metrics_gauge_set(rm->waiting, NULL, (double)hs.waiting);
+	rm->reported_connections = hs.connections;
+	rm->reported_handshakes = hs.tls_handshakes;
+	rm->reported_waited = hs.waited;
 	if (creds == NULL)
 		return;
 	(void)wall_ms;
@@ -286,7 +318,7 @@ void run_metrics_reload(struct run_metrics *rm, const char *result)
 void run_metrics_forget(struct run_metrics *rm, const char *policy)
 {
 	struct metrics_family *families[] = {rm->backlog, rm->wanted, rm->desired, rm->running,
-		rm->capacity, rm->failures, rm->last_success, rm->decisions};
+		rm->capacity, rm->failures, rm->last_success, rm->decisions, rm->missed};
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		metrics_family_forget(families[i], "policy", policy);

@@ -1,8 +1,9 @@
 /*
  * The emulator's admin API, on paths AWS never uses, for tests, demos and
  * scripts: GET /_qscale/state (the world now), GET /_qscale/requests (the
- * request log), GET /_qscale/updates (every UpdateService that set a count)
- * and POST /_qscale/advance?ms=N (move the world forward). The logs are
+ * request log), GET /_qscale/updates (every UpdateService that set a count),
+ * GET /_qscale/connections (connections accepted, TLS handshakes, resumed
+ * sessions) and POST /_qscale/advance?ms=N (move the world forward). The logs are
  * bounded rings.
  */
 #include <errno.h>
@@ -168,6 +169,19 @@ static void gen_state(yajl_gen gen, struct emulate_state *st)
 	yajl_gen_map_close(gen);
 }
 
+/* GET /_qscale/connections: what benchmarks read to see reuse and resumption. */
+static void gen_connections(yajl_gen gen, const struct emulate_state *st)
+{
+	yajl_gen_map_open(gen);
+	emulate_gen_key(gen, "tls");
+	yajl_gen_bool(gen, st->tls);
+	gen_kv_uint(gen, "connections", st->conn.connections);
+	gen_kv_uint(gen, "tls_handshakes", st->conn.handshakes);
+	gen_kv_uint(gen, "tls_resumed", st->conn.resumed);
+	gen_kv_uint(gen, "requests", st->requests.total);
+	yajl_gen_map_close(gen);
+}
+
 /* GET /_qscale/requests. */
 static void gen_requests(yajl_gen gen, const struct emulate_state *st)
 {
@@ -269,6 +283,8 @@ void emulate_admin_handle(struct emulate_state *st, const char *method, const ch
 		gen_requests(gen, st);
 	} else if (get && strcmp(path, "/_qscale/updates") == 0) {
 		gen_updates(gen, st);
+	} else if (get && strcmp(path, "/_qscale/connections") == 0) {
+		gen_connections(gen, st);
 	} else if (strcmp(method, "POST") == 0 && strcmp(path, "/_qscale/advance") == 0) {
 		uint64_t ms = 0;
 

@@ -125,8 +125,17 @@ void *emulate_log_add(struct emulate_log *log);
 /* Entry i, oldest first (i < count). */
 const void *emulate_log_at(const struct emulate_log *log, size_t i);
 
+/* Connections the server accepted, and over TLS its handshakes. */
+struct emulate_tls_stats {
+	uint64_t connections; /* accepted, TLS or not */
+	uint64_t handshakes; /* TLS handshakes completed */
+	uint64_t resumed; /* of which resumed a session (no full handshake) */
+};
+
 /* The emulator's state the server and the admin API share. */
 struct emulate_state {
+	struct emulate_tls_stats conn;
+	bool tls;
 	struct world *world;
 	double speed;
 	uint64_t start_mono_ms; /* when serving began */
@@ -145,6 +154,19 @@ uint64_t emulate_state_sync(struct emulate_state *st);
  */
 void emulate_admin_handle(struct emulate_state *st, const char *method, const char *uri,
 	const char *body, size_t body_len, int *status, char **reply_body);
+
+struct ssl_ctx_st;
+
+/*
+ * An HTTPS server context as cfg says (cfg->enabled assumed). -EINVAL with
+ * err filled when a file cannot be read or written or OpenSSL fails. Caller
+ * frees with SSL_CTX_free.
+ */
+int emulate_tls_context(
+	const struct emulate_tls_config *cfg, struct ssl_ctx_st **out, char *err, size_t err_size);
+
+/* Copy ctx's handshake and resumption counts into stats. */
+void emulate_tls_count(struct ssl_ctx_st *ctx, struct emulate_tls_stats *stats);
 
 /*
  * Turn an error-like fault (throttling, 500, 503) into the service's error

@@ -4,7 +4,8 @@
  * verify SigV4, apply the scenario's faults (errors, latency by timer,
  * dropped connections, partitions that never answer) and send replies with
  * x-amzn-RequestId. Replies held back (latency, partition) live on a list
- * that follows libevent's connection and request lifetimes.
+ * that follows libevent's connection and request lifetimes. Over TLS each
+ * connection gets an OpenSSL bufferevent on the context emulate_tls.c made.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,10 +19,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include "emulate_priv.h"
 #include "qscale/clock.h"
@@ -64,6 +68,7 @@ struct emulate {
 	struct emulate_state st;
 	struct emulate_auth auth;
 	struct evhttp *http;
+	SSL_CTX *ssl_ctx; /* NULL: plain HTTP */
 	struct event *tick;
 	char *url;
 	struct pending *pending;
@@ -288,8 +293,8 @@ static void log_request(struct emulate *em, const char *target, const struct emu
 }
 
 /* Record an UpdateService that set a count. */
-static void log_update(
-	struct emulate *em, const struct emulate_http_request *req, const struct emulate_reply *reply)
+static void log_update(struct emulate *em, const struct emulate_http_request *req,
+	const struct emulate_reply *reply)
 {
 	struct emulate_log_update *u = emulate_log_add(&em->st.updates);
 
@@ -344,6 +349,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 	emulate_state_sync(&em->st);
 	if (strncmp(uri, "/_qscale/", 9) == 0) {
+		if (em->ssl_ctx != NULL)
+			emulate_tls_count(em->ssl_ctx, &em->st.conn);
 		handle_admin(em, req, uri);
 		return;
 	}
@@ -432,9 +439,27 @@ static void on_request(struct evhttp_request *req, void *arg)
 	evtimer_add(p->timer, &tv);
 }
 
-/* The URL of a bound socket: "http://HOST:PORT". */
-static char *bound_url(evutil_socket_t fd)
+/* A new connection: count it, and over TLS wrap it in OpenSSL. */
+static struct bufferevent *on_connection(struct event_base *base, void *arg)
 {
+	struct emulate *em = arg;
+
+	em->st.conn.connections++;
+	if (em->ssl_ctx == NULL)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	SSL *ssl = SSL_new(em->ssl_ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	/* The bufferevent owns ssl from here and frees it with the connection. */
+	return bufferevent_openssl_socket_new(
+		base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+/* The URL of a bound socket: "http://HOST:PORT" (https with TLS). */
+static char *bound_url(evutil_socket_t fd, bool tls)
+{
+	const char *scheme = tls ? "https" : "http";
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -445,12 +470,12 @@ static char *bound_url(evutil_socket_t fd)
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
 		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		return xasprintf("http://%s:%u", host, (unsigned)ntohs(sin->sin_port));
+		return xasprintf("%s://%s:%u", scheme, host, (unsigned)ntohs(sin->sin_port));
 	}
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 	inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-	return xasprintf("http://[%s]:%u", host, (unsigned)ntohs(sin6->sin6_port));
+	return xasprintf("%s://[%s]:%u", scheme, host, (unsigned)ntohs(sin6->sin6_port));
 }
 
 int emulate_create(struct event_base *base, struct world *world, const struct emulate_auth *auth,
@@ -480,7 +505,20 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 	em->st.skipped_ms = world_now_ms(world);
 	emulate_log_init(&em->st.requests, sizeof(struct emulate_log_request));
 	emulate_log_init(&em->st.updates, sizeof(struct emulate_log_update));
+	if (config->tls.enabled) {
+		char err[400];
+
+		r = emulate_tls_context(&config->tls, &em->ssl_ctx, err, sizeof(err));
+		if (r < 0) {
+			log_error("emulate tls=off error=%s", LOG_Q(err));
+			close(fd);
+			emulate_destroy(em);
+			return r;
+		}
+		em->st.tls = true;
+	}
 	em->http = evhttp_new(base);
+	evhttp_set_bevcb(em->http, on_connection, em);
 	evhttp_set_max_body_size(em->http, EMULATE_MAX_BODY);
 	evhttp_set_max_headers_size(em->http, 64 * 1024);
 	evhttp_set_allowed_methods(em->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
@@ -492,7 +530,7 @@ int emulate_create(struct event_base *base, struct world *world, const struct em
 		emulate_destroy(em);
 		return -EIO;
 	}
-	em->url = bound_url(evhttp_bound_socket_get_fd(bound));
+	em->url = bound_url(evhttp_bound_socket_get_fd(bound), em->ssl_ctx != NULL);
 	if (em->url == NULL) {
 		emulate_destroy(em);
 		return -EIO;
@@ -529,6 +567,7 @@ void emulate_destroy(struct emulate *em)
 		event_free(em->tick);
 	if (em->http != NULL)
 		evhttp_free(em->http);
+	SSL_CTX_free(em->ssl_ctx);
 	emulate_log_finish(&em->st.requests);
 	emulate_log_finish(&em->st.updates);
 	free(em->url);

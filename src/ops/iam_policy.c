@@ -3,7 +3,8 @@
  * statement names exact ARNs (queue, services, local clusters and their
  * container instances), listed in config order without duplicates; only
  * ecs:DescribeTaskDefinition gets "*", because ECS offers no resource-level
- * permission for it. With `ha:`, the lease calls on the lease table's ARN. Pure: no I/O; JSON written with yajl's generator.
+ * permission for it. With `ha:`, the lease calls on the lease table's ARN. Pure: no I/O; JSON
+ * written with yajl's generator.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -258,8 +259,9 @@ static int collect(const struct iam_policy_input *in, struct str_list *queues,
 			xasprintf("arn:%s:ecs:%s:%s:cluster/%s", part, in->region, acct, lc));
 		/* The lease table lives in the daemon's region and the ECS account. */
 		if (cfg->ha.present)
-			list_add(tables, xasprintf("arn:%s:dynamodb:%s:%s:table/%s", part, in->region,
-						 acct, cfg->ha.table));
+			list_add(tables,
+				xasprintf("arn:%s:dynamodb:%s:%s:table/%s", part, in->region, acct,
+					cfg->ha.table));
 		list_add(instances,
 			xasprintf("arn:%s:ecs:%s:%s:container-instance/%s/*", part, in->region,
 				acct, lc));
@@ -313,7 +315,8 @@ int iam_policy_build(
 			taskdef_actions, 1, NULL);
 		if (tables.n > 0)
 			gen_statement(g, "QscaleHaLease", lease_actions,
-				in->read_only ? 2 : sizeof(lease_actions) / sizeof(lease_actions[0]),
+				in->read_only ? 2
+					      : sizeof(lease_actions) / sizeof(lease_actions[0]),
 				&tables);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);

@@ -62,9 +62,13 @@ def base_scenario():
 
 
 class Emulator:
-    """`qscale emulate` on a scenario text, for a `with` block."""
+    """`qscale emulate` on a scenario text, for a `with` block.
 
-    def __init__(self, scenario_text, speed=None):
+    tls: None for plain HTTP; "good" for HTTPS with a generated private CA
+    (its certificate at self.ca_path, for AWS_CA_BUNDLE); "expired" or
+    "wrong-host" for a generated certificate that clients must refuse."""
+
+    def __init__(self, scenario_text, speed=None, tls=None):
         self.dir = tempfile.mkdtemp(prefix="qscale-emulate-")
         self.path = os.path.join(self.dir, "scenario.yaml")
         with open(self.path, "w", encoding="utf-8") as f:
@@ -72,14 +76,20 @@ class Emulator:
         args = [BINARY, "emulate", "--scenario", self.path, "--listen", "127.0.0.1:0"]
         if speed is not None:
             args += ["--speed", str(speed)]
+        self.ca_path = None
+        if tls is not None:
+            self.ca_path = os.path.join(self.dir, "ca.pem")
+            args += ["--tls", "--ca-out", self.ca_path]
+            if tls != "good":
+                args += ["--bad-cert", tls]
         self.stderr = open(os.path.join(self.dir, "stderr"), "w+b")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
         line = self._first_line(20)
-        if not line.startswith("listening on http://"):
+        if not line.startswith("listening on http"):
             self.stop()
             raise RuntimeError(f"emulate did not start: {line!r} {self.errors()}")
         self.url = line[len("listening on "):].strip()
-        self.host_port = self.url[len("http://"):]
+        self.host_port = self.url.split("://", 1)[1]
         self.exit_code = None
 
     def _first_line(self, timeout_s):
@@ -119,7 +129,15 @@ class Emulator:
 
     def admin(self, path, method="GET"):
         req = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
-        with urllib.request.urlopen(req, timeout=10) as r:
+        context = None
+        if self.url.startswith("https://"):
+            import ssl
+
+            # The admin API is the test's own: it reads even a deliberately bad certificate.
+            context = ssl.create_default_context(cafile=self.ca_path)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen(req, timeout=10, context=context) as r:
             return json.loads(r.read())
 
     def queue_url(self, name="orders"):
@@ -205,8 +223,10 @@ def aws_binary():
     return shutil.which("aws")
 
 
-def aws(em, *args, secret=SECRET_KEY, access_key=ACCESS_KEY, timeout=60):
-    """Run the AWS CLI against the emulator; returns (rc, parsed JSON or None, stderr)."""
+def aws(em, *args, secret=SECRET_KEY, access_key=ACCESS_KEY, timeout=60, ca_bundle=None):
+    """Run the AWS CLI against the emulator; returns (rc, parsed JSON or None, stderr).
+
+    Over TLS it trusts ca_bundle, else the emulator's own CA."""
     home = tempfile.mkdtemp(prefix="qscale-aws-")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -222,6 +242,8 @@ def aws(em, *args, secret=SECRET_KEY, access_key=ACCESS_KEY, timeout=60):
         "AWS_RETRY_MODE": "standard",
         "LC_ALL": "C.UTF-8",
     }
+    if ca_bundle or em.ca_path:
+        env["AWS_CA_BUNDLE"] = ca_bundle or em.ca_path
     try:
         p = subprocess.run([aws_binary(), "--endpoint-url", em.url, "--output", "json", *args],
                            env=env, capture_output=True, timeout=timeout)

@@ -105,6 +105,8 @@ class Daemon:
             "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.dir, "none"),
             "HOME": self.dir,
         })
+        if emulator.ca_path:
+            env["AWS_CA_BUNDLE"] = emulator.ca_path
         env.pop("NOTIFY_SOCKET", None)
         env.pop("JOURNAL_STREAM", None)
         if self.notify is not None:

@@ -4,17 +4,27 @@ at --speed 10): local grows to exactly the 12 tasks the three instances hold,
 burst takes the rest, no count ever exceeds a maximum; once the queue is empty
 burst goes to zero before local shrinks, and local returns to its minimum.
 Along the way: READY=1, STATUS= and WATCHDOG=1 on NOTIFY_SOCKET, /healthz, /readyz and a
-parsable /metrics with the policy's numbers, and SIGTERM exiting 0."""
+parsable /metrics with the policy's numbers, and SIGTERM exiting 0.
+
+With --tls the emulator serves HTTPS with a private CA that qscale trusts
+through AWS_CA_BUNDLE, and the connections are seen kept and reused: a few
+TLS handshakes for the whole run, not one per request."""
 
 import signal
+import sys
 
 from run_common import Daemon, Emulator, Tap, metric, scenario, services, updates, watchdog
 
+
+def url_is_https(url):
+    return url.startswith("https://127.0.0.1:")
+
 LOCAL, BURST = "order-processor", "order-processor-fargate"
 
+TLS = "--tls" in sys.argv[1:]
 watchdog(170)
 t = Tap()
-with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env={"WATCHDOG_USEC": "400000"}) as d:
+with Emulator(scenario("run-spike.yaml"), speed=10, tls="good" if TLS else None) as em, Daemon(em, extra_env={"WATCHDOG_USEC": "400000"}) as d:
     t.ok(d.metrics_url is not None, "run logs the metrics address it bound", d.tail())
     t.ok(d.wait(lambda: d.notify.seen("READY=1"), 20), "READY=1 once the config is loaded and the loop runs")
     t.ok(d.wait(lambda: len(d.notify.seen("WATCHDOG=1")) >= 2, 10), "WATCHDOG=1 pings from the loop")
@@ -24,7 +34,12 @@ with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env=
     # The spike: local at the capacity of the instances, burst for the rest.
     peak = d.wait(lambda: (lambda s: s if s[LOCAL]["desired"] == 12 and s[BURST]["desired"] > 0 else None)(services(em)), 60)
     t.ok(peak is not None, "spike: local reaches 12 and burst takes over", d.lines("policy=orders")[-5:])
-    m = d.metrics()
+    # The metrics of the peak: the decision seen by the emulator may already be
+    # followed by the drain's first one on a slow machine, so read at the peak.
+    m = d.wait(lambda: (lambda ms: ms if metric(ms, "qscale_policy_desired_tasks", policy="orders",
+                                                service="local") == 12
+                        and (metric(ms, "qscale_policy_desired_tasks", policy="orders",
+                                    service="burst") or 0) > 0 else None)(d.metrics()), 30) or d.metrics()
     t.ok(metric(m, "qscale_policy_local_capacity_tasks", policy="orders") == 12,
          "metrics: local capacity is what the three instances hold (12)",
          metric(m, "qscale_policy_local_capacity_tasks", policy="orders"))
@@ -73,6 +88,22 @@ with Emulator(scenario("run-spike.yaml"), speed=10) as em, Daemon(em, extra_env=
          "metrics: time of the last successful cycle")
     t.ok(metric(m, "qscale_policy_consecutive_failures", policy="orders") == 0, "metrics: no failing cycle")
     t.ok((metric(m, "qscale_aws_credentials_age_seconds") or -1) >= 0, "metrics: credential age")
+    t.ok(metric(m, "qscale_policy_cycles_missed_total", policy="orders") == 0, "metrics: no missed cycle")
+    t.ok(metric(m, "qscale_aws_requests_waiting") == 0, "metrics: no request waiting between cycles")
+    opened = metric(m, "qscale_aws_connections_opened_total")
+    handshakes = metric(m, "qscale_aws_tls_handshakes_total")
+    requests = sum(v for (n, lb), v in m.items() if n == "qscale_aws_requests_total")
+    # One policy's cycle has at most a handful of calls in flight: that many connections, reused.
+    t.ok(opened is not None and 1 <= opened <= 8 and requests >= 5 * opened,
+         "connections are kept and reused across cycles", (opened, requests))
+    if TLS:
+        t.ok(url_is_https(em.url), "the emulator serves HTTPS", em.url)
+        t.ok(handshakes == opened, "every new connection is a TLS handshake", (handshakes, opened))
+        seen = em.admin("/_qscale/connections")
+        t.ok(seen["tls"] and 1 <= seen["tls_handshakes"] <= seen["connections"],
+             "the emulator served the handshakes (its admin API counts them)", seen)
+    else:
+        t.ok(handshakes == 0, "plain HTTP: no TLS handshake", handshakes)
 
     d.signal(signal.SIGTERM)
     t.ok(d.stop() == 0, "SIGTERM: exit status 0", d.tail())

@@ -304,6 +304,7 @@ struct world {
 	unsigned cycles_done;
 	unsigned decisions;
 	enum controller_outcome last_outcome;
+	uint64_t last_missed;
 };
 
 static void on_decision(const struct controller_report *r, void *arg)
@@ -312,6 +313,7 @@ static void on_decision(const struct controller_report *r, void *arg)
 
 	w->decisions++;
 	w->last_outcome = r->outcome;
+	w->last_missed = r->missed;
 }
 
 static void on_cycle(const struct controller_cycle_report *r, void *arg)
@@ -604,7 +606,8 @@ static bool holds_policy(const struct policy *policy, uint64_t now_ms, void *arg
 	return h->allowed != NULL && strcmp(policy->name, h->allowed) == 0;
 }
 
-/* A standby decides as the leader does and never calls UpdateService; its history sees no change. */
+/* A standby decides as the leader does and never calls UpdateService; its history sees no change.
+ */
 static void test_may_act_gates_only_updates(void **state)
 {
 	struct world *w = *state;
@@ -733,9 +736,12 @@ static void test_never_doubled(void **state)
 	clock_manual_advance(&w->clock, 16000);
 	pump(&w->fake);
 	assert_int_equal(w->cycles_done, 1);
+	assert_int_equal(w->last_missed, 0);
 	assert_int_equal(controller_next_due_ms(w->ctl), 6000);
 	assert_int_equal(controller_tick(w->ctl, 17000), 1);
 	pump(&w->fake);
+	/* The report of the late cycle says how many slots it missed (for the metric). */
+	assert_int_equal(w->last_missed, 2);
 	st = controller_policy_status(w->ctl, 0);
 	assert_int_equal(st->cycles, 2);
 	assert_int_equal(st->skipped, 2);

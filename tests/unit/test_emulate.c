@@ -218,8 +218,8 @@ static void test_auth_sub_keys(void **state)
 	snprintf(key, sizeof(key), "%.8s", test_auth.access_key_id);
 	make_signed(&s, "ecs", ECS "DescribeServices", "{}", NOW_MS, key,
 		test_auth.secret_access_key, "us-east-1");
-	assert_int_equal(
-		emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err), -EACCES);
+	assert_int_equal(emulate_auth_verify(&test_auth, EMULATE_SERVICE_ECS, &s.req, NOW_MS, &err),
+		-EACCES);
 	sigv4_signed_finish(&s.sig);
 }
 
