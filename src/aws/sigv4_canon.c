@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "qscale/buf.h"
+#include "qscale/percent.h"
 #include "qscale/xalloc.h"
 #include "sigv4_priv.h"
 
@@ -38,13 +39,6 @@ static const char *const unsignable_headers[] = {
 	"x-amzn-trace-id",
 };
 
-/* True for the RFC 3986 unreserved bytes that SigV4 leaves unencoded. */
-static bool is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		c == '-' || c == '_' || c == '.' || c == '~';
-}
-
 /* RFC 7230 token characters, allowed in header names. */
 static bool is_tchar(unsigned char c)
 {
@@ -58,70 +52,6 @@ static char ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Append len bytes of s URI-encoded; '/' kept when keep_slash. */
-static int uri_encode(struct buf *out, const char *s, size_t len, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int r;
-
-		if (is_unreserved(c) || (keep_slash && c == '/')) {
-			r = buf_putc(out, (char)c);
-		} else {
-			char enc[3] = {'%', hex[c >> 4], hex[c & 0xf]};
-
-			r = buf_append(out, enc, sizeof(enc));
-		}
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* Value of one hex digit, or -1. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode len bytes of s into a fresh string; -EINVAL for a bad escape or NUL. */
-static int uri_decode(const char *s, size_t len, char **out)
-{
-	char *d = xmalloc(len + 1);
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			d[n++] = s[i];
-			continue;
-		}
-		if (len - i < 3) {
-			free(d);
-			return -EINVAL;
-		}
-		int h = hex_value(s[i + 1]);
-		int l = hex_value(s[i + 2]);
-
-		if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-			free(d);
-			return -EINVAL;
-		}
-		d[n++] = (char)(h << 4 | l);
-		i += 2;
-	}
-	d[n] = '\0';
-	*out = d;
-	return 0;
-}
-
 /* Append the canonical URI of path: normalised when asked, then encoded. */
 static int canonical_uri(struct buf *out, const char *path, bool normalize)
 {
@@ -132,7 +62,7 @@ static int canonical_uri(struct buf *out, const char *path, bool normalize)
 	if (len == 0)
 		return buf_putc(out, '/');
 	if (!normalize)
-		return uri_encode(out, path, len, true);
+		return percent_encode(out, path, len, true);
 
 	/* Segments kept after dot removal, as (offset, length) pairs. */
 	size_t *seg_off = xcalloc(len, sizeof(*seg_off));
@@ -170,7 +100,7 @@ static int canonical_uri(struct buf *out, const char *path, bool normalize)
 	for (size_t k = 0; k < n_seg && r == 0; k++) {
 		r = buf_putc(out, '/');
 		if (r == 0)
-			r = uri_encode(out, path + seg_off[k], seg_len[k], false);
+			r = percent_encode(out, path + seg_off[k], seg_len[k], false);
 	}
 	if (r == 0 && (n_seg == 0 || trailing))
 		r = buf_putc(out, '/');
@@ -193,7 +123,7 @@ static int param_cmp(const void *a, const void *b)
 static int encode_component(const char *s, size_t len, char **out)
 {
 	char *decoded;
-	int r = uri_decode(s, len, &decoded);
+	int r = percent_decode(s, len, false, &decoded);
 
 	if (r < 0)
 		return r;
@@ -201,7 +131,7 @@ static int encode_component(const char *s, size_t len, char **out)
 	struct buf b;
 
 	buf_init(&b, SIGV4_MAX_QUERY * 3);
-	r = uri_encode(&b, decoded, strlen(decoded), false);
+	r = percent_encode(&b, decoded, strlen(decoded), false);
 	free(decoded);
 	if (r < 0) {
 		buf_finish(&b);

@@ -14,66 +14,19 @@
 #include <strings.h>
 
 #include "qscale/buf.h"
+#include "qscale/percent.h"
 #include "qscale/sts.h"
 #include "qscale/xalloc.h"
 
 /* See qscale/sts.h. */
 char *sts_form_encode(const char *text)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(text);
-	char *out = xmalloc(n * 3 + 1), *o = out;
+	struct buf b;
 
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
-		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* The value of a hex digit, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode n bytes of a form component into fresh memory; NULL for a bad escape. */
-static char *form_decode(const char *s, size_t n)
-{
-	char *out = xmalloc(n + 1), *o = out;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-			/* A NUL would cut the value short: refuse it with the bad escapes. */
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				secure_wipe(out, n + 1);
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
+	/* Three bytes out for each in, at most: the cap is never reached. */
+	buf_init(&b, strlen(text) * 3 + 1);
+	percent_encode(&b, text, strlen(text), false);
+	return buf_steal(&b);
 }
 
 /* See qscale/sts.h. */
@@ -90,7 +43,9 @@ int sts_form_get(const char *body, size_t len, const char *key, char **out)
 		size_t name_len = eq != NULL ? (size_t)(eq - (body + i)) : end - i;
 		if (name_len == klen && memcmp(body + i, key, klen) == 0) {
 			const char *v = eq != NULL ? eq + 1 : body + end;
-			char *value = form_decode(v, (size_t)(body + end - v));
+			char *value = NULL;
+
+			percent_decode(v, (size_t)(body + end - v), true, &value);
 			if (value == NULL)
 				return -EINVAL;
 			*out = value;
@@ -231,7 +186,7 @@ static int xml_entity(struct xml *x, struct buf *b, bool keep)
 		if (i == n)
 			return -EPROTO;
 		for (; i < n; i++) {
-			int d = hex ? hexval(x->p[i])
+			int d = hex ? percent_hex_value(x->p[i])
 				    : (isdigit((unsigned char)x->p[i]) ? x->p[i] - '0' : -1);
 			if (d < 0 || cp > 0x10ffff)
 				return -EPROTO;

@@ -18,6 +18,7 @@
 #include "qscale/duration.h"
 #include "qscale/json_tree.h"
 #include "qscale/log.h"
+#include "qscale/percent.h"
 #include "qscale/xalloc.h"
 
 static const struct {
@@ -340,6 +341,36 @@ static void test_diag(void **state)
 	assert_int_equal(diag_fill(NULL, "x", 1, 1, "ignored"), -EINVAL);
 }
 
+/* One encoder and one strict decoder for SigV4 and the Query protocol's forms. */
+static void test_percent(void **state)
+{
+	struct buf b;
+	char *out;
+
+	(void)state;
+	buf_init(&b, 64);
+	assert_int_equal(percent_encode(&b, "a b/~é", strlen("a b/~é"), false), 0);
+	assert_string_equal(buf_cstr(&b), "a%20b%2F~%C3%A9");
+	buf_reset(&b);
+	assert_int_equal(percent_encode(&b, "x/y", 3, true), 0);
+	assert_string_equal(buf_cstr(&b), "x/y");
+	buf_finish(&b);
+	assert_int_equal(percent_decode("a%20b+c", 7, true, &out), 0);
+	assert_string_equal(out, "a b c");
+	free(out);
+	assert_int_equal(percent_decode("a+b", 3, false, &out), 0);
+	assert_string_equal(out, "a+b");
+	free(out);
+	assert_int_equal(percent_decode("%2f%2F", 6, false, &out), 0);
+	assert_string_equal(out, "//");
+	free(out);
+	assert_int_equal(percent_decode("a%00b", 5, false, &out), -EINVAL);
+	assert_int_equal(percent_decode("a%2", 3, false, &out), -EINVAL);
+	assert_int_equal(percent_decode("%zz", 3, false, &out), -EINVAL);
+	assert_int_equal(percent_hex_value('F'), 15);
+	assert_int_equal(percent_hex_value('g'), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_json_tree_limits),
 		cmocka_unit_test(test_diag),
+		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_buf_steal_and_grow),
 		cmocka_unit_test(test_clock_manual),
 		cmocka_unit_test(test_log_levels_and_format),
