@@ -156,7 +156,8 @@ static const struct schema_field burst_fields[] = {
 	{0},
 };
 
-/* One direction's behaviour; the defaults are Kubernetes HPA's but for scale-out's window (see the docs). */
+/* One direction's behaviour; the defaults are Kubernetes HPA's but for scale-out's window (see the
+ * docs). */
 #define BEHAVIOR_FIELDS(dir, def_stabilization, def_max_tasks) \
 	{.key = "stabilization", \
 		.type = SCHEMA_DURATION, \
