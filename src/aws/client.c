@@ -442,62 +442,49 @@ static bool attempt_budget(struct aws_call *call, uint64_t *timeout_ms)
 	return true;
 }
 
-/* Credentials are there (or not): sign and send one attempt. */
-static void creds_ready(int err, const struct sigv4_credentials *creds, void *arg)
+/* The chain gave no credentials: the call fails, naming the provider and its reason. */
+static void fail_credentials(struct aws_call *call, int err)
 {
-	struct aws_call *call = arg;
-	struct aws_client *client = call->client;
+	struct credentials_info info;
 	struct aws_error error;
-	char amz_request[64];
-	const char *content_type, *target_prefix;
 
-	call->creds_req = NULL;
-	if (err != 0) {
-		struct credentials_info info;
-		credentials_get_info(client->creds, &info);
-		aws_error_from_transport(err, "no usable AWS credentials", &error);
-		/* Say which provider failed and why, not just an errno. */
-		if (info.error_text[0] != '\0')
-			snprintf(error.message, sizeof(error.message),
-				"no usable AWS credentials: %.480s", info.error_text);
-		error.error_class = AWS_ERROR_AUTH;
-		error.retryable = false;
-		call_finish(call, 0, NULL, 0, NULL, &error);
-		return;
-	}
-	if (call->service == AWS_SERVICE_SQS) {
-		content_type = "application/x-amz-json-1.0";
-		target_prefix = "AmazonSQS";
-	} else if (call->service == AWS_SERVICE_DYNAMODB) {
-		content_type = "application/x-amz-json-1.0";
-		target_prefix = "DynamoDB_20120810";
+	credentials_get_info(call->client->creds, &info);
+	aws_error_from_transport(err, "no usable AWS credentials", &error);
+	/* Say which provider failed and why, not just an errno. */
+	if (info.error_text[0] != '\0')
+		snprintf(error.message, sizeof(error.message), "no usable AWS credentials: %.480s",
+			info.error_text);
+	error.error_class = AWS_ERROR_AUTH;
+	error.retryable = false;
+	call_finish(call, 0, NULL, 0, NULL, &error);
+}
+
+/* The JSON protocol of a service: its Content-Type and X-Amz-Target prefix. */
+static void service_protocol(
+	enum aws_service service, const char **content_type, const char **target_prefix)
+{
+	if (service == AWS_SERVICE_SQS) {
+		*content_type = "application/x-amz-json-1.0";
+		*target_prefix = "AmazonSQS";
+	} else if (service == AWS_SERVICE_DYNAMODB) {
+		*content_type = "application/x-amz-json-1.0";
+		*target_prefix = "DynamoDB_20120810";
 	} else {
-		content_type = "application/x-amz-json-1.1";
-		target_prefix = "AmazonEC2ContainerServiceV20141113";
+		*content_type = "application/x-amz-json-1.1";
+		*target_prefix = "AmazonEC2ContainerServiceV20141113";
 	}
-	uint64_t attempt_timeout_ms;
-	if (!attempt_budget(call, &attempt_timeout_ms)) {
-		aws_error_from_transport(-ETIMEDOUT,
-			call->attempt == 0
-				? "the call's time budget ran out before its first attempt"
-				: "aws.timeout passed before a retry",
-			&error);
-		call_finish(call, 0, NULL, 0, NULL, &error);
-		return;
-	}
-	call->attempt++;
-	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
-		call->max_attempts);
-	char *target = xasprintf("%s.%s", target_prefix, call->operation);
-	struct sigv4_header signed_headers[] = {
-		{"Host", call->host},
-		{"Content-Type", content_type},
-		{"X-Amz-Target", target},
-		{"amz-sdk-invocation-id", call->invocation_id},
-		{"amz-sdk-request", amz_request},
-		{"x-amzn-query-mode", "true"},
-	};
-	size_t n_signed = call->service == AWS_SERVICE_SQS ? 6 : 5;
+}
+
+/*
+ * Sign the attempt's signed_headers (n_signed of them) at the corrected
+ * time and hand it to the HTTP client; a negative errno, with error filled,
+ * when it could not be signed or started.
+ */
+static int sign_and_send(struct aws_call *call, const struct sigv4_credentials *creds,
+	const struct sigv4_header *signed_headers, size_t n_signed, uint64_t attempt_timeout_ms,
+	struct aws_error *error)
+{
+	struct aws_client *client = call->client;
 	struct sigv4_request req = {
 		.method = "POST",
 		.path = "/",
@@ -517,12 +504,10 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 	struct sigv4_signed sig = {0};
 	int r = sigv4_sign(&req, creds, &params, client->keys, &sig);
 	if (r < 0) {
-		free(target);
-		aws_error_from_transport(r, "request could not be signed", &error);
-		error.error_class = AWS_ERROR_FATAL;
-		error.retryable = false;
-		call_finish(call, 0, NULL, 0, NULL, &error);
-		return;
+		aws_error_from_transport(r, "request could not be signed", error);
+		error->error_class = AWS_ERROR_FATAL;
+		error->retryable = false;
+		return r;
 	}
 	struct http_header headers[12];
 	size_t n = 0;
@@ -553,11 +538,54 @@ static void creds_ready(int err, const struct sigv4_credentials *creds, void *ar
 		st->retries++;
 	r = http_request_start(client->http, &opts, http_done, call, &call->http_req);
 	sigv4_signed_finish(&sig);
-	free(target);
-	if (r < 0) {
-		aws_error_from_transport(r, "request could not be started", &error);
-		call_finish(call, 0, NULL, 0, NULL, &error);
+	if (r < 0)
+		aws_error_from_transport(r, "request could not be started", error);
+	return r;
+}
+
+/* Credentials are there (or not): sign and send one attempt. */
+static void creds_ready(int err, const struct sigv4_credentials *creds, void *arg)
+{
+	struct aws_call *call = arg;
+	struct aws_error error;
+	char amz_request[64];
+	const char *content_type, *target_prefix;
+	uint64_t attempt_timeout_ms;
+
+	call->creds_req = NULL;
+	if (err != 0) {
+		fail_credentials(call, err);
+		return;
 	}
+	if (!attempt_budget(call, &attempt_timeout_ms)) {
+		aws_error_from_transport(-ETIMEDOUT,
+			call->attempt == 0
+				? "the call's time budget ran out before its first attempt"
+				: "aws.timeout passed before a retry",
+			&error);
+		call_finish(call, 0, NULL, 0, NULL, &error);
+		return;
+	}
+	service_protocol(call->service, &content_type, &target_prefix);
+	call->attempt++;
+	snprintf(amz_request, sizeof(amz_request), "attempt=%d; max=%d", call->attempt,
+		call->max_attempts);
+	char *target = xasprintf("%s.%s", target_prefix, call->operation);
+	struct sigv4_header signed_headers[] = {
+		{"Host", call->host},
+		{"Content-Type", content_type},
+		{"X-Amz-Target", target},
+		{"amz-sdk-invocation-id", call->invocation_id},
+		{"amz-sdk-request", amz_request},
+		{"x-amzn-query-mode", "true"},
+	};
+	/* x-amzn-query-mode is SQS's alone (AWS.md 1.1). */
+	size_t n_signed = call->service == AWS_SERVICE_SQS ? 6 : 5;
+	int r = sign_and_send(call, creds, signed_headers, n_signed, attempt_timeout_ms, &error);
+
+	free(target);
+	if (r < 0)
+		call_finish(call, 0, NULL, 0, NULL, &error);
 }
 
 /* Timer: take a rate-limit token (or wait for one), then ask for credentials. */
