@@ -166,6 +166,89 @@ static int serve(struct world *world, const struct scenario *sc, const struct em
 	return 0;
 }
 
+/*
+ * Apply option c (with its argument arg) to cfg and *scenario_path; 0, or
+ * EXIT_USAGE after saying what is wrong with the value.
+ */
+static int set_option(
+	int c, const char *arg, struct emulate_config *cfg, const char **scenario_path)
+{
+	struct listen_addr la;
+
+	switch (c) {
+	case 's':
+		*scenario_path = arg;
+		return 0;
+	case 'l':
+		if (listen_addr_parse(arg, &la) < 0 || !la.enabled) {
+			fprintf(stderr,
+				"qscale emulate: bad --listen '%s' (want HOST:PORT, numeric "
+				"host)\n",
+				arg);
+			return EXIT_USAGE;
+		}
+		cfg->listen = arg;
+		return 0;
+	case 'x':
+		if (parse_speed(arg, &cfg->speed) < 0) {
+			fprintf(stderr, "qscale emulate: bad --speed '%s'\n", arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 't':
+		cfg->tls.enabled = true;
+		return 0;
+	case 'C':
+		cfg->tls.ca_out = arg;
+		return 0;
+	case 'c':
+		cfg->tls.cert_path = arg;
+		return 0;
+	case 'k':
+		cfg->tls.key_path = arg;
+		return 0;
+	case 'b':
+		if (parse_bad_cert(arg, &cfg->tls.cert) < 0) {
+			fprintf(stderr,
+				"qscale emulate: bad --bad-cert '%s' (want expired or "
+				"wrong-host)\n",
+				arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
+/* Load the scenario, build its world and serve it until a signal. */
+static int emulate_scenario(const char *scenario_path, const struct emulate_config *cfg)
+{
+	struct scenario *sc = NULL;
+	struct diag diag = {0};
+	struct world *world = NULL;
+	char text[600];
+	int r = scenario_load(scenario_path, &sc, &diag);
+
+	if (r < 0) {
+		fprintf(stderr, "qscale emulate: %s\n", diag_format(&diag, text, sizeof(text)));
+		return EXIT_USAGE;
+	}
+	r = world_create(sc, clock_wall_ms(&clock_system), &world);
+	if (r < 0) {
+		fprintf(stderr, "qscale emulate: %s: cannot build the world: %s\n", scenario_path,
+			strerror(-r));
+		scenario_destroy(sc);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	r = serve(world, sc, cfg);
+	world_destroy(world);
+	scenario_destroy(sc);
+	return r;
+}
+
 int command_emulate(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -181,93 +264,26 @@ int command_emulate(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct emulate_config cfg = {.listen = "127.0.0.1:0", .speed = 1.0};
-	const char *scenario_path = NULL;
-	struct scenario *sc = NULL;
-	struct diag diag = {0};
-	struct world *world = NULL;
-	char text[600];
-	int c, r;
+	const char *scenario_path = NULL, *tls_error;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:x:tC:c:k:b:h", options, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			scenario_path = optarg;
-			break;
-		case 'l': {
-			struct listen_addr la;
-
-			if (listen_addr_parse(optarg, &la) < 0 || !la.enabled) {
-				fprintf(stderr,
-					"qscale emulate: bad --listen '%s' (want HOST:PORT, "
-					"numeric "
-					"host)\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			cfg.listen = optarg;
-			break;
-		}
-		case 'x':
-			if (parse_speed(optarg, &cfg.speed) < 0) {
-				fprintf(stderr, "qscale emulate: bad --speed '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 't':
-			cfg.tls.enabled = true;
-			break;
-		case 'C':
-			cfg.tls.ca_out = optarg;
-			break;
-		case 'c':
-			cfg.tls.cert_path = optarg;
-			break;
-		case 'k':
-			cfg.tls.key_path = optarg;
-			break;
-		case 'b':
-			if (parse_bad_cert(optarg, &cfg.tls.cert) < 0) {
-				fprintf(stderr,
-					"qscale emulate: bad --bad-cert '%s' (want expired or "
-					"wrong-host)\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
 		}
+		if (set_option(c, optarg, &cfg, &scenario_path) != 0)
+			return EXIT_USAGE;
 	}
 	if (scenario_path == NULL || optind != argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const char *tls_error = check_tls(&cfg.tls);
-
+	tls_error = check_tls(&cfg.tls);
 	if (tls_error != NULL) {
 		fprintf(stderr, "qscale emulate: %s\n", tls_error);
 		return EXIT_USAGE;
 	}
-	r = scenario_load(scenario_path, &sc, &diag);
-	if (r < 0) {
-		fprintf(stderr, "qscale emulate: %s\n", diag_format(&diag, text, sizeof(text)));
-		return EXIT_USAGE;
-	}
-	r = world_create(sc, clock_wall_ms(&clock_system), &world);
-	if (r < 0) {
-		fprintf(stderr, "qscale emulate: %s: cannot build the world: %s\n", scenario_path,
-			strerror(-r));
-		scenario_destroy(sc);
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	r = serve(world, sc, &cfg);
-	world_destroy(world);
-	scenario_destroy(sc);
-	return r;
+	return emulate_scenario(scenario_path, &cfg);
 }
