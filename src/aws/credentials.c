@@ -86,7 +86,7 @@ struct credentials {
 	char file_said[2][192];
 	char file_warning[192];
 
-	struct cred_fetch *fetch;
+	struct credentials_http_fetch *fetch;
 	enum credentials_source fetch_source;
 	struct credentials_request *waiters;
 	struct event *flush_ev;
@@ -406,7 +406,7 @@ static int start_fetch(struct credentials *c, enum credentials_source source)
 				c->env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", c->env_ctx),
 				c->env("AWS_CONTAINER_AUTHORIZATION_TOKEN", c->env_ctx), &token);
 		if (r == 0)
-			r = cred_fetch_container(
+			r = credentials_http_container(
 				c->http, url, token, c->http_timeout_ms, fetch_cb, c, &c->fetch);
 	} else {
 		const char *ep = c->env("AWS_EC2_METADATA_SERVICE_ENDPOINT", c->env_ctx);
@@ -415,8 +415,8 @@ static int start_fetch(struct credentials *c, enum credentials_source source)
 			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
 				? "http://[fd00:ec2::254]"
 				: "http://169.254.169.254";
-		r = cred_fetch_imds(c->http, ep, c->http_timeout_ms, c->imds_v1_disabled, fetch_cb,
-			c, &c->fetch);
+		r = credentials_http_imds(c->http, ep, c->http_timeout_ms, c->imds_v1_disabled,
+			fetch_cb, c, &c->fetch);
 	}
 	free(url);
 	secure_free_str(token);
@@ -706,7 +706,7 @@ void credentials_destroy(struct credentials *c)
 		waiter_unlink(w);
 		free(w);
 	}
-	cred_fetch_cancel(c->fetch);
+	credentials_http_cancel(c->fetch);
 	c->fetch = NULL;
 	cred_job_cancel(c->job);
 	c->job = NULL;

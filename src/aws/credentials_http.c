@@ -26,7 +26,7 @@ enum fetch_step {
 	STEP_IMDS_CREDS,
 };
 
-struct cred_fetch {
+struct credentials_http_fetch {
 	struct http_client *http;
 	enum fetch_step step;
 	char *endpoint; /* IMDS base URL */
@@ -37,14 +37,14 @@ struct cred_fetch {
 	bool v1_disabled; /* no IMDSv1 fallback */
 	bool v1; /* fell back: requests carry no token */
 	struct http_request *req;
-	cred_fetch_cb cb;
+	credentials_http_cb cb;
 	void *arg;
 };
 
 static void fetch_response(const struct http_response *resp, void *arg);
 
 /* Free a fetch and its secrets. */
-static void fetch_free(struct cred_fetch *f)
+static void fetch_free(struct credentials_http_fetch *f)
 {
 	free(f->endpoint);
 	secure_free_str(f->imds_token);
@@ -53,9 +53,9 @@ static void fetch_free(struct cred_fetch *f)
 }
 
 /* Report the outcome and free f. */
-static void fetch_done(struct cred_fetch *f, int err, struct credentials_set *set)
+static void fetch_done(struct credentials_http_fetch *f, int err, struct credentials_set *set)
 {
-	cred_fetch_cb cb = f->cb;
+	credentials_http_cb cb = f->cb;
 	void *arg = f->arg;
 	char detail[sizeof(f->detail)];
 
@@ -65,7 +65,7 @@ static void fetch_done(struct cred_fetch *f, int err, struct credentials_set *se
 }
 
 /* Send one request of the fetch. */
-static int fetch_send(struct cred_fetch *f, const char *method, const char *url,
+static int fetch_send(struct credentials_http_fetch *f, const char *method, const char *url,
 	const struct http_header *headers, size_t n_headers)
 {
 	struct http_request_opts opts = {
@@ -83,7 +83,7 @@ static int fetch_send(struct cred_fetch *f, const char *method, const char *url,
 }
 
 /* Next IMDS step after a good token or role answer; returns 0 or a negative errno. */
-static int imds_next(struct cred_fetch *f)
+static int imds_next(struct credentials_http_fetch *f)
 {
 	struct http_header h = {"x-aws-ec2-metadata-token", f->imds_token};
 	char *url;
@@ -132,7 +132,7 @@ static bool imds_token_refused(const struct http_response *resp)
 /* One answer arrived: parse it, move to the next step or finish. */
 static void fetch_response(const struct http_response *resp, void *arg)
 {
-	struct cred_fetch *f = arg;
+	struct credentials_http_fetch *f = arg;
 	struct credentials_set set = {0};
 	int r;
 
@@ -199,10 +199,10 @@ static void fetch_response(const struct http_response *resp, void *arg)
 }
 
 /* See credentials_priv.h. */
-int cred_fetch_container(struct http_client *http, const char *url, const char *auth,
-	uint64_t timeout_ms, cred_fetch_cb cb, void *arg, struct cred_fetch **out)
+int credentials_http_container(struct http_client *http, const char *url, const char *auth,
+	uint64_t timeout_ms, credentials_http_cb cb, void *arg, struct credentials_http_fetch **out)
 {
-	struct cred_fetch *f = xcalloc(1, sizeof(*f));
+	struct credentials_http_fetch *f = xcalloc(1, sizeof(*f));
 	struct http_header h = {"Authorization", auth};
 
 	f->http = http;
@@ -221,10 +221,10 @@ int cred_fetch_container(struct http_client *http, const char *url, const char *
 }
 
 /* See credentials_priv.h. */
-int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
-	bool v1_disabled, cred_fetch_cb cb, void *arg, struct cred_fetch **out)
+int credentials_http_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
+	bool v1_disabled, credentials_http_cb cb, void *arg, struct credentials_http_fetch **out)
 {
-	struct cred_fetch *f = xcalloc(1, sizeof(*f));
+	struct credentials_http_fetch *f = xcalloc(1, sizeof(*f));
 	struct http_header h = {"x-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL_S};
 	size_t len = strlen(endpoint);
 
@@ -250,7 +250,7 @@ int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t tim
 }
 
 /* See credentials_priv.h. */
-void cred_fetch_cancel(struct cred_fetch *f)
+void credentials_http_cancel(struct credentials_http_fetch *f)
 {
 	if (f == NULL)
 		return;

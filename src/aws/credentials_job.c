@@ -33,14 +33,14 @@ struct cred_job {
 	size_t next_role;
 	struct credentials_set cur;
 	char base_detail[256];
-	struct cred_fetch *fetch;
+	struct credentials_http_fetch *fetch;
 	struct cred_process *proc;
 	struct cred_call *call;
 	struct event *defer_ev;
 	int defer_err; /* 0: go on with next_step from the loop */
 	bool starting; /* inside cred_job_start: never call back */
 	char defer_why[512];
-	cred_fetch_cb cb;
+	credentials_http_cb cb;
 	void *arg;
 };
 
@@ -60,7 +60,7 @@ static void copy_text(char *dst, size_t size, const char *src)
 /* Free the job and whatever it still waits for. */
 static void job_free(struct cred_job *j)
 {
-	cred_fetch_cancel(j->fetch);
+	credentials_http_cancel(j->fetch);
 	cred_process_cancel(j->proc);
 	cred_call_cancel(j->call);
 	if (j->defer_ev != NULL)
@@ -72,7 +72,7 @@ static void job_free(struct cred_job *j)
 /* End the job with an error. */
 static void job_fail(struct cred_job *j, int err, const char *why)
 {
-	cred_fetch_cb cb = j->cb;
+	credentials_http_cb cb = j->cb;
 	void *arg = j->arg;
 	char text[512];
 
@@ -388,8 +388,8 @@ static int start_http_base(struct cred_job *j)
 				env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", ctx),
 				env("AWS_CONTAINER_AUTHORIZATION_TOKEN", ctx), &token);
 		if (r == 0)
-			r = cred_fetch_container(j->env.http, url, token, j->env.http_timeout_ms,
-				fetch_done, j, &j->fetch);
+			r = credentials_http_container(j->env.http, url, token,
+				j->env.http_timeout_ms, fetch_done, j, &j->fetch);
 	} else {
 		const char *ep = env("AWS_EC2_METADATA_SERVICE_ENDPOINT", ctx);
 		const char *mode = env("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", ctx);
@@ -397,7 +397,7 @@ static int start_http_base(struct cred_job *j)
 			ep = mode != NULL && strcasecmp(mode, "IPv6") == 0
 				? "http://[fd00:ec2::254]"
 				: "http://169.254.169.254";
-		r = cred_fetch_imds(j->env.http, ep, j->env.http_timeout_ms,
+		r = credentials_http_imds(j->env.http, ep, j->env.http_timeout_ms,
 			j->env.imds_v1_disabled, fetch_done, j, &j->fetch);
 	}
 	free(url);
@@ -492,7 +492,7 @@ static void next_step(struct cred_job *j)
 		job_fail_later(j, 0, "");
 		return;
 	}
-	cred_fetch_cb cb = j->cb;
+	credentials_http_cb cb = j->cb;
 	void *arg = j->arg;
 	struct credentials_set set = j->cur;
 	memset(&j->cur, 0, sizeof(j->cur));
@@ -509,7 +509,7 @@ static void next_step(struct cred_job *j)
 
 /* See credentials_priv.h. */
 int cred_job_start(const struct cred_job_env *env, const struct credentials_plan *plan,
-	cred_fetch_cb cb, void *arg, struct cred_job **out)
+	credentials_http_cb cb, void *arg, struct cred_job **out)
 {
 	struct cred_job *j = xcalloc(1, sizeof(*j));
 

@@ -14,7 +14,7 @@
 
 struct event_base;
 struct http_client;
-struct cred_fetch;
+struct credentials_http_fetch;
 struct cred_process;
 struct cred_call;
 struct cred_job;
@@ -23,22 +23,24 @@ struct cred_job;
  * A fetch finished: on err == 0 set holds the credentials and the callee
  * takes them over (leaving *set zeroed); detail names the source.
  */
-typedef void (*cred_fetch_cb)(int err, struct credentials_set *set, const char *detail, void *arg);
+typedef void (*credentials_http_cb)(
+	int err, struct credentials_set *set, const char *detail, void *arg);
 
 /* GET url (Authorization: auth when not NULL) and parse the credentials document. */
-int cred_fetch_container(struct http_client *http, const char *url, const char *auth,
-	uint64_t timeout_ms, cred_fetch_cb cb, void *arg, struct cred_fetch **out);
+int credentials_http_container(struct http_client *http, const char *url, const char *auth,
+	uint64_t timeout_ms, credentials_http_cb cb, void *arg,
+	struct credentials_http_fetch **out);
 
 /*
  * IMDSv2 at endpoint ("http://169.254.169.254"): token, role name,
  * credentials; IMDSv1 (no token) when the token PUT is refused, unless
  * v1_disabled, which makes that refusal -EACCES.
  */
-int cred_fetch_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
-	bool v1_disabled, cred_fetch_cb cb, void *arg, struct cred_fetch **out);
+int credentials_http_imds(struct http_client *http, const char *endpoint, uint64_t timeout_ms,
+	bool v1_disabled, credentials_http_cb cb, void *arg, struct credentials_http_fetch **out);
 
 /* Stop a fetch; its callback never runs. */
-void cred_fetch_cancel(struct cred_fetch *f);
+void credentials_http_cancel(struct credentials_http_fetch *f);
 
 /* credential_process output is refused past this size. */
 #define CRED_PROCESS_OUTPUT_MAX (64u * 1024u)
@@ -50,7 +52,7 @@ void cred_fetch_cancel(struct cred_fetch *f);
  * line, the JSON problem).
  */
 int cred_process_start(struct event_base *base, const char *command, uint64_t timeout_ms,
-	cred_fetch_cb cb, void *arg, struct cred_process **out);
+	credentials_http_cb cb, void *arg, struct cred_process **out);
 
 /* Kill and reap the child; the callback never runs. Accepts NULL. */
 void cred_process_cancel(struct cred_process *p);
@@ -106,7 +108,7 @@ struct cred_job_env {
  * detail names the source on success and the cause on failure.
  */
 int cred_job_start(const struct cred_job_env *env, const struct credentials_plan *plan,
-	cred_fetch_cb cb, void *arg, struct cred_job **out);
+	credentials_http_cb cb, void *arg, struct cred_job **out);
 
 /* Stop a job; its callback never runs. Accepts NULL. */
 void cred_job_cancel(struct cred_job *job);

@@ -40,7 +40,7 @@ struct cred_process {
 	struct buf out, err;
 	char *program;
 	uint64_t timeout_ms;
-	cred_fetch_cb cb;
+	credentials_http_cb cb;
 	void *arg;
 };
 
@@ -92,7 +92,7 @@ static void finish(struct cred_process *p, int err, const char *why)
 {
 	struct credentials_set set = {0};
 	char detail[512], parse_why[200] = "";
-	cred_fetch_cb cb = p->cb;
+	credentials_http_cb cb = p->cb;
 	void *arg = p->arg;
 
 	kill_and_reap(p);
@@ -246,7 +246,7 @@ static int spawn(struct cred_process *p, char **argv)
 
 /* See credentials_priv.h. */
 int cred_process_start(struct event_base *base, const char *command, uint64_t timeout_ms,
-	cred_fetch_cb cb, void *arg, struct cred_process **out)
+	credentials_http_cb cb, void *arg, struct cred_process **out)
 {
 	char **argv = NULL;
 	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
