@@ -332,6 +332,69 @@ static enum scenario_fault_target fault_target(enum emulate_service service)
 	return service == EMULATE_SERVICE_SQS ? SCENARIO_TARGET_SQS : SCENARIO_TARGET_ECS;
 }
 
+/*
+ * Answer a request to service into reply: refused when it must be signed
+ * and is not (the fault then does not matter: *fault_name says so), else
+ * the operation, the fault's reply, or the operation under the fault.
+ */
+static void answer(struct emulate *em, enum emulate_service service,
+	const struct emulate_http_request *hreq, struct world_fault_hit *hit,
+	const char **fault_name, struct emulate_reply *reply)
+{
+	struct emulate_error err;
+	uint64_t now_wall = clock_wall_ms(&clock_system);
+	bool must_sign = service == EMULATE_SERVICE_SQS || service == EMULATE_SERVICE_ECS ||
+		(service == EMULATE_SERVICE_STS && emulate_sts_signed(hreq));
+	if (must_sign && emulate_auth_verify(&em->auth, service, hreq, now_wall, &err) < 0) {
+		/* Refused before any fault could matter: say so in the log. */
+		emulate_reply_error(service, &err, reply);
+		hit->fault = NULL;
+		*fault_name = hit->latency_ms > 0 ? "latency" : NULL;
+	} else if (service == EMULATE_SERVICE_STS) {
+		emulate_sts_dispatch(em->st.world, &em->auth, hreq, now_wall, reply);
+	} else if (service == EMULATE_SERVICE_SSO) {
+		emulate_sso_dispatch(&em->auth, hreq, now_wall, reply);
+	} else if (hit->fault == NULL || !emulate_fault_reply(service, hit->fault->kind, reply)) {
+		emulate_dispatch_fault(em->st.world, &em->auth, hreq, hit->fault, reply);
+		if (reply->scaled)
+			log_update(em, hreq, reply);
+	}
+}
+
+/* Send reply now, or after the fault's latency; a dropped or malformed one as the fault says. */
+static void deliver(struct emulate *em, struct evhttp_request *req, const char *target,
+	struct emulate_reply *reply, const struct world_fault_hit *hit, const char *fault_name,
+	const char rid[40])
+{
+	/* A lost answer: the call above was carried out, then the connection goes. */
+	bool drop = hit->fault != NULL &&
+		(hit->fault->kind == SCENARIO_FAULT_DROP ||
+			hit->fault->kind == SCENARIO_FAULT_LOST_ANSWER);
+	bool malformed = hit->fault != NULL && hit->fault->kind == SCENARIO_FAULT_MALFORMED;
+	uint64_t delay_ms = (uint64_t)((double)hit->latency_ms / em->st.speed);
+
+	log_request(em, target, reply, fault_name, hit->latency_ms, !drop);
+	if (delay_ms == 0) {
+		send_reply(req, reply, rid, drop, malformed);
+		emulate_reply_finish(reply);
+		return;
+	}
+	struct pending *p = pending_add(em, req, PENDING_DELAY);
+	struct timeval tv = {
+		.tv_sec = (time_t)(delay_ms / 1000),
+		.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000,
+	};
+
+	p->reply = *reply;
+	p->drop = drop;
+	p->malformed = malformed;
+	memcpy(p->request_id, rid, sizeof(p->request_id));
+	p->timer = evtimer_new(em->base, on_delay, p);
+	/* Count the delay from now, not from the loop's cached time, so it is never short. */
+	event_base_update_cache_time(em->base);
+	evtimer_add(p->timer, &tv);
+}
+
 /* Every request lands here. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -341,7 +404,6 @@ static void on_request(struct evhttp_request *req, void *arg)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t body_len = evbuffer_get_length(in);
 	struct emulate_reply reply = {0};
-	struct emulate_error err;
 	struct world_fault_hit hit = {0};
 	const char *operation = NULL;
 	const char *fault_name = NULL;
@@ -392,51 +454,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		fault_name = "latency";
 
 	request_id(rid);
-	uint64_t now_wall = clock_wall_ms(&clock_system);
-	bool must_sign = service == EMULATE_SERVICE_SQS || service == EMULATE_SERVICE_ECS ||
-		(service == EMULATE_SERVICE_STS && emulate_sts_signed(&hreq));
-	if (must_sign && emulate_auth_verify(&em->auth, service, &hreq, now_wall, &err) < 0) {
-		/* Refused before any fault could matter: say so in the log. */
-		emulate_reply_error(service, &err, &reply);
-		hit.fault = NULL;
-		fault_name = hit.latency_ms > 0 ? "latency" : NULL;
-	} else if (service == EMULATE_SERVICE_STS) {
-		emulate_sts_dispatch(em->st.world, &em->auth, &hreq, now_wall, &reply);
-	} else if (service == EMULATE_SERVICE_SSO) {
-		emulate_sso_dispatch(&em->auth, &hreq, now_wall, &reply);
-	} else if (hit.fault == NULL || !emulate_fault_reply(service, hit.fault->kind, &reply)) {
-		emulate_dispatch_fault(em->st.world, &em->auth, &hreq, hit.fault, &reply);
-		if (reply.scaled)
-			log_update(em, &hreq, &reply);
-	}
-
-	/* A lost answer: the call above was carried out, then the connection goes. */
-	bool drop = hit.fault != NULL &&
-		(hit.fault->kind == SCENARIO_FAULT_DROP ||
-			hit.fault->kind == SCENARIO_FAULT_LOST_ANSWER);
-	bool malformed = hit.fault != NULL && hit.fault->kind == SCENARIO_FAULT_MALFORMED;
-	uint64_t delay_ms = (uint64_t)((double)hit.latency_ms / em->st.speed);
-
-	log_request(em, target, &reply, fault_name, hit.latency_ms, !drop);
-	if (delay_ms == 0) {
-		send_reply(req, &reply, rid, drop, malformed);
-		emulate_reply_finish(&reply);
-		return;
-	}
-	struct pending *p = pending_add(em, req, PENDING_DELAY);
-	struct timeval tv = {
-		.tv_sec = (time_t)(delay_ms / 1000),
-		.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000,
-	};
-
-	p->reply = reply;
-	p->drop = drop;
-	p->malformed = malformed;
-	memcpy(p->request_id, rid, sizeof(rid));
-	p->timer = evtimer_new(em->base, on_delay, p);
-	/* Count the delay from now, not from the loop's cached time, so it is never short. */
-	event_base_update_cache_time(em->base);
-	evtimer_add(p->timer, &tv);
+	answer(em, service, &hreq, &hit, &fault_name, &reply);
+	deliver(em, req, target, &reply, &hit, fault_name, rid);
 }
 
 /* A new connection: count it, and over TLS wrap it in OpenSSL. */
