@@ -9,11 +9,14 @@ world time, since the emulator's world moves ten times faster than the wall
 clock. The simulator lists every UpdateService it made (--updates --json);
 the emulator's admin API lists those the daemon made. Each gives a desired
 count per service over world time. They agree when at every second the
-daemon's count lies within the simulator's counts over a window of two
+daemon's count lies within the simulator's counts over a window of three
 intervals plus the daemon's start-up offset either side (the timing jitter:
 the daemon starts a moment after the emulator and its cycles land a few
-hundred world milliseconds apart), when both reach the same peaks, and when
-both end at the same counts."""
+hundred world milliseconds apart; during a steep spike those milliseconds of
+world time are messages and work in progress the simulator's cycle did not
+see yet, and one decision a cycle earlier or later moves the rate-limit
+periods and windows after it by a cycle too), when both reach the same
+peaks, and when both end at the same counts."""
 
 import json
 import os
@@ -168,7 +171,7 @@ def agree(case):
         run = trajectory(run_ups, service, start)
         # The daemon's first cycle comes a moment after the emulator started: that offset is jitter too.
         offset = run[1][0] if len(run) > 1 else 0
-        window = 2 * 10000 + min(offset, 10000)
+        window = 3 * 10000 + min(offset, 10000)
         print(f"# {name} {service} simulate (t_ms, desired): {sim}", flush=True)
         print(f"# {name} {service} run+emulate (t_ms, desired): {run}", flush=True)
         bad = disagreements(sim, run, window, DURATION_S * 1000)
