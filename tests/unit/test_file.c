@@ -27,39 +27,7 @@
 #include "qscale/policy.h"
 #include "qscale/scenario.h"
 #include "qscale/xalloc.h"
-
-/* A fresh folder under TMPDIR (or /tmp). */
-static char *make_tmpdir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/qscale-test-file-XXXXXX", tmp != NULL ? tmp : "/tmp");
-
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-/* Remove a folder of files and FIFOs, one level of subfolders deep. */
-static void remove_tree(char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		if (unlink(path) < 0)
-			remove_tree(path);
-		else
-			free(path);
-	}
-	closedir(d);
-	rmdir(dir);
-	free(dir);
-}
+#include "tmpdir_fixture.h"
 
 /* Write text to path. */
 static void write_file(const char *path, const char *text)
@@ -83,7 +51,7 @@ static char *fifo_at(const char *dir, const char *name)
 /* Fresh per test: a folder and an alarm against a blocking open. */
 static int setup(void **state)
 {
-	*state = make_tmpdir();
+	*state = fixture_tmpdir("file");
 	alarm(30);
 	return 0;
 }
@@ -91,7 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	alarm(0);
-	remove_tree(*state);
+	fixture_remove_tree(*state);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "qscale/ecs_filter.h"
 #include "qscale/policy.h"
 #include "qscale/xalloc.h"
+#include "tmpdir_fixture.h"
 #include "policy_priv.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -60,39 +61,6 @@ static void spew(const char *path, const char *text, size_t len)
 	assert_non_null(f);
 	assert_int_equal(fwrite(text, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
-}
-
-/* A fresh folder under TMPDIR (or /tmp); remove_tree removes it. */
-static char *make_tmpdir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *dir = xasprintf("%s/qscale-test-policy-XXXXXX", tmp != NULL ? tmp : "/tmp");
-
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-/* Remove a folder of plain files (and FIFOs), one level deep. */
-static void remove_tree(char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		char *path;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		if (unlink(path) < 0)
-			remove_tree(path);
-		else
-			free(path);
-	}
-	closedir(d);
-	rmdir(dir);
-	free(dir);
 }
 
 /* Whether a test-data file is a main file (config-*.yaml) rather than a policy. */
@@ -515,7 +483,7 @@ static void put_policy(const char *dir, const char *file, const char *name, cons
 static void test_reload_check(void **state)
 {
 	(void)state;
-	char *dir = make_tmpdir();
+	char *dir = fixture_tmpdir("policy");
 	char *pdir = xasprintf("%s/p.d", dir);
 	char *main_file = xasprintf("%s/qscale.yaml", dir);
 	const char *with_dir = "policies_dir: p.d\n";
@@ -567,14 +535,14 @@ static void test_reload_check(void **state)
 	qscale_config_destroy(running);
 	free(pdir);
 	free(main_file);
-	remove_tree(dir);
+	fixture_remove_tree(dir);
 }
 
 /* policies_dir: *.yaml only, no hidden files, sorted, after the inline ones. */
 static void test_policies_dir(void **state)
 {
 	(void)state;
-	char *dir = make_tmpdir();
+	char *dir = fixture_tmpdir("policy");
 	char *pdir = xasprintf("%s/p.d", dir);
 	char *main_file = xasprintf("%s/qscale.yaml", dir);
 	char *main_text =
@@ -627,7 +595,7 @@ static void test_policies_dir(void **state)
 	free(main_text);
 	free(main_file);
 	free(pdir);
-	remove_tree(dir);
+	fixture_remove_tree(dir);
 }
 
 /* -c, then QSCALE_CONFIG (when not empty), then the built-in path. */
@@ -766,7 +734,7 @@ static void test_hostile_junk(void **state)
 static void test_hostile_files(void **state)
 {
 	(void)state;
-	char *dir = make_tmpdir();
+	char *dir = fixture_tmpdir("policy");
 	char *fifo = xasprintf("%s/fifo.yaml", dir);
 	char *big = xasprintf("%s/big.yaml", dir);
 	char *missing = xasprintf("%s/missing.yaml", dir);
@@ -799,7 +767,7 @@ static void test_hostile_files(void **state)
 	free(fifo);
 	free(big);
 	free(missing);
-	remove_tree(dir);
+	fixture_remove_tree(dir);
 	qscale_config_destroy(NULL);
 	policy_finish(NULL);
 }
