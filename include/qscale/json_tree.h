@@ -12,10 +12,13 @@
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
+/* The deepest nesting any limits may allow. */
+#define JSON_TREE_DEPTH_MAX 64
+
 /* What one kind of body may hold. */
 struct json_limits {
 	size_t max_bytes;
-	unsigned max_depth;
+	unsigned max_depth; /* at most JSON_TREE_DEPTH_MAX */
 	size_t max_items; /* per array or object */
 };
 

@@ -17,7 +17,10 @@ static int prescan(
 {
 	bool in_string = false;
 	unsigned depth = 0;
-	size_t *items = xcalloc((size_t)l->max_depth + 1, sizeof(*items));
+	/* On the stack: every AWS response passes here, so no allocation per parse. */
+	size_t items[JSON_TREE_DEPTH_MAX + 1] = {0};
+	unsigned max_depth =
+		l->max_depth < JSON_TREE_DEPTH_MAX ? l->max_depth : JSON_TREE_DEPTH_MAX;
 	int rc = 0;
 
 	for (size_t i = 0; i < len && rc == 0; i++) {
@@ -35,9 +38,9 @@ static int prescan(
 		} else if (c == '"') {
 			in_string = true;
 		} else if (c == '{' || c == '[') {
-			if (++depth > l->max_depth) {
+			if (++depth > max_depth) {
 				snprintf(error, JSON_TREE_ERROR_MAX, "nests deeper than %u levels",
-					l->max_depth);
+					max_depth);
 				rc = -EPROTO;
 			} else {
 				items[depth] = 0;
@@ -50,7 +53,6 @@ static int prescan(
 			rc = -EPROTO;
 		}
 	}
-	free(items);
 	return rc;
 }
 

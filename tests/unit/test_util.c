@@ -315,6 +315,26 @@ static void test_json_tree_limits(void **state)
 			assert_non_null(strstr(error, cases[i].reason));
 		}
 	}
+	/* Limits above JSON_TREE_DEPTH_MAX are held to it. */
+	{
+		static const struct json_limits deep = {
+			.max_bytes = 4096, .max_depth = 1000, .max_items = 10};
+		char text[2 * JSON_TREE_DEPTH_MAX + 16];
+		size_t n = 0;
+
+		text[n++] = '{';
+		text[n++] = '"';
+		text[n++] = 'a';
+		text[n++] = '"';
+		text[n++] = ':';
+		for (int i = 0; i < JSON_TREE_DEPTH_MAX; i++)
+			text[n++] = '[';
+		for (int i = 0; i < JSON_TREE_DEPTH_MAX; i++)
+			text[n++] = ']';
+		text[n++] = '}';
+		assert_int_equal(json_tree_parse(text, n, &deep, &tree, error), -EPROTO);
+		assert_non_null(strstr(error, "nests deeper than 64 levels"));
+	}
 	assert_int_equal(json_tree_parse("{\"a\":null,\"b\":2}", 16, &limits, &tree, error), 0);
 	assert_null(json_tree_get(tree, "a"));
 	assert_null(json_tree_get(tree, "c"));
