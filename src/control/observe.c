@@ -72,94 +72,126 @@ static void task_cache_put(struct controller *ctl, const char *arn,
 	t->used_ms = now_ms;
 }
 
-/* Index of the queue with this URL, added when new. */
-static size_t plan_queue(struct ctl_cycle *c, const char *url)
+/* Make room for one more item in a growing array of the cycle. */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
 {
-	for (size_t i = 0; i < c->n_queues; i++) {
-		if (strcmp(c->queues[i].url, url) == 0)
-			return i;
-	}
-	c->queues = xreallocarray(c->queues, c->n_queues + 1, sizeof(*c->queues));
+	if (n < *cap)
+		return items;
+	*cap = *cap ? *cap * 2 : 8;
+	return xreallocarray(items, *cap, size);
+}
+
+/* Index of the queue numbered id (its URL), added when new. */
+static size_t plan_queue(struct ctl_cycle *c, size_t id, const char *url)
+{
+	size_t *slot = &c->ctl->queue_slot[id];
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	c->queues = grow(c->queues, c->n_queues, &c->cap_queues, sizeof(*c->queues));
 	memset(&c->queues[c->n_queues], 0, sizeof(*c->queues));
 	c->queues[c->n_queues].cycle = c;
 	c->queues[c->n_queues].url = url;
+	*slot = c->n_queues;
 	return c->n_queues++;
 }
 
-/* Index of the cluster with this name, added when new. */
-static size_t plan_cluster(struct ctl_cycle *c, const char *name)
+/* Index of the cluster numbered id (its name), added when new. */
+static size_t plan_cluster(struct ctl_cycle *c, size_t id, const char *name)
 {
-	for (size_t i = 0; i < c->n_clusters; i++) {
-		if (strcmp(c->clusters[i].name, name) == 0)
-			return i;
-	}
-	c->clusters = xreallocarray(c->clusters, c->n_clusters + 1, sizeof(*c->clusters));
+	size_t *slot = &c->ctl->cluster_slot[id];
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	c->clusters = grow(c->clusters, c->n_clusters, &c->cap_clusters, sizeof(*c->clusters));
 	memset(&c->clusters[c->n_clusters], 0, sizeof(*c->clusters));
 	c->clusters[c->n_clusters].cycle = c;
 	c->clusters[c->n_clusters].name = name;
+	*slot = c->n_clusters;
 	return c->n_clusters++;
 }
 
-/* Index of a service in a cluster's DescribeServices, added when new. */
-static size_t plan_service(struct ctl_cluster *cl, const char *name)
+/* Index of the service numbered id in a cluster's DescribeServices, added when new. */
+static size_t plan_service(struct ctl_cluster *cl, size_t id, const char *name)
 {
-	for (size_t i = 0; i < cl->n_services; i++) {
-		if (strcmp(cl->services[i].name, name) == 0)
-			return i;
-	}
-	cl->services = xreallocarray(cl->services, cl->n_services + 1, sizeof(*cl->services));
-	cl->service_names =
-		xreallocarray(cl->service_names, cl->n_services + 1, sizeof(*cl->service_names));
+	size_t *slot = &cl->cycle->ctl->service_slot[id];
+	size_t cap = cl->cap_services;
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	cl->services = grow(cl->services, cl->n_services, &cap, sizeof(*cl->services));
+	cl->service_names = grow(
+		cl->service_names, cl->n_services, &cl->cap_services, sizeof(*cl->service_names));
 	memset(&cl->services[cl->n_services], 0, sizeof(*cl->services));
 	cl->services[cl->n_services].name = name;
 	cl->service_names[cl->n_services] = name;
+	*slot = cl->n_services;
 	return cl->n_services++;
 }
 
-/* Decide which calls the cycle makes and where each policy finds its pieces. */
+/* Forget where the last cycle put each name. */
+static void plan_reset(struct controller *ctl)
+{
+	for (size_t i = 0; i < ctl->n_queue_ids; i++)
+		ctl->queue_slot[i] = SIZE_MAX;
+	for (size_t i = 0; i < ctl->n_cluster_ids; i++)
+		ctl->cluster_slot[i] = SIZE_MAX;
+	for (size_t i = 0; i < ctl->n_service_ids; i++)
+		ctl->service_slot[i] = SIZE_MAX;
+}
+
+/*
+ * Decide which calls the cycle makes and where each policy finds its pieces:
+ * queues, clusters and services in the order the policies first name them,
+ * each found by its number (made at config load), not by comparing names.
+ */
 static void plan(struct ctl_cycle *c)
 {
 	struct controller *ctl = c->ctl;
 
+	plan_reset(ctl);
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 		const struct policy *pol = p->policy;
 
 		if (!p->due)
 			continue;
-		p->queue = plan_queue(c, pol->queue.url);
-		p->local_cluster = plan_cluster(c, pol->local.cluster);
+		p->queue = plan_queue(c, p->queue_id, pol->queue.url);
+		p->local_cluster = plan_cluster(c, p->local_cluster_id, pol->local.cluster);
 		c->clusters[p->local_cluster].want_instances = true;
 		if (pol->burst.present)
-			p->burst_cluster = plan_cluster(c, pol->burst.cluster);
+			p->burst_cluster = plan_cluster(c, p->burst_cluster_id, pol->burst.cluster);
 	}
 	/* Services after clusters: the cluster array no longer moves. */
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 		const struct policy *pol = p->policy;
+		struct ctl_cluster *local;
 
 		if (!p->due)
 			continue;
-		p->local_service = plan_service(&c->clusters[p->local_cluster], pol->local.service);
+		local = &c->clusters[p->local_cluster];
+		p->local_service = plan_service(local, p->local_service_id, pol->local.service);
+		local->services[p->local_service].local = true;
 		if (pol->burst.present)
-			p->burst_service =
-				plan_service(&c->clusters[p->burst_cluster], pol->burst.service);
+			p->burst_service = plan_service(&c->clusters[p->burst_cluster],
+				p->burst_service_id, pol->burst.service);
 	}
 	/* Policies not due whose cluster is sized now: their claims still count. */
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
+		size_t k;
 
 		if (p->due || !p->has_claim)
 			continue;
-		for (size_t k = 0; k < c->n_clusters; k++) {
-			if (c->clusters[k].want_instances &&
-				strcmp(c->clusters[k].name, p->policy->local.cluster) == 0) {
-				p->claim_only = true;
-				p->local_cluster = k;
-				p->local_service =
-					plan_service(&c->clusters[k], p->policy->local.service);
-			}
-		}
+		k = ctl->cluster_slot[p->local_cluster_id];
+		if (k == SIZE_MAX || !c->clusters[k].want_instances)
+			continue;
+		p->claim_only = true;
+		p->local_cluster = k;
+		p->local_service = plan_service(
+			&c->clusters[k], p->local_service_id, p->policy->local.service);
+		c->clusters[k].services[p->local_service].local = true;
 	}
 }
 
@@ -198,21 +230,6 @@ static bool service_is(const struct cloud_service *s, const char *name)
 		return false;
 	m = strlen(s->arn);
 	return m > n && s->arn[m - n - 1] == '/' && strcmp(s->arn + m - n, name) == 0;
-}
-
-/* Whether a task definition is needed by a due or claiming policy's local service. */
-static bool service_is_local(struct ctl_cycle *c, size_t cluster, size_t service)
-{
-	struct controller *ctl = c->ctl;
-
-	for (size_t i = 0; i < ctl->n_policies; i++) {
-		const struct ctl_policy *p = &ctl->policies[i];
-
-		if ((p->due || p->claim_only) && p->local_cluster == cluster &&
-			p->local_service == service)
-			return true;
-	}
-	return false;
 }
 
 static void on_task(
@@ -301,8 +318,7 @@ static void on_services(int err, const struct aws_error *error,
 		if (!svc->seen)
 			snprintf(svc->error, sizeof(svc->error),
 				"DescribeServices %s: not in the response", svc->name);
-		else if (svc->obs.ok && svc->task_definition != NULL &&
-			service_is_local(c, (size_t)(cl - c->clusters), i))
+		else if (svc->obs.ok && svc->task_definition != NULL && svc->local)
 			fetch_task(c, svc->task_definition);
 	}
 	ctl_cycle_step(c);
@@ -496,6 +512,9 @@ void ctl_observe_free(struct ctl_cycle *c)
 		free(cl->services);
 		free(cl->service_names);
 		instances_free(cl);
+		for (size_t k = 0; cl->matches != NULL && k < c->ctl->n_filter_ids; k++)
+			free(cl->matches[k]);
+		free(cl->matches);
 	}
 	for (size_t i = 0; i < c->n_fetches; i++) {
 		free(c->fetches[i]->arn);
