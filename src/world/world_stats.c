@@ -81,8 +81,11 @@ void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS])
 void world_stats_record_wait(
 	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
 {
-	size_t lo = 0, hi = WORLD_WAIT_BUCKETS - 1;
+	size_t lo = LINEAR_MS, hi = WORLD_WAIT_BUCKETS - 1;
 
+	/* Below LINEAR_MS bucket i holds the waits of i ms: no search. */
+	if (wait_ms < LINEAR_MS)
+		lo = hi = (size_t)wait_ms;
 	/* the first bucket whose upper bound is above the wait */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
