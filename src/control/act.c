@@ -152,7 +152,7 @@ static void take_decision(struct ctl_policy *p, const struct engine_member *m)
 	memset(&p->decision, 0, sizeof(p->decision));
 	p->decision.backlog = -1;
 	p->decision.flags = ENGINE_MISSING_DATA;
-	snprintf(p->decision.reason, sizeof(p->decision.reason), "the engine refused the policy");
+	p->decision.trace.refused = true;
 	ctl_policy_error(p, "engine: invalid policy");
 }
 

@@ -334,7 +334,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.fit = -1;
 		d.flags = t.flags;
 		d.missing = t.missing_bits;
-		engine_reason_format(&t, d.reason, sizeof(d.reason));
+		d.trace = t;
 		*decision = d;
 		return 0;
 	}
@@ -377,7 +377,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.fit = t.fit;
 	d.eligible_instances = t.eligible;
 	d.flags = t.flags;
-	engine_reason_format(&t, d.reason, sizeof(d.reason));
+	d.trace = t;
 	*decision = d;
 	return 0;
 }
