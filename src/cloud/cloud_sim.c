@@ -74,8 +74,9 @@ struct cloud_sim {
 	struct cloud cloud;
 	struct world *w;
 	uint64_t timeout_ms;
-	struct completion *pending;
+	struct completion *pending; /* a heap by (due_ms, seq) up to n_heap, then the newest */
 	size_t n_pending;
+	size_t n_heap;
 	size_t cap_pending;
 	uint64_t seq;
 	uint64_t calls[CLOUD_SIM_CALLS];
@@ -989,31 +990,67 @@ static void answer(struct cloud_sim *cs, const struct completion *c)
 	}
 }
 
+/* Whether completion a is answered before b: due first, then asked first. */
+static bool earlier(const struct completion *a, const struct completion *b)
+{
+	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
+}
+
+/* Move the completion at i up the heap to its place. */
+static void heap_up(struct completion *h, size_t i)
+{
+	while (i > 0 && earlier(&h[i], &h[(i - 1) / 2])) {
+		struct completion t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* Move the completion at i down the heap of n to its place. */
+static void heap_down(struct completion *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct completion t;
+
+		if (l < n && earlier(&h[l], &h[m]))
+			m = l;
+		if (r < n && earlier(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/*
+ * Answer what is due, earliest first (ties in the order asked), callbacks
+ * included that ask again. The calls wait in a heap, so that a cycle's
+ * hundreds of calls are not each found by a scan of all the others;
+ * completions are pushed at the end, and taken into the heap here, once
+ * push's caller has set their due time.
+ */
 size_t cloud_sim_deliver(struct cloud_sim *cs, uint64_t now_ms)
 {
 	size_t delivered = 0;
 
 	for (;;) {
 		struct completion c;
-		size_t best = cs->n_pending;
 
-		for (size_t i = 0; i < cs->n_pending; i++) {
-			const struct completion *p = &cs->pending[i];
-
-			if (p->due_ms > now_ms)
-				continue;
-			if (best == cs->n_pending || p->due_ms < cs->pending[best].due_ms ||
-				(p->due_ms == cs->pending[best].due_ms &&
-					p->seq < cs->pending[best].seq))
-				best = i;
-		}
-		if (best == cs->n_pending)
+		while (cs->n_heap < cs->n_pending)
+			heap_up(cs->pending, cs->n_heap++);
+		if (cs->n_pending == 0 || cs->pending[0].due_ms > now_ms)
 			break;
 		/* Out of the queue first: the callback may queue more. */
-		c = cs->pending[best];
-		memmove(&cs->pending[best], &cs->pending[best + 1],
-			(cs->n_pending - best - 1) * sizeof(*cs->pending));
-		cs->n_pending--;
+		c = cs->pending[0];
+		cs->pending[0] = cs->pending[--cs->n_pending];
+		cs->n_heap = cs->n_pending;
+		heap_down(cs->pending, cs->n_heap, 0);
 		answer(cs, &c);
 		completion_free(&c);
 		delivered++;
