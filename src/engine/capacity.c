@@ -27,8 +27,11 @@ static int64_t copies(int64_t free, int32_t each)
 {
 	if (each <= 0)
 		return ENGINE_TASKS_MAX;
-	if (free <= 0)
+	if (free < each)
 		return 0;
+	/* The same quotient; a 32-bit division is several times faster. */
+	if (free <= UINT32_MAX)
+		return (uint32_t)free / (uint32_t)each;
 	return free / each;
 }
 

@@ -12,11 +12,28 @@
 
 #include "qscale/engine.h"
 
-/* Whether an observation is usable at now_ms: ok and not older than max_age_ms. */
-bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms);
+/*
+ * Whether an observation is usable at now_ms: ok and not older than
+ * max_age_ms. Inline, as are the window tests: the behaviour runs them for
+ * every slot of the history in every decision.
+ */
+static inline bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms)
+{
+	if (!ok)
+		return false;
+	/* Data stamped after now (a clock step) is as fresh as it gets. */
+	if (observed_ms >= now_ms)
+		return true;
+	return now_ms - observed_ms <= max_age_ms;
+}
 
 /* Whether a time is still inside a window ending at now_ms (HPA: after now - window). */
-bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms);
+static inline bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms)
+{
+	if (at_ms > now_ms)
+		return window_ms > 0;
+	return now_ms - at_ms < window_ms;
+}
 
 /* backlog per the policy's include_* switches, saturating; -1 if any count is negative. */
 int64_t engine_backlog(const struct engine_policy *policy, const struct engine_queue_obs *queue);
