@@ -95,10 +95,10 @@ struct ctl_service {
 	char error[CONTROLLER_ERROR_MAX];
 };
 
-/* What one instance's filter evaluation needs, owned by the cycle. */
+/* What one instance's filter evaluation needs, in its cluster's blocks. */
 struct ctl_instance_data {
-	char *id;
-	char *ec2_instance_id;
+	const char *id;
+	const char *ec2_instance_id;
 	struct ecs_filter_attribute *attributes;
 	size_t n_attributes;
 	struct engine_port *ports;
@@ -116,6 +116,10 @@ struct ctl_cluster {
 	size_t cap_services;
 	struct engine_cluster cluster;
 	struct ctl_instance_data *data;
+	/* The instances' copies: one block each of text, attributes and ports. */
+	char *strings;
+	struct ecs_filter_attribute *attributes;
+	struct engine_port *ports;
 	bool **matches; /* by filter id: per instance, made when first needed */
 };
 

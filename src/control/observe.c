@@ -327,54 +327,69 @@ static void on_services(int err, const struct aws_error *error,
 /* Free what one cluster's instance copies hold. */
 static void instances_free(struct ctl_cluster *cl)
 {
-	for (size_t i = 0; i < cl->cluster.n_instances && cl->data != NULL; i++) {
-		struct ctl_instance_data *d = &cl->data[i];
-
-		free(d->id);
-		free(d->ec2_instance_id);
-		for (size_t k = 0; k < d->n_attributes; k++) {
-			free((char *)(uintptr_t)d->attributes[k].name);
-			free((char *)(uintptr_t)d->attributes[k].value);
-		}
-		free(d->attributes);
-		free(d->ports);
-	}
+	free(cl->strings);
+	free(cl->attributes);
+	free(cl->ports);
 	free(cl->data);
 	free(cl->cluster.instances);
+	cl->strings = NULL;
+	cl->attributes = NULL;
+	cl->ports = NULL;
 	cl->data = NULL;
 	cl->cluster.instances = NULL;
 	cl->cluster.n_instances = 0;
 }
 
-/* Check and copy one instance; false when its numbers cannot be right. */
-static bool take_instance(
-	struct engine_instance *in, struct ctl_instance_data *d, const struct cloud_instance *s)
+/* Whether an instance's numbers can be right. */
+static bool instance_plausible(const struct cloud_instance *s)
+{
+	return s->remaining_cpu_units >= 0 && s->remaining_memory_mib >= 0 &&
+		!(s->n_taken_tcp_ports > 0 && s->taken_tcp_ports == NULL) &&
+		!(s->n_taken_udp_ports > 0 && s->taken_udp_ports == NULL) &&
+		!(s->n_attributes > 0 && s->attributes == NULL) &&
+		s->n_taken_tcp_ports + s->n_taken_udp_ports <= 65536 * 2;
+}
+
+/* Copy s into the block at *at; the copy. */
+static const char *put_string(char **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *out = *at;
+
+	memcpy(out, s, n);
+	*at += n;
+	return out;
+}
+
+/* Copy one (plausible) instance, its text, attributes and ports into the blocks at *strings... */
+static void take_instance(struct engine_instance *in, struct ctl_instance_data *d,
+	const struct cloud_instance *s, char **strings, struct ecs_filter_attribute **attributes,
+	struct engine_port **ports)
 {
 	size_t n_ports = s->n_taken_tcp_ports + s->n_taken_udp_ports;
 
-	if (s->remaining_cpu_units < 0 || s->remaining_memory_mib < 0 ||
-		(s->n_taken_tcp_ports > 0 && s->taken_tcp_ports == NULL) ||
-		(s->n_taken_udp_ports > 0 && s->taken_udp_ports == NULL) ||
-		(s->n_attributes > 0 && s->attributes == NULL) || n_ports > 65536 * 2)
-		return false;
-	d->id = xstrdup(
+	d->id = put_string(strings,
 		s->ec2_instance_id != NULL ? s->ec2_instance_id : (s->arn != NULL ? s->arn : "?"));
-	d->ec2_instance_id = s->ec2_instance_id != NULL ? xstrdup(s->ec2_instance_id) : NULL;
-	d->attributes = xcalloc(s->n_attributes + 1, sizeof(*d->attributes));
+	d->ec2_instance_id =
+		s->ec2_instance_id != NULL ? put_string(strings, s->ec2_instance_id) : NULL;
+	d->attributes = *attributes;
 	for (size_t k = 0; k < s->n_attributes; k++) {
 		if (s->attributes[k].name == NULL)
 			continue;
-		d->attributes[d->n_attributes].name = xstrdup(s->attributes[k].name);
-		d->attributes[d->n_attributes].value =
-			s->attributes[k].value != NULL ? xstrdup(s->attributes[k].value) : NULL;
+		d->attributes[d->n_attributes].name = put_string(strings, s->attributes[k].name);
+		d->attributes[d->n_attributes].value = s->attributes[k].value != NULL
+			? put_string(strings, s->attributes[k].value)
+			: NULL;
 		d->n_attributes++;
 	}
-	d->ports = xcalloc(n_ports + 1, sizeof(*d->ports));
+	*attributes += d->n_attributes;
+	d->ports = *ports;
 	for (size_t k = 0; k < s->n_taken_tcp_ports; k++)
 		d->ports[k] = (struct engine_port){s->taken_tcp_ports[k], ENGINE_PROTO_TCP};
 	for (size_t k = 0; k < s->n_taken_udp_ports; k++)
 		d->ports[s->n_taken_tcp_ports + k] =
 			(struct engine_port){s->taken_udp_ports[k], ENGINE_PROTO_UDP};
+	*ports += n_ports;
 	in->id = d->id;
 	in->active = s->status != NULL && strcmp(s->status, "ACTIVE") == 0;
 	in->agent_connected = s->agent_connected;
@@ -383,14 +398,42 @@ static bool take_instance(
 	in->remaining_memory_mib = s->remaining_memory_mib;
 	in->used_ports = d->ports;
 	in->n_used_ports = n_ports;
-	return true;
 }
 
-/* ECS container instances arrived for one cluster. */
+/* Bytes of text, attributes and ports an instance's copy takes. */
+static void instance_size(
+	const struct cloud_instance *s, size_t *strings, size_t *attributes, size_t *ports)
+{
+	const char *id =
+		s->ec2_instance_id != NULL ? s->ec2_instance_id : (s->arn != NULL ? s->arn : "?");
+
+	*strings += strlen(id) + 1;
+	if (s->ec2_instance_id != NULL)
+		*strings += strlen(s->ec2_instance_id) + 1;
+	for (size_t k = 0; k < s->n_attributes; k++) {
+		if (s->attributes[k].name == NULL)
+			continue;
+		*strings += strlen(s->attributes[k].name) + 1;
+		if (s->attributes[k].value != NULL)
+			*strings += strlen(s->attributes[k].value) + 1;
+		(*attributes)++;
+	}
+	*ports += s->n_taken_tcp_ports + s->n_taken_udp_ports;
+}
+
+/*
+ * ECS container instances arrived for one cluster: checked, then copied
+ * into one block each of text, attributes and ports (a few allocations per
+ * cluster and cycle, not several per instance).
+ */
 static void on_instances(int err, const struct aws_error *error,
 	const struct cloud_instance *instances, size_t n_instances, void *arg)
 {
 	struct ctl_cluster *cl = arg;
+	size_t n_strings = 0, n_attributes = 0, n_ports = 0;
+	char *strings;
+	struct ecs_filter_attribute *attributes;
+	struct engine_port *ports;
 
 	if (err == 0 && instances == NULL && n_instances > 0)
 		err = -EPROTO;
@@ -400,19 +443,24 @@ static void on_instances(int err, const struct aws_error *error,
 		ctl_cycle_step(cl->cycle);
 		return;
 	}
-	cl->cluster.instances = xcalloc(n_instances + 1, sizeof(*cl->cluster.instances));
-	cl->data = xcalloc(n_instances + 1, sizeof(*cl->data));
 	for (size_t i = 0; i < n_instances; i++) {
-		/* Count it first so that instances_free releases what take_instance kept. */
-		cl->cluster.n_instances = i + 1;
-		if (!take_instance(&cl->cluster.instances[i], &cl->data[i], &instances[i])) {
+		if (!instance_plausible(&instances[i])) {
 			snprintf(cl->instances_error, sizeof(cl->instances_error),
 				"DescribeContainerInstances: implausible resources in response");
-			instances_free(cl);
 			ctl_cycle_step(cl->cycle);
 			return;
 		}
+		instance_size(&instances[i], &n_strings, &n_attributes, &n_ports);
 	}
+	cl->cluster.instances = xcalloc(n_instances + 1, sizeof(*cl->cluster.instances));
+	cl->data = xcalloc(n_instances + 1, sizeof(*cl->data));
+	cl->strings = strings = xmalloc(n_strings + 1);
+	cl->attributes = attributes = xcalloc(n_attributes + 1, sizeof(*attributes));
+	cl->ports = ports = xcalloc(n_ports + 1, sizeof(*ports));
+	for (size_t i = 0; i < n_instances; i++)
+		take_instance(&cl->cluster.instances[i], &cl->data[i], &instances[i], &strings,
+			&attributes, &ports);
+	cl->cluster.n_instances = n_instances;
 	cl->cluster.ok = true;
 	cl->cluster.observed_ms = clock_mono_ms(cl->cycle->ctl->clock);
 	ctl_cycle_step(cl->cycle);
