@@ -233,6 +233,9 @@ static void receive(struct world *w, struct world_queue *q, struct world_service
 	s->take_done += k;
 }
 
+/* Below this, n x m for m <= n is exact in a double (2^26 squared is 2^52). */
+#define SHARE_EXACT ((uint64_t)1 << 26)
+
 /*
  * Take n messages from the oldest cohorts for the consumers, each its
  * take_want of them: every cohort is shared among the services in
@@ -252,10 +255,17 @@ static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0
 		m = c->count < n - taken ? c->count : n - taken;
 		for (size_t k = 0; k < q->consumer_count; k++) {
 			struct world_service *s = &w->services[q->consumers[k]];
+			uint64_t due, share;
+
 			/* each service's share of the first taken + m messages, rounded down */
-			uint64_t due =
-				(uint64_t)((double)s->take_want * (double)(taken + m) / (double)n);
-			uint64_t share = due > s->take_done ? due - s->take_done : 0;
+			if (s->take_want == 0)
+				continue; /* 0 x anything / n: an idle service gets nothing */
+			if (s->take_want == n && n < SHARE_EXACT)
+				due = taken + m; /* n x (taken + m) / n, exact below 2^53 */
+			else
+				due = (uint64_t)((double)s->take_want * (double)(taken + m) /
+					(double)n);
+			share = due > s->take_done ? due - s->take_done : 0;
 
 			if (share > m - given)
 				share = m - given;
