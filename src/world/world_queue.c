@@ -439,7 +439,11 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 	q->stats.waiting = q->pool_count + q->delayed_count + q->in_flight;
 	if (q->stats.waiting > q->stats.max_waiting)
 		q->stats.max_waiting = q->stats.waiting;
-	q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
+	/* waiting x 1000 / 1000 is exactly waiting below 2^43: no division for a whole second. */
+	if (dt == 1000 && q->stats.waiting < ((uint64_t)1 << 43))
+		q->stats.backlog_message_seconds += (double)q->stats.waiting;
+	else
+		q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
 }
 
 /* The true counts now. */
