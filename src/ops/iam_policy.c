@@ -190,6 +190,37 @@ static void gen_statement(yajl_gen g, const char *sid, const char *const *action
 	yajl_gen_map_close(g);
 }
 
+/* An IAM policy document up to its Statement list, pretty-printed. */
+static yajl_gen document_open(void)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	yajl_gen_map_open(g);
+	gen_str(g, "Version");
+	gen_str(g, "2012-10-17");
+	gen_str(g, "Statement");
+	yajl_gen_array_open(g);
+	return g;
+}
+
+/* The document's text, closed and freed. */
+static char *document_close(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+	char *text;
+
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	/* yajl's beautifier already ends the document with a newline. */
+	text = xasprintf("%.*s", (int)len, (const char *)buf);
+	yajl_gen_free(g);
+	return text;
+}
+
 /* The ECS account: the configured one, else the one every queue URL names. */
 static int ecs_account(const struct iam_policy_input *in, const struct str_list *accounts,
 	const char **out, char error[IAM_POLICY_ERROR_MAX])
@@ -282,8 +313,6 @@ int iam_policy_build(
 	static const char *const list_actions[] = {"ecs:ListContainerInstances"};
 	static const char *const describe_actions[] = {"ecs:DescribeContainerInstances"};
 	static const char *const taskdef_actions[] = {"ecs:DescribeTaskDefinition"};
-	const unsigned char *buf;
-	size_t len;
 	int err;
 
 	if (in == NULL || in->config == NULL || out == NULL || error == NULL)
@@ -297,14 +326,8 @@ int iam_policy_build(
 		return fail(error, "no policies configured: nothing needs a permission");
 	err = collect(in, &queues, &services, &clusters, &instances, &tables, error);
 	if (err == 0) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-		yajl_gen_config(g, yajl_gen_indent_string, "  ");
-		yajl_gen_map_open(g);
-		gen_str(g, "Version");
-		gen_str(g, "2012-10-17");
-		gen_str(g, "Statement");
-		yajl_gen_array_open(g);
+		yajl_gen g = document_open();
+
 		gen_statement(g, "QscaleReadQueueDepth", sqs_actions, 1, &queues);
 		gen_statement(g,
 			in->read_only ? "QscaleReadServices" : "QscaleReadAndScaleServices",
@@ -318,12 +341,7 @@ int iam_policy_build(
 				in->read_only ? 2
 					      : sizeof(lease_actions) / sizeof(lease_actions[0]),
 				&tables);
-		yajl_gen_array_close(g);
-		yajl_gen_map_close(g);
-		yajl_gen_get_buf(g, &buf, &len);
-		/* yajl's beautifier already ends the document with a newline. */
-		*out = xasprintf("%.*s", (int)len, (const char *)buf);
-		yajl_gen_free(g);
+		*out = document_close(g);
 	}
 	list_free(&queues);
 	list_free(&services);
@@ -338,8 +356,6 @@ int iam_policy_assume_role(const char *role_arn, char **out, char error[IAM_POLI
 {
 	static const char *const actions[] = {"sts:AssumeRole"};
 	struct str_list roles = {0};
-	const unsigned char *buf;
-	size_t len;
 	const char *p = role_arn != NULL && strncmp(role_arn, "arn:", 4) == 0 ? role_arn + 4 : NULL;
 	const char *iam = p != NULL ? strstr(p, ":iam::") : NULL;
 
@@ -350,20 +366,10 @@ int iam_policy_assume_role(const char *role_arn, char **out, char error[IAM_POLI
 		return fail(error, "'%s' is not a role ARN (arn:aws:iam::<account>:role/<name>)",
 			role_arn != NULL ? role_arn : "");
 	list_add(&roles, xstrdup(role_arn));
-	yajl_gen g = yajl_gen_alloc(NULL);
-	yajl_gen_config(g, yajl_gen_beautify, 1);
-	yajl_gen_config(g, yajl_gen_indent_string, "  ");
-	yajl_gen_map_open(g);
-	gen_str(g, "Version");
-	gen_str(g, "2012-10-17");
-	gen_str(g, "Statement");
-	yajl_gen_array_open(g);
+	yajl_gen g = document_open();
+
 	gen_statement(g, "QscaleAssumeItsRole", actions, 1, &roles);
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
-	*out = xasprintf("%.*s", (int)len, (const char *)buf);
-	yajl_gen_free(g);
+	*out = document_close(g);
 	list_free(&roles);
 	return 0;
 }
