@@ -362,11 +362,15 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double capacity =
-			(double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
+		/* No running task: capacity is exactly 0 (0 x rate x dt / 1000), no division. */
+		double capacity = s->running == 0 && s->ss->messages_per_task_s >= 0
+			? 0.0
+			: (double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
 
 		s->consume_credit += capacity;
-		s->take_want = (uint64_t)floor_nonneg(s->consume_credit + 1e-9);
+		/* The whole messages of credit, kept for the two uses below. */
+		s->take_whole = floor_nonneg(s->consume_credit + 1e-9);
+		s->take_want = (uint64_t)s->take_whole;
 		s->take_done = 0;
 		s->take_capacity = s->consume_credit > capacity ? s->consume_credit : capacity;
 		want += s->take_want;
@@ -377,14 +381,18 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 		uint64_t whole = s->take_want;
 
 		/* fewer messages than capacity: shares by capacity, remainders in order below */
-		s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
+		if (whole == 0)
+			s->take_want = 0; /* 0 x n / want */
+		else if (whole == want && want < SHARE_EXACT)
+			s->take_want = n; /* want x n / want, exact below 2^53 */
+		else
+			s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
 		given += s->take_want;
 	}
 	for (size_t k = 0; k < q->consumer_count && n < want && given < n; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double whole = floor_nonneg(s->consume_credit + 1e-9);
 
-		if ((double)s->take_want < whole) {
+		if ((double)s->take_want < s->take_whole) {
 			s->take_want++;
 			given++;
 		}
@@ -393,7 +401,7 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 		take(w, q, n, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double whole = floor_nonneg(s->consume_credit + 1e-9);
+		double whole = s->take_whole;
 
 		/* capacity that found no message is lost, as an idle poller's is */
 		s->consume_credit -= (double)s->take_done < whole ? whole : (double)s->take_done;
