@@ -56,6 +56,10 @@ bool engine_within_tolerance(int32_t wanted, int32_t current, double tolerance);
 int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
 	uint64_t now_ms, int32_t current, int32_t recommendation);
 
+/* The same with the scale-out and scale-in windows given (the burst's shorter one). */
+int32_t engine_stabilize_windows(const struct engine_history *history, uint64_t now_ms,
+	uint64_t out_ms, uint64_t in_ms, int32_t current, int32_t recommendation);
+
 /* HPA per-period limits: how far from current the total may move towards target. */
 int32_t engine_rate_limit(const struct engine_policy *policy, const struct engine_history *history,
 	uint64_t now_ms, int32_t current, int32_t target);
