@@ -263,15 +263,60 @@ void emulate_auth_key_id(const struct emulate_http_request *req, char *out, size
 	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), p != NULL ? p : "");
 }
 
+/* The credential scope names the request's day, the emulator's region and the service. */
+static bool scope_matches(const struct emulate_auth *auth, enum emulate_service service,
+	const struct sigv4_authorization *a, const char *amz_date, struct emulate_error *err)
+{
+	const char *want_service = emulate_service_signing_name(service);
+	char msg[256];
+
+	if (strncmp(amz_date, a->date, 8) != 0 || strlen(a->date) != 8) {
+		snprintf(msg, sizeof(msg),
+			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+			"date from HTTP: '%.8s' != '%.8s', from '%s'.",
+			a->date, amz_date, amz_date);
+		auth_fail(service, AUTH_SIGNATURE, err, msg);
+		return false;
+	}
+	if (strcmp(a->region, auth->region) != 0) {
+		auth_fail(service, AUTH_SIGNATURE, err,
+			"Credential should be scoped to a valid region. ");
+		return false;
+	}
+	if (strcmp(a->service, want_service) != 0) {
+		snprintf(msg, sizeof(msg), "Credential should be scoped to correct service: '%s'. ",
+			want_service);
+		auth_fail(service, AUTH_SIGNATURE, err, msg);
+		return false;
+	}
+	return true;
+}
+
+/* The request's X-Amz-Date is within 15 minutes of now, as AWS requires. */
+static bool time_within_skew(enum emulate_service service, const char *amz_date,
+	uint64_t request_ms, uint64_t now_ms, struct emulate_error *err)
+{
+	char msg[256], now_text[17], edge_text[17];
+	bool past = request_ms < now_ms;
+
+	if (request_ms + SKEW_MAX_MS >= now_ms && request_ms <= now_ms + SKEW_MAX_MS)
+		return true;
+	amz_date_or_mark(now_ms, now_text);
+	amz_date_or_mark(past ? now_ms - SKEW_MAX_MS : now_ms + SKEW_MAX_MS, edge_text);
+	snprintf(msg, sizeof(msg), "Signature %s: %s is now %s than %s (%s %c 15 min.)",
+		past ? "expired" : "not yet current", amz_date, past ? "earlier" : "later",
+		edge_text, now_text, past ? '-' : '+');
+	auth_fail(service, AUTH_EXPIRED, err, msg);
+	return false;
+}
+
 int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service service,
 	const struct emulate_http_request *req, uint64_t now_ms, struct emulate_error *err)
 {
 	const char *value = emulate_request_header(req, "authorization");
 	const char *amz_date = emulate_request_header(req, "x-amz-date");
-	const char *want_service = emulate_service_signing_name(service);
 	struct sigv4_authorization a = {0};
 	uint64_t request_ms = 0;
-	char msg[256];
 	int r = -EACCES;
 
 	if (value == NULL) {
@@ -310,37 +355,9 @@ int emulate_auth_verify(const struct emulate_auth *auth, enum emulate_service se
 		}
 		secret = session_secret;
 	}
-	if (strncmp(amz_date, a.date, 8) != 0 || strlen(a.date) != 8) {
-		snprintf(msg, sizeof(msg),
-			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
-			"date from HTTP: '%.8s' != '%.8s', from '%s'.",
-			a.date, amz_date, amz_date);
-		auth_fail(service, AUTH_SIGNATURE, err, msg);
+	if (!scope_matches(auth, service, &a, amz_date, err) ||
+		!time_within_skew(service, amz_date, request_ms, now_ms, err))
 		goto out;
-	}
-	if (strcmp(a.region, auth->region) != 0) {
-		snprintf(msg, sizeof(msg), "Credential should be scoped to a valid region. ");
-		auth_fail(service, AUTH_SIGNATURE, err, msg);
-		goto out;
-	}
-	if (strcmp(a.service, want_service) != 0) {
-		snprintf(msg, sizeof(msg), "Credential should be scoped to correct service: '%s'. ",
-			want_service);
-		auth_fail(service, AUTH_SIGNATURE, err, msg);
-		goto out;
-	}
-	if (request_ms + SKEW_MAX_MS < now_ms || request_ms > now_ms + SKEW_MAX_MS) {
-		char now_text[17], edge_text[17];
-		bool past = request_ms < now_ms;
-
-		amz_date_or_mark(now_ms, now_text);
-		amz_date_or_mark(past ? now_ms - SKEW_MAX_MS : now_ms + SKEW_MAX_MS, edge_text);
-		snprintf(msg, sizeof(msg), "Signature %s: %s is now %s than %s (%s %c 15 min.)",
-			past ? "expired" : "not yet current", amz_date, past ? "earlier" : "later",
-			edge_text, now_text, past ? '-' : '+');
-		auth_fail(service, AUTH_EXPIRED, err, msg);
-		goto out;
-	}
 	if (check_signature(secret, &a, req, request_ms) < 0) {
 		auth_fail(service, AUTH_SIGNATURE, err, SIG_MISMATCH);
 		goto out;

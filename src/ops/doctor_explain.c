@@ -77,22 +77,47 @@ static bool code_in(const char *code, const char *const *list)
 	return false;
 }
 
+/* Codes that name their cause: "<cause> (<code>)<what to do>". */
+static const struct {
+	const char *const *codes;
+	const char *cause;
+	const char *what_to_do;
+} known_codes[] = {
+	{(const char *const[]){
+		 "UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", NULL},
+		"access key not recognised by AWS", ": wrong or deleted key id"},
+	{(const char *const[]){"InvalidSignatureException", "SignatureDoesNotMatch", NULL},
+		"signature rejected", ": wrong secret access key for this key id"},
+	{(const char *const[]){"ExpiredToken", "ExpiredTokenException", NULL},
+		"credentials expired", ": refresh them"},
+	{(const char *const[]){"MissingAuthenticationTokenException", "MissingClientTokenId",
+		 "MissingAuthenticationToken", "IncompleteSignatureException",
+		 "IncompleteSignature", NULL},
+		"request refused as unsigned", ": no usable credentials"},
+	{(const char *const[]){
+		 "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", NULL},
+		"queue does not exist", ""},
+	{(const char *const[]){"ClusterNotFoundException", NULL}, "cluster not found", ""},
+	{(const char *const[]){"ServiceNotFoundException", "ServiceNotActiveException", NULL},
+		"service not found or not active", ""},
+};
+
+/* A clock the service refused: its own codes, or a signature "expired". */
+static bool clock_refused(const char *code, const char *msg)
+{
+	static const char *const bad_time[] = {
+		"RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture", NULL};
+	static const char *const bad_signature[] = {
+		"InvalidSignatureException", "SignatureDoesNotMatch", NULL};
+
+	return code_in(code, bad_time) ||
+		(code_in(code, bad_signature) && strstr(msg, "Signature expired") != NULL);
+}
+
 /* From an AWS error to what the operator has to fix, most specific cause first. */
 enum doctor_level doctor_explain(enum aws_service service, const char *operation,
 	const struct aws_error *error, char *out, size_t len)
 {
-	static const char *const unknown_key[] = {
-		"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", NULL};
-	static const char *const bad_signature[] = {
-		"InvalidSignatureException", "SignatureDoesNotMatch", NULL};
-	static const char *const bad_time[] = {
-		"RequestExpired", "RequestTimeTooSkewed", "RequestInTheFuture", NULL};
-	static const char *const expired[] = {"ExpiredToken", "ExpiredTokenException", NULL};
-	static const char *const unsigned_codes[] = {"MissingAuthenticationTokenException",
-		"MissingClientTokenId", "MissingAuthenticationToken",
-		"IncompleteSignatureException", "IncompleteSignature", NULL};
-	static const char *const no_queue[] = {
-		"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", NULL};
 	char action[DOCTOR_ACTION_MAX];
 	const char *code = error != NULL ? error->code : "";
 	const char *msg = error != NULL ? error->message : "";
@@ -115,43 +140,18 @@ enum doctor_level doctor_explain(enum aws_service service, const char *operation
 		snprintf(out, len, "missing IAM permission %s (%s)", action, code);
 		return DOCTOR_FAIL;
 	}
-	if (code_in(code, unknown_key)) {
-		snprintf(out, len, "access key not recognised by AWS (%s): wrong or deleted key id",
-			code);
-		return DOCTOR_FAIL;
-	}
-	if (code_in(code, bad_time) ||
-		(code_in(code, bad_signature) && strstr(msg, "Signature expired") != NULL)) {
+	if (clock_refused(code, msg)) {
 		snprintf(out, len,
 			"request time rejected (%s): the clock is more than 15 min off; fix NTP",
 			code);
 		return DOCTOR_FAIL;
 	}
-	if (code_in(code, bad_signature)) {
-		snprintf(out, len,
-			"signature rejected (%s): wrong secret access key for this key id", code);
-		return DOCTOR_FAIL;
-	}
-	if (code_in(code, expired)) {
-		snprintf(out, len, "credentials expired (%s): refresh them", code);
-		return DOCTOR_FAIL;
-	}
-	if (code_in(code, unsigned_codes)) {
-		snprintf(out, len, "request refused as unsigned (%s): no usable credentials", code);
-		return DOCTOR_FAIL;
-	}
-	if (code_in(code, no_queue)) {
-		snprintf(out, len, "queue does not exist (%s)", code);
-		return DOCTOR_FAIL;
-	}
-	if (strcmp(code, "ClusterNotFoundException") == 0) {
-		snprintf(out, len, "cluster not found (%s)", code);
-		return DOCTOR_FAIL;
-	}
-	if (strcmp(code, "ServiceNotFoundException") == 0 ||
-		strcmp(code, "ServiceNotActiveException") == 0) {
-		snprintf(out, len, "service not found or not active (%s)", code);
-		return DOCTOR_FAIL;
+	for (size_t i = 0; i < sizeof(known_codes) / sizeof(known_codes[0]); i++) {
+		if (code_in(code, known_codes[i].codes)) {
+			snprintf(out, len, "%s (%s)%s", known_codes[i].cause, code,
+				known_codes[i].what_to_do);
+			return DOCTOR_FAIL;
+		}
 	}
 	if (error->error_class == AWS_ERROR_THROTTLING) {
 		snprintf(out, len, "throttled (%s): the daemon backs off and retries", code);

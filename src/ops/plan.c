@@ -48,6 +48,28 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run one dry-run cycle of config (owned from here on) and print it. */
+/* Print the decisions of the cycle that ran; the exit status they make. */
+static int print_plan(const struct controller *ctl, size_t n, bool json)
+{
+	struct plan_row *rows = xcalloc(n, sizeof(*rows));
+	size_t n_rows = 0;
+	int status;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct controller_policy_status *st = controller_policy_status(ctl, i);
+
+		if (st != NULL && st->has_decision)
+			plan_row_from_status(st, &rows[n_rows++]);
+	}
+	if (json)
+		plan_render_json(rows, n_rows, stdout);
+	else
+		plan_render_table(rows, n_rows, stdout);
+	status = n_rows == n ? plan_exit_status(rows, n_rows) : 1;
+	free(rows);
+	return status;
+}
+
 int plan_run(struct qscale_config *config, bool json)
 {
 	struct plan_run pr = {0};
@@ -109,19 +131,7 @@ int plan_run(struct qscale_config *config, bool json)
 			(unsigned long long)(limit_ms / 1000));
 		goto out;
 	}
-	struct plan_row *rows = xcalloc(n, sizeof(*rows));
-	size_t n_rows = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct controller_policy_status *st = controller_policy_status(ctl, i);
-		if (st != NULL && st->has_decision)
-			plan_row_from_status(st, &rows[n_rows++]);
-	}
-	if (json)
-		plan_render_json(rows, n_rows, stdout);
-	else
-		plan_render_table(rows, n_rows, stdout);
-	status = n_rows == n ? plan_exit_status(rows, n_rows) : 1;
-	free(rows);
+	status = print_plan(ctl, n, json);
 out:
 	if (deadline != NULL)
 		event_free(deadline);
