@@ -216,6 +216,54 @@ enum engine_missing {
 	ENGINE_MISSING_INSTANCES = 1u << 4, /* the cluster's instances, or a whole view of them */
 };
 
+/*
+ * Everything a decision computed that its reason names: kept in the decision
+ * so that the text is written only when something reads it
+ * (engine_decision_reason), not for every decision of every cycle.
+ */
+struct engine_trace {
+	const char *missing[6]; /* names of missing or stale observations */
+	uint32_t missing_bits; /* enum engine_missing */
+	size_t n_missing;
+	int32_t read_local; /* desired counts as read (-1 unknown) */
+	int32_t read_burst;
+	int64_t backlog;
+	int64_t backlog_per_task;
+	int64_t activation_backlog;
+	int32_t raw; /* busy + ceil(backlog / backlog_per_task) */
+	int64_t in_flight; /* messages being processed, when the busy term applies (else -1) */
+	int32_t busy; /* tasks the messages being processed need at the target utilisation */
+	int32_t busy_full; /* the same, every slot busy */
+	int32_t concurrency;
+	int32_t utilization_percent;
+	int32_t current_total;
+	double tolerance;
+	int32_t recommendation; /* after tolerance and clamps */
+	int32_t steady; /* the recommendation less the backlog term */
+	int32_t min_tasks;
+	int32_t max_total;
+	int32_t stabilized;
+	uint64_t stabilization_ms; /* of the direction that bound */
+	int32_t limited;
+	uint64_t period_ms; /* of the direction that bound */
+	int32_t total; /* final wanted total */
+	int32_t total_burst; /* the total the burst is sized for (its own scale-in window) */
+	int32_t fit;
+	int32_t eligible;
+	int32_t placed;
+	int32_t local_running;
+	int32_t capacity;
+	int32_t local_max;
+	int32_t local;
+	bool has_burst;
+	int32_t burst_target;
+	int32_t burst;
+	int32_t burst_max;
+	int32_t unmet;
+	uint32_t flags;
+	bool refused; /* the engine refused the policy (no rule ran) */
+};
+
 /* The result of engine_decide. */
 struct engine_decision {
 	int32_t local_desired; /* new desired count of the local service */
@@ -241,8 +289,14 @@ struct engine_decision {
 	int32_t eligible_instances; /* instances that fit at least one more task */
 	uint32_t flags; /* enum engine_flag */
 	uint32_t missing; /* enum engine_missing: what a hold missed, 0 otherwise */
-	char reason[ENGINE_REASON_MAX]; /* one line, no newline */
+	struct engine_trace trace; /* what the reason is written from */
 };
+
+/*
+ * The decision's one-line reason (no newline), written into buf (cap bytes,
+ * ENGINE_REASON_MAX is always enough; always NUL-terminated); returns buf.
+ */
+const char *engine_decision_reason(const struct engine_decision *decision, char *buf, size_t cap);
 
 /* Empty a history (a new policy, or one whose parameters changed). */
 void engine_history_init(struct engine_history *history);

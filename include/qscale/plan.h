@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qscale/engine.h"
+
 struct controller_policy_status;
 struct qscale_config;
 
@@ -23,7 +25,7 @@ struct qscale_config;
  */
 int plan_run(struct qscale_config *config, bool json);
 
-/* What plan shows of one policy; strings are borrowed. */
+/* What plan shows of one policy; strings are borrowed, but for the reason's text. */
 struct plan_row {
 	const char *name;
 	const char
@@ -41,9 +43,13 @@ struct plan_row {
 	bool update_burst;
 	const char *reason; /* the engine's reason, "" when none */
 	const char *error; /* the cycle's first error, NULL when none */
+	char reason_text[ENGINE_REASON_MAX]; /* where plan_row_from_status writes the reason */
 };
 
-/* Fill row from the controller's status of one decided policy (borrowing its strings). */
+/*
+ * Fill row from the controller's status of one decided policy (borrowing its
+ * strings; the reason is written into the row, which must stay where it is).
+ */
 void plan_row_from_status(const struct controller_policy_status *status, struct plan_row *row);
 
 /*

@@ -48,6 +48,21 @@ struct lookup {
 	bool found;
 };
 
+/*
+ * A lookup remembered by the addresses of its names, in front of the
+ * string-keyed table: the controller asks with the same strings every
+ * cycle, and hashing those bytes (queue URLs, every service name) on every
+ * call was most of the cost of a call.
+ */
+struct memo {
+	const char *a; /* NULL: an empty slot */
+	const char *b;
+	char kind;
+	const char *interned; /* kind 'i': the interned copy of a */
+	size_t index;
+	bool found;
+};
+
 /* A category's bucket (ecs_throttle.h) and the virtual second its peak counts. */
 struct bucket {
 	struct ecs_token_bucket tokens;
@@ -59,8 +74,9 @@ struct cloud_sim {
 	struct cloud cloud;
 	struct world *w;
 	uint64_t timeout_ms;
-	struct completion *pending;
+	struct completion *pending; /* a heap by (due_ms, seq) up to n_heap, then the newest */
 	size_t n_pending;
+	size_t n_heap;
 	size_t cap_pending;
 	uint64_t seq;
 	uint64_t calls[CLOUD_SIM_CALLS];
@@ -84,6 +100,9 @@ struct cloud_sim {
 	struct lookup *lookups;
 	size_t cap_lookups; /* a power of two */
 	size_t n_lookups;
+	struct memo *memos;
+	size_t cap_memos; /* a power of two */
+	size_t n_memos;
 };
 
 /* Longest key a lookup remembers; longer names are looked up every time. */
@@ -168,16 +187,85 @@ static bool lookup_key(char key[LOOKUP_KEY_MAX], char kind, const char *a, const
 	return true;
 }
 
+/* The memo slot of (kind, a, b), or the empty slot where it would go. */
+static struct memo *memo_slot(
+	struct memo *slots, size_t cap, char kind, const char *a, const char *b)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)a * 0x9e3779b97f4a7c15ULL) ^
+		((uint64_t)(uintptr_t)b * 0xc2b2ae3d27d4eb4fULL) ^ (uint64_t)(unsigned char)kind;
+	size_t i = (size_t)(h ^ (h >> 29)) & (cap - 1);
+
+	while (slots[i].a != NULL && (slots[i].a != a || slots[i].b != b || slots[i].kind != kind))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* A remembered memo of (kind, a, b), or NULL. */
+static struct memo *memo_get(const struct cloud_sim *cs, char kind, const char *a, const char *b)
+{
+	struct memo *m;
+
+	if (cs->cap_memos == 0)
+		return NULL;
+	m = memo_slot(cs->memos, cs->cap_memos, kind, a, b);
+	return m->a != NULL ? m : NULL;
+}
+
+/*
+ * Remember (kind, a, b) (the table stays at most half full). Its slot; NULL
+ * when the table is full of names the caller no longer holds, and is emptied.
+ */
+static struct memo *memo_put(struct cloud_sim *cs, char kind, const char *a, const char *b)
+{
+	struct memo *m;
+
+	if (2 * (cs->n_memos + 1) > cs->cap_memos) {
+		size_t cap = cs->cap_memos ? cs->cap_memos * 2 : 64;
+		struct memo *slots;
+
+		/* A caller that keeps making new strings must not grow it forever. */
+		if (cap > 4 * cs->cap_lookups + 256) {
+			memset(cs->memos, 0, cs->cap_memos * sizeof(*cs->memos));
+			cs->n_memos = 0;
+			return NULL;
+		}
+		slots = xcalloc(cap, sizeof(*slots));
+		for (size_t i = 0; i < cs->cap_memos; i++) {
+			struct memo *o = &cs->memos[i];
+
+			if (o->a != NULL)
+				*memo_slot(slots, cap, o->kind, o->a, o->b) = *o;
+		}
+		free(cs->memos);
+		cs->memos = slots;
+		cs->cap_memos = cap;
+	}
+	m = memo_slot(cs->memos, cs->cap_memos, kind, a, b);
+	if (m->a == NULL) {
+		m->a = a;
+		m->b = b;
+		m->kind = kind;
+		cs->n_memos++;
+	}
+	return m;
+}
+
 /*
  * The one copy of s the cloud keeps while it lives: calls come with the same
  * few names every cycle, so a completion holds them without copying each time.
+ * The copy is remembered by s's address too, and taken from there when the
+ * text there is still the same (the caller's string may have been freed and
+ * its memory used again for another name).
  */
 static const char *intern(struct cloud_sim *cs, const char *s)
 {
 	char small[LOOKUP_KEY_MAX], *key = small;
 	const struct lookup *l;
+	struct memo *m = memo_get(cs, 'i', s, NULL);
 	const char *out;
 
+	if (m != NULL && strcmp(m->interned, s) == 0)
+		return m->interned;
 	if (!lookup_key(small, 'i', s, NULL))
 		key = xasprintf("i%s", s);
 	if ((l = lookup_get(cs, key)) == NULL)
@@ -185,10 +273,41 @@ static const char *intern(struct cloud_sim *cs, const char *s)
 	out = l->key + 1;
 	if (key != small)
 		free(key);
+	if ((m = memo_put(cs, 'i', s, NULL)) != NULL)
+		m->interned = out;
 	return out;
 }
 
-/* A queue's index by URL or name. */
+/*
+ * Names resolved in the world, remembered by their interned addresses (each
+ * name's only copy while the cloud lives, so an address is its text): the
+ * world's answer for a kind of name, or false when not remembered yet.
+ */
+static bool resolved(const struct cloud_sim *cs, char kind, const char *a, const char *b,
+	bool *found, size_t *index)
+{
+	const struct memo *m = memo_get(cs, kind, a, b);
+
+	if (m == NULL)
+		return false;
+	*found = m->found;
+	*index = m->index;
+	return true;
+}
+
+/* Remember how an interned name resolved. */
+static void remember(
+	struct cloud_sim *cs, char kind, const char *a, const char *b, bool found, size_t index)
+{
+	struct memo *m = memo_put(cs, kind, a, b);
+
+	if (m != NULL) {
+		m->found = found;
+		m->index = index;
+	}
+}
+
+/* A queue's index by (interned) URL or name. */
 static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 {
 	char key[LOOKUP_KEY_MAX];
@@ -196,35 +315,48 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 	struct world_queue_info info;
 	bool cacheable = lookup_key(key, 'q', url, NULL);
 	bool found;
+	size_t index;
 
+	if (resolved(cs, 'q', url, NULL, &found, &index)) {
+		*out = index;
+		return found;
+	}
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		*out = l->index;
+		remember(cs, 'q', url, NULL, l->found, l->index);
 		return l->found;
 	}
 	found = world_queue_get(cs->w, url, &info) == 0;
 	if (cacheable)
 		lookup_put(cs, key, found, found ? info.index : 0);
+	remember(cs, 'q', url, NULL, found, found ? info.index : 0);
 	*out = found ? info.index : 0;
 	return found;
 }
 
-/* A cluster's info by name or ARN. */
+/* A cluster's info by (interned) name or ARN. */
 static bool find_cluster(struct cloud_sim *cs, const char *cluster, struct world_cluster_info *out)
 {
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
 	bool cacheable = lookup_key(key, 'c', cluster, NULL);
 	bool found;
+	size_t index;
 
-	if (cacheable && (l = lookup_get(cs, key)) != NULL)
+	if (resolved(cs, 'c', cluster, NULL, &found, &index))
+		return found && world_cluster_at(cs->w, index, out) == WORLD_ECS_OK;
+	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
+		remember(cs, 'c', cluster, NULL, l->found, l->index);
 		return l->found && world_cluster_at(cs->w, l->index, out) == WORLD_ECS_OK;
+	}
 	found = world_cluster_get(cs->w, cluster, out) == WORLD_ECS_OK;
 	if (cacheable)
 		lookup_put(cs, key, found, found ? out->index : 0);
+	remember(cs, 'c', cluster, NULL, found, found ? out->index : 0);
 	return found;
 }
 
-/* A service's info by cluster and name (or ARNs). */
+/* A service's info by (interned) cluster and name (or ARNs). */
 static bool find_service(struct cloud_sim *cs, const char *cluster, const char *service,
 	struct world_service_info *out)
 {
@@ -232,12 +364,18 @@ static bool find_service(struct cloud_sim *cs, const char *cluster, const char *
 	const struct lookup *l;
 	bool cacheable = lookup_key(key, 's', cluster, service);
 	bool found;
+	size_t index;
 
-	if (cacheable && (l = lookup_get(cs, key)) != NULL)
+	if (resolved(cs, 's', cluster, service, &found, &index))
+		return found && world_service_at(cs->w, index, out) == WORLD_ECS_OK;
+	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
+		remember(cs, 's', cluster, service, l->found, l->index);
 		return l->found && world_service_at(cs->w, l->index, out) == WORLD_ECS_OK;
+	}
 	found = world_service_get(cs->w, cluster, service, out) == WORLD_ECS_OK;
 	if (cacheable)
 		lookup_put(cs, key, found, found ? out->index : 0);
+	remember(cs, 's', cluster, service, found, found ? out->index : 0);
 	return found;
 }
 
@@ -345,6 +483,7 @@ void cloud_sim_destroy(struct cloud_sim *cs)
 	for (size_t i = 0; i < cs->cap_lookups; i++)
 		free(cs->lookups[i].key);
 	free(cs->lookups);
+	free(cs->memos);
 	free(cs->log);
 	free(cs);
 }
@@ -427,7 +566,7 @@ static int sim_list_instances(void *ctx, const char *cluster, cloud_instances_cb
 		return -EINVAL;
 	c = push(cs, OP_INSTANCES, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
 	c->subject = intern(cs, cluster);
-	if (find_cluster(cs, cluster, &info))
+	if (find_cluster(cs, c->subject, &info))
 		n = info.instance_count;
 	/* Pages of a hundred: at least one List, one Describe per non-empty page. */
 	for (size_t i = 0; i == 0 || i < n; i += 100)
@@ -851,31 +990,67 @@ static void answer(struct cloud_sim *cs, const struct completion *c)
 	}
 }
 
+/* Whether completion a is answered before b: due first, then asked first. */
+static bool earlier(const struct completion *a, const struct completion *b)
+{
+	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->seq < b->seq);
+}
+
+/* Move the completion at i up the heap to its place. */
+static void heap_up(struct completion *h, size_t i)
+{
+	while (i > 0 && earlier(&h[i], &h[(i - 1) / 2])) {
+		struct completion t = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+/* Move the completion at i down the heap of n to its place. */
+static void heap_down(struct completion *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct completion t;
+
+		if (l < n && earlier(&h[l], &h[m]))
+			m = l;
+		if (r < n && earlier(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/*
+ * Answer what is due, earliest first (ties in the order asked), callbacks
+ * included that ask again. The calls wait in a heap, so that a cycle's
+ * hundreds of calls are not each found by a scan of all the others;
+ * completions are pushed at the end, and taken into the heap here, once
+ * push's caller has set their due time.
+ */
 size_t cloud_sim_deliver(struct cloud_sim *cs, uint64_t now_ms)
 {
 	size_t delivered = 0;
 
 	for (;;) {
 		struct completion c;
-		size_t best = cs->n_pending;
 
-		for (size_t i = 0; i < cs->n_pending; i++) {
-			const struct completion *p = &cs->pending[i];
-
-			if (p->due_ms > now_ms)
-				continue;
-			if (best == cs->n_pending || p->due_ms < cs->pending[best].due_ms ||
-				(p->due_ms == cs->pending[best].due_ms &&
-					p->seq < cs->pending[best].seq))
-				best = i;
-		}
-		if (best == cs->n_pending)
+		while (cs->n_heap < cs->n_pending)
+			heap_up(cs->pending, cs->n_heap++);
+		if (cs->n_pending == 0 || cs->pending[0].due_ms > now_ms)
 			break;
 		/* Out of the queue first: the callback may queue more. */
-		c = cs->pending[best];
-		memmove(&cs->pending[best], &cs->pending[best + 1],
-			(cs->n_pending - best - 1) * sizeof(*cs->pending));
-		cs->n_pending--;
+		c = cs->pending[0];
+		cs->pending[0] = cs->pending[--cs->n_pending];
+		cs->n_heap = cs->n_pending;
+		heap_down(cs->pending, cs->n_heap, 0);
 		answer(cs, &c);
 		completion_free(&c);
 		delivered++;

@@ -17,14 +17,24 @@
 #include "qscale/log.h"
 #include "qscale/xalloc.h"
 
-/* Evaluate a policy's instance filter over the cluster's instances into p->matches. */
-static void match_instances(struct ctl_policy *p, const struct ctl_cluster *cl)
+/*
+ * A policy's instance filter over the cluster's instances, into p->matches:
+ * evaluated once per distinct filter text and cluster in a cycle, since
+ * policies sharing a filter share its answers.
+ */
+static void match_instances(struct ctl_policy *p, struct ctl_cluster *cl)
 {
 	const struct ecs_filter *filter = p->policy->local.instance_filter.compiled;
 	size_t n = cl->cluster.n_instances;
+	bool *matches;
 
-	free(p->matches);
-	p->matches = xcalloc(n + 1, sizeof(*p->matches));
+	if (cl->matches == NULL)
+		cl->matches = xcalloc(cl->cycle->ctl->n_filter_ids + 1, sizeof(*cl->matches));
+	if (cl->matches[p->filter_id] != NULL) {
+		p->matches = cl->matches[p->filter_id];
+		return;
+	}
+	matches = xcalloc(n + 1, sizeof(*matches));
 	for (size_t i = 0; i < n; i++) {
 		const struct ctl_instance_data *d = &cl->data[i];
 		struct ecs_filter_instance fi = {
@@ -34,8 +44,10 @@ static void match_instances(struct ctl_policy *p, const struct ctl_cluster *cl)
 			.ec2_instance_id = d->ec2_instance_id,
 		};
 
-		p->matches[i] = filter == NULL || ecs_filter_match(filter, &fi);
+		matches[i] = filter == NULL || ecs_filter_match(filter, &fi);
 	}
+	cl->matches[p->filter_id] = matches;
+	p->matches = matches;
 }
 
 /*
@@ -140,29 +152,32 @@ static void take_decision(struct ctl_policy *p, const struct engine_member *m)
 	memset(&p->decision, 0, sizeof(p->decision));
 	p->decision.backlog = -1;
 	p->decision.flags = ENGINE_MISSING_DATA;
-	snprintf(p->decision.reason, sizeof(p->decision.reason), "the engine refused the policy");
+	p->decision.trace.refused = true;
 	ctl_policy_error(p, "engine: invalid policy");
 }
 
 /*
  * Size one local cluster: every due policy on it, and the last claim of every
  * policy on it that is not due, in priority order (engine_decide_cluster).
+ * The members are handed over in that order already (the controller sorted
+ * the policies at config load), so the engine's stable sort moves nothing.
  */
 static void decide_cluster(struct ctl_cycle *c, size_t cluster, uint64_t now_ms)
 {
 	struct controller *ctl = c->ctl;
 	struct ctl_cluster *cl = &c->clusters[cluster];
-	struct engine_member *members = xcalloc(ctl->n_policies + 1, sizeof(*members));
+	struct engine_member *members = ctl->members;
 	size_t n = 0;
 
 	for (size_t i = 0; i < ctl->n_policies; i++) {
-		struct ctl_policy *p = &ctl->policies[i];
+		struct ctl_policy *p = &ctl->policies[ctl->order[i]];
 		struct engine_member *m = &members[n];
 
 		if (p->local_cluster != cluster || !(p->due || p->claim_only))
 			continue;
 		if (!p->due && !cl->cluster.ok)
 			continue;
+		memset(m, 0, sizeof(*m));
 		m->name = p->policy->name;
 		m->policy = &p->policy->scaling;
 		m->history = &p->history;
@@ -180,7 +195,6 @@ static void decide_cluster(struct ctl_cycle *c, size_t cluster, uint64_t now_ms)
 		if (!members[i].claim_only)
 			take_decision(members[i].arg, &members[i]);
 	}
-	free(members);
 }
 
 static void on_update(

@@ -58,11 +58,16 @@ struct ctl_policy {
 	/* The cycle in flight. */
 	bool due;
 	bool claim_only; /* not due, but on a cluster being sized */
+	/* Numbers of its names, the same for policies sharing one (controller.c). */
+	size_t queue_id;
+	size_t local_cluster_id, local_service_id;
+	size_t burst_cluster_id, burst_service_id;
+	size_t filter_id;
 	uint64_t missed; /* intervals skipped just before this cycle */
 	size_t queue; /* index in cycle->queues */
 	size_t local_cluster, local_service; /* cycle->clusters[...].services[...] */
 	size_t burst_cluster, burst_service;
-	bool *matches; /* per instance of the local cluster */
+	const bool *matches; /* per instance of the local cluster; the cluster's */
 	char error[CONTROLLER_ERROR_MAX]; /* first error of the cycle */
 	struct engine_observation obs;
 	struct engine_decision decision;
@@ -83,16 +88,17 @@ struct ctl_queue {
 /* One service described this cycle. */
 struct ctl_service {
 	const char *name; /* borrowed from a policy */
+	bool local; /* the local service of a due or claiming policy */
 	bool seen;
 	char *task_definition;
 	struct engine_service_obs obs;
 	char error[CONTROLLER_ERROR_MAX];
 };
 
-/* What one instance's filter evaluation needs, owned by the cycle. */
+/* What one instance's filter evaluation needs, in its cluster's blocks. */
 struct ctl_instance_data {
-	char *id;
-	char *ec2_instance_id;
+	const char *id;
+	const char *ec2_instance_id;
 	struct ecs_filter_attribute *attributes;
 	size_t n_attributes;
 	struct engine_port *ports;
@@ -107,8 +113,14 @@ struct ctl_cluster {
 	size_t n_services;
 	bool want_instances;
 	char instances_error[CONTROLLER_ERROR_MAX];
+	size_t cap_services;
 	struct engine_cluster cluster;
 	struct ctl_instance_data *data;
+	/* The instances' copies: one block each of text, attributes and ports. */
+	char *strings;
+	struct ecs_filter_attribute *attributes;
+	struct engine_port *ports;
+	bool **matches; /* by filter id: per instance, made when first needed */
 };
 
 /* One task definition fetched this cycle. */
@@ -128,8 +140,10 @@ struct ctl_cycle {
 	bool acting; /* observation over, updates in flight */
 	struct ctl_queue *queues;
 	size_t n_queues;
+	size_t cap_queues;
 	struct ctl_cluster *clusters;
 	size_t n_clusters;
+	size_t cap_clusters;
 	struct ctl_fetch **fetches; /* each allocated alone: callbacks hold pointers */
 	size_t n_fetches;
 };
@@ -149,6 +163,12 @@ struct controller {
 	struct qscale_config *pending_config;
 	struct ctl_policy *policies;
 	size_t n_policies;
+	/* Made once per config: how many distinct names, and the sizing order. */
+	size_t n_queue_ids, n_cluster_ids, n_service_ids, n_filter_ids;
+	size_t *order; /* policy indices by priority descending, then name */
+	struct engine_member *members; /* decide_cluster's, n_policies + 1 */
+	/* The cycle's position of each name (SIZE_MAX: not planned yet). */
+	size_t *queue_slot, *cluster_slot, *service_slot;
 	struct ctl_cycle *cycle;
 	struct ctl_task *tasks;
 	size_t n_tasks;

@@ -12,6 +12,7 @@
 
 #include "control_priv.h"
 #include "qscale/log.h"
+#include "qscale/strindex.h"
 #include "qscale/xalloc.h"
 
 int controller_create(const struct cloud *cloud, const struct clock *clock,
@@ -41,7 +42,6 @@ static void cycle_free(struct controller *ctl)
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 
-		free(p->matches);
 		p->matches = NULL;
 		p->due = false;
 		p->claim_only = false;
@@ -54,6 +54,11 @@ void controller_destroy(struct controller *ctl)
 		return;
 	cycle_free(ctl);
 	free(ctl->policies);
+	free(ctl->order);
+	free(ctl->members);
+	free(ctl->queue_slot);
+	free(ctl->cluster_slot);
+	free(ctl->service_slot);
 	for (size_t i = 0; i < ctl->n_tasks; i++)
 		free(ctl->tasks[i].arn);
 	free(ctl->tasks);
@@ -91,6 +96,89 @@ static void policy_init(struct ctl_policy *p, const struct policy *policy)
 	engine_history_init(&p->history);
 }
 
+/* The number of a service: its cluster's number and its name make one key. */
+static size_t service_id(struct strindex *services, size_t cluster_id, const char *name)
+{
+	char *key = xasprintf("%zu:%s", cluster_id, name);
+	size_t id = strindex_add(services, key);
+
+	free(key);
+	return id;
+}
+
+/* Whether policy a is sized before b: engine_decide_cluster's order. */
+static bool sized_before(const struct policy *a, const struct policy *b)
+{
+	if (a->scaling.priority != b->scaling.priority)
+		return a->scaling.priority > b->scaling.priority;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/*
+ * Number the names the policies use, so that a cycle's plan finds each
+ * shared piece by number, and sort the policies once into the order the
+ * engine sizes a cluster in (stable, as the engine's sort is), so that
+ * every cycle hands them over already sorted.
+ */
+static void index_policies(struct controller *ctl)
+{
+	struct strindex queues, clusters, services, filters;
+	size_t n = ctl->n_policies;
+
+	strindex_init(&queues);
+	strindex_init(&clusters);
+	strindex_init(&services);
+	strindex_init(&filters);
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_policy *p = &ctl->policies[i];
+		const struct policy *pol = p->policy;
+		const char *filter = pol->local.instance_filter.text;
+		char *key;
+
+		p->queue_id = strindex_add(&queues, pol->queue.url);
+		p->local_cluster_id = strindex_add(&clusters, pol->local.cluster);
+		p->local_service_id =
+			service_id(&services, p->local_cluster_id, pol->local.service);
+		p->burst_cluster_id = p->burst_service_id = SIZE_MAX;
+		if (pol->burst.present) {
+			p->burst_cluster_id = strindex_add(&clusters, pol->burst.cluster);
+			p->burst_service_id =
+				service_id(&services, p->burst_cluster_id, pol->burst.service);
+		}
+		/* Equal texts compile to equal filters: one evaluation serves them all. */
+		key = xasprintf("%c%s", filter != NULL ? 'f' : '-', filter != NULL ? filter : "");
+		p->filter_id = strindex_add(&filters, key);
+		free(key);
+	}
+	ctl->n_queue_ids = strindex_count(&queues);
+	ctl->n_cluster_ids = strindex_count(&clusters);
+	ctl->n_service_ids = strindex_count(&services);
+	ctl->n_filter_ids = strindex_count(&filters);
+	strindex_finish(&queues);
+	strindex_finish(&clusters);
+	strindex_finish(&services);
+	strindex_finish(&filters);
+	ctl->queue_slot = xreallocarray(ctl->queue_slot, ctl->n_queue_ids + 1, sizeof(size_t));
+	ctl->cluster_slot =
+		xreallocarray(ctl->cluster_slot, ctl->n_cluster_ids + 1, sizeof(size_t));
+	ctl->service_slot =
+		xreallocarray(ctl->service_slot, ctl->n_service_ids + 1, sizeof(size_t));
+	free(ctl->members);
+	ctl->members = xcalloc(n + 1, sizeof(*ctl->members));
+	ctl->order = xreallocarray(ctl->order, n + 1, sizeof(*ctl->order));
+	for (size_t i = 0; i < n; i++) {
+		size_t x = i, j = i;
+
+		while (j > 0 &&
+			sized_before(
+				ctl->policies[x].policy, ctl->policies[ctl->order[j - 1]].policy)) {
+			ctl->order[j] = ctl->order[j - 1];
+			j--;
+		}
+		ctl->order[j] = x;
+	}
+}
+
 /* Swap a config in (no cycle runs): states carried across by name. */
 static void apply_config(struct controller *ctl, struct qscale_config *config)
 {
@@ -122,6 +210,7 @@ static void apply_config(struct controller *ctl, struct qscale_config *config)
 	free(ctl->policies);
 	ctl->policies = next;
 	ctl->n_policies = config->policy_count;
+	index_policies(ctl);
 	qscale_config_destroy(ctl->config);
 	ctl->config = config;
 }

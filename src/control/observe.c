@@ -72,94 +72,126 @@ static void task_cache_put(struct controller *ctl, const char *arn,
 	t->used_ms = now_ms;
 }
 
-/* Index of the queue with this URL, added when new. */
-static size_t plan_queue(struct ctl_cycle *c, const char *url)
+/* Make room for one more item in a growing array of the cycle. */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
 {
-	for (size_t i = 0; i < c->n_queues; i++) {
-		if (strcmp(c->queues[i].url, url) == 0)
-			return i;
-	}
-	c->queues = xreallocarray(c->queues, c->n_queues + 1, sizeof(*c->queues));
+	if (n < *cap)
+		return items;
+	*cap = *cap ? *cap * 2 : 8;
+	return xreallocarray(items, *cap, size);
+}
+
+/* Index of the queue numbered id (its URL), added when new. */
+static size_t plan_queue(struct ctl_cycle *c, size_t id, const char *url)
+{
+	size_t *slot = &c->ctl->queue_slot[id];
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	c->queues = grow(c->queues, c->n_queues, &c->cap_queues, sizeof(*c->queues));
 	memset(&c->queues[c->n_queues], 0, sizeof(*c->queues));
 	c->queues[c->n_queues].cycle = c;
 	c->queues[c->n_queues].url = url;
+	*slot = c->n_queues;
 	return c->n_queues++;
 }
 
-/* Index of the cluster with this name, added when new. */
-static size_t plan_cluster(struct ctl_cycle *c, const char *name)
+/* Index of the cluster numbered id (its name), added when new. */
+static size_t plan_cluster(struct ctl_cycle *c, size_t id, const char *name)
 {
-	for (size_t i = 0; i < c->n_clusters; i++) {
-		if (strcmp(c->clusters[i].name, name) == 0)
-			return i;
-	}
-	c->clusters = xreallocarray(c->clusters, c->n_clusters + 1, sizeof(*c->clusters));
+	size_t *slot = &c->ctl->cluster_slot[id];
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	c->clusters = grow(c->clusters, c->n_clusters, &c->cap_clusters, sizeof(*c->clusters));
 	memset(&c->clusters[c->n_clusters], 0, sizeof(*c->clusters));
 	c->clusters[c->n_clusters].cycle = c;
 	c->clusters[c->n_clusters].name = name;
+	*slot = c->n_clusters;
 	return c->n_clusters++;
 }
 
-/* Index of a service in a cluster's DescribeServices, added when new. */
-static size_t plan_service(struct ctl_cluster *cl, const char *name)
+/* Index of the service numbered id in a cluster's DescribeServices, added when new. */
+static size_t plan_service(struct ctl_cluster *cl, size_t id, const char *name)
 {
-	for (size_t i = 0; i < cl->n_services; i++) {
-		if (strcmp(cl->services[i].name, name) == 0)
-			return i;
-	}
-	cl->services = xreallocarray(cl->services, cl->n_services + 1, sizeof(*cl->services));
-	cl->service_names =
-		xreallocarray(cl->service_names, cl->n_services + 1, sizeof(*cl->service_names));
+	size_t *slot = &cl->cycle->ctl->service_slot[id];
+	size_t cap = cl->cap_services;
+
+	if (*slot != SIZE_MAX)
+		return *slot;
+	cl->services = grow(cl->services, cl->n_services, &cap, sizeof(*cl->services));
+	cl->service_names = grow(
+		cl->service_names, cl->n_services, &cl->cap_services, sizeof(*cl->service_names));
 	memset(&cl->services[cl->n_services], 0, sizeof(*cl->services));
 	cl->services[cl->n_services].name = name;
 	cl->service_names[cl->n_services] = name;
+	*slot = cl->n_services;
 	return cl->n_services++;
 }
 
-/* Decide which calls the cycle makes and where each policy finds its pieces. */
+/* Forget where the last cycle put each name. */
+static void plan_reset(struct controller *ctl)
+{
+	for (size_t i = 0; i < ctl->n_queue_ids; i++)
+		ctl->queue_slot[i] = SIZE_MAX;
+	for (size_t i = 0; i < ctl->n_cluster_ids; i++)
+		ctl->cluster_slot[i] = SIZE_MAX;
+	for (size_t i = 0; i < ctl->n_service_ids; i++)
+		ctl->service_slot[i] = SIZE_MAX;
+}
+
+/*
+ * Decide which calls the cycle makes and where each policy finds its pieces:
+ * queues, clusters and services in the order the policies first name them,
+ * each found by its number (made at config load), not by comparing names.
+ */
 static void plan(struct ctl_cycle *c)
 {
 	struct controller *ctl = c->ctl;
 
+	plan_reset(ctl);
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 		const struct policy *pol = p->policy;
 
 		if (!p->due)
 			continue;
-		p->queue = plan_queue(c, pol->queue.url);
-		p->local_cluster = plan_cluster(c, pol->local.cluster);
+		p->queue = plan_queue(c, p->queue_id, pol->queue.url);
+		p->local_cluster = plan_cluster(c, p->local_cluster_id, pol->local.cluster);
 		c->clusters[p->local_cluster].want_instances = true;
 		if (pol->burst.present)
-			p->burst_cluster = plan_cluster(c, pol->burst.cluster);
+			p->burst_cluster = plan_cluster(c, p->burst_cluster_id, pol->burst.cluster);
 	}
 	/* Services after clusters: the cluster array no longer moves. */
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
 		const struct policy *pol = p->policy;
+		struct ctl_cluster *local;
 
 		if (!p->due)
 			continue;
-		p->local_service = plan_service(&c->clusters[p->local_cluster], pol->local.service);
+		local = &c->clusters[p->local_cluster];
+		p->local_service = plan_service(local, p->local_service_id, pol->local.service);
+		local->services[p->local_service].local = true;
 		if (pol->burst.present)
-			p->burst_service =
-				plan_service(&c->clusters[p->burst_cluster], pol->burst.service);
+			p->burst_service = plan_service(&c->clusters[p->burst_cluster],
+				p->burst_service_id, pol->burst.service);
 	}
 	/* Policies not due whose cluster is sized now: their claims still count. */
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		struct ctl_policy *p = &ctl->policies[i];
+		size_t k;
 
 		if (p->due || !p->has_claim)
 			continue;
-		for (size_t k = 0; k < c->n_clusters; k++) {
-			if (c->clusters[k].want_instances &&
-				strcmp(c->clusters[k].name, p->policy->local.cluster) == 0) {
-				p->claim_only = true;
-				p->local_cluster = k;
-				p->local_service =
-					plan_service(&c->clusters[k], p->policy->local.service);
-			}
-		}
+		k = ctl->cluster_slot[p->local_cluster_id];
+		if (k == SIZE_MAX || !c->clusters[k].want_instances)
+			continue;
+		p->claim_only = true;
+		p->local_cluster = k;
+		p->local_service = plan_service(
+			&c->clusters[k], p->local_service_id, p->policy->local.service);
+		c->clusters[k].services[p->local_service].local = true;
 	}
 }
 
@@ -198,21 +230,6 @@ static bool service_is(const struct cloud_service *s, const char *name)
 		return false;
 	m = strlen(s->arn);
 	return m > n && s->arn[m - n - 1] == '/' && strcmp(s->arn + m - n, name) == 0;
-}
-
-/* Whether a task definition is needed by a due or claiming policy's local service. */
-static bool service_is_local(struct ctl_cycle *c, size_t cluster, size_t service)
-{
-	struct controller *ctl = c->ctl;
-
-	for (size_t i = 0; i < ctl->n_policies; i++) {
-		const struct ctl_policy *p = &ctl->policies[i];
-
-		if ((p->due || p->claim_only) && p->local_cluster == cluster &&
-			p->local_service == service)
-			return true;
-	}
-	return false;
 }
 
 static void on_task(
@@ -301,8 +318,7 @@ static void on_services(int err, const struct aws_error *error,
 		if (!svc->seen)
 			snprintf(svc->error, sizeof(svc->error),
 				"DescribeServices %s: not in the response", svc->name);
-		else if (svc->obs.ok && svc->task_definition != NULL &&
-			service_is_local(c, (size_t)(cl - c->clusters), i))
+		else if (svc->obs.ok && svc->task_definition != NULL && svc->local)
 			fetch_task(c, svc->task_definition);
 	}
 	ctl_cycle_step(c);
@@ -311,54 +327,69 @@ static void on_services(int err, const struct aws_error *error,
 /* Free what one cluster's instance copies hold. */
 static void instances_free(struct ctl_cluster *cl)
 {
-	for (size_t i = 0; i < cl->cluster.n_instances && cl->data != NULL; i++) {
-		struct ctl_instance_data *d = &cl->data[i];
-
-		free(d->id);
-		free(d->ec2_instance_id);
-		for (size_t k = 0; k < d->n_attributes; k++) {
-			free((char *)(uintptr_t)d->attributes[k].name);
-			free((char *)(uintptr_t)d->attributes[k].value);
-		}
-		free(d->attributes);
-		free(d->ports);
-	}
+	free(cl->strings);
+	free(cl->attributes);
+	free(cl->ports);
 	free(cl->data);
 	free(cl->cluster.instances);
+	cl->strings = NULL;
+	cl->attributes = NULL;
+	cl->ports = NULL;
 	cl->data = NULL;
 	cl->cluster.instances = NULL;
 	cl->cluster.n_instances = 0;
 }
 
-/* Check and copy one instance; false when its numbers cannot be right. */
-static bool take_instance(
-	struct engine_instance *in, struct ctl_instance_data *d, const struct cloud_instance *s)
+/* Whether an instance's numbers can be right. */
+static bool instance_plausible(const struct cloud_instance *s)
+{
+	return s->remaining_cpu_units >= 0 && s->remaining_memory_mib >= 0 &&
+		!(s->n_taken_tcp_ports > 0 && s->taken_tcp_ports == NULL) &&
+		!(s->n_taken_udp_ports > 0 && s->taken_udp_ports == NULL) &&
+		!(s->n_attributes > 0 && s->attributes == NULL) &&
+		s->n_taken_tcp_ports + s->n_taken_udp_ports <= 65536 * 2;
+}
+
+/* Copy s into the block at *at; the copy. */
+static const char *put_string(char **at, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *out = *at;
+
+	memcpy(out, s, n);
+	*at += n;
+	return out;
+}
+
+/* Copy one (plausible) instance, its text, attributes and ports into the blocks at *strings... */
+static void take_instance(struct engine_instance *in, struct ctl_instance_data *d,
+	const struct cloud_instance *s, char **strings, struct ecs_filter_attribute **attributes,
+	struct engine_port **ports)
 {
 	size_t n_ports = s->n_taken_tcp_ports + s->n_taken_udp_ports;
 
-	if (s->remaining_cpu_units < 0 || s->remaining_memory_mib < 0 ||
-		(s->n_taken_tcp_ports > 0 && s->taken_tcp_ports == NULL) ||
-		(s->n_taken_udp_ports > 0 && s->taken_udp_ports == NULL) ||
-		(s->n_attributes > 0 && s->attributes == NULL) || n_ports > 65536 * 2)
-		return false;
-	d->id = xstrdup(
+	d->id = put_string(strings,
 		s->ec2_instance_id != NULL ? s->ec2_instance_id : (s->arn != NULL ? s->arn : "?"));
-	d->ec2_instance_id = s->ec2_instance_id != NULL ? xstrdup(s->ec2_instance_id) : NULL;
-	d->attributes = xcalloc(s->n_attributes + 1, sizeof(*d->attributes));
+	d->ec2_instance_id =
+		s->ec2_instance_id != NULL ? put_string(strings, s->ec2_instance_id) : NULL;
+	d->attributes = *attributes;
 	for (size_t k = 0; k < s->n_attributes; k++) {
 		if (s->attributes[k].name == NULL)
 			continue;
-		d->attributes[d->n_attributes].name = xstrdup(s->attributes[k].name);
-		d->attributes[d->n_attributes].value =
-			s->attributes[k].value != NULL ? xstrdup(s->attributes[k].value) : NULL;
+		d->attributes[d->n_attributes].name = put_string(strings, s->attributes[k].name);
+		d->attributes[d->n_attributes].value = s->attributes[k].value != NULL
+			? put_string(strings, s->attributes[k].value)
+			: NULL;
 		d->n_attributes++;
 	}
-	d->ports = xcalloc(n_ports + 1, sizeof(*d->ports));
+	*attributes += d->n_attributes;
+	d->ports = *ports;
 	for (size_t k = 0; k < s->n_taken_tcp_ports; k++)
 		d->ports[k] = (struct engine_port){s->taken_tcp_ports[k], ENGINE_PROTO_TCP};
 	for (size_t k = 0; k < s->n_taken_udp_ports; k++)
 		d->ports[s->n_taken_tcp_ports + k] =
 			(struct engine_port){s->taken_udp_ports[k], ENGINE_PROTO_UDP};
+	*ports += n_ports;
 	in->id = d->id;
 	in->active = s->status != NULL && strcmp(s->status, "ACTIVE") == 0;
 	in->agent_connected = s->agent_connected;
@@ -367,14 +398,42 @@ static bool take_instance(
 	in->remaining_memory_mib = s->remaining_memory_mib;
 	in->used_ports = d->ports;
 	in->n_used_ports = n_ports;
-	return true;
 }
 
-/* ECS container instances arrived for one cluster. */
+/* Bytes of text, attributes and ports an instance's copy takes. */
+static void instance_size(
+	const struct cloud_instance *s, size_t *strings, size_t *attributes, size_t *ports)
+{
+	const char *id =
+		s->ec2_instance_id != NULL ? s->ec2_instance_id : (s->arn != NULL ? s->arn : "?");
+
+	*strings += strlen(id) + 1;
+	if (s->ec2_instance_id != NULL)
+		*strings += strlen(s->ec2_instance_id) + 1;
+	for (size_t k = 0; k < s->n_attributes; k++) {
+		if (s->attributes[k].name == NULL)
+			continue;
+		*strings += strlen(s->attributes[k].name) + 1;
+		if (s->attributes[k].value != NULL)
+			*strings += strlen(s->attributes[k].value) + 1;
+		(*attributes)++;
+	}
+	*ports += s->n_taken_tcp_ports + s->n_taken_udp_ports;
+}
+
+/*
+ * ECS container instances arrived for one cluster: checked, then copied
+ * into one block each of text, attributes and ports (a few allocations per
+ * cluster and cycle, not several per instance).
+ */
 static void on_instances(int err, const struct aws_error *error,
 	const struct cloud_instance *instances, size_t n_instances, void *arg)
 {
 	struct ctl_cluster *cl = arg;
+	size_t n_strings = 0, n_attributes = 0, n_ports = 0;
+	char *strings;
+	struct ecs_filter_attribute *attributes;
+	struct engine_port *ports;
 
 	if (err == 0 && instances == NULL && n_instances > 0)
 		err = -EPROTO;
@@ -384,19 +443,24 @@ static void on_instances(int err, const struct aws_error *error,
 		ctl_cycle_step(cl->cycle);
 		return;
 	}
-	cl->cluster.instances = xcalloc(n_instances + 1, sizeof(*cl->cluster.instances));
-	cl->data = xcalloc(n_instances + 1, sizeof(*cl->data));
 	for (size_t i = 0; i < n_instances; i++) {
-		/* Count it first so that instances_free releases what take_instance kept. */
-		cl->cluster.n_instances = i + 1;
-		if (!take_instance(&cl->cluster.instances[i], &cl->data[i], &instances[i])) {
+		if (!instance_plausible(&instances[i])) {
 			snprintf(cl->instances_error, sizeof(cl->instances_error),
 				"DescribeContainerInstances: implausible resources in response");
-			instances_free(cl);
 			ctl_cycle_step(cl->cycle);
 			return;
 		}
+		instance_size(&instances[i], &n_strings, &n_attributes, &n_ports);
 	}
+	cl->cluster.instances = xcalloc(n_instances + 1, sizeof(*cl->cluster.instances));
+	cl->data = xcalloc(n_instances + 1, sizeof(*cl->data));
+	cl->strings = strings = xmalloc(n_strings + 1);
+	cl->attributes = attributes = xcalloc(n_attributes + 1, sizeof(*attributes));
+	cl->ports = ports = xcalloc(n_ports + 1, sizeof(*ports));
+	for (size_t i = 0; i < n_instances; i++)
+		take_instance(&cl->cluster.instances[i], &cl->data[i], &instances[i], &strings,
+			&attributes, &ports);
+	cl->cluster.n_instances = n_instances;
 	cl->cluster.ok = true;
 	cl->cluster.observed_ms = clock_mono_ms(cl->cycle->ctl->clock);
 	ctl_cycle_step(cl->cycle);
@@ -496,6 +560,9 @@ void ctl_observe_free(struct ctl_cycle *c)
 		free(cl->services);
 		free(cl->service_names);
 		instances_free(cl);
+		for (size_t k = 0; cl->matches != NULL && k < c->ctl->n_filter_ids; k++)
+			free(cl->matches[k]);
+		free(cl->matches);
 	}
 	for (size_t i = 0; i < c->n_fetches; i++) {
 		free(c->fetches[i]->arn);

@@ -97,7 +97,7 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 	bool changed = d->update_local || d->update_burst;
 	enum log_level info = ctl->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
 	enum log_level warn = ctl->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN;
-	char err[2 * CONTROLLER_ERROR_MAX], reason[2 * ENGINE_REASON_MAX];
+	char err[2 * CONTROLLER_ERROR_MAX], reason[2 * ENGINE_REASON_MAX], text[ENGINE_REASON_MAX];
 	char backlog[32], local[48], burst[64] = "";
 
 	if (p->error[0] != '\0') {
@@ -118,7 +118,8 @@ static void log_decision(const struct controller *ctl, const struct ctl_policy *
 		transition(t, sizeof(t), p->burst_before, d->burst_desired);
 		snprintf(burst, sizeof(burst), " burst=%s", t);
 	}
-	log_escape(reason, sizeof(reason), d->reason);
+	/* Written only here, when the line is logged at all. */
+	log_escape(reason, sizeof(reason), engine_decision_reason(d, text, sizeof(text)));
 	log_msg(changed ? info : LOG_LEVEL_DEBUG,
 		"policy=%s backlog=%s local=%s%s capacity=%" PRId32 "%s%s reason=\"%s\"",
 		p->policy->name, backlog, local, burst, d->local_capacity,

@@ -9,23 +9,6 @@
 
 #include "engine_priv.h"
 
-bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms)
-{
-	if (!ok)
-		return false;
-	/* Data stamped after now (a clock step) is as fresh as it gets. */
-	if (observed_ms >= now_ms)
-		return true;
-	return now_ms - observed_ms <= max_age_ms;
-}
-
-bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms)
-{
-	if (at_ms > now_ms)
-		return window_ms > 0;
-	return now_ms - at_ms < window_ms;
-}
-
 /* a + b for non-negative counts, saturating at INT64_MAX. */
 static int64_t add_sat(int64_t a, int64_t b)
 {

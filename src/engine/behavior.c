@@ -191,6 +191,13 @@ int32_t engine_history_forget(struct engine_history *history, uint64_t at_ms, in
 int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
 	uint64_t now_ms, int32_t current, int32_t recommendation)
 {
+	return engine_stabilize_windows(history, now_ms, policy->scale_out.stabilization_ms,
+		policy->scale_in.stabilization_ms, current, recommendation);
+}
+
+int32_t engine_stabilize_windows(const struct engine_history *history, uint64_t now_ms,
+	uint64_t out_ms, uint64_t in_ms, int32_t current, int32_t recommendation)
+{
 	int32_t up = recommendation;
 	int32_t down = recommendation;
 	int32_t result = current;
@@ -198,11 +205,9 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 	for (size_t i = 0; i < history->n_recs && i < ENGINE_HISTORY_SLOTS; i++) {
 		const struct engine_rec *r = &history->recs[i];
 
-		if (engine_in_window(r->at_ms, now_ms, policy->scale_out.stabilization_ms) &&
-			r->lo < up)
+		if (engine_in_window(r->at_ms, now_ms, out_ms) && r->lo < up)
 			up = r->lo;
-		if (engine_in_window(r->at_ms, now_ms, policy->scale_in.stabilization_ms) &&
-			r->hi > down)
+		if (engine_in_window(r->at_ms, now_ms, in_ms) && r->hi > down)
 			down = r->hi;
 	}
 	/*
@@ -210,8 +215,7 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 	 * through it is unknown, so it counts as the count held all along. Scale-in
 	 * resumes only after a full window of fresh readings.
 	 */
-	if (history->has_held &&
-		engine_in_window(history->held_ms, now_ms, policy->scale_in.stabilization_ms) &&
+	if (history->has_held && engine_in_window(history->held_ms, now_ms, in_ms) &&
 		current > down)
 		down = current;
 	if (result < up)

@@ -27,8 +27,11 @@ static int64_t copies(int64_t free, int32_t each)
 {
 	if (each <= 0)
 		return ENGINE_TASKS_MAX;
-	if (free <= 0)
+	if (free < each)
 		return 0;
+	/* The same quotient; a 32-bit division is several times faster. */
+	if (free <= UINT32_MAX)
+		return (uint32_t)free / (uint32_t)each;
 	return free / each;
 }
 
@@ -45,9 +48,15 @@ static int32_t fit_one(const struct engine_instance *instance, bool matches,
 	free_mib = (int64_t)instance->remaining_memory_mib - instance->claimed_memory_mib -
 		policy->reserve_memory_mib;
 	n = copies(free_cpu, task->cpu_units);
-	by_mib = copies(free_mib, task->memory_mib);
-	if (by_mib < n)
-		n = by_mib;
+	/*
+	 * Memory binds only when it holds fewer than n copies: when n of them
+	 * fit (n x size cannot overflow: both are below 2^31), skip its division.
+	 */
+	if (task->memory_mib <= 0 || free_mib < n * task->memory_mib) {
+		by_mib = copies(free_mib, task->memory_mib);
+		if (by_mib < n)
+			n = by_mib;
+	}
 	if (n > ENGINE_TASKS_MAX)
 		n = ENGINE_TASKS_MAX;
 	if (task->n_ports > 0 && n > 0) {

@@ -26,9 +26,13 @@ static bool before(const struct engine_member *a, const struct engine_member *b)
 static void sort_members(struct engine_member *m, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		struct engine_member x = m[i];
+		struct engine_member x;
 		size_t j = i;
 
+		/* Already in place (the controller hands them over sorted): no copy. */
+		if (!before(&m[i], &m[i - 1]))
+			continue;
+		x = m[i];
 		while (j > 0 && before(&x, &m[j - 1])) {
 			m[j] = m[j - 1];
 			j--;

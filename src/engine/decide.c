@@ -144,16 +144,15 @@ static int32_t sum_counts(int32_t a, int32_t b)
 static int32_t burst_total(const struct engine_policy *p, const struct engine_history *h,
 	uint64_t now_ms, const struct engine_trace *t, int32_t total)
 {
-	struct engine_policy shorter;
 	int32_t held;
 
 	if (!p->has_burst || !p->has_burst_stabilization ||
 		p->burst_stabilization_ms >= p->scale_in.stabilization_ms ||
 		total > t->current_total)
 		return total;
-	shorter = *p;
-	shorter.scale_in.stabilization_ms = p->burst_stabilization_ms;
-	held = engine_stabilize(&shorter, h, now_ms, t->current_total, t->recommendation);
+	/* The policy's windows with the burst's shorter scale-in one. */
+	held = engine_stabilize_windows(h, now_ms, p->scale_out.stabilization_ms,
+		p->burst_stabilization_ms, t->current_total, t->recommendation);
 	held = clamp(held, p->local_min_tasks, total);
 	return held < total ? held : total;
 }
@@ -334,7 +333,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 		d.fit = -1;
 		d.flags = t.flags;
 		d.missing = t.missing_bits;
-		engine_reason_format(&t, d.reason, sizeof(d.reason));
+		d.trace = t;
 		*decision = d;
 		return 0;
 	}
@@ -377,7 +376,7 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	d.fit = t.fit;
 	d.eligible_instances = t.eligible;
 	d.flags = t.flags;
-	engine_reason_format(&t, d.reason, sizeof(d.reason));
+	d.trace = t;
 	*decision = d;
 	return 0;
 }

@@ -12,54 +12,28 @@
 
 #include "qscale/engine.h"
 
-/* Everything a decision computed, for its reason text. */
-struct engine_trace {
-	const char *missing[6]; /* names of missing or stale observations */
-	uint32_t missing_bits; /* enum engine_missing */
-	size_t n_missing;
-	int32_t read_local; /* desired counts as read (-1 unknown) */
-	int32_t read_burst;
-	int64_t backlog;
-	int64_t backlog_per_task;
-	int64_t activation_backlog;
-	int32_t raw; /* busy + ceil(backlog / backlog_per_task) */
-	int64_t in_flight; /* messages being processed, when the busy term applies (else -1) */
-	int32_t busy; /* tasks the messages being processed need at the target utilisation */
-	int32_t busy_full; /* the same, every slot busy */
-	int32_t concurrency;
-	int32_t utilization_percent;
-	int32_t current_total;
-	double tolerance;
-	int32_t recommendation; /* after tolerance and clamps */
-	int32_t steady; /* the recommendation less the backlog term */
-	int32_t min_tasks;
-	int32_t max_total;
-	int32_t stabilized;
-	uint64_t stabilization_ms; /* of the direction that bound */
-	int32_t limited;
-	uint64_t period_ms; /* of the direction that bound */
-	int32_t total; /* final wanted total */
-	int32_t total_burst; /* the total the burst is sized for (its own scale-in window) */
-	int32_t fit;
-	int32_t eligible;
-	int32_t placed;
-	int32_t local_running;
-	int32_t capacity;
-	int32_t local_max;
-	int32_t local;
-	bool has_burst;
-	int32_t burst_target;
-	int32_t burst;
-	int32_t burst_max;
-	int32_t unmet;
-	uint32_t flags;
-};
-
-/* Whether an observation is usable at now_ms: ok and not older than max_age_ms. */
-bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms);
+/*
+ * Whether an observation is usable at now_ms: ok and not older than
+ * max_age_ms. Inline, as are the window tests: the behaviour runs them for
+ * every slot of the history in every decision.
+ */
+static inline bool engine_fresh(bool ok, uint64_t observed_ms, uint64_t now_ms, uint64_t max_age_ms)
+{
+	if (!ok)
+		return false;
+	/* Data stamped after now (a clock step) is as fresh as it gets. */
+	if (observed_ms >= now_ms)
+		return true;
+	return now_ms - observed_ms <= max_age_ms;
+}
 
 /* Whether a time is still inside a window ending at now_ms (HPA: after now - window). */
-bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms);
+static inline bool engine_in_window(uint64_t at_ms, uint64_t now_ms, uint64_t window_ms)
+{
+	if (at_ms > now_ms)
+		return window_ms > 0;
+	return now_ms - at_ms < window_ms;
+}
 
 /* backlog per the policy's include_* switches, saturating; -1 if any count is negative. */
 int64_t engine_backlog(const struct engine_policy *policy, const struct engine_queue_obs *queue);
@@ -82,6 +56,10 @@ bool engine_within_tolerance(int32_t wanted, int32_t current, double tolerance);
 int32_t engine_stabilize(const struct engine_policy *policy, const struct engine_history *history,
 	uint64_t now_ms, int32_t current, int32_t recommendation);
 
+/* The same with the scale-out and scale-in windows given (the burst's shorter one). */
+int32_t engine_stabilize_windows(const struct engine_history *history, uint64_t now_ms,
+	uint64_t out_ms, uint64_t in_ms, int32_t current, int32_t recommendation);
+
 /* HPA per-period limits: how far from current the total may move towards target. */
 int32_t engine_rate_limit(const struct engine_policy *policy, const struct engine_history *history,
 	uint64_t now_ms, int32_t current, int32_t target);
@@ -89,8 +67,5 @@ int32_t engine_rate_limit(const struct engine_policy *policy, const struct engin
 /* Sum of instance fits (saturating at ENGINE_TASKS_MAX); *eligible counts instances with room. */
 int32_t engine_cluster_fit(const struct engine_cluster *cluster, const bool *matches_filter,
 	const struct engine_task_obs *task, const struct engine_policy *policy, int32_t *eligible);
-
-/* Write the one-line reason of a trace into buf (always NUL-terminated). */
-void engine_reason_format(const struct engine_trace *trace, char *buf, size_t cap);
 
 #endif

@@ -135,18 +135,24 @@ static void add_split(struct reason *r, const struct engine_trace *t)
 			(int)t->local_running, (int)t->local);
 }
 
-void engine_reason_format(const struct engine_trace *trace, char *buf, size_t cap)
+const char *engine_decision_reason(const struct engine_decision *decision, char *buf, size_t cap)
 {
+	const struct engine_trace *trace = &decision->trace;
 	struct reason r = {.buf = buf, .cap = cap, .len = 0};
 
 	if (cap == 0)
-		return;
+		return buf;
 	buf[0] = '\0';
+	if (trace->refused) {
+		add(&r, "the engine refused the policy");
+		return buf;
+	}
 	if (trace->flags & ENGINE_MISSING_DATA) {
 		add_missing(&r, trace);
-		return;
+		return buf;
 	}
 	add_wanted(&r, trace);
 	add_behavior(&r, trace);
 	add_split(&r, trace);
+	return buf;
 }

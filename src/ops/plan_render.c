@@ -37,7 +37,7 @@ void plan_row_from_status(const struct controller_policy_status *st, struct plan
 	row->burst_set = d->burst_desired;
 	row->update_local = d->update_local;
 	row->update_burst = d->update_burst;
-	row->reason = d->reason;
+	row->reason = engine_decision_reason(d, row->reason_text, sizeof(row->reason_text));
 	row->error = st->last_error[0] != '\0' ? st->last_error : NULL;
 }
 

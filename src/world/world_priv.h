@@ -94,6 +94,7 @@ struct world_service {
 	uint64_t take_want; /* messages it receives this step */
 	uint64_t take_done;
 	double take_capacity; /* what it could receive this step, for receipt times */
+	double take_whole; /* the whole messages of its credit this step */
 	/* received and not yet deleted: cohorts by receipt time, oldest first */
 	struct world_cohorts held;
 	uint64_t held_count;
@@ -180,8 +181,32 @@ void world_ecs_start_initial(struct world *w);
 
 /* world_stats.c */
 void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS]);
-void world_stats_record_wait(
-	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count);
+/* Buckets of the wait histogram one millisecond wide below this (world_stats.c). */
+#define WORLD_WAIT_LINEAR_MS 128
+
+/* Count messages that waited wait_ms (inline: it runs for every cohort received). */
+static inline void world_stats_record_wait(
+	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
+{
+	size_t lo = WORLD_WAIT_LINEAR_MS, hi = WORLD_WAIT_BUCKETS - 1;
+
+	/* Below WORLD_WAIT_LINEAR_MS bucket i holds the waits of i ms: no search. */
+	if (wait_ms < WORLD_WAIT_LINEAR_MS)
+		lo = hi = (size_t)wait_ms;
+	/* the first bucket whose upper bound is above the wait */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (wait_ms < w->wait_bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	st->wait_hist[lo] += count;
+	st->wait_sum_ms += (double)wait_ms * (double)count;
+	if (wait_ms > st->wait_max_ms)
+		st->wait_max_ms = wait_ms;
+}
 
 /* world_fault.c */
 void world_fault_init(struct world *w);

@@ -75,6 +75,27 @@ static void cohorts_push(struct world_cohorts *c, uint64_t t_ms, uint64_t count)
 	c->len++;
 }
 
+/*
+ * floor(x) and llround(x) for the sums of a step, which are never negative:
+ * below 2^63 a conversion truncates exactly as floor does, without the
+ * library call that baseline x86-64 makes for floor and llround.
+ */
+static double floor_nonneg(double x)
+{
+	return x >= 0.0 && x < 9.2e18 ? (double)(uint64_t)x : floor(x);
+}
+
+static uint64_t round_nonneg(double x)
+{
+	uint64_t whole;
+
+	if (!(x >= 0.0 && x < 4.5e15))
+		return (uint64_t)llround(x);
+	/* Exact: below 2^52 the fraction x - whole is representable. */
+	whole = (uint64_t)x;
+	return whole + (x - (double)whole >= 0.5 ? 1 : 0);
+}
+
 /* The oldest cohort, or NULL. */
 static struct world_cohort *cohorts_front(struct world_cohorts *c)
 {
@@ -199,7 +220,7 @@ static void receive(struct world *w, struct world_queue *q, struct world_service
 	const struct world_cohort *c, uint64_t k, uint64_t t0, uint64_t dt)
 {
 	uint64_t at = t0 +
-		(uint64_t)llround(
+		round_nonneg(
 			(double)dt * ((double)s->take_done + (double)k / 2.0) / s->take_capacity);
 
 	if (at < c->t_ms)
@@ -211,6 +232,9 @@ static void receive(struct world *w, struct world_queue *q, struct world_service
 	s->held_count += k;
 	s->take_done += k;
 }
+
+/* Below this, n x m for m <= n is exact in a double (2^26 squared is 2^52). */
+#define SHARE_EXACT ((uint64_t)1 << 26)
 
 /*
  * Take n messages from the oldest cohorts for the consumers, each its
@@ -231,10 +255,17 @@ static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0
 		m = c->count < n - taken ? c->count : n - taken;
 		for (size_t k = 0; k < q->consumer_count; k++) {
 			struct world_service *s = &w->services[q->consumers[k]];
+			uint64_t due, share;
+
 			/* each service's share of the first taken + m messages, rounded down */
-			uint64_t due =
-				(uint64_t)((double)s->take_want * (double)(taken + m) / (double)n);
-			uint64_t share = due > s->take_done ? due - s->take_done : 0;
+			if (s->take_want == 0)
+				continue; /* 0 x anything / n: an idle service gets nothing */
+			if (s->take_want == n && n < SHARE_EXACT)
+				due = taken + m; /* n x (taken + m) / n, exact below 2^53 */
+			else
+				due = (uint64_t)((double)s->take_want * (double)(taken + m) /
+					(double)n);
+			share = due > s->take_done ? due - s->take_done : 0;
 
 			if (share > m - given)
 				share = m - given;
@@ -284,15 +315,36 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, uint64_t count)
 {
 	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
+	/*
+	 * Slice i holds count x (i + 1) / n - count x i / n messages at
+	 * t0 + (2i + 1) x dt / 2n: both quotients kept as whole part and
+	 * remainder and moved on by addition, the same numbers without the
+	 * three divisions per slice.
+	 */
+	uint64_t per = count / n, extra = count % n, hi = 0, hi_rem = 0;
+	uint64_t step = 2 * dt / (2 * n), step_rem = 2 * dt % (2 * n);
+	uint64_t at = dt / (2 * n), at_rem = dt % (2 * n);
 
 	if (n <= 1 || count <= 1) {
 		cohorts_push(pool, t0 + dt / 2, count);
 		return;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t lo = count * i / n, hi = count * (i + 1) / n;
+		uint64_t lo = hi;
 
-		cohorts_push(pool, t0 + (2 * i + 1) * dt / (2 * n), hi - lo);
+		hi += per;
+		hi_rem += extra;
+		if (hi_rem >= n) {
+			hi_rem -= n;
+			hi++;
+		}
+		cohorts_push(pool, t0 + at, hi - lo);
+		at += step;
+		at_rem += step_rem;
+		if (at_rem >= 2 * n) {
+			at_rem -= 2 * n;
+			at++;
+		}
 	}
 }
 
@@ -310,11 +362,15 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double capacity =
-			(double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
+		/* No running task: capacity is exactly 0 (0 x rate x dt / 1000), no division. */
+		double capacity = s->running == 0 && s->ss->messages_per_task_s >= 0
+			? 0.0
+			: (double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
 
 		s->consume_credit += capacity;
-		s->take_want = (uint64_t)floor(s->consume_credit + 1e-9);
+		/* The whole messages of credit, kept for the two uses below. */
+		s->take_whole = floor_nonneg(s->consume_credit + 1e-9);
+		s->take_want = (uint64_t)s->take_whole;
 		s->take_done = 0;
 		s->take_capacity = s->consume_credit > capacity ? s->consume_credit : capacity;
 		want += s->take_want;
@@ -325,14 +381,18 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 		uint64_t whole = s->take_want;
 
 		/* fewer messages than capacity: shares by capacity, remainders in order below */
-		s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
+		if (whole == 0)
+			s->take_want = 0; /* 0 x n / want */
+		else if (whole == want && want < SHARE_EXACT)
+			s->take_want = n; /* want x n / want, exact below 2^53 */
+		else
+			s->take_want = (uint64_t)((double)whole * (double)n / (double)want);
 		given += s->take_want;
 	}
 	for (size_t k = 0; k < q->consumer_count && n < want && given < n; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double whole = floor(s->consume_credit + 1e-9);
 
-		if ((double)s->take_want < whole) {
+		if ((double)s->take_want < s->take_whole) {
 			s->take_want++;
 			given++;
 		}
@@ -341,7 +401,7 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 		take(w, q, n, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
-		double whole = floor(s->consume_credit + 1e-9);
+		double whole = s->take_whole;
 
 		/* capacity that found no message is lost, as an idle poller's is */
 		s->consume_credit -= (double)s->take_done < whole ? whole : (double)s->take_done;
@@ -357,7 +417,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 
 	/* arrivals: whole messages as the exact integral passes integers */
 	q->arrived_exact += integrate(q, t0, t1);
-	target = (uint64_t)floor(q->arrived_exact + 1e-9);
+	target = (uint64_t)floor_nonneg(q->arrived_exact + 1e-9);
 	if (target > q->stats.arrived)
 		fresh = target - q->stats.arrived;
 	q->stats.arrived += fresh;
@@ -387,7 +447,11 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 	q->stats.waiting = q->pool_count + q->delayed_count + q->in_flight;
 	if (q->stats.waiting > q->stats.max_waiting)
 		q->stats.max_waiting = q->stats.waiting;
-	q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
+	/* waiting x 1000 / 1000 is exactly waiting below 2^43: no division for a whole second. */
+	if (dt == 1000 && q->stats.waiting < ((uint64_t)1 << 43))
+		q->stats.backlog_message_seconds += (double)q->stats.waiting;
+	else
+		q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
 }
 
 /* The true counts now. */

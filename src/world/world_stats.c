@@ -10,7 +10,7 @@
 #include "world_priv.h"
 
 /* Buckets one millisecond wide below this, then 64 per doubling. */
-#define LINEAR_MS 128
+#define LINEAR_MS WORLD_WAIT_LINEAR_MS
 #define PER_DOUBLING 64
 
 /* Upper bound of bucket i (see WORLD_WAIT_BUCKETS); the last is open. */
@@ -75,27 +75,6 @@ void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS])
 {
 	for (size_t i = 0; i < WORLD_WAIT_BUCKETS; i++)
 		bounds[i] = world_wait_bucket_upper_ms(i);
-}
-
-/* Count messages that waited wait_ms. */
-void world_stats_record_wait(
-	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
-{
-	size_t lo = 0, hi = WORLD_WAIT_BUCKETS - 1;
-
-	/* the first bucket whose upper bound is above the wait */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (wait_ms < w->wait_bounds[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	st->wait_hist[lo] += count;
-	st->wait_sum_ms += (double)wait_ms * (double)count;
-	if (wait_ms > st->wait_max_ms)
-		st->wait_max_ms = wait_ms;
 }
 
 /* Queue statistics. */

@@ -23,6 +23,16 @@
 #define MAX_AGE_MS 30000u
 #define FRESH_MS (NOW_MS - 1000u)
 
+/* A decision's reason, in one of a few rotating buffers (a message may show two). */
+static inline const char *fixture_reason(const struct engine_decision *d)
+{
+	static char bufs[4][ENGINE_REASON_MAX];
+	static size_t next;
+	char *buf = bufs[next++ % 4];
+
+	return engine_decision_reason(d, buf, ENGINE_REASON_MAX);
+}
+
 /* The policy most rows start from: 50 per task, local 1..20, burst 40, no behaviour. */
 static inline struct engine_policy fixture_policy(void)
 {

@@ -852,7 +852,12 @@ static void test_held_brings_counts_into_bounds(void **state)
 	assert_int_equal(st->outcome, CONTROLLER_HELD);
 	assert_int_equal(last_desired(&w->fake, "orders-local"), 20);
 	assert_int_equal(last_desired(&w->fake, "orders-burst"), 5);
-	assert_non_null(strstr(st->decision.reason, "lowered to max"));
+	{
+		char why[ENGINE_REASON_MAX];
+
+		assert_non_null(strstr(
+			engine_decision_reason(&st->decision, why, sizeof(why)), "lowered to max"));
+	}
 	/* Nothing else moves while the queue stays unreadable. */
 	clock_manual_advance(&w->clock, 5000);
 	cycle(w);
@@ -1150,6 +1155,7 @@ static void check_cycle(struct world *w, const struct rand_policy *r, int32_t fr
 			: 0;
 		int32_t base = applied_at(a, back);
 		const struct engine_decision *d = &controller_policy_status(w->ctl, 0)->decision;
+		char why[ENGINE_REASON_MAX];
 		/* The limits bind the wanted total; the split may hold local at its capacity. */
 		bool bound = to == r->min || to == r->max ||
 			((d->flags & ENGINE_BOUND_CAPACITY) && to == d->local_capacity);
@@ -1157,11 +1163,11 @@ static void check_cycle(struct world *w, const struct rand_policy *r, int32_t fr
 		if (!bound && to > base + r->out_tasks && to > from_local)
 			fail_msg("seed %llu: %d -> %d, period start %d, limit +%d: %s",
 				(unsigned long long)seed, from_local, to, base, r->out_tasks,
-				d->reason);
+				engine_decision_reason(d, why, sizeof(why)));
 		if (!bound && to < base - r->in_tasks && to < from_local)
 			fail_msg("seed %llu: %d -> %d, period start %d, limit -%d: %s",
 				(unsigned long long)seed, from_local, to, base, r->in_tasks,
-				d->reason);
+				engine_decision_reason(d, why, sizeof(why)));
 		assert_true(a->n < 512);
 		a->t_ms[a->n] = now;
 		a->to[a->n++] = to;

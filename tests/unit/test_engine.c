@@ -694,14 +694,14 @@ static void run_row(void **state)
 	build(r, &p, &c, in, &o);
 	engine_history_init(&h);
 	assert_int_equal(engine_decide(&p, &o, &h, NOW_MS, &d), 0);
-	print_message("# reason=\"%s\"\n", d.reason);
+	print_message("# reason=\"%s\"\n", fixture_reason(&d));
 	assert_int_equal(d.local_desired, r->want_local);
 	assert_int_equal(d.burst_desired, r->want_burst);
 	if ((d.flags & r->want_flags) != r->want_flags)
 		fail_msg("flags 0x%x lack 0x%x", d.flags, r->want_flags);
-	if (strstr(d.reason, r->reason) == NULL)
-		fail_msg("reason \"%s\" lacks \"%s\"", d.reason, r->reason);
-	assert_true(strchr(d.reason, '\n') == NULL);
+	if (strstr(fixture_reason(&d), r->reason) == NULL)
+		fail_msg("reason \"%s\" lacks \"%s\"", fixture_reason(&d), r->reason);
+	assert_true(strchr(fixture_reason(&d), '\n') == NULL);
 	assert_int_equal(d.update_local, local_usable && d.local_desired != r->local_desired);
 	assert_int_equal(
 		d.update_burst, p.has_burst && burst_usable && d.burst_desired != r->burst_desired);
@@ -749,7 +749,7 @@ static void test_reason_bounded(void **state)
 	o.burst.ok = false;
 	o.task.ok = false;
 	assert_int_equal(engine_decide(&p, &o, &h, NOW_MS, &d), 0);
-	assert_true(strlen(d.reason) < sizeof(d.reason));
+	assert_true(strlen(fixture_reason(&d)) < ENGINE_REASON_MAX);
 	assert_false(d.update_local);
 	assert_false(d.update_burst);
 }

@@ -181,12 +181,13 @@ static void run_seq(void **state)
 		d = world_step(&w, NOW_MS + s->at_s * S, s->visible);
 		if (d.local_desired != s->want)
 			fail_msg("at %llus: %d tasks, expected %d (%s)",
-				(unsigned long long)s->at_s, d.local_desired, s->want, d.reason);
+				(unsigned long long)s->at_s, d.local_desired, s->want,
+				fixture_reason(&d));
 	}
 	if ((d.flags & r->last_flags) != r->last_flags)
-		fail_msg("flags 0x%x lack 0x%x (%s)", d.flags, r->last_flags, d.reason);
-	if (r->last_reason != NULL && strstr(d.reason, r->last_reason) == NULL)
-		fail_msg("reason \"%s\" lacks \"%s\"", d.reason, r->last_reason);
+		fail_msg("flags 0x%x lack 0x%x (%s)", d.flags, r->last_flags, fixture_reason(&d));
+	if (r->last_reason != NULL && strstr(fixture_reason(&d), r->last_reason) == NULL)
+		fail_msg("reason \"%s\" lacks \"%s\"", fixture_reason(&d), r->last_reason);
 }
 
 /* A splitmix64 step: the tests' own fixed-seed generator. */
@@ -309,7 +310,7 @@ static void test_sequence_deterministic(void **state)
 			world_step(&b, NOW_MS + t * 3 * S, (int64_t)(next_rand(&seed_b) % 800));
 
 		assert_int_equal(da.local_desired, db.local_desired);
-		assert_string_equal(da.reason, db.reason);
+		assert_string_equal(fixture_reason(&da), fixture_reason(&db));
 	}
 }
 
@@ -415,8 +416,8 @@ static void test_burst_window(void **state)
 		o.queue.observed_ms = o.local.observed_ms = o.burst.observed_ms = now;
 		o.task.observed_ms = c.observed_ms = now;
 		assert_int_equal(engine_decide(&p, &o, &h, now, &d), 0);
-		print_message(
-			"# t=%llus reason=\"%s\"\n", (unsigned long long)steps[i].at_s, d.reason);
+		print_message("# t=%llus reason=\"%s\"\n", (unsigned long long)steps[i].at_s,
+			fixture_reason(&d));
 		assert_int_equal(d.local_desired, steps[i].local);
 		assert_int_equal(d.burst_desired, steps[i].burst);
 		engine_history_update(&h, &p, &d, now);
@@ -511,7 +512,7 @@ static void test_make_before_break_drains(void **state)
 			d.burst_desired != steps[i].want_burst)
 			fail_msg("step %zu: local %d burst %d, expected %d and %d (%s)", i,
 				d.local_desired, d.burst_desired, steps[i].want_local,
-				steps[i].want_burst, d.reason);
+				steps[i].want_burst, fixture_reason(&d));
 		assert_int_equal(d.wanted, 20);
 		engine_history_update(&w.history, &w.policy, &d, now_ms);
 		w.obs.local.desired = d.local_desired;

@@ -154,7 +154,8 @@ static void test_priority_first(void **state)
 	assert_int_equal(high->decision.burst_desired, 0);
 	assert_int_equal(low->decision.local_desired, 2);
 	assert_int_equal(low->decision.burst_desired, 4);
-	assert_non_null(strstr(low->decision.reason, "local capacity 2 (2 on 1 instances"));
+	assert_non_null(
+		strstr(fixture_reason(&low->decision), "local capacity 2 (2 on 1 instances"));
 }
 
 /* Equal priorities go by name. */

@@ -185,7 +185,7 @@ static uint64_t hash_decision(uint64_t h, const struct engine_decision *d)
 
 	for (size_t i = 0; i < sizeof(v); i++)
 		h = (h ^ b[i]) * 0x100000001b3ull;
-	for (const char *c = d->reason; *c != '\0'; c++)
+	for (const char *c = fixture_reason(d); *c != '\0'; c++)
 		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
 	return h;
 }
@@ -212,7 +212,8 @@ static void check_work_in_progress(const struct engine_policy *p,
 			busy = max_total;
 		if (d->wanted < busy)
 			fail_msg("case %llu: wanted %d below %lld tasks busy: %s",
-				(unsigned long long)case_no, d->wanted, (long long)busy, d->reason);
+				(unsigned long long)case_no, d->wanted, (long long)busy,
+				fixture_reason(d));
 	}
 }
 
@@ -226,13 +227,15 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 	bool burst_ok = !p->has_burst || usable(&o->burst, p, now_ms);
 
 	if (d->local_desired > p->local_max_tasks || d->burst_desired > burst_max)
-		fail_msg("case %llu: above a max: %s", (unsigned long long)case_no, d->reason);
+		fail_msg("case %llu: above a max: %s", (unsigned long long)case_no,
+			fixture_reason(d));
 	if (d->local_desired < 0 || d->burst_desired < 0)
 		fail_msg("case %llu: negative count", (unsigned long long)case_no);
 	if (!p->has_burst && (d->burst_desired != 0 || d->update_burst))
 		fail_msg("case %llu: burst without burst", (unsigned long long)case_no);
 	if (d->local_desired < p->local_min_tasks && !(missing && !local_ok))
-		fail_msg("case %llu: below min: %s", (unsigned long long)case_no, d->reason);
+		fail_msg(
+			"case %llu: below min: %s", (unsigned long long)case_no, fixture_reason(d));
 	if (missing) {
 		/* Fail static: moves only into the bounds; nothing unknown is set. */
 		int32_t in_bounds = o->local.desired < p->local_max_tasks ? o->local.desired
@@ -242,12 +245,12 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 			in_bounds = p->local_min_tasks;
 		if (local_ok && d->local_desired != in_bounds)
 			fail_msg("case %llu: local moved on missing data: %s",
-				(unsigned long long)case_no, d->reason);
+				(unsigned long long)case_no, fixture_reason(d));
 		if (p->has_burst && burst_ok &&
 			d->burst_desired !=
 				(o->burst.desired < burst_max ? o->burst.desired : burst_max))
 			fail_msg("case %llu: burst moved on missing data: %s",
-				(unsigned long long)case_no, d->reason);
+				(unsigned long long)case_no, fixture_reason(d));
 		if ((!local_ok && d->update_local) || (!burst_ok && d->update_burst))
 			fail_msg("case %llu: set a count it could not read",
 				(unsigned long long)case_no);
@@ -261,7 +264,7 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 			!(d->flags & ENGINE_MAKE_BEFORE_BREAK))
 			fail_msg("case %llu: burst %d while local %d below capacity %d: %s",
 				(unsigned long long)case_no, d->burst_desired, d->local_desired,
-				d->local_capacity, d->reason);
+				d->local_capacity, fixture_reason(d));
 		if (d->wanted > p->local_max_tasks + burst_max)
 			fail_msg("case %llu: wanted above max", (unsigned long long)case_no);
 		/* New local tasks beyond placed fit, unless the min demands them. */
@@ -269,12 +272,12 @@ static void check_decision(const struct engine_policy *p, const struct engine_ob
 			d->local_desired - d->placed > (d->fit > 0 ? d->fit : 0))
 			fail_msg("case %llu: %d new local tasks, %d fit: %s",
 				(unsigned long long)case_no, d->local_desired - d->placed, d->fit,
-				d->reason);
+				fixture_reason(d));
 		assert_int_equal(d->update_local, d->local_desired != o->local.desired);
 		check_work_in_progress(p, o, d, case_no);
 	}
-	assert_true(strlen(d->reason) > 0 && strlen(d->reason) < ENGINE_REASON_MAX);
-	assert_null(strchr(d->reason, '\n'));
+	assert_true(strlen(fixture_reason(d)) > 0 && strlen(fixture_reason(d)) < ENGINE_REASON_MAX);
+	assert_null(strchr(fixture_reason(d), '\n'));
 }
 
 /* After a claim, no eligible instance holds more than fits on it. */

@@ -192,7 +192,12 @@ static void test_row_from_status(void **state)
 	st.decision.burst_desired = 2;
 	st.decision.update_local = true;
 	st.decision.local_capacity = 12;
-	snprintf(st.decision.reason, sizeof(st.decision.reason), "because");
+	/* The reason is written from the decision's trace when read: here, a hold's. */
+	st.decision.trace.flags = ENGINE_MISSING_DATA;
+	st.decision.trace.read_local = 4;
+	st.decision.trace.local = 4;
+	st.decision.trace.missing[0] = "queue";
+	st.decision.trace.n_missing = 1;
 	plan_row_from_status(&st, &row);
 	assert_string_equal(row.name, "orders");
 	assert_string_equal(row.outcome, "scaled");
@@ -206,7 +211,7 @@ static void test_row_from_status(void **state)
 	assert_int_equal(row.burst_set, 2);
 	assert_true(row.update_local);
 	assert_false(row.update_burst);
-	assert_string_equal(row.reason, "because");
+	assert_string_equal(row.reason, "holding local 4: missing data (queue)");
 	assert_null(row.error);
 
 	/* Held: the capacity is unknown and the error is kept. */

@@ -535,6 +535,84 @@ static void test_cloud_sim_contract(void **state)
 	scenario_destroy(sc);
 }
 
+/* Answers in order: each callback notes its number; one asks again from inside. */
+struct order_log {
+	const struct cloud *cloud;
+	int seen[64];
+	int n;
+	int err[64];
+	bool again; /* the first answer asks once more */
+};
+
+struct order_arg {
+	struct order_log *log;
+	int id;
+};
+
+static void on_order(
+	int err, const struct aws_error *error, const struct cloud_queue_counts *counts, void *arg)
+{
+	struct order_arg *a = arg;
+	static struct order_arg late;
+
+	(void)error;
+	(void)counts;
+	a->log->err[a->log->n] = err;
+	a->log->seen[a->log->n++] = a->id;
+	if (a->log->again) {
+		a->log->again = false;
+		late = (struct order_arg){a->log, 99};
+		assert_int_equal(a->log->cloud->ops->queue_counts(a->log->cloud->ctx,
+					 "https://sqs.us-east-1.amazonaws.com/123456789012/orders",
+					 on_order, &late),
+			0);
+	}
+}
+
+/*
+ * Many calls due at once are answered in the order made, a call made from a
+ * callback after them, and a caller's buffer reused for another name is
+ * answered for the name it holds now, not the one it held before.
+ */
+static void test_cloud_sim_order_and_reused_names(void **state)
+{
+	struct scenario *sc = load_scenario(scenario_text);
+	struct world *w;
+	struct cloud_sim *cs;
+	struct order_log log = {0};
+	struct order_arg args[40];
+	char url[96];
+
+	(void)state;
+	assert_int_equal(world_create(sc, 0, &w), 0);
+	assert_int_equal(cloud_sim_create(w, 5000, &cs), 0);
+	log.cloud = cloud_sim_cloud(cs);
+	log.again = true;
+	for (int i = 0; i < 40; i++) {
+		/* Every other call names a queue that does not exist, from the same buffer. */
+		snprintf(url, sizeof(url), "https://sqs.us-east-1.amazonaws.com/123456789012/%s",
+			i % 2 == 0 ? "orders" : "ordersx");
+		args[i] = (struct order_arg){&log, i};
+		assert_int_equal(
+			log.cloud->ops->queue_counts(log.cloud->ctx, url, on_order, &args[i]), 0);
+	}
+	assert_int_equal(cloud_sim_deliver(cs, 0), 41);
+	assert_int_equal(log.n, 41);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(log.seen[i], i);
+		if (i % 2 == 0)
+			assert_int_equal(log.err[i], 0);
+		else
+			assert_int_not_equal(log.err[i], 0);
+	}
+	assert_int_equal(log.seen[40], 99);
+	assert_int_equal(log.err[40], 0);
+	assert_int_equal(cloud_sim_next_due_ms(cs), UINT64_MAX);
+	cloud_sim_destroy(cs);
+	world_destroy(w);
+	scenario_destroy(sc);
+}
+
 static void test_cloud_sim_bucket(void **state)
 {
 	struct scenario *sc = load_scenario(scenario_text);
@@ -895,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_target_tracking_in_simulation),
 		cmocka_unit_test(test_cloud_sim_contract),
 		cmocka_unit_test(test_cloud_sim_bucket),
+		cmocka_unit_test(test_cloud_sim_order_and_reused_names),
 		cmocka_unit_test(test_sweep_parse),
 		cmocka_unit_test(test_sweep_apply),
 		cmocka_unit_test(test_report_json_and_table),
