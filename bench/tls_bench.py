@@ -16,6 +16,12 @@ emulator), and the ratios qscale / botocore.
 usage: tls_bench.py QSCALE [--policies 1,100,1000] [--interval S] [--duration S]
                           [--transports tls,plain] [--python /usr/bin/python3]
        tls_bench.py QSCALE --breakdown N [--connections 1,16,64]
+       tls_bench.py QSCALE --callgrind OUT [--policies 100] [--duration 40]
+
+--callgrind runs only `qscale run` (the first --policies value, the first
+transport) under `valgrind --tool=callgrind`, writes the profile to OUT and
+prints the AWS requests and TLS handshakes the emulator saw: instruction
+counts per request do not depend on the load of the machine, CPU seconds do.
 
 --breakdown runs only `qscale run` with N policies over TLS, once per
 aws.max_connections value, and prints where its resident memory is: per
@@ -280,6 +286,31 @@ def breakdown(args):
         print()
 
 
+def callgrind(args):
+    n = int(args.policies.split(",")[0])
+    tls = args.transports.split(",")[0] == "tls"
+    folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
+    em = Emulator(args.qscale, folder, n, tls)
+    try:
+        path = os.path.join(folder, "qscale.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(scale_config(n, args.interval))
+        with open(os.path.join(folder, "run.log"), "wb") as log:
+            proc = subprocess.Popen(["valgrind", "--tool=callgrind",
+                                     "--callgrind-out-file=" + os.path.abspath(args.callgrind),
+                                     args.qscale, "run", "-c", path],
+                                    env=client_env(em, folder), stderr=log)
+            time.sleep(args.duration)
+            requests, handshakes, _ = em.counts()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
+        print(f"policies={n} transport={'tls' if tls else 'plain'} duration_s={args.duration:g} "
+              f"requests={requests} tls_handshakes={handshakes} profile={args.callgrind}")
+    finally:
+        em.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qscale")
@@ -291,9 +322,13 @@ def main():
     ap.add_argument("--breakdown", type=int)
     ap.add_argument("--connections", default="1,16,64")
     ap.add_argument("--top", type=int, default=16)
+    ap.add_argument("--callgrind")
     args = ap.parse_args()
     if args.breakdown:
         breakdown(args)
+        return
+    if args.callgrind:
+        callgrind(args)
         return
     rows, ratios = [], []
     for n in [int(s) for s in args.policies.split(",")]:

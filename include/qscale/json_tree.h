@@ -1,6 +1,8 @@
 /*
  * Bounded JSON trees over yajl, for everything qscale parses from a peer:
- * AWS responses (aws/json.c) and requests to the emulator (emulate/). The
+ * AWS responses (aws/json.c) and requests to the emulator (emulate/). A
+ * reader that needs a few fields of a large answer names them, and the tree
+ * holds only those. The
  * checks before yajl_tree_parse bound what a hostile peer can make it do: a
  * capped size, a capped nesting depth (yajl frees its tree recursively), a
  * capped number of items per array or object (yajl grows an array with one
@@ -29,9 +31,40 @@ struct json_limits {
  * Parse len bytes of body as one JSON object within limits. 0 with *out (free
  * with yajl_tree_free), or -EPROTO with a lowercase reason in error
  * that reads after a noun ("nests deeper than 32 levels", "is malformed JSON: ...").
+ * The tree is the one yajl_tree_parse builds (yajl's settings, its layout and
+ * allocator), built by yajl's callback parser.
  */
 int json_tree_parse(const char *body, size_t len, const struct json_limits *limits, yajl_val *out,
 	char error[JSON_TREE_ERROR_MAX]);
+
+struct json_keep;
+
+/* A member an object keeps: its key, and what to keep of its value (NULL: all of it). */
+struct json_keep_member {
+	const char *key;
+	const struct json_keep *keep;
+};
+
+/*
+ * What to keep of a value while its tree is built. Of an object, members
+ * lists the keys kept (ending at a NULL key; NULL keeps every member whole);
+ * of an array, items says what to keep of each item (NULL: every item whole).
+ * Scalars are always kept whole.
+ */
+struct json_keep {
+	const struct json_keep_member *members;
+	const struct json_keep *items;
+};
+
+/*
+ * json_tree_parse, keeping of the document only what keep names (NULL: all
+ * of it): the tree holds every occurrence of a kept key, in order, and every
+ * item of a kept array, so that lookups, types and lengths read as in the
+ * whole tree. The rest is parsed and checked but never allocated. The caps,
+ * the error texts and the JSON accepted are json_tree_parse's.
+ */
+int json_tree_parse_keep(const char *body, size_t len, const struct json_limits *limits,
+	const struct json_keep *keep, yajl_val *out, char error[JSON_TREE_ERROR_MAX]);
 
 /* The value of key in obj; NULL when obj is not an object, key is absent, or its value is null. */
 yajl_val json_tree_get(yajl_val obj, const char *key);

@@ -123,9 +123,17 @@ static void make_uuid(struct aws_client *client, char out[37])
 	random_bytes(client, b, sizeof(b));
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		b[13], b[14], b[15]);
+	/* 8-4-4-4-12 lowercase hex digits; by hand, as every call makes one. */
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(b); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		out[n++] = hex[b[i] >> 4];
+		out[n++] = hex[b[i] & 0xf];
+	}
+	out[n] = '\0';
 }
 
 /* The stats row of (service, operation), created on first use. */

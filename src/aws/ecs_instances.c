@@ -323,6 +323,51 @@ static int parse_instance(yajl_val v, struct ecs_container_instance *ci, struct 
 	return parse_attributes(v, ci, diag);
 }
 
+/* What parse_resources reads of each resource. */
+static const struct json_keep_member resource_members[] = {
+	{"name", NULL},
+	{"type", NULL},
+	{"integerValue", NULL},
+	{"longValue", NULL},
+	{"doubleValue", NULL},
+	{"stringSetValue", NULL},
+	{NULL, NULL},
+};
+static const struct json_keep resource_keep = {.members = resource_members};
+static const struct json_keep resources_keep = {.items = &resource_keep};
+/* What parse_attributes reads of each attribute. */
+static const struct json_keep_member attribute_members[] = {
+	{"name", NULL},
+	{"value", NULL},
+	{NULL, NULL},
+};
+static const struct json_keep attribute_keep = {.members = attribute_members};
+static const struct json_keep attributes_keep = {.items = &attribute_keep};
+/* What parse_instance reads of each container instance. */
+static const struct json_keep_member instance_members[] = {
+	{"containerInstanceArn", NULL},
+	{"ec2InstanceId", NULL},
+	{"capacityProviderName", NULL},
+	{"status", NULL},
+	{"agentConnected", NULL},
+	{"runningTasksCount", NULL},
+	{"pendingTasksCount", NULL},
+	{"registeredResources", &resources_keep},
+	{"remainingResources", &resources_keep},
+	{"attributes", &attributes_keep},
+	{NULL, NULL},
+};
+static const struct json_keep instance_keep = {.members = instance_members};
+static const struct json_keep instances_keep = {.items = &instance_keep};
+/* The answer without versionInfo, agentUpdateStatus, attachments and the rest. */
+static const struct json_keep_member describe_members[] = {
+	{"__type", NULL},
+	{"containerInstances", &instances_keep},
+	{"failures", &ecs_failures_keep},
+	{NULL, NULL},
+};
+static const struct json_keep describe_keep = {.members = describe_members};
+
 /* See ecs.h. */
 int ecs_describe_container_instances_parse(
 	const char *body, size_t len, struct ecs_instance_set *out, struct aws_error *diag)
@@ -330,7 +375,7 @@ int ecs_describe_container_instances_parse(
 	yajl_val tree;
 	yajl_val insts;
 	yajl_val failures;
-	int r = aws_json_parse(body, len, &tree, diag);
+	int r = aws_json_parse_keep(body, len, &describe_keep, &tree, diag);
 
 	if (r < 0)
 		return r;

@@ -14,6 +14,9 @@
 /* A copy of s, or NULL for NULL. */
 char *ecs_strdup_opt(const char *s);
 
+/* What to keep of a failures[] array for ecs_failure_parse (json_tree_parse_keep). */
+extern const struct json_keep ecs_failures_keep;
+
 /* Parse one failures[] item. */
 int ecs_failure_parse(yajl_val v, struct ecs_failure *out, struct aws_error *diag);
 

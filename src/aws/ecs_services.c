@@ -19,6 +19,18 @@ char *ecs_strdup_opt(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/* What ecs_failure_parse reads of each failures[] entry. */
+static const struct json_keep_member failure_members[] = {
+	{"arn", NULL},
+	{"reason", NULL},
+	{"detail", NULL},
+	{NULL, NULL},
+};
+static const struct json_keep failure_keep = {.members = failure_members};
+
+/* See ecs_priv.h. */
+const struct json_keep ecs_failures_keep = {.items = &failure_keep};
+
 /* See ecs_priv.h. */
 int ecs_failure_parse(yajl_val v, struct ecs_failure *out, struct aws_error *diag)
 {
@@ -216,6 +228,33 @@ static bool failure_matches(const char *arn, const char *name)
 	return ln > 0 && la > ln && arn[la - ln - 1] == '/' && strcmp(arn + la - ln, name) == 0;
 }
 
+/* What parse_service and ecs_failure_parse read of a DescribeServices answer. */
+static const struct json_keep_member service_members[] = {
+	{"serviceName", NULL},
+	{"serviceArn", NULL},
+	{"clusterArn", NULL},
+	{"status", NULL},
+	{"taskDefinition", NULL},
+	{"launchType", NULL},
+	{"desiredCount", NULL},
+	{"runningCount", NULL},
+	{"pendingCount", NULL},
+	{NULL, NULL},
+};
+static const struct json_keep service_keep = {.members = service_members};
+static const struct json_keep services_keep = {.items = &service_keep};
+static const struct json_keep_member describe_members[] = {
+	{"__type", NULL},
+	{"services", &services_keep},
+	{"failures", &ecs_failures_keep},
+	{NULL, NULL},
+};
+/*
+ * A real answer carries deployments and up to 100 events per service; the
+ * tree keeps none of them.
+ */
+static const struct json_keep describe_keep = {.members = describe_members};
+
 /* See ecs.h. */
 int ecs_describe_services_parse(const char *body, size_t len, const char *const *names,
 	size_t n_names, struct ecs_service_list *out, struct aws_error *diag)
@@ -223,7 +262,7 @@ int ecs_describe_services_parse(const char *body, size_t len, const char *const 
 	yajl_val tree;
 	yajl_val services;
 	yajl_val failures;
-	int r = aws_json_parse(body, len, &tree, diag);
+	int r = aws_json_parse_keep(body, len, &describe_keep, &tree, diag);
 
 	if (r < 0)
 		return r;

@@ -717,6 +717,19 @@ static CURLcode make_easy(struct http_request *req)
 	return rc;
 }
 
+/* "name: value" in a fresh string (every request has several; printf costs more). */
+static char *header_line(const char *name, const char *value)
+{
+	size_t ln = strlen(name);
+	size_t lv = strlen(value);
+	char *line = xmalloc(ln + lv + 3);
+
+	memcpy(line, name, ln);
+	memcpy(line + ln, ": ", 2);
+	memcpy(line + ln + 2, value, lv + 1);
+	return line;
+}
+
 /* A request from opts, not yet linked anywhere; NULL header lines are refused before. */
 static struct http_request *request_new(
 	struct http_client *client, const struct http_request_opts *opts, http_cb cb, void *arg)
@@ -728,7 +741,7 @@ static struct http_request *request_new(
 	req->arg = arg;
 	buf_init(&req->body, opts->max_body != 0 ? opts->max_body : HTTP_BODY_MAX_DEFAULT);
 	for (size_t i = 0; i < opts->n_headers; i++) {
-		char *line = xasprintf("%s: %s", opts->headers[i].name, opts->headers[i].value);
+		char *line = header_line(opts->headers[i].name, opts->headers[i].value);
 		req->headers = curl_slist_append(req->headers, line);
 		secure_free_str(line);
 	}

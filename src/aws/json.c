@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,25 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
 /* See json_priv.h. */
 int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error *diag)
 {
+	return aws_json_parse_keep(body, len, NULL, out, diag);
+}
+
+/* Whether a top-level keep lists "__type", so that error bodies are still seen. */
+static bool keeps_type(const struct json_keep *keep)
+{
+	if (keep == NULL || keep->members == NULL)
+		return true;
+	for (const struct json_keep_member *m = keep->members; m->key != NULL; m++) {
+		if (strcmp(m->key, "__type") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* See json_priv.h. */
+int aws_json_parse_keep(const char *body, size_t len, const struct json_keep *keep, yajl_val *out,
+	struct aws_error *diag)
+{
 	static const struct json_limits limits = {
 		.max_bytes = AWS_JSON_MAX_BODY,
 		.max_depth = AWS_JSON_MAX_DEPTH,
@@ -45,7 +65,9 @@ int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error
 
 	if (body == NULL || len == 0)
 		return aws_json_fail(diag, "empty response body");
-	if (json_tree_parse(body, len, &limits, &tree, error) < 0)
+	if (!keeps_type(keep))
+		abort(); /* a reader that cannot tell an error body from its answer */
+	if (json_tree_parse_keep(body, len, &limits, keep, &tree, error) < 0)
 		return aws_json_fail(diag, "response %s", error);
 	/* An error body must never pass for an empty success. */
 	type = json_tree_get(tree, "__type");

@@ -38,6 +38,14 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
  */
 int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error *diag);
 
+/*
+ * aws_json_parse keeping only what keep names (json_tree_parse_keep), for
+ * large answers of which a reader needs a few fields. Its members must list
+ * "__type".
+ */
+int aws_json_parse_keep(const char *body, size_t len, const struct json_keep *keep, yajl_val *out,
+	struct aws_error *diag);
+
 /* A string field; *out is NULL when absent and not required. */
 int aws_json_string(
 	yajl_val obj, const char *key, bool required, const char **out, struct aws_error *diag);

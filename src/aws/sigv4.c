@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "qscale/buf.h"
 #include "qscale/log.h"
@@ -40,16 +42,60 @@ struct sigv4_key_cache {
 	struct key_entry entries[CACHE_ENTRIES];
 };
 
+/*
+ * SHA-256 and HMAC as fetched from OpenSSL once for the process. The one-shot
+ * calls (EVP_Q_mac, EVP_Digest with EVP_sha256()) look the algorithm up in
+ * the provider store on every call, which costs more than hashing a request.
+ * The HMAC context is a template with its digest set and no key; each MAC
+ * works on a copy of it.
+ */
+static EVP_MD *sha256_md;
+static EVP_MAC_CTX *hmac_template;
+static CRYPTO_ONCE fetch_once = CRYPTO_ONCE_STATIC_INIT;
+
+/* Fetch SHA-256 and HMAC-SHA256 (run once). */
+static void fetch_algorithms(void)
+{
+	static char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (mac != NULL)
+		hmac_template = EVP_MAC_CTX_new(mac);
+	/* The context holds its own reference to the algorithm. */
+	EVP_MAC_free(mac);
+	if (hmac_template != NULL && EVP_MAC_CTX_set_params(hmac_template, params) != 1) {
+		EVP_MAC_CTX_free(hmac_template);
+		hmac_template = NULL;
+	}
+}
+
+/* The fetched algorithms; aborts when OpenSSL has no SHA-256 or HMAC. */
+static void algorithms(void)
+{
+	if (CRYPTO_THREAD_run_once(&fetch_once, fetch_algorithms) != 1 || sha256_md == NULL ||
+		hmac_template == NULL)
+		fatal("sigv4: OpenSSL has no SHA-256 or HMAC");
+}
+
 /* HMAC-SHA256 of data under key into out (32 bytes). */
 static void hmac_sha256(
 	const void *key, size_t key_len, const void *data, size_t len, unsigned char out[KEY_LEN])
 {
 	size_t out_len = 0;
+	EVP_MAC_CTX *ctx;
 
-	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, len, out, KEY_LEN,
-		    &out_len) == NULL ||
-		out_len != KEY_LEN)
+	algorithms();
+	ctx = EVP_MAC_CTX_dup(hmac_template);
+	if (ctx == NULL || EVP_MAC_init(ctx, key, key_len, NULL) != 1 ||
+		EVP_MAC_update(ctx, data, len) != 1 ||
+		EVP_MAC_final(ctx, out, &out_len, KEY_LEN) != 1 || out_len != KEY_LEN)
 		fatal("sigv4: HMAC-SHA256 failed");
+	EVP_MAC_CTX_free(ctx);
 }
 
 /* SHA-256 of data into out (32 bytes). */
@@ -57,7 +103,8 @@ static void sha256(const void *data, size_t len, unsigned char out[KEY_LEN])
 {
 	unsigned int out_len = 0;
 
-	if (EVP_Digest(data, len, out, &out_len, EVP_sha256(), NULL) != 1 || out_len != KEY_LEN)
+	algorithms();
+	if (EVP_Digest(data, len, out, &out_len, sha256_md, NULL) != 1 || out_len != KEY_LEN)
 		fatal("sigv4: SHA-256 failed");
 }
 
@@ -183,6 +230,30 @@ static bool token_valid(const char *token)
 	return true;
 }
 
+/* The n strings of parts joined into one fresh string (cheaper than a printf). */
+static char *concat(const char *const *parts, size_t n)
+{
+	size_t lens[16];
+	size_t total = 1;
+	char *out;
+	char *p;
+
+	if (n > sizeof(lens) / sizeof(lens[0]))
+		fatal("sigv4: too many parts to join");
+	for (size_t i = 0; i < n; i++) {
+		lens[i] = strlen(parts[i]);
+		total += lens[i];
+	}
+	out = xmalloc(total);
+	p = out;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, parts[i], lens[i]);
+		p += lens[i];
+	}
+	*p = '\0';
+	return out;
+}
+
 /* Check everything but the request itself. */
 static int check_inputs(const struct sigv4_request *req, const struct sigv4_credentials *creds,
 	const struct sigv4_params *params)
@@ -257,8 +328,9 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	date[8] = '\0';
 	sigv4_sha256_hex(creq.data, creq.len, creq_hash);
 
-	char *sts = xasprintf("AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date,
-		params->region, params->service, creq_hash);
+	const char *sts_parts[] = {"AWS4-HMAC-SHA256\n", amz_date, "\n", date, "/", params->region,
+		"/", params->service, "/aws4_request\n", creq_hash};
+	char *sts = concat(sts_parts, sizeof(sts_parts) / sizeof(sts_parts[0]));
 	unsigned char key[KEY_LEN];
 	unsigned char mac[KEY_LEN];
 	char signature[65];
@@ -276,10 +348,11 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	if (params->sign_body)
 		s.content_sha256 = xstrdup(payload_hash);
 	s.signed_headers = buf_steal(&signed_headers);
-	s.authorization = xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, "
-				    "SignedHeaders=%s, Signature=%s",
-		creds->access_key_id, date, params->region, params->service, s.signed_headers,
-		signature);
+	const char *auth_parts[] = {"AWS4-HMAC-SHA256 Credential=", creds->access_key_id, "/", date,
+		"/", params->region, "/", params->service,
+		"/aws4_request, SignedHeaders=", s.signed_headers, ", Signature=", signature};
+
+	s.authorization = concat(auth_parts, sizeof(auth_parts) / sizeof(auth_parts[0]));
 	s.canonical_request = buf_steal(&creq);
 	s.string_to_sign = sts;
 	s.signature = xstrdup(signature);

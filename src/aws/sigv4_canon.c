@@ -61,7 +61,11 @@ static int canonical_uri(struct buf *out, const char *path, bool normalize)
 		return -EINVAL;
 	if (len == 0)
 		return buf_putc(out, '/');
-	if (!normalize)
+	/*
+	 * Without empty, "." or ".." segments (no "//", no "/." anywhere) dot
+	 * removal keeps the path as it is: the usual case, "/" above all.
+	 */
+	if (!normalize || (strstr(path, "//") == NULL && strstr(path, "/.") == NULL))
 		return percent_encode(out, path, len, true);
 
 	/* Segments kept after dot removal, as (offset, length) pairs. */
@@ -370,8 +374,10 @@ static int canonical_headers(
 		bool last = i + 1 == n || strcmp(h[i + 1].name, h[i].name) != 0;
 
 		if (first) {
-			r = buf_printf(out, "%s:", h[i].name);
-			if (r == 0 && buf_cstr(signed_headers)[0] != '\0')
+			r = buf_puts(out, h[i].name);
+			if (r == 0)
+				r = buf_putc(out, ':');
+			if (r == 0 && signed_headers->len > 0)
 				r = buf_putc(signed_headers, ';');
 			if (r == 0)
 				r = buf_puts(signed_headers, h[i].name);
@@ -414,7 +420,9 @@ int sigv4_canonical_request(const struct sigv4_request *req, bool normalize_path
 
 	if (r < 0)
 		return r;
-	r = buf_printf(out, "%s\n", req->method);
+	r = buf_puts(out, req->method);
+	if (r == 0)
+		r = buf_putc(out, '\n');
 	if (r == 0)
 		r = canonical_uri(out, req->path != NULL ? req->path : "", normalize_path);
 	if (r == 0)
@@ -426,7 +434,13 @@ int sigv4_canonical_request(const struct sigv4_request *req, bool normalize_path
 	if (r == 0)
 		r = canonical_headers(out, signed_headers, h, n);
 	if (r == 0)
-		r = buf_printf(out, "\n%s\n%s", buf_cstr(signed_headers), payload_hash);
+		r = buf_putc(out, '\n');
+	if (r == 0)
+		r = buf_append(out, signed_headers->data, signed_headers->len);
+	if (r == 0)
+		r = buf_putc(out, '\n');
+	if (r == 0)
+		r = buf_puts(out, payload_hash);
 	headers_free(h, n);
 	return r;
 }

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +43,15 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* Write v as n decimal digits, zero-padded (v < 10^n). */
+static void put_digits(char *out, unsigned v, size_t n)
+{
+	for (size_t i = n; i > 0; i--) {
+		out[i - 1] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 /* See sigv4.h. */
 int sigv4_format_amz_date(uint64_t time_ms, char out[17])
 {
@@ -58,12 +66,16 @@ int sigv4_format_amz_date(uint64_t time_ms, char out[17])
 	unsigned sod = (unsigned)(secs % 86400);
 
 	civil_from_days((int64_t)(secs / 86400), &y, &m, &d);
-	char text[64];
-
-	/* The range check above keeps this at exactly 16 characters. */
-	snprintf(text, sizeof(text), "%04u%02u%02uT%02u%02u%02uZ", (unsigned)y, m, d, sod / 3600,
-		sod / 60 % 60, sod % 60);
-	memcpy(out, text, 17);
+	/* Every signature formats one: digits by hand, not through snprintf. */
+	put_digits(out, (unsigned)y, 4);
+	put_digits(out + 4, m, 2);
+	put_digits(out + 6, d, 2);
+	out[8] = 'T';
+	put_digits(out + 9, sod / 3600, 2);
+	put_digits(out + 11, sod / 60 % 60, 2);
+	put_digits(out + 13, sod % 60, 2);
+	out[15] = 'Z';
+	out[16] = '\0';
 	return 0;
 }
 

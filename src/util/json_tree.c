@@ -1,67 +1,371 @@
 /*
  * Bounded JSON trees: a scan that enforces the caps of json_tree.h without
- * parsing, then yajl's tree parser, and the one key lookup every reader uses.
+ * parsing, then yajl's callback parser building the tree (all of it, or only
+ * the parts a reader names), and the one key lookup every reader uses.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_parse.h>
+
 #include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 
-/* Check nesting depth, items per array or object and NUL bytes; 0 or -EPROTO. */
+/* What the scan does with a byte: most bytes, inside strings above all, it passes over. */
+enum scan_class { SCAN_PASS, SCAN_NUL, SCAN_QUOTE, SCAN_ESCAPE, SCAN_OPEN, SCAN_CLOSE, SCAN_COMMA };
+
+static const unsigned char scan_classes[256] = {
+	['\0'] = SCAN_NUL,
+	['"'] = SCAN_QUOTE,
+	['\\'] = SCAN_ESCAPE,
+	['{'] = SCAN_OPEN,
+	['['] = SCAN_OPEN,
+	['}'] = SCAN_CLOSE,
+	[']'] = SCAN_CLOSE,
+	[','] = SCAN_COMMA,
+};
+
+/* The class of body[i]. */
+static enum scan_class scan_class(const char *body, size_t i)
+{
+	return (enum scan_class)scan_classes[(unsigned char)body[i]];
+}
+
+/*
+ * Check nesting depth, items per array or object and NUL bytes; 0 or
+ * -EPROTO. Every response passes here, so the loop over a string's bytes
+ * is one table look-up each.
+ */
 static int prescan(
 	const char *body, size_t len, const struct json_limits *l, char error[JSON_TREE_ERROR_MAX])
 {
-	bool in_string = false;
 	unsigned depth = 0;
 	/* On the stack: every AWS response passes here, so no allocation per parse. */
 	size_t items[JSON_TREE_DEPTH_MAX + 1] = {0};
 	unsigned max_depth =
 		l->max_depth < JSON_TREE_DEPTH_MAX ? l->max_depth : JSON_TREE_DEPTH_MAX;
-	int rc = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len && rc == 0; i++) {
-		char c = body[i];
+	while (i < len) {
+		enum scan_class c = scan_class(body, i);
 
-		if (c == '\0') {
-			snprintf(error, JSON_TREE_ERROR_MAX, "body holds a NUL byte at offset %zu",
-				i);
-			rc = -EPROTO;
-		} else if (in_string) {
-			if (c == '\\')
-				i++; /* the escaped byte cannot end the string */
-			else if (c == '"')
-				in_string = false;
-		} else if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
+		if (c == SCAN_NUL)
+			break;
+		if (c == SCAN_QUOTE) {
+			for (i++; i < len; i++) {
+				c = scan_class(body, i);
+				if (c == SCAN_ESCAPE)
+					i++; /* the escaped byte cannot end the string */
+				else if (c == SCAN_QUOTE || c == SCAN_NUL)
+					break;
+			}
+			if (i < len && c == SCAN_NUL)
+				break;
+		} else if (c == SCAN_OPEN) {
 			if (++depth > max_depth) {
 				snprintf(error, JSON_TREE_ERROR_MAX, "nests deeper than %u levels",
 					max_depth);
-				rc = -EPROTO;
-			} else {
-				items[depth] = 0;
+				return -EPROTO;
 			}
-		} else if ((c == '}' || c == ']') && depth > 0) {
+			items[depth] = 0;
+		} else if (c == SCAN_CLOSE && depth > 0) {
 			depth--;
-		} else if (c == ',' && depth > 0 && ++items[depth] >= l->max_items) {
+		} else if (c == SCAN_COMMA && depth > 0 && ++items[depth] >= l->max_items) {
 			snprintf(error, JSON_TREE_ERROR_MAX,
 				"holds an array or object of more than %zu items", l->max_items);
-			rc = -EPROTO;
+			return -EPROTO;
 		}
+		i++;
 	}
-	return rc;
+	if (i < len) {
+		snprintf(error, JSON_TREE_ERROR_MAX, "body holds a NUL byte at offset %zu", i);
+		return -EPROTO;
+	}
+	return 0;
 }
 
-int json_tree_parse(const char *body, size_t len, const struct json_limits *limits, yajl_val *out,
-	char error[JSON_TREE_ERROR_MAX])
+/* One open array or object while a tree is built. */
+struct frame {
+	yajl_val node;
+	const struct json_keep *keep; /* what to keep of it; NULL: all of it */
+	size_t cap; /* slots allocated in node's arrays */
+	char *key; /* object: the kept key waiting for its value */
+	const struct json_keep *key_keep; /* what to keep of that value */
+	bool key_kept; /* whether the value after the latest key is kept */
+};
+
+/* The state of one parse: the tree so far and the open containers. */
+struct builder {
+	const struct json_keep *root_keep;
+	yajl_val root;
+	struct frame stack[JSON_TREE_DEPTH_MAX + 1];
+	unsigned depth; /* open frames */
+	size_t skip; /* nesting inside a container that is not kept */
+};
+
+/*
+ * Whether the next value is kept and, if so, what to keep of it. A value
+ * that is not kept is parsed (yajl still checks it) but never allocated.
+ */
+static bool keep_next(const struct builder *b, const struct json_keep **keep)
 {
-	char errbuf[256] = "";
-	yajl_val tree;
-	char *text;
+	const struct frame *f;
+
+	if (b->skip > 0)
+		return false;
+	if (b->depth == 0) {
+		*keep = b->root_keep;
+		return true;
+	}
+	f = &b->stack[b->depth - 1];
+	if (YAJL_IS_ARRAY(f->node)) {
+		*keep = f->keep != NULL ? f->keep->items : NULL;
+		return true;
+	}
+	*keep = f->key_keep;
+	return f->key_kept;
+}
+
+/* Grow a container's arrays, as yajl's tree lays them out, to hold one more. */
+static void grow(struct frame *f)
+{
+	size_t len = YAJL_IS_ARRAY(f->node) ? f->node->u.array.len : f->node->u.object.len;
+
+	if (len < f->cap)
+		return;
+	f->cap = f->cap < 4 ? 4 : f->cap * 2;
+	if (YAJL_IS_ARRAY(f->node)) {
+		f->node->u.array.values =
+			xreallocarray(f->node->u.array.values, f->cap, sizeof(yajl_val));
+	} else {
+		f->node->u.object.keys =
+			xreallocarray((void *)f->node->u.object.keys, f->cap, sizeof(const char *));
+		f->node->u.object.values =
+			xreallocarray(f->node->u.object.values, f->cap, sizeof(yajl_val));
+	}
+}
+
+/* Hang a new value where keep_next said it goes. */
+static void attach(struct builder *b, yajl_val v)
+{
+	struct frame *f;
+
+	if (b->depth == 0) {
+		b->root = v;
+		return;
+	}
+	f = &b->stack[b->depth - 1];
+	grow(f);
+	if (YAJL_IS_ARRAY(f->node)) {
+		f->node->u.array.values[f->node->u.array.len++] = v;
+		return;
+	}
+	f->node->u.object.keys[f->node->u.object.len] = f->key;
+	f->node->u.object.values[f->node->u.object.len++] = v;
+	f->key = NULL;
+	f->key_kept = false;
+}
+
+/* A new value of type t, hung in the tree. */
+static yajl_val add_value(struct builder *b, yajl_type t)
+{
+	yajl_val v = xcalloc(1, sizeof(*v));
+
+	v->type = t;
+	attach(b, v);
+	return v;
+}
+
+/* A copy of len bytes with a NUL after them (they may hold NULs, as in yajl's tree). */
+static char *copy_bytes(const char *s, size_t len)
+{
+	char *c = xmalloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+/* The value of a number's text as a long long, with errno = ERANGE for no such value. */
+static long long number_integer(const char *text)
+{
+	const char *p = text;
+	bool negative = *p == '-';
+	unsigned long long v = 0;
+
+	if (negative)
+		p++;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > (unsigned long long)LLONG_MAX / 10 ||
+			v * 10 + (unsigned)(*p - '0') > (unsigned long long)LLONG_MAX) {
+			/* As yajl's tree: no fraction, exponent or out-of-range value is an
+			 * integer. */
+			errno = ERANGE;
+			return negative ? LLONG_MIN : LLONG_MAX;
+		}
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	return negative ? -(long long)v : (long long)v;
+}
+
+/* yajl callbacks: each builds or skips one event and never stops the parse. */
+static int on_null(void *ctx)
+{
+	struct builder *b = ctx;
+	const struct json_keep *keep;
+
+	if (keep_next(b, &keep))
+		add_value(b, yajl_t_null);
+	return 1;
+}
+
+static int on_boolean(void *ctx, int value)
+{
+	struct builder *b = ctx;
+	const struct json_keep *keep;
+
+	if (keep_next(b, &keep))
+		add_value(b, value ? yajl_t_true : yajl_t_false);
+	return 1;
+}
+
+static int on_number(void *ctx, const char *text, size_t len)
+{
+	struct builder *b = ctx;
+	const struct json_keep *keep;
+	char *end = NULL;
+	yajl_val v;
+
+	if (!keep_next(b, &keep))
+		return 1;
+	v = add_value(b, yajl_t_number);
+	v->u.number.r = copy_bytes(text, len);
+	/* The same value and flags as yajl's tree gives a number. */
+	errno = 0;
+	v->u.number.i = number_integer(v->u.number.r);
+	if (errno == 0)
+		v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+	errno = 0;
+	v->u.number.d = strtod(v->u.number.r, &end);
+	if (errno == 0 && end != NULL && *end == '\0')
+		v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+	return 1;
+}
+
+static int on_string(void *ctx, const unsigned char *text, size_t len)
+{
+	struct builder *b = ctx;
+	const struct json_keep *keep;
+
+	if (keep_next(b, &keep))
+		add_value(b, yajl_t_string)->u.string = copy_bytes((const char *)text, len);
+	return 1;
+}
+
+/* Open an array or object: a frame when it is kept, one more skip level when not. */
+static int open_container(struct builder *b, yajl_type t)
+{
+	const struct json_keep *keep;
+	struct frame *f;
+
+	if (!keep_next(b, &keep)) {
+		b->skip++;
+		return 1;
+	}
+	/* json_tree_parse's scan bounds the depth first; this only guards the stack. */
+	if (b->depth == JSON_TREE_DEPTH_MAX + 1)
+		return 0;
+	yajl_val v = add_value(b, t);
+
+	f = &b->stack[b->depth++];
+	*f = (struct frame){.node = v, .keep = keep};
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return open_container(ctx, yajl_t_object);
+}
+
+static int on_start_array(void *ctx)
+{
+	return open_container(ctx, yajl_t_array);
+}
+
+static int on_end(void *ctx)
+{
+	struct builder *b = ctx;
+
+	if (b->skip > 0)
+		b->skip--;
+	else
+		b->depth--;
+	return 1;
+}
+
+/*
+ * A key of an open object: kept when the object keeps every member or lists
+ * this one. Keys compare as C strings, as json_tree_get compares them.
+ */
+static int on_map_key(void *ctx, const unsigned char *text, size_t len)
+{
+	struct builder *b = ctx;
+	struct frame *f;
+	const char *key = (const char *)text;
+	size_t key_len = strnlen(key, len);
+
+	if (b->skip > 0)
+		return 1;
+	f = &b->stack[b->depth - 1];
+	f->key_kept = false;
+	f->key_keep = NULL;
+	if (f->keep == NULL || f->keep->members == NULL) {
+		f->key_kept = true;
+	} else {
+		for (const struct json_keep_member *m = f->keep->members; m->key != NULL; m++) {
+			/* Most keys differ from a member in their first byte. */
+			if (strncmp(m->key, key, key_len) == 0 && m->key[key_len] == '\0') {
+				f->key_kept = true;
+				f->key_keep = m->keep;
+				break;
+			}
+		}
+	}
+	if (f->key_kept)
+		f->key = copy_bytes(key, len);
+	return 1;
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
+/* Free what a failed parse built: the partial tree and keys still waiting. */
+static void builder_free(struct builder *b)
+{
+	for (unsigned i = 0; i < b->depth; i++)
+		free(b->stack[i].key);
+	yajl_tree_free(b->root);
+}
+
+/* See json_tree.h. */
+int json_tree_parse_keep(const char *body, size_t len, const struct json_limits *limits,
+	const struct json_keep *keep, yajl_val *out, char error[JSON_TREE_ERROR_MAX])
+{
+	struct builder b = {.root_keep = keep};
+	yajl_handle h;
 	int rc;
 
 	if (len > limits->max_bytes) {
@@ -72,23 +376,40 @@ int json_tree_parse(const char *body, size_t len, const struct json_limits *limi
 	rc = prescan(body, len, limits, error);
 	if (rc < 0)
 		return rc;
-	text = xstrndup(body, len);
-	tree = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-	free(text);
-	if (tree == NULL) {
+	h = yajl_alloc(&callbacks, NULL, &b);
+	if (h == NULL)
+		abort(); /* out of memory, as the x* wrappers do */
+	/* yajl_tree_parse's settings, so that trees read as they always have. */
+	yajl_config(h, yajl_allow_comments, 1);
+	yajl_parse(h, (const unsigned char *)body, len);
+	if (yajl_complete_parse(h) != yajl_status_ok) {
+		unsigned char *msg = yajl_get_error(h, 1, (const unsigned char *)body, len);
+		char *text = (char *)msg;
+
 		/* yajl's message spans lines (text, then a caret); keep the first. */
-		errbuf[strcspn(errbuf, "\r\n")] = '\0';
+		text[strcspn(text, "\r\n")] = '\0';
 		snprintf(error, JSON_TREE_ERROR_MAX, "is malformed JSON: %.120s",
-			errbuf[0] != '\0' ? errbuf : "parse error");
+			text[0] != '\0' ? text : "parse error");
+		yajl_free_error(h, msg);
+		yajl_free(h);
+		builder_free(&b);
 		return -EPROTO;
 	}
-	if (!YAJL_IS_OBJECT(tree)) {
-		yajl_tree_free(tree);
+	yajl_free(h);
+	if (!YAJL_IS_OBJECT(b.root)) {
+		yajl_tree_free(b.root);
 		snprintf(error, JSON_TREE_ERROR_MAX, "is not a JSON object");
 		return -EPROTO;
 	}
-	*out = tree;
+	*out = b.root;
 	return 0;
+}
+
+/* See json_tree.h. */
+int json_tree_parse(const char *body, size_t len, const struct json_limits *limits, yajl_val *out,
+	char error[JSON_TREE_ERROR_MAX])
+{
+	return json_tree_parse_keep(body, len, limits, NULL, out, error);
 }
 
 yajl_val json_tree_get(yajl_val obj, const char *key)

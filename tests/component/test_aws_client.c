@@ -86,6 +86,7 @@ static struct {
 	struct seen seen[MAX_SEEN];
 	int n_seen;
 	int sig_ok, sig_bad;
+	int bad_invocation_ids; /* AWS requests without a version 4 UUID as amz-sdk-invocation-id */
 	int container_hits, imds_hits;
 	int imds_token_status; /* 0: the token PUT succeeds; -1: never answered; else its status */
 	bool imds_v1_ok; /* answer credential GETs without a token (IMDSv1) */
@@ -101,6 +102,20 @@ static struct {
 	struct evhttp_request *held[4]; /* requests left unanswered */
 	int n_held;
 } srv;
+
+/* Whether s is a version 4 UUID in lowercase hex: xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx. */
+static bool uuid_v4(const char *s)
+{
+	if (s == NULL || strlen(s) != 36 || s[14] != '4' || strchr("89ab", s[19]) == NULL)
+		return false;
+	for (size_t i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : strchr("0123456789abcdef", s[i]) == NULL || s[i] == '\0')
+			return false;
+	}
+	return true;
+}
 
 /* Secret of a known access key id, or NULL. */
 static const char *secret_of(const char *akid)
@@ -341,6 +356,8 @@ static void server_cb(struct evhttp_request *req, void *arg)
 	seen->peer_port = peer_port;
 	seen->query_mode =
 		(v = evhttp_find_header(in, "x-amzn-query-mode")) != NULL && strcmp(v, "true") == 0;
+	if (!uuid_v4(evhttp_find_header(in, "amz-sdk-invocation-id")))
+		srv.bad_invocation_ids++;
 
 	bool time_ok;
 	if (!verify_signature(req, seen, &time_ok)) {
@@ -526,6 +543,7 @@ static void script(const struct step *steps, int n)
 	srv.n_seen = 0;
 	srv.sig_bad = 0;
 	srv.sig_ok = 0;
+	srv.bad_invocation_ids = 0;
 	srv.check_time = false;
 }
 
@@ -651,6 +669,7 @@ static void test_success_signed(void **state)
 	assert_int_equal(ecs.err, 0);
 	assert_int_equal(srv.sig_ok, 2);
 	assert_int_equal(srv.sig_bad, 0);
+	assert_int_equal(srv.bad_invocation_ids, 0);
 	/* Both calls went with the right protocol headers. */
 	for (int i = 0; i < 2; i++) {
 		struct seen *s = &srv.seen[i];

@@ -123,6 +123,132 @@ static void test_describe_services_bad(void **state)
 	}
 }
 
+/* One DescribeServices answer with a service whose fields are fields, and a tail. */
+static char *services_body(const char *fields, const char *tail)
+{
+	return xasprintf(
+		"{\"services\":[{\"serviceName\":\"orders-local\",\"serviceArn\":\"" ARN_SVC
+		"orders-local\",\"status\":\"ACTIVE\",%s}]%s}",
+		fields, tail);
+}
+
+/*
+ * Hostile and surprising answers read as the whole tree read them: unknown
+ * fields skipped whatever they hold, the first of duplicate keys taken, wrong
+ * types named, and the caps enforced in the fields that are not read.
+ */
+static void test_describe_services_hostile(void **state)
+{
+	static const char counts[] = "\"desiredCount\":3,\"runningCount\":2,\"pendingCount\":1";
+	const char *const name[] = {"orders-local"};
+	struct ecs_service_list l = {0};
+	struct aws_error diag = {0};
+	struct buf b;
+	char *body;
+
+	(void)state;
+	/* Deployments, 100 events and a future field, none read. */
+	buf_init(&b, 1 << 24);
+	buf_printf(
+		&b, "%s,\"deployments\":[{\"desiredCount\":\"x\",\"id\":[]}],\"events\":[", counts);
+	for (int i = 0; i < 100; i++)
+		buf_printf(&b, "%s{\"id\":\"e%d\",\"message\":\"steady\",\"createdAt\":1.5}",
+			i > 0 ? "," : "", i);
+	buf_puts(&b, "],\"future\":{\"serviceName\":7,\"a\":[[[true]]]}");
+	body = services_body(b.data, ",\"nextToken\":{}");
+	assert_int_equal(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), 0);
+	assert_int_equal(l.services[0].desired, 3);
+	assert_string_equal(l.services[0].status, "ACTIVE");
+	ecs_service_list_finish(&l);
+	free(body);
+
+	/* Duplicate keys: the first one counts, as in the whole tree. */
+	body = services_body("\"desiredCount\":4,\"desiredCount\":\"x\",\"runningCount\":2,"
+			     "\"pendingCount\":1",
+		",\"services\":[]");
+	assert_int_equal(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), 0);
+	assert_int_equal(l.services[0].desired, 4);
+	ecs_service_list_finish(&l);
+	free(body);
+	body = xasprintf("{\"services\":[],\"services\":[{\"serviceName\":\"orders-local\"}]}");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"neither services nor failures");
+	free(body);
+
+	/* Wrong types of the fields read. */
+	body = services_body(
+		"\"desiredCount\":{\"n\":3},\"runningCount\":2,\"pendingCount\":1", "");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"\"desiredCount\" is not a number");
+	free(body);
+	body = services_body(counts, ",\"failures\":{}");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"\"failures\" is not an array");
+	free(body);
+	body = xasprintf("{\"services\":[[\"orders-local\"]]}");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"a service is not an object");
+	free(body);
+
+	/* Truncated, and bad bytes in a field that is not read. */
+	body = services_body(counts, "");
+	check_failure(ecs_describe_services_parse(body, strlen(body) - 3, name, 1, &l, &diag),
+		&diag, "malformed JSON");
+	free(body);
+	body = services_body(counts, ",\"junk\":\"\xff\"");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"malformed JSON");
+	free(body);
+
+	/* Too many items and too deep, in fields that are not read. */
+	buf_reset(&b);
+	buf_printf(&b, "%s,\"events\":[", counts);
+	for (int i = 0; i < 5001; i++)
+		buf_printf(&b, "%s0", i > 0 ? "," : "");
+	buf_putc(&b, ']');
+	body = services_body(b.data, "");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"more than 5000 items");
+	free(body);
+	buf_reset(&b);
+	buf_printf(&b, "%s,\"events\":", counts);
+	for (int i = 0; i < 40; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < 40; i++)
+		buf_putc(&b, ']');
+	body = services_body(b.data, "");
+	check_failure(ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag), &diag,
+		"nests deeper than 32 levels");
+	free(body);
+
+	/* A 4 MiB string in a field not read passes; past the 8 MiB body cap nothing does. */
+	for (size_t n = 4u << 20; n <= (9u << 20); n += 5u << 20) {
+		char *filler = xmalloc(n + 1);
+
+		memset(filler, 'x', n);
+		filler[n] = '\0';
+		buf_reset(&b);
+		buf_finish(&b);
+		buf_init(&b, 1 << 24);
+		buf_printf(&b, "%s,\"message\":\"%s\"", counts, filler);
+		body = services_body(b.data, "");
+		if (n < (8u << 20)) {
+			assert_int_equal(
+				ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag),
+				0);
+			ecs_service_list_finish(&l);
+		} else {
+			check_failure(
+				ecs_describe_services_parse(body, strlen(body), name, 1, &l, &diag),
+				&diag, "exceeds the cap");
+		}
+		free(body);
+		free(filler);
+	}
+	buf_finish(&b);
+	assert_int_equal(l.n_services, 0);
+}
+
 static void test_update_service(void **state)
 {
 	size_t len;
@@ -509,6 +635,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_describe_services_good),
 		cmocka_unit_test(test_describe_services_bad),
+		cmocka_unit_test(test_describe_services_hostile),
 		cmocka_unit_test(test_update_service),
 		cmocka_unit_test(test_list_instances),
 		cmocka_unit_test(test_describe_instances_good),

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "qscale/log.h"
 #include "qscale/percent.h"
 #include "qscale/xalloc.h"
+#include "../fuzz/json_compare.h"
 
 static const struct {
 	const char *text;
@@ -343,6 +346,190 @@ static void test_json_tree_limits(void **state)
 	yajl_tree_free(tree);
 }
 
+/* Documents both JSON tree tests read, good and bad. */
+static const char *const tree_docs[] = {
+	"{}",
+	"{\"a\":[{\"b\":1,\"c\":{\"d\":\"x\",\"z\":[1,2]},\"y\":true},{\"b\":null}],\"e\":false}",
+	"{\"a\":[],\"a\":{\"b\":1},\"e\":1,\"e\":[1,[2,{\"e\":3}]]}", /* duplicates */
+	"{\"a\":{\"b\":[1]},\"e\":\"wrong types\"}",
+	"{\"e\":[9223372036854775807,9223372036854775808,-9223372036854775808,-0.0,1e999,"
+	"1.5,12345678901234567890123]}",
+	"{\"e\\u0000x\":1,\"a\":[{\"b\\u0000\":\"v\\u0000w\"}]}", /* keys read as C strings */
+	"/* comment */ {\"a\": [ // another\n {\"b\": 1} ] }",
+	"{\"a\":[{\"b\":\"x\"", /* truncated */
+	"{\"a\":[{\"b\":\"x\"}]}}", /* trailing garbage */
+	"{\"a\":[{\"b\":x}]}",
+	"{\"g\":\"\xc3\x28\",\"a\":[]}", /* bad UTF-8 in a skipped string */
+	"{\"a\":[{\"q\":\"\xc3\x28\"}]}",
+	"[{\"a\":1}]",
+	"\"a\"",
+	"",
+};
+
+/* What the keep test keeps: {"a":[{"b":..,"c":{"d":..}}],"e":..}. */
+static const struct json_keep_member keep_inner_members[] = {{"d", NULL}, {NULL, NULL}};
+static const struct json_keep keep_inner = {.members = keep_inner_members};
+static const struct json_keep_member keep_item_members[] = {
+	{"b", NULL}, {"c", &keep_inner}, {NULL, NULL}};
+static const struct json_keep keep_item = {.members = keep_item_members};
+static const struct json_keep keep_items = {.items = &keep_item};
+static const struct json_keep_member keep_top_members[] = {
+	{"a", &keep_items}, {"e", NULL}, {NULL, NULL}};
+static const struct json_keep keep_top = {.members = keep_top_members};
+
+/* json_tree_parse builds yajl_tree_parse's tree, and fails with its message. */
+static void test_json_tree_like_yajl(void **state)
+{
+	static const struct json_limits limits = {
+		.max_bytes = 4096, .max_depth = 32, .max_items = 100};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tree_docs) / sizeof(tree_docs[0]); i++) {
+		const char *doc = tree_docs[i];
+		char error[JSON_TREE_ERROR_MAX] = "";
+		char errbuf[256] = "";
+		yajl_val tree = NULL;
+		yajl_val ref = yajl_tree_parse(doc, errbuf, sizeof(errbuf));
+		int rc = json_tree_parse(doc, strlen(doc), &limits, &tree, error);
+
+		print_message("# %zu: %d %s\n", i, rc, error);
+		if (ref != NULL && YAJL_IS_OBJECT(ref)) {
+			assert_int_equal(rc, 0);
+			assert_true(json_compare_kept(ref, tree, NULL));
+			yajl_tree_free(tree);
+		} else if (ref != NULL) {
+			assert_int_equal(rc, -EPROTO);
+			assert_string_equal(error, "is not a JSON object");
+		} else {
+			char expect[JSON_TREE_ERROR_MAX];
+
+			errbuf[strcspn(errbuf, "\r\n")] = '\0';
+			snprintf(expect, sizeof(expect), "is malformed JSON: %.120s", errbuf);
+			assert_int_equal(rc, -EPROTO);
+			assert_string_equal(error, expect);
+		}
+		yajl_tree_free(ref);
+	}
+}
+
+/* A body of n bytes: {"a":[{"b":1,"big":"xxx..."}],"e":"yyy..."} with the filler in a skipped or
+ * kept field. */
+static char *big_string_doc(size_t n, bool kept)
+{
+	const char *head = kept ? "{\"a\":[{\"b\":1}],\"e\":\"" : "{\"a\":[{\"b\":1,\"big\":\"";
+	const char *tail = kept ? "\"}" : "\"}]}";
+	size_t lh = strlen(head), lt = strlen(tail);
+	char *doc = xmalloc(n + 1);
+
+	memcpy(doc, head, lh);
+	memset(doc + lh, 'x', n - lh - lt);
+	memcpy(doc + n - lt, tail, lt);
+	doc[n] = '\0';
+	return doc;
+}
+
+/*
+ * json_tree_parse_keep fails exactly as the whole parse does (truncation,
+ * wrong bytes, caps, depth inside skipped parts), and otherwise builds the
+ * whole tree with only the named parts: duplicates in order, wrong types
+ * kept whole, unknown fields gone.
+ */
+static void test_json_tree_keep(void **state)
+{
+	static const struct json_limits limits = {
+		.max_bytes = 4u << 20, .max_depth = 8, .max_items = 100};
+	char error[JSON_TREE_ERROR_MAX];
+	char error_keep[JSON_TREE_ERROR_MAX];
+	yajl_val tree, kept, v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(tree_docs) / sizeof(tree_docs[0]); i++) {
+		const char *doc = tree_docs[i];
+		int rc = json_tree_parse(doc, strlen(doc), &limits, &tree, error);
+		int rk = json_tree_parse_keep(
+			doc, strlen(doc), &limits, &keep_top, &kept, error_keep);
+
+		assert_int_equal(rk, rc);
+		if (rc < 0) {
+			assert_string_equal(error_keep, error);
+			continue;
+		}
+		assert_true(json_compare_kept(tree, kept, &keep_top));
+		yajl_tree_free(tree);
+		yajl_tree_free(kept);
+	}
+
+	/* Unknown fields are not in the tree; duplicates are, the first one read first. */
+	const char *doc = "{\"x\":[1,2,{\"e\":1}],\"a\":[{\"b\":2,\"b\":3,\"q\":{\"b\":4},"
+			  "\"c\":{\"d\":null,\"d\":5,\"z\":6}}],\"e\":1}";
+
+	assert_int_equal(
+		json_tree_parse_keep(doc, strlen(doc), &limits, &keep_top, &kept, error), 0);
+	assert_int_equal(kept->u.object.len, 2);
+	assert_null(json_tree_get(kept, "x"));
+	v = json_tree_get(kept, "a")->u.array.values[0];
+	assert_int_equal(v->u.object.len, 3);
+	assert_int_equal(json_tree_get(v, "b")->u.number.i, 2);
+	assert_null(json_tree_get(v, "q"));
+	assert_int_equal(json_tree_get(v, "c")->u.object.len, 2);
+	assert_null(json_tree_get(json_tree_get(v, "c"), "d")); /* the first "d" is null */
+	yajl_tree_free(kept);
+
+	/* A wrong type is kept whole, so that the reader sees it and says so. */
+	doc = "{\"a\":{\"b\":[1],\"z\":2},\"e\":{\"f\":[{}]}}";
+	assert_int_equal(
+		json_tree_parse_keep(doc, strlen(doc), &limits, &keep_top, &kept, error), 0);
+	assert_true(YAJL_IS_OBJECT(json_tree_get(kept, "a")));
+	assert_int_equal(json_tree_get(kept, "a")->u.object.len, 2);
+	assert_non_null(json_tree_get(json_tree_get(kept, "e"), "f"));
+	yajl_tree_free(kept);
+
+	/* The caps hold inside parts that are skipped. */
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	buf_puts(&b, "{\"x\":[");
+	for (int i = 0; i < 101; i++)
+		buf_printf(&b, "%s{}", i > 0 ? "," : "");
+	buf_puts(&b, "],\"a\":[]}");
+	assert_int_equal(
+		json_tree_parse_keep(b.data, b.len, &limits, &keep_top, &kept, error), -EPROTO);
+	assert_non_null(strstr(error, "more than 100 items"));
+	buf_reset(&b);
+	buf_puts(&b, "{\"a\":[{\"q\":");
+	for (int i = 0; i < 7; i++)
+		buf_putc(&b, '[');
+	for (int i = 0; i < 7; i++)
+		buf_putc(&b, ']');
+	buf_puts(&b, "}]}");
+	assert_int_equal(
+		json_tree_parse_keep(b.data, b.len, &limits, &keep_top, &kept, error), -EPROTO);
+	assert_non_null(strstr(error, "nests deeper than 8 levels"));
+	buf_finish(&b);
+
+	/* A huge string skipped or kept; one past the body cap is refused either way. */
+	for (int k = 0; k < 2; k++) {
+		char *big = big_string_doc(3u << 20, k == 1);
+
+		assert_int_equal(
+			json_tree_parse_keep(big, 3u << 20, &limits, &keep_top, &kept, error), 0);
+		v = json_tree_get(kept, "e");
+		if (k == 1)
+			assert_int_equal(strlen(v->u.string), (3u << 20) - 22);
+		else
+			assert_null(
+				json_tree_get(json_tree_get(kept, "a")->u.array.values[0], "big"));
+		yajl_tree_free(kept);
+		free(big);
+		big = big_string_doc((4u << 20) + 1, k == 1);
+		assert_int_equal(
+			json_tree_parse_keep(big, (4u << 20) + 1, &limits, &keep_top, &kept, error),
+			-EPROTO);
+		assert_non_null(strstr(error, "exceeds the cap"));
+		free(big);
+	}
+}
+
 /* A diagnostic renders with or without a position, and cuts a long file name. */
 static void test_diag(void **state)
 {
@@ -400,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_json_tree_limits),
+		cmocka_unit_test(test_json_tree_like_yajl),
+		cmocka_unit_test(test_json_tree_keep),
 		cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_buf_steal_and_grow),
