@@ -14,6 +14,7 @@
 
 #include "qscale/cloud_sim.h"
 #include "qscale/ecs_throttle.h"
+#include "qscale/strindex.h"
 #include "qscale/xalloc.h"
 
 enum op {
@@ -42,8 +43,6 @@ struct completion {
 
 /* A name looked up in the world before: its index, or that it is not there. */
 struct lookup {
-	char *key; /* NULL: an empty slot */
-	uint64_t hash;
 	size_t index;
 	bool found;
 };
@@ -97,9 +96,9 @@ struct cloud_sim {
 	size_t n_log;
 	size_t cap_log;
 	/* Names already resolved (queues, clusters, services never come or go in a world). */
-	struct lookup *lookups;
-	size_t cap_lookups; /* a power of two */
-	size_t n_lookups;
+	struct strindex names; /* lookup keys (kind letter + names), numbered */
+	struct lookup *lookups; /* by the key's number */
+	size_t cap_lookups;
 	struct memo *memos;
 	size_t cap_memos; /* a power of two */
 	size_t n_memos;
@@ -108,65 +107,25 @@ struct cloud_sim {
 /* Longest key a lookup remembers; longer names are looked up every time. */
 #define LOOKUP_KEY_MAX 512
 
-/* FNV-1a of a key. */
-static uint64_t key_hash(const char *key)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	return h;
-}
-
-/* The slot of key, or the empty slot where it would go. */
-static struct lookup *lookup_slot(struct lookup *slots, size_t cap, const char *key, uint64_t hash)
-{
-	size_t i = (size_t)hash & (cap - 1);
-
-	while (slots[i].key != NULL && (slots[i].hash != hash || strcmp(slots[i].key, key) != 0))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-/* A remembered lookup, or NULL. */
+/* A remembered lookup of key, or NULL. */
 static const struct lookup *lookup_get(const struct cloud_sim *cs, const char *key)
 {
-	const struct lookup *l;
+	size_t n;
 
-	if (cs->cap_lookups == 0)
-		return NULL;
-	l = lookup_slot(cs->lookups, cs->cap_lookups, key, key_hash(key));
-	return l->key != NULL ? l : NULL;
+	return strindex_find(&cs->names, key, &n) ? &cs->lookups[n] : NULL;
 }
 
-/* Remember a lookup (the table stays at most half full); its slot. */
-static const struct lookup *lookup_put(
-	struct cloud_sim *cs, const char *key, bool found, size_t index)
+/* Remember a lookup of key; the key's number. */
+static size_t lookup_put(struct cloud_sim *cs, const char *key, bool found, size_t index)
 {
-	struct lookup *l;
+	size_t n = strindex_add(&cs->names, key);
 
-	if (2 * (cs->n_lookups + 1) > cs->cap_lookups) {
-		size_t cap = cs->cap_lookups ? cs->cap_lookups * 2 : 64;
-		struct lookup *slots = xcalloc(cap, sizeof(*slots));
-
-		for (size_t i = 0; i < cs->cap_lookups; i++) {
-			if (cs->lookups[i].key != NULL)
-				*lookup_slot(slots, cap, cs->lookups[i].key, cs->lookups[i].hash) =
-					cs->lookups[i];
-		}
-		free(cs->lookups);
-		cs->lookups = slots;
-		cs->cap_lookups = cap;
+	if (n >= cs->cap_lookups) {
+		cs->cap_lookups = cs->cap_lookups ? 2 * cs->cap_lookups : 64;
+		cs->lookups = xreallocarray(cs->lookups, cs->cap_lookups, sizeof(*cs->lookups));
 	}
-	l = lookup_slot(cs->lookups, cs->cap_lookups, key, key_hash(key));
-	if (l->key == NULL) {
-		l->key = xstrdup(key);
-		l->hash = key_hash(key);
-		cs->n_lookups++;
-	}
-	l->found = found;
-	l->index = index;
-	return l;
+	cs->lookups[n] = (struct lookup){.index = index, .found = found};
+	return n;
 }
 
 /* Build a lookup key from a kind letter and one or two names; false when too long. */
@@ -224,7 +183,7 @@ static struct memo *memo_put(struct cloud_sim *cs, char kind, const char *a, con
 		struct memo *slots;
 
 		/* A caller that keeps making new strings must not grow it forever. */
-		if (cap > 4 * cs->cap_lookups + 256) {
+		if (cap > 8 * strindex_count(&cs->names) + 256) {
 			memset(cs->memos, 0, cs->cap_memos * sizeof(*cs->memos));
 			cs->n_memos = 0;
 			return NULL;
@@ -260,17 +219,17 @@ static struct memo *memo_put(struct cloud_sim *cs, char kind, const char *a, con
 static const char *intern(struct cloud_sim *cs, const char *s)
 {
 	char small[LOOKUP_KEY_MAX], *key = small;
-	const struct lookup *l;
 	struct memo *m = memo_get(cs, 'i', s, NULL);
 	const char *out;
+	size_t n;
 
 	if (m != NULL && strcmp(m->interned, s) == 0)
 		return m->interned;
 	if (!lookup_key(small, 'i', s, NULL))
 		key = xasprintf("i%s", s);
-	if ((l = lookup_get(cs, key)) == NULL)
-		l = lookup_put(cs, key, true, 0);
-	out = l->key + 1;
+	if (!strindex_find(&cs->names, key, &n))
+		n = lookup_put(cs, key, true, 0);
+	out = strindex_key(&cs->names, n) + 1;
 	if (key != small)
 		free(key);
 	if ((m = memo_put(cs, 'i', s, NULL)) != NULL)
@@ -480,8 +439,7 @@ void cloud_sim_destroy(struct cloud_sim *cs)
 	free(cs->services);
 	free(cs->instances);
 	free(cs->attributes);
-	for (size_t i = 0; i < cs->cap_lookups; i++)
-		free(cs->lookups[i].key);
+	strindex_finish(&cs->names);
 	free(cs->lookups);
 	free(cs->memos);
 	free(cs->log);
