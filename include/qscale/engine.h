@@ -372,6 +372,14 @@ void engine_cluster_reset(struct engine_cluster *cluster);
 int32_t engine_cluster_claim(struct engine_cluster *cluster, const struct engine_policy *policy,
 	const struct engine_observation *observation, const struct engine_decision *decision);
 
+/*
+ * The order engine_decide_cluster sizes a cluster's policies in: priority
+ * descending, then name ascending (a NULL policy last, a NULL name first
+ * among its priority). For callers that keep their policies in that order.
+ */
+bool engine_sized_before(const struct engine_policy *a, const char *a_name,
+	const struct engine_policy *b, const char *b_name);
+
 /* One policy of a shared cluster, for engine_decide_cluster. */
 struct engine_member {
 	const char *name; /* ties of priority are sized by name, ascending */

@@ -109,9 +109,7 @@ static size_t service_id(struct strindex *services, size_t cluster_id, const cha
 /* Whether policy a is sized before b: engine_decide_cluster's order. */
 static bool sized_before(const struct policy *a, const struct policy *b)
 {
-	if (a->scaling.priority != b->scaling.priority)
-		return a->scaling.priority > b->scaling.priority;
-	return strcmp(a->name, b->name) < 0;
+	return engine_sized_before(&a->scaling, a->name, &b->scaling, b->name);
 }
 
 /*

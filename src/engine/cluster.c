@@ -9,17 +9,23 @@
 
 #include "engine_priv.h"
 
-/* Whether a is sized before b: priority descending, then name ascending. */
-static bool before(const struct engine_member *a, const struct engine_member *b)
+bool engine_sized_before(const struct engine_policy *a, const char *a_name,
+	const struct engine_policy *b, const char *b_name)
 {
-	int32_t pa = a->policy != NULL ? a->policy->priority : INT32_MIN;
-	int32_t pb = b->policy != NULL ? b->policy->priority : INT32_MIN;
+	int32_t pa = a != NULL ? a->priority : INT32_MIN;
+	int32_t pb = b != NULL ? b->priority : INT32_MIN;
 
 	if (pa != pb)
 		return pa > pb;
-	if (a->name == NULL || b->name == NULL)
-		return a->name == NULL && b->name != NULL;
-	return strcmp(a->name, b->name) < 0;
+	if (a_name == NULL || b_name == NULL)
+		return a_name == NULL && b_name != NULL;
+	return strcmp(a_name, b_name) < 0;
+}
+
+/* Whether member a is sized before member b. */
+static bool before(const struct engine_member *a, const struct engine_member *b)
+{
+	return engine_sized_before(a->policy, a->name, b->policy, b->name);
 }
 
 /* Stable insertion sort: no heap, equal members keep the caller's order. */
