@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,25 +232,15 @@ static bool token_valid(const char *token)
 /* The n strings of parts joined into one fresh string (cheaper than a printf). */
 static char *concat(const char *const *parts, size_t n)
 {
-	size_t lens[16];
-	size_t total = 1;
-	char *out;
-	char *p;
+	struct buf b;
 
-	if (n > sizeof(lens) / sizeof(lens[0]))
-		fatal("sigv4: too many parts to join");
+	/* The parts were checked by check_inputs: far below a canonical request. */
+	buf_init(&b, SIGV4_MAX_CANONICAL);
 	for (size_t i = 0; i < n; i++) {
-		lens[i] = strlen(parts[i]);
-		total += lens[i];
+		if (buf_puts(&b, parts[i]) < 0)
+			fatal("sigv4: a signature string past %u bytes", SIGV4_MAX_CANONICAL);
 	}
-	out = xmalloc(total);
-	p = out;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(p, parts[i], lens[i]);
-		p += lens[i];
-	}
-	*p = '\0';
-	return out;
+	return buf_steal(&b);
 }
 
 /* Check everything but the request itself. */
