@@ -17,11 +17,18 @@ usage: tls_bench.py QSCALE [--policies 1,100,1000] [--interval S] [--duration S]
                           [--transports tls,plain] [--python /usr/bin/python3]
        tls_bench.py QSCALE --breakdown N [--connections 1,16,64]
        tls_bench.py QSCALE --callgrind OUT [--policies 100] [--duration 40]
+       tls_bench.py QSCALE --strace OUT [--policies 100] [--duration 40]
 
 --callgrind runs only `qscale run` (the first --policies value, the first
 transport) under `valgrind --tool=callgrind`, writes the profile to OUT and
 prints the AWS requests and TLS handshakes the emulator saw: instruction
 counts per request do not depend on the load of the machine, CPU seconds do.
+
+--strace does the same under `strace -f -c` (the kernel side, which
+callgrind does not see): it writes strace's table to OUT and prints the
+system calls per AWS request of the steady state: traced from the end of
+the first cycle (start-up and the first cycle's handshakes left out) for
+about --duration, to halfway between two cycles, with no metrics scrape.
 
 --breakdown runs only `qscale run` with N policies over TLS, once per
 aws.max_connections value, and prints where its resident memory is: per
@@ -311,6 +318,65 @@ def callgrind(args):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def strace(args):
+    n = int(args.policies.split(",")[0])
+    tls = args.transports.split(",")[0] == "tls"
+    folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
+    em = Emulator(args.qscale, folder, n, tls)
+    try:
+        config = scale_config(n, args.interval).replace('metrics: {listen: ""}',
+                                                        "metrics: {listen: 127.0.0.1:0}")
+        config = config.replace("log: {level: warn}", "log: {level: info}")
+        path = os.path.join(folder, "qscale.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(config)
+        log_path = os.path.join(folder, "run.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([args.qscale, "run", "-c", path],
+                                    env=client_env(em, folder), stderr=log)
+            try:
+                deadline = time.monotonic() + 60
+                m = None
+                while m is None and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    with open(log_path, encoding="utf-8", errors="replace") as f:
+                        m = re.search(r"metrics=(http://\S+/metrics)", f.read())
+                if m is None:
+                    raise RuntimeError("qscale run printed no metrics address")
+
+                def cycles():
+                    with urllib.request.urlopen(m.group(1), timeout=30) as r:
+                        return int(metric_sum(r.read().decode(), "qscale_cycles_total"))
+
+                c0 = after_cycle(lambda: (cycles(), 0), 1, time.monotonic() + 60)[0]
+                t0 = time.monotonic()
+                req0, _, _ = em.counts()
+                tracer = subprocess.Popen(["strace", "-f", "-c", "-o", os.path.abspath(args.strace),
+                                           "-p", str(proc.pid)], stderr=subprocess.DEVNULL)
+                # Stopped halfway between two cycles, and nothing scrapes the
+                # metrics meanwhile: every call counted is the cycles' own.
+                k = max(1, round(args.duration / args.interval))
+                time.sleep(max(0.0, t0 + (k - 0.5) * args.interval - time.monotonic()))
+                tracer.send_signal(signal.SIGINT)
+                tracer.wait(timeout=60)
+                req1, _, _ = em.counts()
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+        requests = req1 - req0
+        print(f"policies={n} transport={'tls' if tls else 'plain'} requests={requests} "
+              f"cycles={k - 1} table={args.strace}")
+        with open(args.strace, encoding="utf-8") as f:
+            for line in f:
+                cols = line.split()
+                if len(cols) >= 5 and cols[0][0].isdigit():
+                    calls = int(cols[3])
+                    print(f"{cols[-1]:16} {calls:8} {calls / max(1, requests):8.2f} per request")
+    finally:
+        em.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qscale")
@@ -323,12 +389,16 @@ def main():
     ap.add_argument("--connections", default="1,16,64")
     ap.add_argument("--top", type=int, default=16)
     ap.add_argument("--callgrind")
+    ap.add_argument("--strace")
     args = ap.parse_args()
     if args.breakdown:
         breakdown(args)
         return
     if args.callgrind:
         callgrind(args)
+        return
+    if args.strace:
+        strace(args)
         return
     rows, ratios = [], []
     for n in [int(s) for s in args.policies.split(",")]:
