@@ -12,6 +12,13 @@
  * gap between cycles), so a steady daemon reuses the same few connections,
  * and TLS sessions and DNS answers are shared between transfers so that a
  * connection opened again resumes its session instead of a full handshake.
+ *
+ * A kept connection's socket keeps its event when its transfer ends: libcurl
+ * hands the same socket back for the next transfer, often within the same
+ * wake-up, and a watch left in place costs no epoll_ctl and no allocation.
+ * Such an idle watch is dropped when libcurl closes the socket or when it
+ * fires while libcurl is not watching (the peer wrote or closed), so the loop
+ * never acts on a socket libcurl did not ask for.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +61,7 @@ struct http_client {
 	CURL **spare; /* finished easy handles kept for the next transfers */
 	size_t n_spare, max_spare;
 	struct http_origin *origins;
+	struct http_sock *socks; /* every watched socket, libcurl's and idle ones */
 	struct http_client_stats stats;
 	int dispatching; /* inside a request's callback */
 	bool destroy_pending; /* destroyed from a callback: finish once it returns */
@@ -92,11 +100,14 @@ struct http_live {
 	char curl_error[CURL_ERROR_SIZE];
 };
 
-/* One watched socket: the event libcurl asked for. */
+/* One watched socket: the event libcurl asked for, kept while the socket is open. */
 struct http_sock {
 	struct http_client *client;
+	struct http_sock *prev, *next; /* the client's socks */
 	curl_socket_t fd;
 	struct event *ev;
+	short kind; /* the event's EV_READ / EV_WRITE / EV_PERSIST */
+	bool idle; /* libcurl removed it: its connection waits in the cache */
 };
 
 static void check_multi_info(struct http_client *client);
@@ -243,13 +254,47 @@ static void request_free(struct http_request *req)
 
 static void client_free(struct http_client *client);
 
+/* Stop watching sock and free it. */
+static void sock_free(struct http_sock *sock)
+{
+	struct http_client *client = sock->client;
+
+	if (sock->prev != NULL)
+		sock->prev->next = sock->next;
+	else
+		client->socks = sock->next;
+	if (sock->next != NULL)
+		sock->next->prev = sock->prev;
+	event_free(sock->ev);
+	free(sock);
+}
+
+/* The sock of fd, idle or not, if it is watched. */
+static struct http_sock *sock_find(struct http_client *client, curl_socket_t fd)
+{
+	for (struct http_sock *sock = client->socks; sock != NULL; sock = sock->next)
+		if (sock->fd == fd)
+			return sock;
+	return NULL;
+}
+
 /* libcurl saw activity on a socket: let it act, then collect finished transfers. */
 static void sock_event_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct http_client *client = arg;
+	struct http_sock *sock = arg;
+	struct http_client *client = sock->client;
 	int action = 0;
 	int running = 0;
 
+	/*
+	 * An idle connection spoke (data or a close while nobody asked): libcurl
+	 * was not watching, so the watch ends here, as if it had never stayed.
+	 * libcurl finds out about the connection when it next checks it.
+	 */
+	if (sock->idle) {
+		sock_free(sock);
+		return;
+	}
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
@@ -292,7 +337,11 @@ static int multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: keep one libevent event per socket in step with libcurl. */
+/*
+ * CURLMOPT_SOCKETFUNCTION: keep one libevent event per socket in step with
+ * libcurl. A removed socket's event stays (idle) until the socket is closed,
+ * so that a connection reused from the cache gets it back unchanged.
+ */
 static int multi_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
 	struct http_client *client = userp;
@@ -300,10 +349,8 @@ static int multi_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, 
 
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
-		if (sock != NULL) {
-			event_free(sock->ev);
-			free(sock);
-		}
+		if (sock != NULL)
+			sock->idle = true;
 		curl_multi_assign(client->multi, fd, NULL);
 		return 0;
 	}
@@ -312,18 +359,47 @@ static int multi_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, 
 		kind |= EV_READ;
 	if (what & CURL_POLL_OUT)
 		kind |= EV_WRITE;
+	if (sock == NULL && (sock = sock_find(client, fd)) != NULL) {
+		/* The same open socket back from the cache (closed ones are never kept). */
+		sock->idle = false;
+		curl_multi_assign(client->multi, fd, sock);
+	}
 	if (sock == NULL) {
 		sock = xcalloc(1, sizeof(*sock));
 		sock->client = client;
 		sock->fd = fd;
-		sock->ev = event_new(client->base, fd, kind, sock_event_cb, client);
+		sock->kind = kind;
+		sock->ev = event_new(client->base, fd, kind, sock_event_cb, sock);
+		sock->next = client->socks;
+		if (client->socks != NULL)
+			client->socks->prev = sock;
+		client->socks = sock;
 		curl_multi_assign(client->multi, fd, sock);
-	} else {
-		event_del(sock->ev);
-		event_assign(sock->ev, client->base, fd, kind, sock_event_cb, client);
+		event_add(sock->ev, NULL);
+		return 0;
 	}
+	if (kind == sock->kind)
+		return 0;
+	event_del(sock->ev);
+	event_assign(sock->ev, client->base, fd, kind, sock_event_cb, sock);
+	sock->kind = kind;
 	event_add(sock->ev, NULL);
 	return 0;
+}
+
+/*
+ * CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket. Its watch goes first:
+ * once closed, the number may come back as another file, which an event
+ * left behind would shadow.
+ */
+static int close_socket_cb(void *clientp, curl_socket_t fd)
+{
+	struct http_client *client = clientp;
+	struct http_sock *sock = sock_find(client, fd);
+
+	if (sock != NULL)
+		sock_free(sock);
+	return close(fd);
 }
 
 /* Map a finished transfer's libcurl result to our errno convention. */
@@ -595,6 +671,8 @@ static void client_free(struct http_client *client)
 {
 	/* Cleaning the multi closes the idle connections and removes their events. */
 	curl_multi_cleanup(client->multi);
+	while (client->socks != NULL)
+		sock_free(client->socks);
 	while (client->n_spare > 0)
 		curl_easy_cleanup(client->spare[--client->n_spare]);
 	free(client->spare);
@@ -683,6 +761,8 @@ static CURLcode make_easy(struct http_request *req)
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	rc |= curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_SHARE, client->share);
+	rc |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+	rc |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, client);
 	/* AWS request bodies are a few KiB: libcurl's 64 KiB default sits idle. */
 	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
 	if (client->ca_bundle != NULL)
