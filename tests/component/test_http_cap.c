@@ -5,18 +5,23 @@
  * the order they were started, a second burst reuses the same connections
  * (no new connection, so over TLS no new handshake), a request cancelled
  * while it waits never reaches the server nor calls back, and the time a
- * request waits counts against its timeout.
+ * request waits counts against its timeout. A connection the server closes
+ * while it sits idle in the cache is replaced, and the CA bundle is checked
+ * again before every https request, whatever an earlier check found.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -46,6 +51,8 @@ static struct {
 	int holding_max;
 	int order[MAX_SEEN]; /* the number in each request's path, as they arrived */
 	int n_seen;
+	struct evhttp_connection *evcons[MAX_SEEN]; /* every connection a request came on */
+	int n_evcons;
 } srv;
 
 /* Answer a held request. */
@@ -95,6 +102,11 @@ static void server_cb(struct evhttp_request *req, void *arg)
 		srv.holding_max = srv.holding;
 	h->req = req;
 	h->evcon = evhttp_request_get_connection(req);
+	bool known = false;
+	for (int i = 0; i < srv.n_evcons; i++)
+		known = known || srv.evcons[i] == h->evcon;
+	if (!known && srv.n_evcons < MAX_SEEN)
+		srv.evcons[srv.n_evcons++] = h->evcon;
 	evhttp_connection_set_closecb(h->evcon, close_cb, NULL);
 	h->next = held_list;
 	held_list = h;
@@ -272,12 +284,136 @@ static void test_wait_counts_against_timeout(void **state)
 		event_base_loop(srv.base, EVLOOP_ONCE);
 }
 
+/* The server hangs up every idle connection; none holds a request. */
+static void server_close_all(void)
+{
+	for (int i = 0; i < srv.n_evcons; i++)
+		evhttp_connection_free(srv.evcons[i]);
+	srv.n_evcons = 0;
+}
+
+/*
+ * Connections the server closed while they sat idle in the cache: their
+ * sockets' events stay no longer than the sockets, and the next burst opens
+ * new connections and finishes as the first did.
+ */
+static void test_idle_closed_by_server(void **state)
+{
+	struct http_client_config cfg = {.max_connections = 2};
+	struct http_client *c = NULL;
+	struct http_client_stats st;
+
+	(void)state;
+	assert_int_equal(http_client_create(srv.base, &cfg, &c), 0);
+	reset();
+	srv.n_evcons = 0;
+	for (int i = 1; i <= 4; i++)
+		start(c, i);
+	run_until(4);
+	http_client_get_stats(c, &st);
+	assert_int_equal(st.connections, 2);
+	server_close_all();
+	/* Let the client see the hang-ups while nothing runs. */
+	for (int i = 0; i < 20; i++)
+		event_base_loop(srv.base, EVLOOP_NONBLOCK);
+	reset();
+	for (int i = 1; i <= 4; i++)
+		start(c, i);
+	run_until(4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(srv.order[i], i + 1);
+	http_client_get_stats(c, &st);
+	assert_int_equal(st.requests, 8);
+	assert_int_equal(st.connections, 4);
+	/* And once more over the new connections, kept this time. */
+	reset();
+	for (int i = 1; i <= 4; i++)
+		start(c, i);
+	run_until(4);
+	http_client_get_stats(c, &st);
+	assert_int_equal(st.connections, 4);
+	http_client_destroy(c);
+	srv.n_evcons = 0;
+}
+
+/* Never called: the https requests of the CA test are cancelled before they connect. */
+static void never_cb(const struct http_response *resp, void *arg)
+{
+	(void)resp;
+	(void)arg;
+	fail();
+}
+
+/* Start an https request to the test server (which speaks no TLS) and cancel it. */
+static int start_https(struct http_client *c)
+{
+	char url[96];
+	struct http_request *req = NULL;
+
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/1", srv.port);
+	struct http_request_opts opts = {.method = "GET", .url = url, .timeout_ms = 20000};
+	int r = http_request_start(c, &opts, never_cb, NULL, &req);
+
+	if (r == 0)
+		http_request_cancel(req);
+	return r;
+}
+
+/* Write a small regular file at path. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * The CA bundle is checked before every https request: a FIFO put where a
+ * good bundle was is refused at once (libcurl would block the loop opening
+ * it), and a regular file put back is accepted again.
+ */
+static void test_ca_bundle_each_request(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[256];
+	char path[300];
+	struct http_client *c = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/qscale-http-ca-XXXXXX",
+		tmp != NULL && tmp[0] != '\0' ? tmp : P_tmpdir);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	write_file(path, "not a certificate\n");
+	struct http_client_config cfg = {.max_connections = 2, .ca_bundle = path};
+
+	assert_int_equal(http_client_create(srv.base, &cfg, &c), 0);
+	assert_int_equal(start_https(c), 0);
+	assert_int_equal(start_https(c), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_true(start_https(c) < 0);
+	assert_true(start_https(c) < 0);
+	assert_int_equal(unlink(path), 0);
+	assert_true(start_https(c) < 0);
+	write_file(path, "still not a certificate\n");
+	assert_int_equal(start_https(c), 0);
+	assert_int_equal(start_https(c), 0);
+	http_client_destroy(c);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cap_and_order),
 		cmocka_unit_test(test_cancel_while_waiting),
 		cmocka_unit_test(test_wait_counts_against_timeout),
+		cmocka_unit_test(test_idle_closed_by_server),
+		cmocka_unit_test(test_ca_bundle_each_request),
 	};
 
 	return cmocka_run_group_tests_name("http_cap", tests, group_setup, group_teardown);
