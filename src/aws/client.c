@@ -83,6 +83,9 @@ struct aws_client {
 	double (*rand01)(void *ctx);
 	void *rand_ctx;
 	uint64_t rng_state;
+	/* Kernel random bytes fetched a batch at a time: each call needs 16. */
+	unsigned char uuid_pool[256];
+	size_t uuid_pool_used; /* bytes of uuid_pool handed out; a full pool is spent */
 	aws_attempt_cb attempt_cb;
 	void *attempt_arg;
 };
@@ -115,12 +118,28 @@ static void random_bytes(struct aws_client *client, unsigned char *buf, size_t l
 		buf[i] = (unsigned char)(default_rand01(&client->rng_state) * 256.0);
 }
 
+/*
+ * 16 random bytes for an invocation id: from a pool of kernel random bytes
+ * refilled every 16 calls, not one getrandom() per call.
+ */
+static void uuid_random(struct aws_client *client, unsigned char b[16])
+{
+	if (client->uuid_pool_used + 16 > sizeof(client->uuid_pool)) {
+		random_bytes(client, client->uuid_pool, sizeof(client->uuid_pool));
+		client->uuid_pool_used = 0;
+	}
+	memcpy(b, client->uuid_pool + client->uuid_pool_used, 16);
+	/* Never handed out twice. */
+	memset(client->uuid_pool + client->uuid_pool_used, 0, 16);
+	client->uuid_pool_used += 16;
+}
+
 /* A version 4 UUID for amz-sdk-invocation-id. */
 static void make_uuid(struct aws_client *client, char out[37])
 {
 	unsigned char b[16];
 
-	random_bytes(client, b, sizeof(b));
+	uuid_random(client, b);
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	/* 8-4-4-4-12 lowercase hex digits; by hand, as every call makes one. */
@@ -223,6 +242,7 @@ int aws_client_create(struct event_base *base, const struct aws_client_config *c
 	}
 	random_bytes(client, (unsigned char *)&client->rng_state, sizeof(client->rng_state));
 	client->rng_state |= 1;
+	client->uuid_pool_used = sizeof(client->uuid_pool);
 	client->rand01 = default_rand01;
 	client->rand_ctx = &client->rng_state;
 	log_debug("aws=client region=%s sqs=%s ecs=%s retry_mode=%s max_attempts=%d",
