@@ -31,7 +31,11 @@ struct key_entry {
 	char service[SIGV4_MAX_SCOPE_PART + 1];
 	char key_id[SIGV4_MAX_KEY_ID + 1];
 	unsigned char secret_hash[KEY_LEN]; /* a rotated secret under the same id misses */
-	unsigned char key[KEY_LEN];
+	/*
+	 * HMAC under the signing key, its key schedule done once: each signature
+	 * re-initialises it with the same key instead of setting a key up anew.
+	 */
+	EVP_MAC_CTX *mac;
 };
 
 struct sigv4_key_cache {
@@ -81,19 +85,35 @@ static void algorithms(void)
 		fatal("sigv4: OpenSSL has no SHA-256 or HMAC");
 }
 
-/* HMAC-SHA256 of data under key into out (32 bytes). */
-static void hmac_sha256(
-	const void *key, size_t key_len, const void *data, size_t len, unsigned char out[KEY_LEN])
+/* A fresh HMAC-SHA256 context keyed with key; the caller frees it. */
+static EVP_MAC_CTX *hmac_keyed(const void *key, size_t key_len)
 {
-	size_t out_len = 0;
 	EVP_MAC_CTX *ctx;
 
 	algorithms();
 	ctx = EVP_MAC_CTX_dup(hmac_template);
-	if (ctx == NULL || EVP_MAC_init(ctx, key, key_len, NULL) != 1 ||
-		EVP_MAC_update(ctx, data, len) != 1 ||
+	if (ctx == NULL || EVP_MAC_init(ctx, key, key_len, NULL) != 1)
+		fatal("sigv4: HMAC-SHA256 failed");
+	return ctx;
+}
+
+/* The MAC of data into out (32 bytes) with ctx, keyed already; ctx is left spent. */
+static void hmac_finish(EVP_MAC_CTX *ctx, const void *data, size_t len, unsigned char out[KEY_LEN])
+{
+	size_t out_len = 0;
+
+	if (EVP_MAC_update(ctx, data, len) != 1 ||
 		EVP_MAC_final(ctx, out, &out_len, KEY_LEN) != 1 || out_len != KEY_LEN)
 		fatal("sigv4: HMAC-SHA256 failed");
+}
+
+/* HMAC-SHA256 of data under key into out (32 bytes). */
+static void hmac_sha256(
+	const void *key, size_t key_len, const void *data, size_t len, unsigned char out[KEY_LEN])
+{
+	EVP_MAC_CTX *ctx = hmac_keyed(key, key_len);
+
+	hmac_finish(ctx, data, len, out);
 	EVP_MAC_CTX_free(ctx);
 }
 
@@ -153,11 +173,21 @@ struct sigv4_key_cache *sigv4_key_cache_create(void)
 	return xcalloc(1, sizeof(struct sigv4_key_cache));
 }
 
+/* Empty a cache entry: its MAC context (which holds the key) freed, the rest wiped. */
+static void entry_clear(struct key_entry *e)
+{
+	/* OpenSSL cleanses the key material of a context it frees. */
+	EVP_MAC_CTX_free(e->mac);
+	secure_wipe(e, sizeof(*e));
+}
+
 /* See sigv4.h. */
 void sigv4_key_cache_destroy(struct sigv4_key_cache *cache)
 {
 	if (cache == NULL)
 		return;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		entry_clear(&cache->entries[i]);
 	secure_wipe(cache, sizeof(*cache));
 	free(cache);
 }
@@ -169,12 +199,20 @@ void sigv4_key_cache_stats(const struct sigv4_key_cache *cache, uint64_t *hits, 
 	*misses = cache->misses;
 }
 
-/* The signing key for this scope, from the cache when it holds it. */
-static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_credentials *creds,
-	const char *date, const struct sigv4_params *params, unsigned char out[KEY_LEN])
+/*
+ * The signature of sts (32 bytes into out) under this scope's signing key,
+ * the key and its HMAC context from the cache when it holds them.
+ */
+static void sign_string(struct sigv4_key_cache *cache, const struct sigv4_credentials *creds,
+	const char *date, const struct sigv4_params *params, const char *sts,
+	unsigned char out[KEY_LEN])
 {
+	unsigned char key[KEY_LEN];
+
 	if (cache == NULL) {
-		derive_key(creds->secret_access_key, date, params->region, params->service, out);
+		derive_key(creds->secret_access_key, date, params->region, params->service, key);
+		hmac_sha256(key, KEY_LEN, sts, strlen(sts), out);
+		secure_wipe(key, sizeof(key));
 		return;
 	}
 
@@ -193,8 +231,11 @@ static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_creden
 			CRYPTO_memcmp(e->secret_hash, secret_hash, KEY_LEN) == 0) {
 			e->last_use = cache->tick;
 			cache->hits++;
-			memcpy(out, e->key, KEY_LEN);
 			secure_wipe(secret_hash, sizeof(secret_hash));
+			/* A NULL key re-initialises the context with the key it holds. */
+			if (EVP_MAC_init(e->mac, NULL, 0, NULL) != 1)
+				fatal("sigv4: HMAC-SHA256 failed");
+			hmac_finish(e->mac, sts, strlen(sts), out);
 			return;
 		}
 		if (!e->used || (victim->used && e->last_use < victim->last_use))
@@ -202,8 +243,10 @@ static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_creden
 	}
 	/* Miss: replace a free slot or the least recently used one. */
 	cache->misses++;
-	secure_wipe(victim, sizeof(*victim));
-	derive_key(creds->secret_access_key, date, params->region, params->service, victim->key);
+	entry_clear(victim);
+	derive_key(creds->secret_access_key, date, params->region, params->service, key);
+	victim->mac = hmac_keyed(key, KEY_LEN);
+	secure_wipe(key, sizeof(key));
 	victim->used = true;
 	victim->last_use = cache->tick;
 	strcpy(victim->date, date);
@@ -211,8 +254,8 @@ static void signing_key(struct sigv4_key_cache *cache, const struct sigv4_creden
 	strcpy(victim->service, params->service);
 	strcpy(victim->key_id, creds->access_key_id);
 	memcpy(victim->secret_hash, secret_hash, KEY_LEN);
-	memcpy(out, victim->key, KEY_LEN);
 	secure_wipe(secret_hash, sizeof(secret_hash));
+	hmac_finish(victim->mac, sts, strlen(sts), out);
 }
 
 /* True when the token is 1..16384 visible ASCII bytes. */
@@ -320,13 +363,10 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	const char *sts_parts[] = {"AWS4-HMAC-SHA256\n", amz_date, "\n", date, "/", params->region,
 		"/", params->service, "/aws4_request\n", creq_hash};
 	char *sts = concat(sts_parts, sizeof(sts_parts) / sizeof(sts_parts[0]));
-	unsigned char key[KEY_LEN];
 	unsigned char mac[KEY_LEN];
 	char signature[65];
 
-	signing_key(cache, creds, date, params, key);
-	hmac_sha256(key, KEY_LEN, sts, strlen(sts), mac);
-	secure_wipe(key, sizeof(key));
+	sign_string(cache, creds, date, params, sts, mac);
 	hex32(mac, signature);
 
 	struct sigv4_signed s = {0};

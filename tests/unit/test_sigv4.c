@@ -517,8 +517,8 @@ static const struct sigv4_header vanilla_headers[] = {
 	{"User-Agent", "qscale"},
 };
 
-/* Sign the fixed request for region with cache; returns the signature (owned). */
-static char *sign_vanilla(struct sigv4_key_cache *cache, const char *region)
+/* Sign the fixed request for region at time_ms with cache; returns the signature (owned). */
+static char *sign_vanilla_at(struct sigv4_key_cache *cache, const char *region, uint64_t time_ms)
 {
 	struct sigv4_request req = {
 		.method = "POST",
@@ -532,7 +532,7 @@ static char *sign_vanilla(struct sigv4_key_cache *cache, const char *region)
 	struct sigv4_params params = {
 		.region = region,
 		.service = "sqs",
-		.time_ms = 1440938160000ULL,
+		.time_ms = time_ms,
 		.normalize_path = true,
 	};
 	struct sigv4_signed out = {0};
@@ -545,6 +545,12 @@ static char *sign_vanilla(struct sigv4_key_cache *cache, const char *region)
 
 	sigv4_signed_finish(&out);
 	return sig;
+}
+
+/* Sign the fixed request for region with cache; returns the signature (owned). */
+static char *sign_vanilla(struct sigv4_key_cache *cache, const char *region)
+{
+	return sign_vanilla_at(cache, region, 1440938160000ULL);
 }
 
 /* Assert the cache counters. */
@@ -597,6 +603,21 @@ static void test_key_cache(void **state)
 	assert_string_equal(sig, expected[0]);
 	free(sig);
 	assert_stats(cache, 2, 6);
+
+	/*
+	 * Later seconds of the same day hit the same key with other strings to
+	 * sign: each signature is the uncached one, whatever was signed before.
+	 */
+	for (uint64_t s = 1; s <= 3; s++) {
+		char *want = sign_vanilla_at(NULL, regions[0], 1440938160000ULL + s * 1000);
+
+		sig = sign_vanilla_at(cache, regions[0], 1440938160000ULL + s * 1000);
+		assert_string_equal(sig, want);
+		assert_string_not_equal(sig, expected[0]);
+		free(sig);
+		free(want);
+	}
+	assert_stats(cache, 5, 6);
 
 	for (size_t i = 0; i < 5; i++)
 		free(expected[i]);
