@@ -29,10 +29,11 @@ struct json_limits {
 
 /*
  * Parse len bytes of body as one JSON object within limits. 0 with *out (free
- * with yajl_tree_free), or -EPROTO with a lowercase reason in error
- * that reads after a noun ("nests deeper than 32 levels", "is malformed JSON: ...").
- * The tree is the one yajl_tree_parse builds (yajl's settings, its layout and
- * allocator), built by yajl's callback parser.
+ * with json_tree_free, never yajl_tree_free), or -EPROTO with a lowercase
+ * reason in error that reads after a noun ("nests deeper than 32 levels", "is
+ * malformed JSON: ..."). The tree is the one yajl_tree_parse builds (yajl's
+ * settings and node layout, so that YAJL_GET_* and yajl_tree_get read it),
+ * built by yajl's callback parser in memory of its own.
  */
 int json_tree_parse(const char *body, size_t len, const struct json_limits *limits, yajl_val *out,
 	char error[JSON_TREE_ERROR_MAX]);
@@ -65,6 +66,9 @@ struct json_keep {
  */
 int json_tree_parse_keep(const char *body, size_t len, const struct json_limits *limits,
 	const struct json_keep *keep, yajl_val *out, char error[JSON_TREE_ERROR_MAX]);
+
+/* Free a tree json_tree_parse or json_tree_parse_keep made (NULL: nothing), all of it at once. */
+void json_tree_free(yajl_val tree);
 
 /* The value of key in obj; NULL when obj is not an object, key is absent, or its value is null. */
 yajl_val json_tree_get(yajl_val obj, const char *key);

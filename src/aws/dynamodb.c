@@ -151,7 +151,7 @@ int dynamodb_get_lease_parse(const char *body, size_t len, bool *found,
 		*found = item != NULL;
 		*out = it;
 	}
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	return r;
 }
 
@@ -353,7 +353,7 @@ int dynamodb_describe_table_parse(
 		r = read_keys(table, &info, diag);
 	if (r == 0)
 		*out = info;
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	return r;
 }
 

@@ -82,7 +82,7 @@ int ecs_list_container_instances_parse(const char *body, size_t len, struct ecs_
 	/* An empty token ends the listing as an absent one does. */
 	*next_token = token != NULL && token[0] != '\0' ? xstrdup(token) : NULL;
 out:
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	return r;
 }
 
@@ -382,7 +382,7 @@ int ecs_describe_container_instances_parse(
 	if ((r = aws_json_array(tree, "containerInstances", false, ECS_ARRAY_MAX, &insts, diag)) <
 			0 ||
 		(r = aws_json_array(tree, "failures", false, ECS_ARRAY_MAX, &failures, diag)) < 0) {
-		yajl_tree_free(tree);
+		json_tree_free(tree);
 		return r;
 	}
 	struct ecs_instance_set got = {0};
@@ -400,7 +400,7 @@ int ecs_describe_container_instances_parse(
 		if (r == 0)
 			got.n_failures++;
 	}
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	if (r < 0) {
 		ecs_instance_set_finish(&got);
 		return r;

@@ -268,7 +268,7 @@ int ecs_describe_services_parse(const char *body, size_t len, const char *const 
 		return r;
 	if ((r = aws_json_array(tree, "services", false, ECS_ARRAY_MAX, &services, diag)) < 0 ||
 		(r = aws_json_array(tree, "failures", false, ECS_ARRAY_MAX, &failures, diag)) < 0) {
-		yajl_tree_free(tree);
+		json_tree_free(tree);
 		return r;
 	}
 	size_t n_s = aws_json_len(services);
@@ -290,7 +290,7 @@ int ecs_describe_services_parse(const char *body, size_t len, const char *const 
 		else
 			ecs_failure_finish(&got[n_got].failure);
 	}
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 
 	/* Build the answer in the order asked; nothing reaches out unless all matched. */
 	struct ecs_service *res = r == 0 ? xcalloc(n_names + 1, sizeof(*res)) : NULL;
@@ -347,7 +347,7 @@ int ecs_update_service_parse(
 	r = aws_json_object(tree, "service", true, &service, diag);
 	if (r == 0)
 		r = parse_service(service, &s, diag);
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	if (r < 0) {
 		ecs_service_finish(&s);
 		return r;

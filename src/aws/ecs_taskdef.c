@@ -135,7 +135,7 @@ int ecs_describe_task_definition_parse(
 		r = parse_container(aws_json_item(containers, i), &td.containers[i], diag);
 	}
 out:
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	if (r < 0) {
 		ecs_task_definition_finish(&td);
 		return r;

@@ -74,7 +74,7 @@ int aws_json_parse_keep(const char *body, size_t len, const struct json_keep *ke
 	if (type != NULL) {
 		r = aws_json_fail(diag, "response is an AWS error: %.100s",
 			YAJL_IS_STRING(type) ? type->u.string : "(no type)");
-		yajl_tree_free(tree);
+		json_tree_free(tree);
 		return r;
 	}
 	*out = tree;

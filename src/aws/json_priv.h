@@ -34,7 +34,7 @@ int aws_json_fail(struct aws_error *diag, const char *fmt, ...)
  * array or object and that it
  * holds no NUL byte; the top level must be an object and no AWS error body
  * (no "__type"). The caller frees *out
- * with yajl_tree_free.
+ * with json_tree_free.
  */
 int aws_json_parse(const char *body, size_t len, yajl_val *out, struct aws_error *diag);
 

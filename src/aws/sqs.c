@@ -87,7 +87,7 @@ int sqs_queue_counts_parse(
 		r = read_count(attrs, count_names[1], &c.in_flight, &c.have_in_flight, diag);
 	if (r == 0)
 		r = read_count(attrs, count_names[2], &c.delayed, &c.have_delayed, diag);
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 	if (r == 0)
 		*out = c;
 	return r;

@@ -197,7 +197,7 @@ void emulate_dispatch_fault(struct world *world, const struct emulate_auth *auth
 		emulate_reply_error(call.service, &call.err, reply);
 	}
 	yajl_gen_free(gen);
-	yajl_tree_free(call.body);
+	json_tree_free(call.body);
 }
 
 int emulate_json_parse(const char *body, size_t len, yajl_val *out)

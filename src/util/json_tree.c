@@ -2,10 +2,18 @@
  * Bounded JSON trees: a scan that enforces the caps of json_tree.h without
  * parsing, then yajl's callback parser building the tree (all of it, or only
  * the parts a reader names), and the one key lookup every reader uses.
+ *
+ * A tree's nodes, strings, keys and arrays are cut from a few blocks of its
+ * own (an arena) rather than allocated one by one: a DescribeServices answer
+ * makes hundreds of them, and malloc and free on each cost more than the
+ * building. json_tree_free frees the blocks; the root node sits in the first,
+ * right after the list of blocks, so the root alone finds them.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdalign.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +96,96 @@ static int prescan(
 	return 0;
 }
 
+/* The first block's size; later blocks double, up to ARENA_BLOCK_MAX. */
+#define ARENA_BLOCK_MIN 2048
+#define ARENA_BLOCK_MAX 65536
+
+/* One block of a tree's memory. */
+struct arena_block {
+	struct arena_block *next; /* the block made before this one */
+	size_t used, cap; /* bytes of data */
+	alignas(max_align_t) unsigned char data[];
+};
+
+/* What a tree's first block opens with: the list of blocks, then the root. */
+struct tree_head {
+	struct arena_block *blocks; /* newest first; the last is the one holding this */
+	struct yajl_val_s root;
+};
+
+/* A tree's memory while it is built. */
+struct arena {
+	struct arena_block *blocks; /* newest first */
+	void *last; /* the latest allocation, which may still grow in place */
+	size_t last_size;
+	size_t next_cap;
+};
+
+/* size rounded up so that every allocation stays aligned for any type. */
+static size_t arena_round(size_t size)
+{
+	size_t a = alignof(max_align_t);
+
+	return (size + a - 1) / a * a;
+}
+
+/* size bytes from the arena (never NULL: out of memory aborts), uninitialised. */
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	struct arena_block *blk = a->blocks;
+
+	size = arena_round(size);
+	if (blk == NULL || blk->cap - blk->used < size) {
+		size_t cap = a->next_cap > size ? a->next_cap : size;
+
+		blk = xmalloc(sizeof(*blk) + cap);
+		blk->next = a->blocks;
+		blk->used = 0;
+		blk->cap = cap;
+		a->blocks = blk;
+		if (a->next_cap < ARENA_BLOCK_MAX)
+			a->next_cap *= 2;
+	}
+	void *p = blk->data + blk->used;
+
+	blk->used += size;
+	a->last = p;
+	a->last_size = size;
+	return p;
+}
+
+/*
+ * old (of old_size bytes, NULL for none) made size bytes long, its contents
+ * kept: in place when it is the latest allocation and its block has room.
+ */
+static void *arena_grow(struct arena *a, void *old, size_t old_size, size_t size)
+{
+	struct arena_block *blk = a->blocks;
+
+	if (old != NULL && old == a->last && blk != NULL &&
+		blk->cap - blk->used >= arena_round(size) - a->last_size) {
+		blk->used += arena_round(size) - a->last_size;
+		a->last_size = arena_round(size);
+		return old;
+	}
+	void *p = arena_alloc(a, size);
+
+	if (old != NULL)
+		memcpy(p, old, old_size);
+	return p;
+}
+
+/* Free every block of an arena. */
+static void arena_free(struct arena_block *blk)
+{
+	while (blk != NULL) {
+		struct arena_block *next = blk->next;
+
+		free(blk);
+		blk = next;
+	}
+}
+
 /* One open array or object while a tree is built. */
 struct frame {
 	yajl_val node;
@@ -101,6 +199,8 @@ struct frame {
 /* The state of one parse: the tree so far and the open containers. */
 struct builder {
 	const struct json_keep *root_keep;
+	struct arena arena;
+	struct tree_head *head; /* at the start of the arena's first block */
 	yajl_val root;
 	struct frame stack[JSON_TREE_DEPTH_MAX + 1];
 	unsigned depth; /* open frames */
@@ -130,23 +230,34 @@ static bool keep_next(const struct builder *b, const struct json_keep **keep)
 	return f->key_kept;
 }
 
-/* Grow a container's arrays, as yajl's tree lays them out, to hold one more. */
-static void grow(struct frame *f)
+/*
+ * Grow a container's arrays, as yajl's tree lays them out, to hold one more.
+ * An object's keys and values live in one allocation (values first, then
+ * keys), so that the pair grows in place as one; the scan capped the count.
+ */
+static void grow(struct builder *b, struct frame *f)
 {
 	size_t len = YAJL_IS_ARRAY(f->node) ? f->node->u.array.len : f->node->u.object.len;
+	size_t old_cap = f->cap;
 
 	if (len < f->cap)
 		return;
 	f->cap = f->cap < 4 ? 4 : f->cap * 2;
 	if (YAJL_IS_ARRAY(f->node)) {
-		f->node->u.array.values =
-			xreallocarray(f->node->u.array.values, f->cap, sizeof(yajl_val));
-	} else {
-		f->node->u.object.keys =
-			xreallocarray((void *)f->node->u.object.keys, f->cap, sizeof(const char *));
-		f->node->u.object.values =
-			xreallocarray(f->node->u.object.values, f->cap, sizeof(yajl_val));
+		f->node->u.array.values = arena_grow(&b->arena, f->node->u.array.values,
+			old_cap * sizeof(yajl_val), f->cap * sizeof(yajl_val));
+		return;
 	}
+	yajl_val *values = arena_grow(&b->arena, f->node->u.object.values,
+		old_cap * (sizeof(yajl_val) + sizeof(const char *)),
+		f->cap * (sizeof(yajl_val) + sizeof(const char *)));
+	const char **keys = (const char **)(values + f->cap);
+
+	/* The keys move up past the values' new room (they may overlap: memmove). */
+	if (old_cap > 0)
+		memmove(keys, (const char **)(values + old_cap), len * sizeof(const char *));
+	f->node->u.object.values = values;
+	f->node->u.object.keys = keys;
 }
 
 /* Hang a new value where keep_next said it goes. */
@@ -159,7 +270,7 @@ static void attach(struct builder *b, yajl_val v)
 		return;
 	}
 	f = &b->stack[b->depth - 1];
-	grow(f);
+	grow(b, f);
 	if (YAJL_IS_ARRAY(f->node)) {
 		f->node->u.array.values[f->node->u.array.len++] = v;
 		return;
@@ -170,20 +281,21 @@ static void attach(struct builder *b, yajl_val v)
 	f->key_kept = false;
 }
 
-/* A new value of type t, hung in the tree. */
+/* A new value of type t, hung in the tree; the root is the head's. */
 static yajl_val add_value(struct builder *b, yajl_type t)
 {
-	yajl_val v = xcalloc(1, sizeof(*v));
+	yajl_val v = b->depth == 0 ? &b->head->root : arena_alloc(&b->arena, sizeof(*v));
 
+	memset(v, 0, sizeof(*v));
 	v->type = t;
 	attach(b, v);
 	return v;
 }
 
 /* A copy of len bytes with a NUL after them (they may hold NULs, as in yajl's tree). */
-static char *copy_bytes(const char *s, size_t len)
+static char *copy_bytes(struct builder *b, const char *s, size_t len)
 {
-	char *c = xmalloc(len + 1);
+	char *c = arena_alloc(&b->arena, len + 1);
 
 	memcpy(c, s, len);
 	c[len] = '\0';
@@ -243,7 +355,7 @@ static int on_number(void *ctx, const char *text, size_t len)
 	if (!keep_next(b, &keep))
 		return 1;
 	v = add_value(b, yajl_t_number);
-	v->u.number.r = copy_bytes(text, len);
+	v->u.number.r = copy_bytes(b, text, len);
 	/* The same value and flags as yajl's tree gives a number. */
 	errno = 0;
 	v->u.number.i = number_integer(v->u.number.r);
@@ -262,7 +374,7 @@ static int on_string(void *ctx, const unsigned char *text, size_t len)
 	const struct json_keep *keep;
 
 	if (keep_next(b, &keep))
-		add_value(b, yajl_t_string)->u.string = copy_bytes((const char *)text, len);
+		add_value(b, yajl_t_string)->u.string = copy_bytes(b, (const char *)text, len);
 	return 1;
 }
 
@@ -336,7 +448,7 @@ static int on_map_key(void *ctx, const unsigned char *text, size_t len)
 		}
 	}
 	if (f->key_kept)
-		f->key = copy_bytes(key, len);
+		f->key = copy_bytes(b, key, len);
 	return 1;
 }
 
@@ -355,9 +467,18 @@ static const yajl_callbacks callbacks = {
 /* Free what a failed parse built: the partial tree and keys still waiting. */
 static void builder_free(struct builder *b)
 {
-	for (unsigned i = 0; i < b->depth; i++)
-		free(b->stack[i].key);
-	yajl_tree_free(b->root);
+	arena_free(b->arena.blocks);
+}
+
+/* See json_tree.h. */
+void json_tree_free(yajl_val tree)
+{
+	if (tree == NULL)
+		return;
+	struct tree_head *head =
+		(struct tree_head *)(void *)((char *)tree - offsetof(struct tree_head, root));
+
+	arena_free(head->blocks);
 }
 
 /* See json_tree.h. */
@@ -376,6 +497,8 @@ int json_tree_parse_keep(const char *body, size_t len, const struct json_limits 
 	rc = prescan(body, len, limits, error);
 	if (rc < 0)
 		return rc;
+	b.arena.next_cap = ARENA_BLOCK_MIN;
+	b.head = arena_alloc(&b.arena, sizeof(*b.head));
 	h = yajl_alloc(&callbacks, NULL, &b);
 	if (h == NULL)
 		abort(); /* out of memory, as the x* wrappers do */
@@ -397,10 +520,12 @@ int json_tree_parse_keep(const char *body, size_t len, const struct json_limits 
 	}
 	yajl_free(h);
 	if (!YAJL_IS_OBJECT(b.root)) {
-		yajl_tree_free(b.root);
+		builder_free(&b);
 		snprintf(error, JSON_TREE_ERROR_MAX, "is not a JSON object");
 		return -EPROTO;
 	}
+	/* Only now: the blocks made while parsing are the tree's. */
+	b.head->blocks = b.arena.blocks;
 	*out = b.root;
 	return 0;
 }

@@ -89,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_reference(data, size, r, tree, error);
 	if (r == 0) {
-		yajl_tree_free(tree);
-		yajl_tree_free(kept);
+		json_tree_free(tree);
+		json_tree_free(kept);
 	}
 	return 0;
 }

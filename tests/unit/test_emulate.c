@@ -18,6 +18,7 @@
 
 #include "emulate_priv.h"
 #include "qscale/emulate.h"
+#include "qscale/json_tree.h"
 #include "qscale/scenario.h"
 #include "qscale/sigv4.h"
 #include "qscale/world.h"
@@ -85,7 +86,7 @@ static void test_json_parse(void **state)
 
 	assert_int_equal(emulate_json_parse("", 0, &v), 0);
 	assert_true(YAJL_IS_OBJECT(v));
-	yajl_tree_free(v);
+	json_tree_free(v);
 
 	const char *text = "{\"s\":\"x\",\"n\":5,\"l\":[1],\"z\":null,\"f\":1.5}";
 	const char *s = NULL;
@@ -103,7 +104,7 @@ static void test_json_parse(void **state)
 	assert_int_equal(emulate_json_string(v, "n", &s), -EINVAL);
 	assert_int_equal(emulate_json_int(v, "f", &n), -EINVAL);
 	assert_int_equal(emulate_json_array(v, "s", &l), -EINVAL);
-	yajl_tree_free(v);
+	json_tree_free(v);
 }
 
 /* A request signed by qscale's signer, that tests then alter. */

@@ -312,7 +312,7 @@ static void test_json_tree_limits(void **state)
 
 		if (cases[i].reason == NULL) {
 			assert_int_equal(rc, 0);
-			yajl_tree_free(tree);
+			json_tree_free(tree);
 		} else {
 			assert_int_equal(rc, -EPROTO);
 			assert_non_null(strstr(error, cases[i].reason));
@@ -343,7 +343,7 @@ static void test_json_tree_limits(void **state)
 	assert_null(json_tree_get(tree, "c"));
 	assert_int_equal(json_tree_get(tree, "b")->u.number.i, 2);
 	assert_null(json_tree_get(json_tree_get(tree, "b"), "x"));
-	yajl_tree_free(tree);
+	json_tree_free(tree);
 }
 
 /* Documents both JSON tree tests read, good and bad. */
@@ -396,7 +396,7 @@ static void test_json_tree_like_yajl(void **state)
 		if (ref != NULL && YAJL_IS_OBJECT(ref)) {
 			assert_int_equal(rc, 0);
 			assert_true(json_compare_kept(ref, tree, NULL));
-			yajl_tree_free(tree);
+			json_tree_free(tree);
 		} else if (ref != NULL) {
 			assert_int_equal(rc, -EPROTO);
 			assert_string_equal(error, "is not a JSON object");
@@ -455,8 +455,8 @@ static void test_json_tree_keep(void **state)
 			continue;
 		}
 		assert_true(json_compare_kept(tree, kept, &keep_top));
-		yajl_tree_free(tree);
-		yajl_tree_free(kept);
+		json_tree_free(tree);
+		json_tree_free(kept);
 	}
 
 	/* Unknown fields are not in the tree; duplicates are, the first one read first. */
@@ -473,7 +473,7 @@ static void test_json_tree_keep(void **state)
 	assert_null(json_tree_get(v, "q"));
 	assert_int_equal(json_tree_get(v, "c")->u.object.len, 2);
 	assert_null(json_tree_get(json_tree_get(v, "c"), "d")); /* the first "d" is null */
-	yajl_tree_free(kept);
+	json_tree_free(kept);
 
 	/* A wrong type is kept whole, so that the reader sees it and says so. */
 	doc = "{\"a\":{\"b\":[1],\"z\":2},\"e\":{\"f\":[{}]}}";
@@ -482,7 +482,7 @@ static void test_json_tree_keep(void **state)
 	assert_true(YAJL_IS_OBJECT(json_tree_get(kept, "a")));
 	assert_int_equal(json_tree_get(kept, "a")->u.object.len, 2);
 	assert_non_null(json_tree_get(json_tree_get(kept, "e"), "f"));
-	yajl_tree_free(kept);
+	json_tree_free(kept);
 
 	/* The caps hold inside parts that are skipped. */
 	struct buf b;
@@ -519,7 +519,7 @@ static void test_json_tree_keep(void **state)
 		else
 			assert_null(
 				json_tree_get(json_tree_get(kept, "a")->u.array.values[0], "big"));
-		yajl_tree_free(kept);
+		json_tree_free(kept);
 		free(big);
 		big = big_string_doc((4u << 20) + 1, k == 1);
 		assert_int_equal(
