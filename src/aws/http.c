@@ -939,6 +939,63 @@ void http_client_get_stats(const struct http_client *client, struct http_client_
 	*out = client->stats;
 }
 
+/* Whether c is an ASCII letter (what sscanf's %[A-Za-z] takes). */
+static bool is_alpha(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Whether c is an ASCII digit. */
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The two digits at p as a number. */
+static int two_digits(const char *p)
+{
+	return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* Days from 1970-01-01 to year-month-day (month 1..12; day may run past the month, as timegm's). */
+static int64_t days_from_civil(int year, int month, int day)
+{
+	int64_t y = month <= 2 ? year - 1 : year;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t mp = month > 2 ? month - 3 : month + 9;
+	int64_t doy = (153 * mp + 2) / 5 + day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * The fields of an exact IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", what
+ * AWS sends on every response) read by position, without sscanf; false
+ * for any other text, which then takes the general path.
+ */
+static bool fixdate_fields(
+	const char *t, char mon[4], int *day, int *year, int *hh, int *mm, int *ss)
+{
+	if (!is_alpha(t[0]) || !is_alpha(t[1]) || !is_alpha(t[2]) || t[3] != ',' || t[4] != ' ' ||
+		!is_digit(t[5]) || !is_digit(t[6]) || t[7] != ' ' || !is_alpha(t[8]) ||
+		!is_alpha(t[9]) || !is_alpha(t[10]) || t[11] != ' ' || !is_digit(t[12]) ||
+		!is_digit(t[13]) || !is_digit(t[14]) || !is_digit(t[15]) || t[16] != ' ' ||
+		!is_digit(t[17]) || !is_digit(t[18]) || t[19] != ':' || !is_digit(t[20]) ||
+		!is_digit(t[21]) || t[22] != ':' || !is_digit(t[23]) || !is_digit(t[24]) ||
+		t[25] != ' ' || strcmp(t + 26, "GMT") != 0)
+		return false;
+	memcpy(mon, t + 8, 3);
+	mon[3] = '\0';
+	*day = two_digits(t + 5);
+	*year = two_digits(t + 12) * 100 + two_digits(t + 14);
+	*hh = two_digits(t + 17);
+	*mm = two_digits(t + 20);
+	*ss = two_digits(t + 23);
+	return true;
+}
+
 /* See qscale/http.h. */
 int http_parse_date(const char *text, uint64_t *out_ms)
 {
@@ -946,11 +1003,13 @@ int http_parse_date(const char *text, uint64_t *out_ms)
 		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	char wday[4], mon[4], zone[4];
 	int day, year, hh, mm, ss, used = 0;
+	bool fixed = text != NULL && fixdate_fields(text, mon, &day, &year, &hh, &mm, &ss);
 
 	if (text == NULL ||
-		sscanf(text, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wday, &day,
-			mon, &year, &hh, &mm, &ss, zone, &used) != 8 ||
-		used == 0 || text[used] != '\0' || strcmp(zone, "GMT") != 0)
+		(!fixed &&
+			(sscanf(text, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wday,
+				 &day, mon, &year, &hh, &mm, &ss, zone, &used) != 8 ||
+				used == 0 || text[used] != '\0' || strcmp(zone, "GMT") != 0)))
 		return -EINVAL;
 	int m = -1;
 	for (int i = 0; i < 12; i++)
@@ -959,17 +1018,9 @@ int http_parse_date(const char *text, uint64_t *out_ms)
 	if (m < 0 || day < 1 || day > 31 || year < 1970 || year > 9999 || hh < 0 || hh > 23 ||
 		mm < 0 || mm > 59 || ss < 0 || ss > 60)
 		return -EINVAL;
-	struct tm tm = {
-		.tm_year = year - 1900,
-		.tm_mon = m,
-		.tm_mday = day,
-		.tm_hour = hh,
-		.tm_min = mm,
-		.tm_sec = ss,
-	};
-	time_t t = timegm(&tm);
-	if (t < 0)
-		return -EINVAL;
+	/* What timegm gives for these fields (it too lets a day run past its month). */
+	int64_t t = days_from_civil(year, m + 1, day) * 86400 + hh * 3600 + mm * 60 + ss;
+
 	*out_ms = (uint64_t)t * 1000;
 	return 0;
 }

@@ -209,6 +209,27 @@ static void test_http_date(void **state)
 	assert_int_equal(http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT x", &ms), -EINVAL);
 	assert_int_equal(http_parse_date("", &ms), -EINVAL);
 	assert_int_equal(http_parse_date(NULL, &ms), -EINVAL);
+	/* Leap days, the turn of a century and a leap second, as timegm counts them. */
+	assert_int_equal(http_parse_date("Thu, 29 Feb 2024 23:59:59 GMT", &ms), 0);
+	assert_true(ms == 1709251199000ull);
+	assert_int_equal(http_parse_date("Tue, 29 Feb 2000 00:00:00 GMT", &ms), 0);
+	assert_true(ms == 951782400000ull);
+	assert_int_equal(http_parse_date("Mon, 01 Mar 2100 00:00:00 GMT", &ms), 0);
+	assert_true(ms == 4107542400000ull);
+	assert_int_equal(http_parse_date("Thu, 01 Jan 1970 00:00:00 GMT", &ms), 0);
+	assert_true(ms == 0);
+	assert_int_equal(http_parse_date("Wed, 31 Dec 2025 23:59:60 GMT", &ms), 0);
+	assert_true(ms == 1767225600000ull);
+	/* A day past its month runs into the next, as timegm lets it. */
+	assert_int_equal(http_parse_date("Sat, 31 Feb 2026 00:00:00 GMT", &ms), 0);
+	assert_true(ms == 1772496000000ull);
+	/* Looser spellings sscanf took read the same as the exact one. */
+	assert_int_equal(http_parse_date("Sun, 6 Nov 1994 08:49:37 GMT", &ms), 0);
+	assert_true(ms == 784111777000ull);
+	assert_int_equal(http_parse_date("Sun,06 Nov 1994 8:49:37 GMT", &ms), 0);
+	assert_true(ms == 784111777000ull);
+	assert_int_equal(http_parse_date("Sun, 06 Nov 1994 08:49:37 GMTX", &ms), -EINVAL);
+	assert_int_equal(http_parse_date("Sun, 06 Nov 1969 08:49:37 GMT", &ms), -EINVAL);
 }
 
 static void test_header_secret(void **state)
