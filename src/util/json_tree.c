@@ -439,7 +439,12 @@ static int on_map_key(void *ctx, const unsigned char *text, size_t len)
 		f->key_kept = true;
 	} else {
 		for (const struct json_keep_member *m = f->keep->members; m->key != NULL; m++) {
-			/* Most keys differ from a member in their first byte. */
+			/*
+			 * Most keys differ from a member in their first byte: that
+			 * byte is compared here, without a call, before the rest.
+			 */
+			if (key_len > 0 && m->key[0] != key[0])
+				continue;
 			if (strncmp(m->key, key, key_len) == 0 && m->key[key_len] == '\0') {
 				f->key_kept = true;
 				f->key_keep = m->keep;
