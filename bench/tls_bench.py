@@ -18,6 +18,7 @@ usage: tls_bench.py QSCALE [--policies 1,100,1000] [--interval S] [--duration S]
        tls_bench.py QSCALE --breakdown N [--connections 1,16,64]
        tls_bench.py QSCALE --callgrind OUT [--policies 100] [--duration 40]
        tls_bench.py QSCALE --strace OUT [--policies 100] [--duration 40]
+       tls_bench.py QSCALE --perf-stat OUT [--policies 100] [--duration 40]
 
 --callgrind runs only `qscale run` (the first --policies value, the first
 transport) under `valgrind --tool=callgrind`, writes the profile to OUT and
@@ -29,6 +30,8 @@ callgrind does not see): it writes strace's table to OUT and prints the
 system calls per AWS request of the steady state: traced from the end of
 the first cycle (start-up and the first cycle's handshakes left out) for
 about --duration, to halfway between two cycles, with no metrics scrape.
+--perf-stat does the same with `perf stat` (task clock, and instructions
+in user space and in the kernel), per AWS request.
 
 --breakdown runs only `qscale run` with N policies over TLS, once per
 aws.max_connections value, and prints where its resident memory is: per
@@ -318,7 +321,7 @@ def callgrind(args):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def strace(args):
+def trace(args, perf):
     n = int(args.policies.split(",")[0])
     tls = args.transports.split(",")[0] == "tls"
     folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
@@ -351,8 +354,12 @@ def strace(args):
                 c0 = after_cycle(lambda: (cycles(), 0), 1, time.monotonic() + 60)[0]
                 t0 = time.monotonic()
                 req0, _, _ = em.counts()
-                tracer = subprocess.Popen(["strace", "-f", "-c", "-o", os.path.abspath(args.strace),
-                                           "-p", str(proc.pid)], stderr=subprocess.DEVNULL)
+                out = os.path.abspath(args.perf_stat if perf else args.strace)
+                cmd = ["perf", "stat", "-x", ",", "-e",
+                       "task-clock,instructions:u,instructions:k"] if perf else \
+                    ["strace", "-f", "-c"]
+                tracer = subprocess.Popen(cmd + ["-o", out, "-p", str(proc.pid)],
+                                          stderr=subprocess.DEVNULL)
                 # Stopped halfway between two cycles, and nothing scrapes the
                 # metrics meanwhile: every call counted is the cycles' own.
                 k = max(1, round(args.duration / args.interval))
@@ -365,9 +372,16 @@ def strace(args):
                 proc.wait(timeout=30)
         requests = req1 - req0
         print(f"policies={n} transport={'tls' if tls else 'plain'} requests={requests} "
-              f"cycles={k - 1} table={args.strace}")
-        with open(args.strace, encoding="utf-8") as f:
+              f"cycles={k - 1} table={out}")
+        with open(out, encoding="utf-8") as f:
             for line in f:
+                if perf:
+                    cols = line.strip().split(",")
+                    if len(cols) >= 3 and cols[0].replace(".", "").isdigit():
+                        v = float(cols[0])
+                        print(f"{cols[2]:16} {v:14.0f} {v / max(1, requests):12.1f} per request"
+                              f"{' (ms)' if cols[2] == 'task-clock' else ''}")
+                    continue
                 cols = line.split()
                 if len(cols) >= 5 and cols[0][0].isdigit():
                     calls = int(cols[3])
@@ -390,6 +404,7 @@ def main():
     ap.add_argument("--top", type=int, default=16)
     ap.add_argument("--callgrind")
     ap.add_argument("--strace")
+    ap.add_argument("--perf-stat")
     args = ap.parse_args()
     if args.breakdown:
         breakdown(args)
@@ -397,8 +412,8 @@ def main():
     if args.callgrind:
         callgrind(args)
         return
-    if args.strace:
-        strace(args)
+    if args.strace or args.perf_stat:
+        trace(args, bool(args.perf_stat))
         return
     rows, ratios = [], []
     for n in [int(s) for s in args.policies.split(",")]:
