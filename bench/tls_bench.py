@@ -30,8 +30,8 @@ callgrind does not see): it writes strace's table to OUT and prints the
 system calls per AWS request of the steady state: traced from the end of
 the first cycle (start-up and the first cycle's handshakes left out) for
 about --duration, to halfway between two cycles, with no metrics scrape.
---perf-stat does the same with `perf stat` (task clock, and instructions
-in user space and in the kernel), per AWS request.
+--perf-stat does the same with `perf stat`: CPU time (task clock, user and
+kernel together), context switches and page faults per AWS request.
 
 --breakdown runs only `qscale run` with N policies over TLS, once per
 aws.max_connections value, and prints where its resident memory is: per
@@ -356,7 +356,7 @@ def trace(args, perf):
                 req0, _, _ = em.counts()
                 out = os.path.abspath(args.perf_stat if perf else args.strace)
                 cmd = ["perf", "stat", "-x", ",", "-e",
-                       "task-clock,instructions:u,instructions:k"] if perf else \
+                       "task-clock,context-switches,page-faults"] if perf else \
                     ["strace", "-f", "-c"]
                 tracer = subprocess.Popen(cmd + ["-o", out, "-p", str(proc.pid)],
                                           stderr=subprocess.DEVNULL)
@@ -379,8 +379,11 @@ def trace(args, perf):
                     cols = line.strip().split(",")
                     if len(cols) >= 3 and cols[0].replace(".", "").isdigit():
                         v = float(cols[0])
-                        print(f"{cols[2]:16} {v:14.0f} {v / max(1, requests):12.1f} per request"
-                              f"{' (ms)' if cols[2] == 'task-clock' else ''}")
+                        if cols[2] == "task-clock":  # msec in all, µs a request
+                            print(f"{cols[2]:16} {v:10.1f} ms {1000 * v / max(1, requests):8.1f} "
+                                  "µs per request")
+                        else:
+                            print(f"{cols[2]:16} {v:10.0f} {v / max(1, requests):11.2f} per request")
                     continue
                 cols = line.split()
                 if len(cols) >= 5 and cols[0][0].isdigit():
