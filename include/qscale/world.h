@@ -285,6 +285,12 @@ int world_queue_stats(const struct world *w, size_t queue, struct world_queue_st
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out);
 
 /*
+ * A queue's statistics in place, without copying the histogram; the world
+ * owns them and moves them on as it steps. NULL for a bad index.
+ */
+const struct world_queue_stats *world_queue_stats_at(const struct world *w, size_t queue);
+
+/*
  * The wait (ms) under which fraction p (0..1] of the processed messages were
  * received, interpolated by rank inside its bucket: within 1.1 % (or 1 ms)
  * of the exact order statistic; 0 when none were.

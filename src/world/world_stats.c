@@ -86,6 +86,12 @@ int world_queue_stats(const struct world *w, size_t queue, struct world_queue_st
 	return 0;
 }
 
+/* Queue statistics, not copied. */
+const struct world_queue_stats *world_queue_stats_at(const struct world *w, size_t queue)
+{
+	return queue < w->queue_count ? &w->queues[queue].stats : NULL;
+}
+
 /* Service statistics. */
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out)
 {
