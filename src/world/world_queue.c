@@ -318,7 +318,7 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
  * from it (receive_fresh) see the same times and counts.
  */
 struct spread {
-	uint64_t t0, n, i, count;
+	uint64_t t0, dt, n, i, count;
 	/*
 	 * Slice i holds count x (i + 1) / n - count x i / n messages at
 	 * t0 + (2i + 1) x dt / 2n: both quotients kept as whole part and
@@ -335,6 +335,7 @@ static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t co
 	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
 
 	sp->t0 = t0;
+	sp->dt = dt;
 	sp->i = 0;
 	sp->count = count;
 	if (n <= 1 || count <= 1) {
@@ -355,7 +356,7 @@ static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t co
 }
 
 /* The next slice's time and count (possibly 0); false after the last. */
-static bool spread_next(struct spread *sp, uint64_t *t_ms, uint64_t *count)
+static inline bool spread_next(struct spread *sp, uint64_t *t_ms, uint64_t *count)
 {
 	uint64_t lo = sp->hi;
 
@@ -381,6 +382,38 @@ static bool spread_next(struct spread *sp, uint64_t *t_ms, uint64_t *count)
 		sp->at++;
 	}
 	return true;
+}
+
+/*
+ * Skip the first j slices (j <= n) as spread_next would walk them; returns
+ * the messages they hold, count x j / n. Every sum below is what j calls of
+ * spread_next add up, taken at once: no product exceeds count or 2 x dt x n.
+ */
+static uint64_t spread_skip(struct spread *sp, uint64_t j)
+{
+	uint64_t two_n = 2 * sp->n, rem;
+
+	if (j == 0)
+		return 0;
+	sp->i = j;
+	if (sp->n == 1)
+		return sp->count;
+	sp->hi = sp->per * j + sp->extra * j / sp->n;
+	sp->hi_rem = sp->extra * j % sp->n;
+	rem = sp->dt % two_n + sp->step_rem * j;
+	sp->at = sp->dt / two_n + sp->step * j + rem / two_n;
+	sp->at_rem = rem % two_n;
+	return sp->hi;
+}
+
+/* How many of the first slices are at or before t0 + limit (slice i is at (2i + 1) dt / 2n). */
+static uint64_t spread_count_by(const struct spread *sp, uint64_t limit)
+{
+	/* (2i + 1) x dt / 2n, rounded down, <= limit  <=>  2i + 1 <= (2n(limit + 1) - 1) / dt */
+	uint64_t odd = (2 * sp->n * (limit + 1) - 1) / sp->dt;
+	uint64_t j = (odd + 1) / 2;
+
+	return j < sp->n ? j : sp->n;
 }
 
 /* Push a step's arrivals into the pool, slice by slice. */
@@ -434,6 +467,30 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 	finish(q, s, t1);
 	direct = s->held.len == 0;
 	spread_init(&sp, t0, dt, fresh);
+	if (direct && fresh < ((uint64_t)1 << 40) &&
+		(double)fresh <
+			s->take_capacity * (1.0 - (double)sp.n / (double)dt) * (1.0 - 1e-9)) {
+		/*
+		 * Slice i (at x_i = (2i + 1) dt / 2n, rounded down) is received
+		 * from dt x (its midpoint's rank, at most fresh x_i / dt) /
+		 * capacity, which is then below x_i - 1/2 for every slice: each
+		 * is received as it arrives. Those done by t1 are deleted within
+		 * the step; the rest are held. The same as the loop below, all at
+		 * once.
+		 */
+		uint64_t done = pt <= dt ? spread_skip(&sp, spread_count_by(&sp, dt - pt)) : 0;
+
+		s->stats.processed += done;
+		q->stats.processed += done;
+		while (spread_next(&sp, &t, &k)) {
+			cohorts_push(&s->held, t, k);
+			s->held_count += k;
+		}
+		s->take_done = fresh;
+		q->stats.wait_hist[0] += fresh;
+		q->pool_count -= fresh;
+		return;
+	}
 	while (spread_next(&sp, &t, &k)) {
 		double work = (double)dt * ((double)s->take_done + (double)k / 2.0);
 		uint64_t at = t;
