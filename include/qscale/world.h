@@ -252,6 +252,9 @@ bool world_fault_pick(struct world *w, enum scenario_fault_target target, const 
 /* The upper bound of bucket i in ms (UINT64_MAX for the last). */
 uint64_t world_wait_bucket_upper_ms(size_t i);
 
+/* The bucket a wait of wait_ms is counted in (a search of the world's bounds). */
+size_t world_wait_bucket(const struct world *w, uint64_t wait_ms);
+
 struct world_queue_stats {
 	uint64_t arrived; /* includes initial_messages */
 	uint64_t processed; /* deleted by consumers */

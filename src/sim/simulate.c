@@ -309,8 +309,10 @@ static void merged_hist(
 		/* in place: a copy would move the whole histogram once more */
 		const struct world_queue_stats *qs =
 			world_queue_stats_at(st->w, st->queues.items[i]);
+		/* no wait was longer than the longest: the buckets above its own are empty */
+		size_t top = world_wait_bucket(st->w, qs->wait_max_ms) + 1;
 
-		for (size_t b = 0; b < WORLD_WAIT_BUCKETS; b++)
+		for (size_t b = 0; b < top; b++)
 			hist[b] += qs->wait_hist[b];
 		if (qs->wait_max_ms > *max_ms)
 			*max_ms = qs->wait_max_ms;
