@@ -194,10 +194,14 @@ struct engine_history {
 	struct engine_event ins[ENGINE_HISTORY_SLOTS];
 	size_t n_ins;
 	int32_t held_burst; /* burst tasks the last decision kept for make before break */
-	/* The last backlog read, for its trend (has_backlog false: none yet). */
+	/*
+	 * The last backlog read, for its trend (has_backlog false: none yet), and
+	 * the tasks running then: what ran while the trend was made.
+	 */
 	bool has_backlog;
 	int64_t last_backlog;
 	uint64_t last_backlog_ms;
+	int32_t last_running;
 	/*
 	 * The last cycle held for missing data: a scale-in window that saw it has
 	 * not seen a full window of fresh readings, so it holds the count it had.

@@ -167,8 +167,8 @@ static int32_t burst_total(const struct engine_policy *p, const struct engine_hi
  * start-up on average). The arrivals are what the running tasks process
  * (all of them while each has a message waiting, else the messages in flight
  * over the processing time, by Little's law) plus the backlog's trend. The
- * expected backlog is drained over burst_drain_ms (default a minute, what a
- * Fargate task is billed at least) rather than within the wait
+ * expected backlog is drained over burst_drain_ms
+ * (default a minute, what a Fargate task is billed at least) rather than within the wait
  * backlog_per_task stands for: a task started for less work than that is
  * billed for idle time. Only ever lowers the wanted total, never below local
  * capacity; without a trend (the first reading) it does nothing.
@@ -184,9 +184,17 @@ static bool burst_model(const struct engine_policy *p, const struct engine_histo
 	mu = (double)p->concurrency * 1000.0 / (double)p->processing_time_ms;
 	trend = (double)(t->backlog - h->last_backlog) * 1000.0 /
 		(double)(now_ms - h->last_backlog_ms);
-	/* Every running task is busy while each has a message waiting. */
-	arrivals =
-		(t->backlog >= t->running ? (double)t->running : (double)t->busy_full) + trend / mu;
+	/*
+	 * What the tasks process: while each running task has a message waiting,
+	 * all of them are busy, but a task that started since the last reading
+	 * has not made the trend yet: the fewer of the two counts. Otherwise the
+	 * messages in flight over the processing time (Little's law).
+	 */
+	if (t->backlog >= t->running)
+		arrivals = (double)(h->last_running < t->running ? h->last_running : t->running);
+	else
+		arrivals = (double)t->busy_full;
+	arrivals += trend / mu;
 	if (arrivals < 0.0)
 		arrivals = 0.0;
 	startup_s = (double)p->burst_startup_ms / 1000.0;

@@ -765,6 +765,7 @@ struct startup_row {
 	uint64_t processing_ms; /* 0: not known */
 	bool first_reading; /* no earlier backlog: no trend */
 	int64_t before, visible, in_flight;
+	int32_t before_running; /* running at the reading before; 0: as now */
 	int32_t burst_desired, burst_running;
 	int32_t want_total, want_burst, want_steady;
 	bool want_model;
@@ -786,6 +787,22 @@ static const struct startup_row startup_rows[] = {
 		.want_model = true,
 		.reason = "burst sized for its start-up: 38 (arrivals 30.0 tasks, trend +90/s, "
 			  "backlog 2350 expected in 30s, drained over 1m)"},
+	{.name = "tasks that just started have not made the trend",
+		.processing_ms = 200,
+		.before = 1000,
+		.visible = 1450, /* +90 a second while the 12 local tasks ran */
+		.in_flight = 28,
+		.burst_desired = 24,
+		.burst_running = 16, /* started since the last reading */
+		.before_running = 12,
+		/* arrivals 12 + 90 / 5 = 30, not the 28 running + 18; expected 1450 + (90 - 20) x
+		   30 */
+		.want_total = 42,
+		.want_burst = 30,
+		.want_steady = 28,
+		.want_model = true,
+		.reason = "burst sized for its start-up: 42 (arrivals 30.0 tasks, trend +90/s, "
+			  "backlog 3550 expected in 30s"},
 	{.name = "without a processing time the backlog rule alone sizes the burst",
 		.before = 1000,
 		.visible = 1450,
@@ -862,6 +879,7 @@ static void run_startup_row(void **state)
 		h.has_backlog = true;
 		h.last_backlog = r->before;
 		h.last_backlog_ms = NOW_MS - 5000;
+		h.last_running = r->before_running > 0 ? r->before_running : 12 + r->burst_running;
 	}
 	assert_int_equal(engine_decide(&p, &o, &h, NOW_MS, &d), 0);
 	print_message("# reason=\"%s\"\n", fixture_reason(&d));
