@@ -76,6 +76,9 @@ static struct engine_policy random_policy(struct rng *r)
 	p.has_burst_stabilization = p.has_burst && one_in(r, 2);
 	p.burst_stabilization_ms = (uint64_t)between(r, 0, 300) * 1000;
 	p.max_observation_age_ms = (uint64_t)between(r, 1, 60) * 1000;
+	p.processing_time_ms = one_in(r, 2) ? 0 : (uint64_t)between(r, 1, 5000);
+	p.burst_startup_ms = (uint64_t)between(r, 0, 120) * 1000;
+	p.burst_drain_ms = (uint64_t)between(r, 1, 300) * 1000;
 	return p;
 }
 
