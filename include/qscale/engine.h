@@ -40,6 +40,15 @@ struct engine_policy {
 	 */
 	int32_t concurrency;
 	int32_t utilization_percent;
+	/*
+	 * How long a task holds one message, received to deleted (0: not known).
+	 * With it the burst is sized for its start-up: the arrivals from what runs
+	 * and the backlog's trend, the backlog expected when a new burst task runs
+	 * (burst_startup_ms after it is asked for), drained over burst_drain_ms.
+	 */
+	uint64_t processing_time_ms;
+	uint64_t burst_startup_ms;
+	uint64_t burst_drain_ms; /* > 0 */
 	int32_t local_min_tasks;
 	int32_t local_max_tasks;
 	bool has_burst;
@@ -186,6 +195,14 @@ struct engine_history {
 	size_t n_ins;
 	int32_t held_burst; /* burst tasks the last decision kept for make before break */
 	/*
+	 * The last backlog read, for its trend (has_backlog false: none yet), and
+	 * the tasks running then: what ran while the trend was made.
+	 */
+	bool has_backlog;
+	int64_t last_backlog;
+	uint64_t last_backlog_ms;
+	int32_t last_running;
+	/*
 	 * The last cycle held for missing data: a scale-in window that saw it has
 	 * not seen a full window of fresh readings, so it holds the count it had.
 	 */
@@ -205,6 +222,7 @@ enum engine_flag {
 	ENGINE_MISSING_DATA = 1u << 7, /* fail static: counts held */
 	ENGINE_MAKE_BEFORE_BREAK = 1u << 8, /* burst kept for local tasks not yet running */
 	ENGINE_UNMET = 1u << 9, /* wanted more than local capacity + burst max */
+	ENGINE_BURST_MODEL = 1u << 10, /* the burst sized for its start-up, below raw */
 };
 
 /* Which observations a held decision missed (struct engine_decision.missing). */
@@ -252,6 +270,15 @@ struct engine_trace {
 	int32_t eligible;
 	int32_t placed;
 	int32_t local_running;
+	int32_t running; /* local + burst running */
+	int32_t pending; /* local + burst desired not yet running */
+	/* The burst sized for its start-up (ENGINE_BURST_MODEL), below raw. */
+	int32_t raw_startup;
+	double arrival_tasks; /* tasks the arrivals need */
+	double backlog_trend; /* messages per second */
+	int64_t backlog_at_start; /* expected when a burst task asked for now runs */
+	uint64_t burst_startup_ms;
+	uint64_t burst_drain_ms;
 	int32_t capacity;
 	int32_t local_max;
 	int32_t local;

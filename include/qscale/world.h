@@ -252,6 +252,9 @@ bool world_fault_pick(struct world *w, enum scenario_fault_target target, const 
 /* The upper bound of bucket i in ms (UINT64_MAX for the last). */
 uint64_t world_wait_bucket_upper_ms(size_t i);
 
+/* The bucket a wait of wait_ms is counted in (a search of the world's bounds). */
+size_t world_wait_bucket(const struct world *w, uint64_t wait_ms);
+
 struct world_queue_stats {
 	uint64_t arrived; /* includes initial_messages */
 	uint64_t processed; /* deleted by consumers */
@@ -283,6 +286,12 @@ struct world_service_stats {
 /* Statistics since t=0. Return 0 or -ENOENT for a bad index. */
 int world_queue_stats(const struct world *w, size_t queue, struct world_queue_stats *out);
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out);
+
+/*
+ * A queue's statistics in place, without copying the histogram; the world
+ * owns them and moves them on as it steps. NULL for a bad index.
+ */
+const struct world_queue_stats *world_queue_stats_at(const struct world *w, size_t queue);
 
 /*
  * The wait (ms) under which fraction p (0..1] of the processed messages were

@@ -82,7 +82,7 @@ struct ctl_queue {
 	struct ctl_cycle *cycle;
 	const char *url; /* borrowed from a policy */
 	struct engine_queue_obs obs;
-	char error[CONTROLLER_ERROR_MAX];
+	char error[CONTROLLER_ERROR_MAX]; /* last: plan zeroes what comes before it */
 };
 
 /* One service described this cycle. */
@@ -92,7 +92,7 @@ struct ctl_service {
 	bool seen;
 	char *task_definition;
 	struct engine_service_obs obs;
-	char error[CONTROLLER_ERROR_MAX];
+	char error[CONTROLLER_ERROR_MAX]; /* last: plan zeroes what comes before it */
 };
 
 /* What one instance's filter evaluation needs, in its cluster's blocks. */

@@ -8,6 +8,7 @@
  * into a hold for exactly the policies that need that piece.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +73,18 @@ static void task_cache_put(struct controller *ctl, const char *arn,
 	t->used_ms = now_ms;
 }
 
-/* Make room for one more item in a growing array of the cycle. */
-static void *grow(void *items, size_t n, size_t *cap, size_t size)
+/*
+ * Make room for one more item in a growing array of the cycle: the first
+ * time for as many items as there are policies (about what a cycle names of
+ * each kind), so that a cycle of many policies does not regrow its arrays.
+ */
+static void *grow(struct ctl_cycle *c, void *items, size_t n, size_t *cap, size_t size)
 {
+	size_t first = c->ctl->n_policies > 8 ? c->ctl->n_policies : 8;
+
 	if (n < *cap)
 		return items;
-	*cap = *cap ? *cap * 2 : 8;
+	*cap = *cap ? *cap * 2 : first;
 	return xreallocarray(items, *cap, size);
 }
 
@@ -85,13 +92,17 @@ static void *grow(void *items, size_t n, size_t *cap, size_t size)
 static size_t plan_queue(struct ctl_cycle *c, size_t id, const char *url)
 {
 	size_t *slot = &c->ctl->queue_slot[id];
+	struct ctl_queue *q;
 
 	if (*slot != SIZE_MAX)
 		return *slot;
-	c->queues = grow(c->queues, c->n_queues, &c->cap_queues, sizeof(*c->queues));
-	memset(&c->queues[c->n_queues], 0, sizeof(*c->queues));
-	c->queues[c->n_queues].cycle = c;
-	c->queues[c->n_queues].url = url;
+	c->queues = grow(c, c->queues, c->n_queues, &c->cap_queues, sizeof(*c->queues));
+	q = &c->queues[c->n_queues];
+	/* zeroed up to the error text (last), which is read only up to its end */
+	memset(q, 0, offsetof(struct ctl_queue, error));
+	q->error[0] = '\0';
+	q->cycle = c;
+	q->url = url;
 	*slot = c->n_queues;
 	return c->n_queues++;
 }
@@ -103,7 +114,7 @@ static size_t plan_cluster(struct ctl_cycle *c, size_t id, const char *name)
 
 	if (*slot != SIZE_MAX)
 		return *slot;
-	c->clusters = grow(c->clusters, c->n_clusters, &c->cap_clusters, sizeof(*c->clusters));
+	c->clusters = grow(c, c->clusters, c->n_clusters, &c->cap_clusters, sizeof(*c->clusters));
 	memset(&c->clusters[c->n_clusters], 0, sizeof(*c->clusters));
 	c->clusters[c->n_clusters].cycle = c;
 	c->clusters[c->n_clusters].name = name;
@@ -116,14 +127,18 @@ static size_t plan_service(struct ctl_cluster *cl, size_t id, const char *name)
 {
 	size_t *slot = &cl->cycle->ctl->service_slot[id];
 	size_t cap = cl->cap_services;
+	struct ctl_service *svc;
 
 	if (*slot != SIZE_MAX)
 		return *slot;
-	cl->services = grow(cl->services, cl->n_services, &cap, sizeof(*cl->services));
-	cl->service_names = grow(
-		cl->service_names, cl->n_services, &cl->cap_services, sizeof(*cl->service_names));
-	memset(&cl->services[cl->n_services], 0, sizeof(*cl->services));
-	cl->services[cl->n_services].name = name;
+	cl->services = grow(cl->cycle, cl->services, cl->n_services, &cap, sizeof(*cl->services));
+	cl->service_names = grow(cl->cycle, cl->service_names, cl->n_services, &cl->cap_services,
+		sizeof(*cl->service_names));
+	svc = &cl->services[cl->n_services];
+	/* zeroed up to the error text (last), which is read only up to its end */
+	memset(svc, 0, offsetof(struct ctl_service, error));
+	svc->error[0] = '\0';
+	svc->name = name;
 	cl->service_names[cl->n_services] = name;
 	*slot = cl->n_services;
 	return cl->n_services++;

@@ -138,10 +138,27 @@ static int32_t active_instances(const struct engine_cluster *cluster)
 	return n;
 }
 
+/* The active instances of the cluster last counted, for the policies that share it. */
+struct active_memo {
+	const struct engine_cluster *cluster;
+	int32_t n;
+};
+
+/* active_instances, counted once per cluster while the report runs (nothing changes them). */
+static int32_t active_instances_memo(struct active_memo *m, const struct engine_cluster *cluster)
+{
+	if (m->cluster != cluster) {
+		m->cluster = cluster;
+		m->n = active_instances(cluster);
+	}
+	return m->n;
+}
+
 /* Record, log and report one due policy. */
 static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t now_ms,
-	bool dry_run, size_t *n_failed)
+	bool dry_run, struct active_memo *active, size_t *n_failed)
 {
+	size_t error_len = strnlen(p->error, sizeof(p->status.last_error) - 1);
 	struct controller_policy_status *st = &p->status;
 	enum controller_outcome outcome = outcome_of(p);
 	struct engine_decision eff = effective(p);
@@ -178,9 +195,12 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 	st->decision = p->decision;
 	st->local_running = p->obs.local.ok ? p->obs.local.running : -1;
 	st->burst_running = p->obs.burst.ok ? p->obs.burst.running : -1;
-	st->local_instances = p->obs.cluster != NULL ? active_instances(p->obs.cluster) : -1;
+	st->local_instances =
+		p->obs.cluster != NULL ? active_instances_memo(active, p->obs.cluster) : -1;
 	st->last_cycle_ms = now_ms;
-	snprintf(st->last_error, sizeof(st->last_error), "%s", p->error);
+	/* what snprintf "%s" writes, truncation included, without its formatting */
+	memcpy(st->last_error, p->error, error_len);
+	st->last_error[error_len] = '\0';
 	if (outcome == CONTROLLER_HELD || outcome == CONTROLLER_FAILED) {
 		st->consecutive_failures++;
 		(*n_failed)++;
@@ -200,10 +220,11 @@ size_t ctl_report(struct ctl_cycle *c)
 	uint64_t now_ms = clock_mono_ms(ctl->clock);
 	bool dry_run = controller_dry_run(ctl);
 	size_t n_failed = 0;
+	struct active_memo active = {NULL, 0};
 
 	for (size_t i = 0; i < ctl->n_policies; i++) {
 		if (ctl->policies[i].due)
-			report_policy(ctl, &ctl->policies[i], now_ms, dry_run, &n_failed);
+			report_policy(ctl, &ctl->policies[i], now_ms, dry_run, &active, &n_failed);
 	}
 	return n_failed;
 }

@@ -150,8 +150,13 @@ void engine_history_update(struct engine_history *history, const struct engine_p
 		push_rec(history, now_ms, decision->recommendation,
 			decision->steady < decision->recommendation ? decision->steady
 								    : decision->recommendation);
-	if (decision->record)
+	if (decision->record) {
 		history->held_burst = decision->held_burst;
+		history->has_backlog = decision->backlog >= 0;
+		history->last_backlog = decision->backlog;
+		history->last_backlog_ms = now_ms;
+		history->last_running = decision->trace.running;
+	}
 	/* Held burst tasks are no scale event: they go as the local ones start. */
 	delta = (int64_t)decision->local_desired + decision->burst_desired - decision->held_burst -
 		decision->current_total;

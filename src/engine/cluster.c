@@ -55,6 +55,8 @@ void engine_decide_cluster(struct engine_member *members, size_t n_members,
 	sort_members(members, n_members);
 	if (cluster != NULL)
 		engine_cluster_reset(cluster);
+	/* members of one shape share the instance fits: claims refit only what they touch */
+	engine_fit_memo_begin(cluster);
 	for (size_t i = 0; i < n_members; i++) {
 		struct engine_member *m = &members[i];
 
@@ -71,4 +73,5 @@ void engine_decide_cluster(struct engine_member *members, size_t n_members,
 		if (m->result == 0 && cluster != NULL)
 			engine_cluster_claim(cluster, m->policy, &m->observation, &m->decision);
 	}
+	engine_fit_memo_end();
 }

@@ -20,6 +20,8 @@ static bool policy_valid(const struct engine_policy *p)
 		return false;
 	if (p->concurrency < 0 || p->utilization_percent < 0 || p->utilization_percent > 100)
 		return false;
+	if (p->processing_time_ms > 0 && p->burst_drain_ms == 0)
+		return false;
 	if (p->local_min_tasks < 0 || p->local_max_tasks < p->local_min_tasks ||
 		p->local_max_tasks > ENGINE_TASKS_MAX)
 		return false;
@@ -157,14 +159,119 @@ static int32_t burst_total(const struct engine_policy *p, const struct engine_hi
 	return held < total ? held : total;
 }
 
+/*
+ * The burst sized for its start-up (target.processing_time set). Tasks beyond
+ * local capacity run burst_startup_ms after they are asked for, so they are
+ * sized for what they will find then:
+ * - the arrivals, in tasks: what the running tasks process (below) plus the
+ *   backlog's trend since the last reading;
+ * - the backlog expected then: the one read plus its trend over the start-up,
+ *   less what the pending tasks take once they run (half of it on average);
+ * - drained over burst_drain_ms (default a minute, what a Fargate task is
+ *   billed at least), not within the wait backlog_per_task stands for: a task
+ *   started for less work than that is billed for idle time.
+ * It only ever lowers the backlog rule's total, never below local capacity
+ * or the tasks in flight; without a trend (the first reading) it does
+ * nothing. Returns whether it lowered it (t->raw_startup).
+ */
+static bool burst_model(const struct engine_policy *p, const struct engine_history *h,
+	uint64_t now_ms, struct engine_trace *t)
+{
+	double mu, trend, arrivals, startup_s, expected, want;
+
+	if (!p->has_burst || p->processing_time_ms == 0 || t->busy < 0 || !h->has_backlog ||
+		now_ms <= h->last_backlog_ms || t->raw <= t->capacity)
+		return false;
+	mu = (double)p->concurrency * 1000.0 / (double)p->processing_time_ms;
+	trend = (double)(t->backlog - h->last_backlog) * 1000.0 /
+		(double)(now_ms - h->last_backlog_ms);
+	/*
+	 * What the tasks process: while each running task has a message waiting,
+	 * all of them are busy, but a task that started since the last reading
+	 * has not made the trend yet: the fewer of the two counts. Otherwise the
+	 * messages in flight over the processing time (Little's law).
+	 */
+	if (t->backlog >= t->running)
+		arrivals = (double)(h->last_running < t->running ? h->last_running : t->running);
+	else
+		arrivals = (double)t->busy_full;
+	arrivals += trend / mu;
+	if (arrivals < 0.0)
+		arrivals = 0.0;
+	startup_s = (double)p->burst_startup_ms / 1000.0;
+	expected = (double)t->backlog + (trend - mu * (double)t->pending / 2.0) * startup_s;
+	if (expected < 0.0)
+		expected = 0.0;
+	want = ceil(arrivals + expected / (mu * (double)p->burst_drain_ms / 1000.0) - 1e-9);
+	/* Never below the work in hand, whatever the trend says. */
+	if (want < (double)t->busy_full)
+		want = (double)t->busy_full;
+	if (want >= (double)t->raw)
+		return false;
+	t->flags |= ENGINE_BURST_MODEL;
+	t->arrival_tasks = arrivals;
+	t->backlog_trend = trend;
+	t->backlog_at_start = expected < (double)INT64_MAX ? (int64_t)expected : INT64_MAX;
+	t->raw_startup = want > (double)t->capacity ? (int32_t)want : t->capacity;
+	return true;
+}
+
+/* Activation, tolerance and the clamps of a raw total; *flags says which bound. */
+static int32_t recommend(
+	const struct engine_policy *p, const struct engine_trace *t, int32_t raw, uint32_t *flags)
+{
+	int32_t current = t->current_total;
+	int32_t rec;
+
+	*flags = 0;
+	if (current == 0 && t->backlog <= p->activation_backlog) {
+		rec = 0;
+		if (p->local_min_tasks == 0 && raw > 0)
+			*flags |= ENGINE_BOUND_ACTIVATION;
+	} else if (raw != current && engine_within_tolerance(raw, current, p->tolerance)) {
+		rec = current;
+		*flags |= ENGINE_BOUND_TOLERANCE;
+	} else {
+		rec = raw;
+	}
+	if (rec > t->max_total) {
+		rec = t->max_total;
+		*flags |= ENGINE_BOUND_MAX;
+	}
+	if (rec < p->local_min_tasks) {
+		rec = p->local_min_tasks;
+		*flags |= ENGINE_BOUND_MIN;
+	}
+	return rec;
+}
+
+/*
+ * What the scale-in windows remember when the start-up model sized the
+ * burst: while a backlog drains every task is busy, so the busy count
+ * overstates the arrivals; above local capacity the windows remember what
+ * the arrivals need, and drain tasks go once the backlog has.
+ */
+static int32_t burst_steady(
+	const struct engine_policy *p, const struct engine_trace *t, int32_t steady)
+{
+	double need = ceil(t->arrival_tasks - 1e-9);
+
+	if (steady <= t->capacity)
+		return steady;
+	if (need < (double)steady)
+		steady = need > (double)t->capacity ? (int32_t)need : t->capacity;
+	return clamp(steady, p->local_min_tasks, t->max_total);
+}
+
 /* Steps 1-4: the wanted total from the backlog, the clamps and the behaviour. */
 static int32_t wanted_total(const struct engine_policy *p, const struct engine_history *h,
 	uint64_t now_ms, struct engine_trace *t)
 {
 	int32_t current = t->current_total;
-	int32_t rec, total;
+	int32_t rec, total, raw, steady;
+	uint32_t bounds;
 
-	t->raw = engine_tasks_for(t->backlog, p->backlog_per_task);
+	raw = engine_tasks_for(t->backlog, p->backlog_per_task);
 	if (t->busy > 0) {
 		/*
 		 * Busy tasks are needed whatever the backlog: by Little's law the
@@ -174,43 +281,33 @@ static int32_t wanted_total(const struct engine_policy *p, const struct engine_h
 		 * target utilisation is kept where it costs nothing: in local
 		 * capacity left over; burst tasks are paid for and run full.
 		 */
-		int64_t lean = (int64_t)t->raw + t->busy_full;
+		int64_t lean = (int64_t)raw + t->busy_full;
 		int64_t room = (int64_t)t->capacity - lean;
 		int64_t headroom = (int64_t)t->busy - t->busy_full;
 
 		if (headroom > room)
 			headroom = room > 0 ? room : 0;
 		lean += headroom;
-		t->raw = lean > ENGINE_TASKS_MAX ? ENGINE_TASKS_MAX : (int32_t)lean;
+		raw = lean > ENGINE_TASKS_MAX ? ENGINE_TASKS_MAX : (int32_t)lean;
 	}
-	if (current == 0 && t->backlog <= p->activation_backlog) {
-		rec = 0;
-		if (p->local_min_tasks == 0 && t->raw > 0)
-			t->flags |= ENGINE_BOUND_ACTIVATION;
-	} else if (t->raw != current && engine_within_tolerance(t->raw, current, p->tolerance)) {
-		rec = current;
-		t->flags |= ENGINE_BOUND_TOLERANCE;
-	} else {
-		rec = t->raw;
-	}
-	if (rec > t->max_total) {
-		rec = t->max_total;
-		t->flags |= ENGINE_BOUND_MAX;
-	}
-	if (rec < p->local_min_tasks) {
-		rec = p->local_min_tasks;
-		t->flags |= ENGINE_BOUND_MIN;
-	}
-	t->recommendation = rec;
+	t->raw = raw;
+	rec = recommend(p, t, raw, &bounds);
 	/* The work in progress alone, for the scale-in window (see engine.h). */
-	t->steady = rec;
-	if (t->busy >= 0 && rec == t->raw) {
-		int32_t steady = t->raw - engine_tasks_for(t->backlog, p->backlog_per_task);
+	steady = rec;
+	if (t->busy >= 0 && rec == raw) {
+		int32_t wip = raw - engine_tasks_for(t->backlog, p->backlog_per_task);
 
-		steady = clamp(steady, p->local_min_tasks, t->max_total);
-		if (steady < rec)
-			t->steady = steady;
+		wip = clamp(wip, p->local_min_tasks, t->max_total);
+		if (wip < rec)
+			steady = wip;
 	}
+	if (burst_model(p, h, now_ms, t)) {
+		rec = recommend(p, t, t->raw_startup, &bounds);
+		steady = burst_steady(p, t, steady < rec ? steady : rec);
+	}
+	t->flags |= bounds;
+	t->recommendation = rec;
+	t->steady = steady;
 
 	t->stabilized = engine_stabilize(p, h, now_ms, current, rec);
 	if (t->stabilized != rec) {
@@ -300,6 +397,8 @@ static void trace_init(
 	t->tolerance = p->tolerance;
 	t->concurrency = p->concurrency;
 	t->utilization_percent = p->utilization_percent > 0 ? p->utilization_percent : 100;
+	t->burst_startup_ms = p->burst_startup_ms;
+	t->burst_drain_ms = p->burst_drain_ms;
 	t->read_local = o->local.ok ? o->local.desired : -1;
 	t->read_burst = p->has_burst && o->burst.ok ? o->burst.desired : -1;
 }
@@ -352,6 +451,10 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 	}
 	t.placed = o->local.running + o->local.pending;
 	t.local_running = o->local.running;
+	t.running = sum_counts(o->local.running, p->has_burst ? o->burst.running : 0);
+	t.pending = sum_counts(o->local.desired, p->has_burst ? o->burst.desired : 0) - t.running;
+	if (t.pending < 0)
+		t.pending = 0;
 	t.fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t.eligible);
 	{
 		int64_t cap = (int64_t)t.placed + t.fit;

@@ -68,4 +68,12 @@ int32_t engine_rate_limit(const struct engine_policy *policy, const struct engin
 int32_t engine_cluster_fit(const struct engine_cluster *cluster, const bool *matches_filter,
 	const struct engine_task_obs *task, const struct engine_policy *policy, int32_t *eligible);
 
+/*
+ * Remember fits on cluster (capacity.c) from now until engine_fit_memo_end,
+ * while nothing but engine_cluster_claim changes its instances: what
+ * engine_decide_cluster does between the two.
+ */
+void engine_fit_memo_begin(const struct engine_cluster *cluster);
+void engine_fit_memo_end(void);
+
 #endif

@@ -86,6 +86,17 @@ static void add_wanted(struct reason *r, const struct engine_trace *t)
 	else
 		add(r, "wanted %d (backlog %lld / %lld)", (int)t->raw, (long long)t->backlog,
 			(long long)t->backlog_per_task);
+	if (t->flags & ENGINE_BURST_MODEL) {
+		add(r,
+			"; burst sized for its start-up: %d (arrivals %.1f tasks, trend %+.0f/s, "
+			"backlog %lld expected in ",
+			(int)t->raw_startup, t->arrival_tasks, t->backlog_trend,
+			(long long)t->backlog_at_start);
+		add_duration(r, t->burst_startup_ms);
+		add(r, ", drained over ");
+		add_duration(r, t->burst_drain_ms);
+		add(r, ")");
+	}
 	if (t->flags & ENGINE_BOUND_TOLERANCE)
 		add(r, "; within tolerance %.2f of %d", t->tolerance, (int)t->current_total);
 }

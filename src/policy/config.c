@@ -416,7 +416,7 @@ void qscale_config_print(const struct qscale_config *config, FILE *out)
 	for (size_t i = 0; i < config->policy_count; i++) {
 		const struct policy *p = &config->policies[i];
 
-		char sizing[256];
+		char sizing[512];
 
 		policy_sizing_describe(p, sizing, sizeof(sizing));
 		fprintf(out, "  # %s:%u\n", p->file, p->line);

@@ -71,6 +71,12 @@ static const struct schema_field target_fields[] = {
 		.min = 1,
 		.max = 100,
 		.def = "80"},
+	{.key = "processing_time",
+		.type = SCHEMA_DURATION,
+		.offset = P(scaling.processing_time_ms),
+		.min = 0,
+		.max = HOUR_MS,
+		.def = "0s"},
 	{0},
 };
 
@@ -151,6 +157,18 @@ static const struct schema_field burst_fields[] = {
 		.type = SCHEMA_DURATION,
 		.offset = P(scaling.burst_stabilization_ms),
 		.min = 0,
+		.max = HOUR_MS,
+		.def = "1m"},
+	{.key = "startup",
+		.type = SCHEMA_DURATION,
+		.offset = P(scaling.burst_startup_ms),
+		.min = 0,
+		.max = HOUR_MS,
+		.def = "30s"},
+	{.key = "drain_time",
+		.type = SCHEMA_DURATION,
+		.offset = P(scaling.burst_drain_ms),
+		.min = 1000,
 		.max = HOUR_MS,
 		.def = "1m"},
 	{0},
@@ -465,6 +483,31 @@ void policy_finish(struct policy *policy)
 	memset(policy, 0, sizeof(*policy));
 }
 
+/* How the burst is sized, appended to the sizing line. */
+static void burst_sizing_describe(const struct policy *policy, char *buf, size_t size)
+{
+	const struct engine_policy *s = &policy->scaling;
+	size_t len = strlen(buf);
+	char processing[DURATION_FORMAT_MAX], startup[DURATION_FORMAT_MAX],
+		drain[DURATION_FORMAT_MAX];
+
+	if (!policy->burst.present || len >= size)
+		return;
+	if (s->concurrency == 0 || s->include_in_flight)
+		snprintf(buf + len, size - len, "; burst: like local tasks");
+	else if (s->processing_time_ms == 0)
+		snprintf(buf + len, size - len,
+			"; burst: like local tasks (target.processing_time is not set, so the "
+			"start-up cannot be sized for)");
+	else
+		snprintf(buf + len, size - len,
+			"; burst: sized for its start-up (a message takes %s, a burst task runs "
+			"%s after it is asked for, the backlog expected then drains over %s)",
+			duration_format(s->processing_time_ms, processing),
+			duration_format(s->burst_startup_ms, startup),
+			duration_format(s->burst_drain_ms, drain));
+}
+
 void policy_sizing_describe(const struct policy *policy, char *buf, size_t size)
 {
 	const struct engine_policy *s = &policy->scaling;
@@ -486,6 +529,7 @@ void policy_sizing_describe(const struct policy *policy, char *buf, size_t size)
 			"%lld)",
 			(int)s->concurrency, (int)s->utilization_percent,
 			(long long)s->backlog_per_task);
+	burst_sizing_describe(policy, buf, size);
 }
 
 void policy_print(const struct policy *policy, unsigned indent, FILE *out)

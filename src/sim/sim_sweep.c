@@ -31,6 +31,9 @@ enum key_id {
 	KEY_SCALE_OUT_PERIOD,
 	KEY_STARTUP_ONPREM,
 	KEY_STARTUP_FARGATE,
+	KEY_PROCESSING_TIME,
+	KEY_BURST_STARTUP,
+	KEY_BURST_DRAIN,
 };
 
 struct sim_sweep_key {
@@ -57,6 +60,11 @@ static const struct sim_sweep_key keys[] = {
 		"every policy's scale-out limit in tasks per period (0: none)"},
 	{"burst.scale_in_stabilization", KEY_BURST_STABILIZATION, true,
 		"every policy's burst scale-in window"},
+	{"target.processing_time", KEY_PROCESSING_TIME, true,
+		"every policy's target.processing_time (0s: burst sized like local tasks)"},
+	{"burst.startup", KEY_BURST_STARTUP, true, "every policy's expected burst start-up"},
+	{"burst.drain_time", KEY_BURST_DRAIN, true,
+		"every policy's time to drain the backlog burst tasks start for"},
 	{"interval", KEY_INTERVAL, true, "every policy's evaluation interval"},
 	{"behavior.scale_in.stabilization", KEY_SCALE_IN_STABILIZATION, true,
 		"every policy's scale-in stabilisation window"},
@@ -267,6 +275,15 @@ static int set_policy(const struct sim_sweep_key *k, struct policy *pol, uint64_
 	case KEY_BURST_STABILIZATION:
 		e->has_burst_stabilization = true;
 		e->burst_stabilization_ms = v;
+		break;
+	case KEY_PROCESSING_TIME:
+		e->processing_time_ms = v;
+		break;
+	case KEY_BURST_STARTUP:
+		e->burst_startup_ms = v;
+		break;
+	case KEY_BURST_DRAIN:
+		e->burst_drain_ms = v;
 		break;
 	case KEY_INTERVAL:
 		if (e->max_observation_age_ms == POLICY_MAX_DATA_AGE_INTERVALS * pol->interval_ms)

@@ -293,12 +293,9 @@ static uint64_t backlog_now(const struct sim_state *st)
 {
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < st->queues.n; i++) {
-		struct world_queue_info q;
-
-		world_queue_at(st->w, st->queues.items[i], &q);
-		n += q.actual.visible + q.actual.in_flight + q.actual.delayed;
-	}
+	/* what a queue's statistics count as waiting: visible + in flight + delayed */
+	for (size_t i = 0; i < st->queues.n; i++)
+		n += world_queue_stats_at(st->w, st->queues.items[i])->waiting;
 	return n;
 }
 
@@ -309,13 +306,16 @@ static void merged_hist(
 	memset(hist, 0, sizeof(uint64_t) * WORLD_WAIT_BUCKETS);
 	*max_ms = 0;
 	for (size_t i = 0; i < st->queues.n; i++) {
-		struct world_queue_stats qs;
+		/* in place: a copy would move the whole histogram once more */
+		const struct world_queue_stats *qs =
+			world_queue_stats_at(st->w, st->queues.items[i]);
+		/* no wait was longer than the longest: the buckets above its own are empty */
+		size_t top = world_wait_bucket(st->w, qs->wait_max_ms) + 1;
 
-		world_queue_stats(st->w, st->queues.items[i], &qs);
-		for (size_t b = 0; b < WORLD_WAIT_BUCKETS; b++)
-			hist[b] += qs.wait_hist[b];
-		if (qs.wait_max_ms > *max_ms)
-			*max_ms = qs.wait_max_ms;
+		for (size_t b = 0; b < top; b++)
+			hist[b] += qs->wait_hist[b];
+		if (qs->wait_max_ms > *max_ms)
+			*max_ms = qs->wait_max_ms;
 	}
 }
 

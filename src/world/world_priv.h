@@ -184,15 +184,14 @@ void world_stats_bounds_init(uint64_t bounds[WORLD_WAIT_BUCKETS]);
 /* Buckets of the wait histogram one millisecond wide below this (world_stats.c). */
 #define WORLD_WAIT_LINEAR_MS 128
 
-/* Count messages that waited wait_ms (inline: it runs for every cohort received). */
-static inline void world_stats_record_wait(
-	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
+/* The histogram bucket of a wait (inline: it runs for every cohort received). */
+static inline size_t world_stats_bucket(const struct world *w, uint64_t wait_ms)
 {
 	size_t lo = WORLD_WAIT_LINEAR_MS, hi = WORLD_WAIT_BUCKETS - 1;
 
 	/* Below WORLD_WAIT_LINEAR_MS bucket i holds the waits of i ms: no search. */
 	if (wait_ms < WORLD_WAIT_LINEAR_MS)
-		lo = hi = (size_t)wait_ms;
+		return (size_t)wait_ms;
 	/* the first bucket whose upper bound is above the wait */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -202,7 +201,14 @@ static inline void world_stats_record_wait(
 		else
 			lo = mid + 1;
 	}
-	st->wait_hist[lo] += count;
+	return lo;
+}
+
+/* Count messages that waited wait_ms. */
+static inline void world_stats_record_wait(
+	const struct world *w, struct world_queue_stats *st, uint64_t wait_ms, uint64_t count)
+{
+	st->wait_hist[world_stats_bucket(w, wait_ms)] += count;
 	st->wait_sum_ms += (double)wait_ms * (double)count;
 	if (wait_ms > st->wait_max_ms)
 		st->wait_max_ms = wait_ms;

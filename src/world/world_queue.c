@@ -19,6 +19,9 @@
 /* Width of the slices a step's arrivals are spread over (see push_spread). */
 #define ARRIVAL_SLICE_MS 100
 
+/* The most slices a step of dt ms spreads its arrivals over. */
+#define ARRIVAL_SLICES_MAX(dt) (((dt) + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS + 1)
+
 /* Cohorts kept before neighbours merge; bounds memory on a never-draining queue. */
 #define COHORTS_MAX 4096
 
@@ -310,42 +313,216 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
  * Arrivals of a step spread evenly over it in slices of ARRIVAL_SLICE_MS,
  * each at its middle: a wait measured from one arrival time per step would
  * be off by up to half a step, and what is in flight at the step's end (held
- * for less than a step) would be missed.
+ * for less than a step) would be missed. The slices are walked by struct
+ * spread, so that pushing them into the pool and receiving them straight
+ * from it (receive_fresh) see the same times and counts.
  */
-static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, uint64_t count)
-{
-	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
+struct spread {
+	uint64_t t0, dt, n, i, count;
 	/*
 	 * Slice i holds count x (i + 1) / n - count x i / n messages at
 	 * t0 + (2i + 1) x dt / 2n: both quotients kept as whole part and
 	 * remainder and moved on by addition, the same numbers without the
 	 * three divisions per slice.
 	 */
-	uint64_t per = count / n, extra = count % n, hi = 0, hi_rem = 0;
-	uint64_t step = 2 * dt / (2 * n), step_rem = 2 * dt % (2 * n);
-	uint64_t at = dt / (2 * n), at_rem = dt % (2 * n);
+	uint64_t per, extra, hi, hi_rem;
+	uint64_t step, step_rem, at, at_rem;
+};
 
+/* Start walking the slices of count messages over [t0, t0 + dt]. */
+static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t count)
+{
+	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
+
+	sp->t0 = t0;
+	sp->dt = dt;
+	sp->i = 0;
+	sp->count = count;
 	if (n <= 1 || count <= 1) {
-		cohorts_push(pool, t0 + dt / 2, count);
+		/* one cohort in the middle of the step */
+		sp->n = 1;
+		sp->at = dt / 2;
 		return;
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t lo = hi;
+	sp->n = n;
+	sp->per = count / n;
+	sp->extra = count % n;
+	sp->hi = 0;
+	sp->hi_rem = 0;
+	sp->step = 2 * dt / (2 * n);
+	sp->step_rem = 2 * dt % (2 * n);
+	sp->at = dt / (2 * n);
+	sp->at_rem = dt % (2 * n);
+}
 
-		hi += per;
-		hi_rem += extra;
-		if (hi_rem >= n) {
-			hi_rem -= n;
-			hi++;
-		}
-		cohorts_push(pool, t0 + at, hi - lo);
-		at += step;
-		at_rem += step_rem;
-		if (at_rem >= 2 * n) {
-			at_rem -= 2 * n;
-			at++;
-		}
+/* The next slice's time and count (possibly 0); false after the last. */
+static inline bool spread_next(struct spread *sp, uint64_t *t_ms, uint64_t *count)
+{
+	uint64_t lo = sp->hi;
+
+	if (sp->i == sp->n)
+		return false;
+	sp->i++;
+	*t_ms = sp->t0 + sp->at;
+	if (sp->n == 1) {
+		*count = sp->count;
+		return true;
 	}
+	sp->hi += sp->per;
+	sp->hi_rem += sp->extra;
+	if (sp->hi_rem >= sp->n) {
+		sp->hi_rem -= sp->n;
+		sp->hi++;
+	}
+	*count = sp->hi - lo;
+	sp->at += sp->step;
+	sp->at_rem += sp->step_rem;
+	if (sp->at_rem >= 2 * sp->n) {
+		sp->at_rem -= 2 * sp->n;
+		sp->at++;
+	}
+	return true;
+}
+
+/*
+ * Skip the first j slices (j <= n) as spread_next would walk them; returns
+ * the messages they hold, count x j / n. Every sum below is what j calls of
+ * spread_next add up, taken at once: no product exceeds count or 2 x dt x n.
+ */
+static uint64_t spread_skip(struct spread *sp, uint64_t j)
+{
+	uint64_t two_n = 2 * sp->n, rem;
+
+	if (j == 0)
+		return 0;
+	sp->i = j;
+	if (sp->n == 1)
+		return sp->count;
+	sp->hi = sp->per * j + sp->extra * j / sp->n;
+	sp->hi_rem = sp->extra * j % sp->n;
+	rem = sp->dt % two_n + sp->step_rem * j;
+	sp->at = sp->dt / two_n + sp->step * j + rem / two_n;
+	sp->at_rem = rem % two_n;
+	return sp->hi;
+}
+
+/* How many of the first slices are at or before t0 + limit (slice i is at (2i + 1) dt / 2n). */
+static uint64_t spread_count_by(const struct spread *sp, uint64_t limit)
+{
+	/* (2i + 1) x dt / 2n, rounded down, <= limit  <=>  2i + 1 <= (2n(limit + 1) - 1) / dt */
+	uint64_t odd = (2 * sp->n * (limit + 1) - 1) / sp->dt;
+	uint64_t j = (odd + 1) / 2;
+
+	return j < sp->n ? j : sp->n;
+}
+
+/* Push a step's arrivals into the pool, slice by slice. */
+static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, uint64_t count)
+{
+	struct spread sp;
+	uint64_t t, k;
+
+	spread_init(&sp, t0, dt, count);
+	while (spread_next(&sp, &t, &k))
+		cohorts_push(pool, t, k);
+}
+
+/*
+ * The one service that receives all n messages this step, or NULL: the
+ * others receive none. take gives such a service each cohort whole.
+ */
+static struct world_service *sole_taker(struct world *w, const struct world_queue *q, uint64_t n)
+{
+	struct world_service *sole = NULL;
+
+	for (size_t k = 0; k < q->consumer_count; k++) {
+		struct world_service *s = &w->services[q->consumers[k]];
+
+		if (s->take_want == 0)
+			continue;
+		if (sole != NULL || s->take_want != n)
+			return NULL;
+		sole = s;
+	}
+	return sole;
+}
+
+/*
+ * Service s receives all of a step's fresh arrivals, which are all the
+ * queue holds, straight from their slices: what pushing them into the pool,
+ * take, receive and finish do, without the pool's ring. The receipt times
+ * and waits are receive's; a message received as it arrives (the common
+ * case when tasks outpace arrivals) is found so without receive's division,
+ * by a product with a margin far above its rounding; one processed within
+ * the step is counted without passing through the held ring, which finish
+ * would have emptied first (every older message there was received by t0).
+ */
+static void receive_fresh(struct world *w, struct world_queue *q, struct world_service *s,
+	uint64_t fresh, uint64_t t0, uint64_t dt)
+{
+	struct spread sp;
+	uint64_t t, k, t1 = t0 + dt, pt = s->ss->processing_time_ms, zero = 0;
+	bool direct;
+
+	finish(q, s, t1);
+	direct = s->held.len == 0;
+	spread_init(&sp, t0, dt, fresh);
+	if (direct && fresh < ((uint64_t)1 << 40) &&
+		(double)fresh <
+			s->take_capacity * (1.0 - (double)sp.n / (double)dt) * (1.0 - 1e-9)) {
+		/*
+		 * Slice i (at x_i = (2i + 1) dt / 2n, rounded down) is received
+		 * from dt x (its midpoint's rank, at most fresh x_i / dt) /
+		 * capacity, which is then below x_i - 1/2 for every slice: each
+		 * is received as it arrives. Those done by t1 are deleted within
+		 * the step; the rest are held. The same as the loop below, all at
+		 * once.
+		 */
+		uint64_t done = pt <= dt ? spread_skip(&sp, spread_count_by(&sp, dt - pt)) : 0;
+
+		s->stats.processed += done;
+		q->stats.processed += done;
+		while (spread_next(&sp, &t, &k)) {
+			cohorts_push(&s->held, t, k);
+			s->held_count += k;
+		}
+		s->take_done = fresh;
+		q->stats.wait_hist[0] += fresh;
+		q->pool_count -= fresh;
+		return;
+	}
+	while (spread_next(&sp, &t, &k)) {
+		double work = (double)dt * ((double)s->take_done + (double)k / 2.0);
+		uint64_t at = t;
+
+		if (k == 0)
+			continue;
+		/* work / capacity < (t - t0) + 1/2 rounds to at most t - t0: at = t */
+		if (!(work < ((double)(t - t0) + 0.5) * s->take_capacity * (1.0 - 1e-12))) {
+			at = t0 + round_nonneg(work / s->take_capacity);
+			if (at < t)
+				at = t;
+			if (at > t1)
+				at = t1;
+		}
+		s->take_done += k;
+		/* A wait of 0 adds 0 to the sum: counted once, after the loop. */
+		if (at == t)
+			zero += k;
+		else
+			world_stats_record_wait(w, &q->stats, at - t, k);
+		if (direct && at + pt <= t1) {
+			s->stats.processed += k;
+			q->stats.processed += k;
+			continue;
+		}
+		/* receipt times only grow: none after this one is done by t1 either */
+		direct = false;
+		cohorts_push(&s->held, at, k);
+		s->held_count += k;
+	}
+	q->stats.wait_hist[0] += zero;
+	q->pool_count -= fresh;
 }
 
 /*
@@ -356,7 +533,8 @@ static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, ui
  * stop). When the queue holds less than they could take, each gets its
  * share in proportion to its capacity.
  */
-static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_t dt)
+static void consume(
+	struct world *w, struct world_queue *q, uint64_t t0, uint64_t dt, uint64_t unpushed)
 {
 	uint64_t want = 0, n, given = 0;
 
@@ -397,6 +575,18 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 			given++;
 		}
 	}
+	if (unpushed > 0) {
+		/* the pool held nothing before this step's arrivals, not yet pushed */
+		struct world_service *sole =
+			n == unpushed && n < SHARE_EXACT ? sole_taker(w, q, n) : NULL;
+
+		if (sole != NULL && sole->held.len + ARRIVAL_SLICES_MAX(dt) < COHORTS_MAX) {
+			receive_fresh(w, q, sole, unpushed, t0, dt);
+			n = 0;
+		} else {
+			push_spread(&q->pool, t0, dt, unpushed);
+		}
+	}
 	if (n > 0)
 		take(w, q, n, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
@@ -413,7 +603,7 @@ static void consume(struct world *w, struct world_queue *q, uint64_t t0, uint64_
 /* One step of a queue over [t0, t1]. */
 void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint64_t t1)
 {
-	uint64_t dt = t1 - t0, mid = t0 + dt / 2, target, fresh = 0, holding = 0;
+	uint64_t dt = t1 - t0, mid = t0 + dt / 2, target, fresh = 0, holding = 0, unpushed = 0;
 
 	/* arrivals: whole messages as the exact integral passes integers */
 	q->arrived_exact += integrate(q, t0, t1);
@@ -424,6 +614,10 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 	if (q->sq->delay_ms > 0) {
 		cohorts_push(&q->delayed, mid, fresh);
 		q->delayed_count += fresh;
+	} else if (q->pool_count == 0 && q->pool.len == 0) {
+		/* pushed by consume unless one service receives them all at once */
+		unpushed = fresh;
+		q->pool_count = fresh;
 	} else {
 		push_spread(&q->pool, t0, dt, fresh);
 		q->pool_count += fresh;
@@ -436,7 +630,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		q->delayed_count -= c->count;
 		cohorts_pop(&q->delayed);
 	}
-	consume(w, q, t0, dt);
+	consume(w, q, t0, dt, unpushed);
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = &w->services[q->consumers[k]];
 

@@ -86,6 +86,18 @@ int world_queue_stats(const struct world *w, size_t queue, struct world_queue_st
 	return 0;
 }
 
+/* The bucket a wait is counted in. */
+size_t world_wait_bucket(const struct world *w, uint64_t wait_ms)
+{
+	return world_stats_bucket(w, wait_ms);
+}
+
+/* Queue statistics, not copied. */
+const struct world_queue_stats *world_queue_stats_at(const struct world *w, size_t queue)
+{
+	return queue < w->queue_count ? &w->queues[queue].stats : NULL;
+}
+
 /* Service statistics. */
 int world_service_stats(const struct world *w, size_t service, struct world_service_stats *out)
 {

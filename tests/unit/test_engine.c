@@ -754,6 +754,150 @@ static void test_reason_bounded(void **state)
 	assert_false(d.update_burst);
 }
 
+/*
+ * The burst sized for its start-up: one cycle after a reading 5 s earlier
+ * (the trend), on 3 instances holding 12 local tasks, 5 messages a second
+ * per task (200 ms each), burst tasks running 30 s after they are asked for,
+ * the backlog they start for drained over a minute.
+ */
+struct startup_row {
+	const char *name;
+	uint64_t processing_ms; /* 0: not known */
+	bool first_reading; /* no earlier backlog: no trend */
+	int64_t before, visible, in_flight;
+	int32_t before_running; /* running at the reading before; 0: as now */
+	int32_t burst_desired, burst_running;
+	int32_t want_total, want_burst, want_steady;
+	bool want_model;
+	const char *reason;
+};
+
+static const struct startup_row startup_rows[] = {
+	{.name = "pending tasks take the backlog that grows while they start",
+		.processing_ms = 200,
+		.before = 1000,
+		.visible = 1450, /* +90 a second: arrivals 30 tasks, 12 running */
+		.in_flight = 12,
+		.burst_desired = 24,
+		.burst_running = 0,
+		/* expected in 30 s: 1450 + (90 - 5 x 24 / 2) x 30 = 2350, / 300 = 7.8 */
+		.want_total = 38,
+		.want_burst = 26,
+		.want_steady = 12, /* the busy tasks: the model only ever lowers it */
+		.want_model = true,
+		.reason = "burst sized for its start-up: 38 (arrivals 30.0 tasks, trend +90/s, "
+			  "backlog 2350 expected in 30s, drained over 1m)"},
+	{.name = "tasks that just started have not made the trend",
+		.processing_ms = 200,
+		.before = 1000,
+		.visible = 1450, /* +90 a second while the 12 local tasks ran */
+		.in_flight = 28,
+		.burst_desired = 24,
+		.burst_running = 16, /* started since the last reading */
+		.before_running = 12,
+		/* arrivals 12 + 90 / 5 = 30, not the 28 running + 18; expected 1450 + (90 - 20) x
+		   30 */
+		.want_total = 42,
+		.want_burst = 30,
+		.want_steady = 28,
+		.want_model = true,
+		.reason = "burst sized for its start-up: 42 (arrivals 30.0 tasks, trend +90/s, "
+			  "backlog 3550 expected in 30s"},
+	{.name = "without a processing time the backlog rule alone sizes the burst",
+		.before = 1000,
+		.visible = 1450,
+		.in_flight = 12,
+		.burst_desired = 24,
+		.want_total = 41, /* 12 busy + ceil(1450 / 50) */
+		.want_burst = 29,
+		.want_steady = 12,
+		.reason = "wanted 41"},
+	{.name = "the first reading has no trend: the backlog rule sizes",
+		.processing_ms = 200,
+		.first_reading = true,
+		.visible = 1450,
+		.in_flight = 12,
+		.burst_desired = 24,
+		.want_total = 41,
+		.want_burst = 29,
+		.want_steady = 12,
+		.reason = "wanted 41"},
+	{.name = "a draining backlog keeps the tasks in hand, no more",
+		.processing_ms = 200,
+		.before = 3000,
+		.visible = 2500, /* -100 a second with 42 tasks busy: arrivals 22 tasks */
+		.in_flight = 42,
+		.burst_desired = 30,
+		.burst_running = 30,
+		.want_total = 42, /* the backlog rule wants 92, capped at 60 */
+		.want_burst = 30,
+		.want_steady = 22, /* the burst's window remembers the arrivals */
+		.want_model = true,
+		.reason = "burst sized for its start-up: 42 (arrivals 22.0 tasks, trend -100/s, "
+			  "backlog 0 expected in 30s"},
+	{.name = "the start-up never lowers the total below local capacity",
+		.processing_ms = 200,
+		.before = 2000,
+		.visible = 700, /* -260 a second: nearly drained, arrivals below 12 */
+		.in_flight = 12,
+		.burst_desired = 0,
+		.want_total = 12,
+		.want_burst = 0,
+		.want_steady = 12,
+		.want_model = true,
+		.reason = "burst sized for its start-up: 12"},
+};
+
+/* One start-up row: a reading for the trend, then the decision. */
+static void run_startup_row(void **state)
+{
+	const struct startup_row *r = *state;
+	struct engine_policy p = fixture_policy();
+	struct engine_cluster c;
+	struct engine_instance in[3];
+	struct engine_observation o;
+	struct engine_history h;
+	struct engine_decision d;
+
+	p.concurrency = 1;
+	p.utilization_percent = 100;
+	p.processing_time_ms = r->processing_ms;
+	p.burst_startup_ms = 30000;
+	p.burst_drain_ms = 60000;
+	fixture_instances(in, 3, 0, 0); /* full: local capacity is the 12 placed */
+	c = (struct engine_cluster){
+		.ok = true, .observed_ms = FRESH_MS, .instances = in, .n_instances = 3};
+	o = fixture_observation(&c);
+	o.queue.visible = r->visible;
+	o.queue.in_flight = r->in_flight;
+	o.local.desired = o.local.running = 12;
+	o.burst.desired = r->burst_desired;
+	o.burst.running = r->burst_running;
+	o.burst.pending = r->burst_desired - r->burst_running;
+	engine_history_init(&h);
+	if (!r->first_reading) {
+		h.has_backlog = true;
+		h.last_backlog = r->before;
+		h.last_backlog_ms = NOW_MS - 5000;
+		h.last_running = r->before_running > 0 ? r->before_running : 12 + r->burst_running;
+	}
+	assert_int_equal(engine_decide(&p, &o, &h, NOW_MS, &d), 0);
+	print_message("# reason=\"%s\"\n", fixture_reason(&d));
+	assert_int_equal(d.wanted, r->want_total);
+	assert_int_equal(d.local_desired, 12);
+	assert_int_equal(d.burst_desired, r->want_burst);
+	assert_int_equal(d.steady, r->want_steady);
+	assert_int_equal(!!(d.flags & ENGINE_BURST_MODEL), r->want_model);
+	if (strstr(fixture_reason(&d), r->reason) == NULL)
+		fail_msg("reason \"%s\" lacks \"%s\"", fixture_reason(&d), r->reason);
+	assert_true(strlen(fixture_reason(&d)) < ENGINE_REASON_MAX);
+	/* The next cycle's trend starts from this reading. */
+	engine_history_update(&h, &p, &d, NOW_MS);
+	assert_true(h.has_backlog);
+	assert_int_equal(h.last_backlog, r->visible);
+	assert_int_equal(h.last_backlog_ms, NOW_MS);
+}
+
 #define ADD_TABLE(suite, group, rows) \
 	for (size_t i_ = 0; i_ < sizeof(rows) / sizeof(rows[0]); i_++) \
 	fixture_add(suite, group, rows[i_].name, run_row, &rows[i_])
@@ -770,6 +914,9 @@ int main(void)
 	ADD_TABLE(&s, "split", split_rows);
 	ADD_TABLE(&s, "make before break", mbb_rows);
 	ADD_TABLE(&s, "fail static", fail_static_rows);
+	for (size_t i = 0; i < sizeof(startup_rows) / sizeof(startup_rows[0]); i++)
+		fixture_add(
+			&s, "start-up", startup_rows[i].name, run_startup_row, &startup_rows[i]);
 	fixture_add(&s, "api", "bad arguments are refused", test_bad_arguments, NULL);
 	fixture_add(&s, "api", "reasons stay bounded", test_reason_bounded, NULL);
 	return fixture_run(&s, "engine");

@@ -76,6 +76,9 @@ static struct engine_policy random_policy(struct rng *r)
 	p.has_burst_stabilization = p.has_burst && one_in(r, 2);
 	p.burst_stabilization_ms = (uint64_t)between(r, 0, 300) * 1000;
 	p.max_observation_age_ms = (uint64_t)between(r, 1, 60) * 1000;
+	p.processing_time_ms = one_in(r, 2) ? 0 : (uint64_t)between(r, 1, 5000);
+	p.burst_startup_ms = (uint64_t)between(r, 0, 120) * 1000;
+	p.burst_drain_ms = (uint64_t)between(r, 1, 300) * 1000;
 	return p;
 }
 
@@ -444,6 +447,75 @@ static void test_shared_properties(void **state)
 	}
 }
 
+/*
+ * Several random policies of two shapes (task size and reserve) sized
+ * together by engine_decide_cluster, which remembers instance fits between
+ * policies of one shape: every decision is the one deciding and claiming
+ * them one by one gives.
+ */
+static void test_cluster_memo(void **state)
+{
+	static const char *const names[] = {"a", "b", "c", "d", "e", "f"};
+	struct rng r = {0x3e30};
+
+	(void)state;
+	for (uint64_t n = 0; n < SHARED_CASES; n++) {
+		static struct random_world w;
+		struct engine_policy p[6], shape_p[2];
+		struct engine_task_obs shape_t[2];
+		struct engine_history h[6];
+		struct engine_member m[6];
+		struct engine_decision want[6];
+		size_t count = (size_t)between(&r, 2, 6);
+		uint64_t now_ms = NOW_MS;
+
+		random_cluster(&r, &w, now_ms);
+		w.cluster.ok = true;
+		w.cluster.observed_ms = now_ms;
+		for (size_t k = 0; k < 2; k++) {
+			shape_p[k] = random_policy(&r);
+			random_observation(&r, &w, now_ms);
+			shape_t[k] = w.obs.task;
+			shape_t[k].ok = true;
+			shape_t[k].observed_ms = now_ms;
+		}
+		memset(m, 0, sizeof(m));
+		for (size_t i = 0; i < count; i++) {
+			size_t k = (size_t)between(&r, 0, 1);
+
+			p[i] = random_policy(&r);
+			p[i].priority = 0;
+			p[i].reserve_cpu_units = shape_p[k].reserve_cpu_units;
+			p[i].reserve_memory_mib = shape_p[k].reserve_memory_mib;
+			engine_history_init(&h[i]);
+			random_observation(&r, &w, now_ms);
+			w.obs.task = shape_t[k];
+			w.obs.cluster = &w.cluster;
+			m[i].name = names[i];
+			m[i].policy = &p[i];
+			m[i].history = &h[i];
+			m[i].observation = w.obs;
+		}
+		/* one by one, as engine_decide_cluster would without remembering */
+		engine_cluster_reset(&w.cluster);
+		for (size_t i = 0; i < count; i++) {
+			if (engine_decide(&p[i], &m[i].observation, &h[i], now_ms, &want[i]) == 0)
+				engine_cluster_claim(
+					&w.cluster, &p[i], &m[i].observation, &want[i]);
+		}
+		engine_decide_cluster(m, count, &w.cluster, now_ms);
+		for (size_t i = 0; i < count; i++) {
+			if (m[i].decision.fit != want[i].fit ||
+				m[i].decision.eligible_instances != want[i].eligible_instances ||
+				m[i].decision.local_desired != want[i].local_desired ||
+				m[i].decision.burst_desired != want[i].burst_desired ||
+				m[i].decision.flags != want[i].flags)
+				fail_msg("case %llu: member %zu decided otherwise in a cluster",
+					(unsigned long long)n, i);
+		}
+	}
+}
+
 int main(void)
 {
 	struct fixture_suite s = {0};
@@ -454,5 +526,7 @@ int main(void)
 		&s, "property", "two runs from one seed decide the same", test_deterministic, NULL);
 	fixture_add(&s, "property", "3000 random shared clusters never overfill an instance",
 		test_shared_properties, NULL);
+	fixture_add(&s, "property", "3000 random clusters decide together as policy by policy",
+		test_cluster_memo, NULL);
 	return fixture_run(&s, "engine_props");
 }

@@ -843,6 +843,55 @@ static void test_processing_time(void **state)
 	scenario_destroy(sc);
 }
 
+/*
+ * Tasks that outpace arrivals receive each message as it arrives, step by
+ * step: 10/s over ten slices of a second, held 200 ms each, leaves the last
+ * two slices of every second in flight; 5/s on one task at 5/s (no room to
+ * spare) leaves one. Nobody waits, and the counts hold after every step.
+ */
+static void test_outpacing_tasks_each_step(void **state)
+{
+	static const char text[] =
+		"queues: [{name: q, arrivals: {segments: [{at: 0s, rate: %s}]}}]\n"
+		"clusters: [{name: c, instances: [{count: 2, cpu: 4096, memory: 8192}]}]\n"
+		"task_definitions: [{family: t, cpu: \"256\", memory: \"512\", "
+		"containers: [{name: a, memory: 512}]}]\n"
+		"services: [{name: s, cluster: c, task_definition: t, desired: %d, queue: q, "
+		"messages_per_task: 5/s}]\n";
+	static const struct {
+		const char *rate;
+		int tasks;
+		uint64_t in_flight;
+	} cases[] = {{"10/s", 5, 2}, {"5/s", 1, 1}, {"7/s", 3, 2}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct world_queue_stats st;
+		struct world_queue_info q;
+		struct scenario *sc;
+		struct diag d;
+		struct world *w;
+		char yaml[1024];
+
+		snprintf(yaml, sizeof(yaml), text, cases[c].rate, cases[c].tasks);
+		assert_int_equal(scenario_load_text("o.yaml", yaml, strlen(yaml), &sc, &d), 0);
+		assert_int_equal(world_create(sc, 0, &w), 0);
+		for (uint64_t t = 1000; t <= 120000; t += 1000) {
+			assert_int_equal(world_advance(w, t), 0);
+			world_queue_get(w, "q", &q);
+			world_queue_stats(w, 0, &st);
+			assert_int_equal(q.actual.visible, 0);
+			assert_int_equal(q.actual.in_flight, cases[c].in_flight);
+			assert_int_equal(st.arrived, st.processed + st.waiting);
+			/* a wait is counted when the message is received */
+			assert_int_equal(st.wait_hist[0], st.processed + q.actual.in_flight);
+			assert_int_equal(st.wait_max_ms, 0);
+		}
+		world_destroy(w);
+		scenario_destroy(sc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_wait_percentiles),
 		cmocka_unit_test(test_wait_percentiles_exact),
 		cmocka_unit_test(test_processing_time),
+		cmocka_unit_test(test_outpacing_tasks_each_step),
 		cmocka_unit_test(test_consumers_share_the_queue),
 		cmocka_unit_test(test_long_backlog_merges_cohorts),
 		cmocka_unit_test(test_spike_bursts_and_drains),
