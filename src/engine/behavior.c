@@ -28,24 +28,32 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* Drop recommendations no stabilisation window can see any more. */
+/*
+ * Drop recommendations no stabilisation window can see any more. Records
+ * before the first one dropped stay where they are: most decisions drop
+ * none, or only the oldest.
+ */
 static void expire_recs(struct engine_history *h, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < h->n_recs; i++) {
+	while (kept < h->n_recs && engine_in_window(h->recs[kept].at_ms, now_ms, keep_ms))
+		kept++;
+	for (size_t i = kept + 1; i < h->n_recs; i++) {
 		if (engine_in_window(h->recs[i].at_ms, now_ms, keep_ms))
 			h->recs[kept++] = h->recs[i];
 	}
 	h->n_recs = kept;
 }
 
-/* Drop scale events no period can see any more. */
+/* Drop scale events no period can see any more (the same way). */
 static void expire_events(struct engine_event *events, size_t *n, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < *n; i++) {
+	while (kept < *n && engine_in_window(events[kept].at_ms, now_ms, keep_ms))
+		kept++;
+	for (size_t i = kept + 1; i < *n; i++) {
 		if (engine_in_window(events[i].at_ms, now_ms, keep_ms))
 			events[kept++] = events[i];
 	}
