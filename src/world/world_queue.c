@@ -161,6 +161,7 @@ void world_queue_init(struct world *w, struct world_queue *q, const struct scena
 	q->stats.arrived = sq->initial_messages;
 	q->stats.waiting = sq->initial_messages;
 	q->stats.max_waiting = sq->initial_messages;
+	q->lag_ms = sq->reporting_lag_ms;
 	q->snap_spacing_ms = sq->reporting_lag_ms / 128;
 	if (q->snap_spacing_ms == 0)
 		q->snap_spacing_ms = 1;
@@ -648,18 +649,24 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
 }
 
-/* The true counts now. */
-void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
+/* The true counts now (inline here: every step's reading takes them). */
+static inline void counts_now(const struct world_queue *q, struct world_queue_counts *out)
 {
 	out->visible = q->pool_count;
 	out->in_flight = q->in_flight;
 	out->delayed = q->delayed_count;
 }
 
+/* The true counts now. */
+void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
+{
+	counts_now(q, out);
+}
+
 /* Keep a reading for the lag line; drop those no longer needed. */
 void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 {
-	uint64_t lag = q->sq->reporting_lag_ms;
+	uint64_t lag = q->lag_ms;
 	struct world_snap *last;
 
 	if (lag == 0)
@@ -675,7 +682,7 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 		if (now_ms - last->t_ms < q->snap_spacing_ms && now_ms != last->t_ms)
 			return;
 		if (now_ms == last->t_ms) {
-			world_queue_counts(q, &last->counts);
+			counts_now(q, &last->counts);
 			return;
 		}
 	}
@@ -685,7 +692,7 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 	}
 	last = &q->snaps[(q->snap_head + q->snap_len) % WORLD_SNAPS];
 	last->t_ms = now_ms;
-	world_queue_counts(q, &last->counts);
+	counts_now(q, &last->counts);
 	q->snap_len++;
 }
 
@@ -693,11 +700,11 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 void world_queue_reported(
 	const struct world_queue *q, uint64_t now_ms, struct world_queue_counts *out)
 {
-	uint64_t lag = q->sq->reporting_lag_ms;
+	uint64_t lag = q->lag_ms;
 	size_t best = q->snap_head;
 
 	if (lag == 0 || q->snap_len == 0) {
-		world_queue_counts(q, out);
+		counts_now(q, out);
 		return;
 	}
 	for (size_t i = 1; i < q->snap_len && now_ms >= lag; i++) {
