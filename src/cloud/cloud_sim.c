@@ -272,7 +272,7 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
 	struct world_queue_info info;
-	bool cacheable = lookup_key(key, 'q', url, NULL);
+	bool cacheable;
 	bool found;
 	size_t index;
 
@@ -280,6 +280,8 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 		*out = index;
 		return found;
 	}
+	/* The key is built only for a name not remembered by its address. */
+	cacheable = lookup_key(key, 'q', url, NULL);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		*out = l->index;
 		remember(cs, 'q', url, NULL, l->found, l->index);
@@ -298,12 +300,14 @@ static bool find_cluster(struct cloud_sim *cs, const char *cluster, struct world
 {
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
-	bool cacheable = lookup_key(key, 'c', cluster, NULL);
+	bool cacheable;
 	bool found;
 	size_t index;
 
 	if (resolved(cs, 'c', cluster, NULL, &found, &index))
 		return found && world_cluster_at(cs->w, index, out) == WORLD_ECS_OK;
+	/* The key is built only for a name not remembered by its address. */
+	cacheable = lookup_key(key, 'c', cluster, NULL);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		remember(cs, 'c', cluster, NULL, l->found, l->index);
 		return l->found && world_cluster_at(cs->w, l->index, out) == WORLD_ECS_OK;
@@ -321,12 +325,14 @@ static bool find_service(struct cloud_sim *cs, const char *cluster, const char *
 {
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
-	bool cacheable = lookup_key(key, 's', cluster, service);
+	bool cacheable;
 	bool found;
 	size_t index;
 
 	if (resolved(cs, 's', cluster, service, &found, &index))
 		return found && world_service_at(cs->w, index, out) == WORLD_ECS_OK;
+	/* The key is built only for a name not remembered by its address. */
+	cacheable = lookup_key(key, 's', cluster, service);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		remember(cs, 's', cluster, service, l->found, l->index);
 		return l->found && world_service_at(cs->w, l->index, out) == WORLD_ECS_OK;
