@@ -43,6 +43,10 @@ struct world_queue {
 	size_t rate_count;
 	enum scenario_shape shape;
 	size_t rate_cursor; /* the segment holding the current time */
+	/* rate_at(rate_end_piece, rate_end_ms), the last rate integrate took (none: UINT64_MAX) */
+	size_t rate_end_piece;
+	uint64_t rate_end_ms;
+	double rate_end;
 	double arrived_exact; /* ∫ rate dt since t=0, plus initial messages */
 	/* state: pool = visible (oldest first), then delayed; in flight is held by the services */
 	struct world_cohorts pool;
