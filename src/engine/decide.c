@@ -162,17 +162,18 @@ static int32_t burst_total(const struct engine_policy *p, const struct engine_hi
 
 /*
  * The burst sized for its start-up (target.processing_time set). Tasks beyond
- * local capacity take burst_startup_ms to run, so what they must serve is the
- * backlog expected then: the one read, plus its trend (the arrivals beyond
- * what runs now), less what the pending tasks take once they run (half the
- * start-up on average). The arrivals are what the running tasks process
- * (all of them while each has a message waiting, else the messages in flight
- * over the processing time, by Little's law) plus the backlog's trend. The
- * expected backlog is drained over burst_drain_ms
- * (default a minute, what a Fargate task is billed at least) rather than within the wait
- * backlog_per_task stands for: a task started for less work than that is
- * billed for idle time. Only ever lowers the wanted total, never below local
- * capacity; without a trend (the first reading) it does nothing.
+ * local capacity run burst_startup_ms after they are asked for, so they are
+ * sized for what they will find then:
+ * - the arrivals, in tasks: what the running tasks process (below) plus the
+ *   backlog's trend since the last reading;
+ * - the backlog expected then: the one read plus its trend over the start-up,
+ *   less what the pending tasks take once they run (half of it on average);
+ * - drained over burst_drain_ms (default a minute, what a Fargate task is
+ *   billed at least), not within the wait backlog_per_task stands for: a task
+ *   started for less work than that is billed for idle time.
+ * It only ever lowers the backlog rule's total, never below local capacity
+ * or the tasks in flight; without a trend (the first reading) it does
+ * nothing. Returns whether it lowered it (t->raw_startup).
  */
 static bool burst_model(const struct engine_policy *p, const struct engine_history *h,
 	uint64_t now_ms, struct engine_trace *t)
