@@ -115,6 +115,9 @@ enum world_ecs_error world_cluster_get(
 enum world_ecs_error world_cluster_at(
 	const struct world *w, size_t index, struct world_cluster_info *out);
 size_t world_cluster_count(const struct world *w);
+/* Registered container instances of a cluster by index, without its whole info (0 past the last).
+ */
+size_t world_cluster_instance_count(const struct world *w, size_t index);
 
 enum world_instance_status {
 	WORLD_INSTANCE_ACTIVE,

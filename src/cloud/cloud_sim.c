@@ -272,7 +272,7 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
 	struct world_queue_info info;
-	bool cacheable = lookup_key(key, 'q', url, NULL);
+	bool cacheable;
 	bool found;
 	size_t index;
 
@@ -280,6 +280,8 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 		*out = index;
 		return found;
 	}
+	/* The key is built only for a name not remembered by its address. */
+	cacheable = lookup_key(key, 'q', url, NULL);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		*out = l->index;
 		remember(cs, 'q', url, NULL, l->found, l->index);
@@ -293,25 +295,42 @@ static bool find_queue(struct cloud_sim *cs, const char *url, size_t *out)
 	return found;
 }
 
-/* A cluster's info by (interned) name or ARN. */
-static bool find_cluster(struct cloud_sim *cs, const char *cluster, struct world_cluster_info *out)
+/*
+ * A cluster's index and registered instances by (interned) name or ARN. Not
+ * its whole info: that sums the tasks of every service in the world, and no
+ * answer here reads them.
+ */
+static bool find_cluster(
+	struct cloud_sim *cs, const char *cluster, size_t *index_out, size_t *instance_count)
 {
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
-	bool cacheable = lookup_key(key, 'c', cluster, NULL);
+	struct world_cluster_info info;
+	bool cacheable;
 	bool found;
 	size_t index;
 
-	if (resolved(cs, 'c', cluster, NULL, &found, &index))
-		return found && world_cluster_at(cs->w, index, out) == WORLD_ECS_OK;
-	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
-		remember(cs, 'c', cluster, NULL, l->found, l->index);
-		return l->found && world_cluster_at(cs->w, l->index, out) == WORLD_ECS_OK;
+	if (resolved(cs, 'c', cluster, NULL, &found, &index)) {
+		found = found && index < world_cluster_count(cs->w);
+	} else {
+		/* The key is built only for a name not remembered by its address. */
+		cacheable = lookup_key(key, 'c', cluster, NULL);
+		if (cacheable && (l = lookup_get(cs, key)) != NULL) {
+			remember(cs, 'c', cluster, NULL, l->found, l->index);
+			index = l->index;
+			found = l->found && index < world_cluster_count(cs->w);
+		} else {
+			found = world_cluster_get(cs->w, cluster, &info) == WORLD_ECS_OK;
+			index = found ? info.index : 0;
+			if (cacheable)
+				lookup_put(cs, key, found, index);
+			remember(cs, 'c', cluster, NULL, found, index);
+		}
 	}
-	found = world_cluster_get(cs->w, cluster, out) == WORLD_ECS_OK;
-	if (cacheable)
-		lookup_put(cs, key, found, found ? out->index : 0);
-	remember(cs, 'c', cluster, NULL, found, found ? out->index : 0);
+	if (found) {
+		*index_out = index;
+		*instance_count = world_cluster_instance_count(cs->w, index);
+	}
 	return found;
 }
 
@@ -321,12 +340,14 @@ static bool find_service(struct cloud_sim *cs, const char *cluster, const char *
 {
 	char key[LOOKUP_KEY_MAX];
 	const struct lookup *l;
-	bool cacheable = lookup_key(key, 's', cluster, service);
+	bool cacheable;
 	bool found;
 	size_t index;
 
 	if (resolved(cs, 's', cluster, service, &found, &index))
 		return found && world_service_at(cs->w, index, out) == WORLD_ECS_OK;
+	/* The key is built only for a name not remembered by its address. */
+	cacheable = lookup_key(key, 's', cluster, service);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
 		remember(cs, 's', cluster, service, l->found, l->index);
 		return l->found && world_service_at(cs->w, l->index, out) == WORLD_ECS_OK;
@@ -516,16 +537,15 @@ static int sim_describe_services(void *ctx, const char *cluster, const char *con
 static int sim_list_instances(void *ctx, const char *cluster, cloud_instances_cb cb, void *arg)
 {
 	struct cloud_sim *cs = ctx;
-	struct world_cluster_info info;
 	struct completion *c;
-	size_t n = 0;
+	size_t index, n = 0;
 
 	if (cluster == NULL || cb == NULL)
 		return -EINVAL;
 	c = push(cs, OP_INSTANCES, SCENARIO_TARGET_ECS, (void (*)(void))cb, arg);
 	c->subject = intern(cs, cluster);
-	if (find_cluster(cs, c->subject, &info))
-		n = info.instance_count;
+	if (!find_cluster(cs, c->subject, &index, &n))
+		n = 0;
 	/* Pages of a hundred: at least one List, one Describe per non-empty page. */
 	for (size_t i = 0; i == 0 || i < n; i += 100)
 		count_call(cs, CLOUD_SIM_LIST_CONTAINER_INSTANCES, c);
@@ -669,10 +689,10 @@ static void answer_queue(struct cloud_sim *cs, const struct completion *c)
 static void answer_services(struct cloud_sim *cs, const struct completion *c)
 {
 	cloud_services_cb cb = (cloud_services_cb)c->cb;
-	struct world_cluster_info cl;
+	size_t cluster, instances;
 	struct aws_error e;
 
-	if (!find_cluster(cs, c->subject, &cl)) {
+	if (!find_cluster(cs, c->subject, &cluster, &instances)) {
 		ecs_error(WORLD_ECS_CLUSTER_NOT_FOUND, &e);
 		cb(e.err, &e, NULL, 0, c->arg);
 		return;
@@ -706,26 +726,26 @@ static void answer_services(struct cloud_sim *cs, const struct completion *c)
 static void answer_instances(struct cloud_sim *cs, const struct completion *c)
 {
 	cloud_instances_cb cb = (cloud_instances_cb)c->cb;
-	struct world_cluster_info cl;
+	size_t cluster, instances;
 	size_t n = 0, n_attr = 0;
 	struct aws_error e;
 
-	if (!find_cluster(cs, c->subject, &cl)) {
+	if (!find_cluster(cs, c->subject, &cluster, &instances)) {
 		ecs_error(WORLD_ECS_CLUSTER_NOT_FOUND, &e);
 		cb(e.err, &e, NULL, 0, c->arg);
 		return;
 	}
-	if (cl.instance_count > cs->cap_instances) {
-		cs->cap_instances = cl.instance_count;
+	if (instances > cs->cap_instances) {
+		cs->cap_instances = instances;
 		cs->instances =
 			xreallocarray(cs->instances, cs->cap_instances, sizeof(*cs->instances));
 	}
 	for (size_t pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < cl.instance_count; i++) {
+		for (size_t i = 0; i < instances; i++) {
 			struct world_instance_info in;
 			struct cloud_instance *ci;
 
-			if (world_instance_at(cs->w, cl.index, i, &in) != WORLD_ECS_OK ||
+			if (world_instance_at(cs->w, cluster, i, &in) != WORLD_ECS_OK ||
 				in.status != WORLD_INSTANCE_ACTIVE)
 				continue;
 			if (pass == 0) {
@@ -843,14 +863,14 @@ static bool instance_fault_error(
 	struct cloud_sim *cs, const struct completion *c, struct aws_error *e)
 {
 	const struct scenario_fault *f = c->fault;
-	struct world_cluster_info cl;
+	size_t cluster, instances;
 
-	if (!find_cluster(cs, c->subject, &cl))
+	if (!find_cluster(cs, c->subject, &cluster, &instances))
 		return false;
-	for (size_t i = 0; i < cl.instance_count; i++) {
+	for (size_t i = 0; i < instances; i++) {
 		struct world_instance_info in;
 
-		if (world_instance_at(cs->w, cl.index, i, &in) != WORLD_ECS_OK ||
+		if (world_instance_at(cs->w, cluster, i, &in) != WORLD_ECS_OK ||
 			in.status != WORLD_INSTANCE_ACTIVE ||
 			!scenario_fault_hits_instance(f, in.ec2_instance_id))
 			continue;

@@ -132,6 +132,7 @@ static void claim_member(struct ctl_cycle *c, struct ctl_policy *p, struct engin
 
 	match_instances(p, cl);
 	m->claim_only = true;
+	memset(&m->observation, 0, sizeof(m->observation));
 	m->observation.task = p->claim_task;
 	m->observation.matches_filter = p->matches;
 	m->decision = p->claim_decision;
@@ -143,7 +144,8 @@ static void claim_member(struct ctl_cycle *c, struct ctl_policy *p, struct engin
 /* A due policy's decision, or the hold of a policy the engine refused. */
 static void take_decision(struct ctl_policy *p, const struct engine_member *m)
 {
-	p->obs = m->observation;
+	/* The engine sets only the observation's cluster (NULL when unknown). */
+	p->obs.cluster = m->observation.cluster;
 	if (m->result == 0) {
 		p->decision = m->decision;
 		return;
@@ -177,7 +179,13 @@ static void decide_cluster(struct ctl_cycle *c, size_t cluster, uint64_t now_ms)
 			continue;
 		if (!p->due && !cl->cluster.ok)
 			continue;
-		memset(m, 0, sizeof(*m));
+		/*
+		 * Every field the engine reads is set below: the observation by
+		 * assemble or claim_member, the decision by claim_member or, for a
+		 * due member, by the engine (read only when it succeeded).
+		 */
+		m->claim_only = false;
+		m->result = 0;
 		m->name = p->policy->name;
 		m->policy = &p->policy->scaling;
 		m->history = &p->history;

@@ -237,12 +237,14 @@ static void on_queue(
 /* Whether a service of a response is the one asked for (by name or ARN). */
 static bool service_is(const struct cloud_service *s, const char *name)
 {
-	size_t n = strlen(name), m;
+	size_t n, m;
 
 	if (s->name != NULL && strcmp(s->name, name) == 0)
 		return true;
 	if (s->arn == NULL)
 		return false;
+	/* Lengths only for the ARN's tail: answers mostly name what was asked. */
+	n = strlen(name);
 	m = strlen(s->arn);
 	return m > n && s->arn[m - n - 1] == '/' && strcmp(s->arn + m - n, name) == 0;
 }

@@ -48,23 +48,23 @@ static void remember_unknown(struct ctl_unconfirmed *out, const struct ctl_updat
  * scale event that did not happen; one whose outcome is unknown counts as
  * made, so that a lost answer cannot open a second period's worth of change.
  */
-static struct engine_decision effective(const struct ctl_policy *p)
+static void effective(const struct ctl_policy *p, struct engine_decision *d)
 {
-	struct engine_decision d = p->decision;
-	bool local_kept = d.update_local && !applied(&p->update_local);
-	bool burst_kept = d.update_burst && !applied(&p->update_burst);
+	bool local_kept, burst_kept;
 
+	*d = p->decision;
+	local_kept = d->update_local && !applied(&p->update_local);
+	burst_kept = d->update_burst && !applied(&p->update_burst);
 	if (local_kept)
-		d.local_desired = p->obs.local.desired;
+		d->local_desired = p->obs.local.desired;
 	if (burst_kept)
-		d.burst_desired = p->obs.burst.desired;
-	if ((local_kept || !d.update_local) && (burst_kept || !d.update_burst) &&
+		d->burst_desired = p->obs.burst.desired;
+	if ((local_kept || !d->update_local) && (burst_kept || !d->update_burst) &&
 		(local_kept || burst_kept)) {
-		int64_t held = (int64_t)d.local_desired + d.burst_desired - d.current_total;
+		int64_t held = (int64_t)d->local_desired + d->burst_desired - d->current_total;
 
-		d.held_burst = held > 0 ? (int32_t)held : 0;
+		d->held_burst = held > 0 ? (int32_t)held : 0;
 	}
-	return d;
 }
 
 /* How the cycle ended for a policy. */
@@ -161,7 +161,10 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 	size_t error_len = strnlen(p->error, sizeof(p->status.last_error) - 1);
 	struct controller_policy_status *st = &p->status;
 	enum controller_outcome outcome = outcome_of(p);
-	struct engine_decision eff = effective(p);
+	bool claims = outcome != CONTROLLER_HELD && p->obs.task.ok;
+	struct engine_decision unclaimed;
+	/* A claiming decision is written where the claim keeps it: one copy less. */
+	struct engine_decision *eff = claims ? &p->claim_decision : &unclaimed;
 	struct controller_report report = {
 		.policy = p->policy,
 		.now_ms = now_ms,
@@ -176,15 +179,15 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 		.missed = p->missed,
 	};
 
-	engine_history_update(&p->history, &p->policy->scaling, &eff, now_ms);
+	effective(p, eff);
+	engine_history_update(&p->history, &p->policy->scaling, eff, now_ms);
 	remember_unknown(&p->unconfirmed_local, &p->update_local, p->obs.local.desired,
 		p->decision.local_desired, now_ms);
 	remember_unknown(&p->unconfirmed_burst, &p->update_burst, p->obs.burst.desired,
 		p->decision.burst_desired, now_ms);
-	if (outcome != CONTROLLER_HELD && p->obs.task.ok) {
+	if (claims) {
 		p->has_claim = true;
 		p->claim_task = p->obs.task;
-		p->claim_decision = eff;
 	}
 	st->cycles++;
 	st->has_decision = true;

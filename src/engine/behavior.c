@@ -28,24 +28,32 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 	return a > b ? a : b;
 }
 
-/* Drop recommendations no stabilisation window can see any more. */
+/*
+ * Drop recommendations no stabilisation window can see any more. Records
+ * before the first one dropped stay where they are: most decisions drop
+ * none, or only the oldest.
+ */
 static void expire_recs(struct engine_history *h, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < h->n_recs; i++) {
+	while (kept < h->n_recs && engine_in_window(h->recs[kept].at_ms, now_ms, keep_ms))
+		kept++;
+	for (size_t i = kept + 1; i < h->n_recs; i++) {
 		if (engine_in_window(h->recs[i].at_ms, now_ms, keep_ms))
 			h->recs[kept++] = h->recs[i];
 	}
 	h->n_recs = kept;
 }
 
-/* Drop scale events no period can see any more. */
+/* Drop scale events no period can see any more (the same way). */
 static void expire_events(struct engine_event *events, size_t *n, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < *n; i++) {
+	while (kept < *n && engine_in_window(events[kept].at_ms, now_ms, keep_ms))
+		kept++;
+	for (size_t i = kept + 1; i < *n; i++) {
 		if (engine_in_window(events[i].at_ms, now_ms, keep_ms))
 			events[kept++] = events[i];
 	}
@@ -203,31 +211,44 @@ int32_t engine_stabilize(const struct engine_policy *policy, const struct engine
 int32_t engine_stabilize_windows(const struct engine_history *history, uint64_t now_ms,
 	uint64_t out_ms, uint64_t in_ms, int32_t current, int32_t recommendation)
 {
-	int32_t up = recommendation;
-	int32_t down = recommendation;
-	int32_t result = current;
+	size_t n = history->n_recs < ENGINE_HISTORY_SLOTS ? history->n_recs : ENGINE_HISTORY_SLOTS;
 
-	for (size_t i = 0; i < history->n_recs && i < ENGINE_HISTORY_SLOTS; i++) {
-		const struct engine_rec *r = &history->recs[i];
-
-		if (engine_in_window(r->at_ms, now_ms, out_ms) && r->lo < up)
-			up = r->lo;
-		if (engine_in_window(r->at_ms, now_ms, in_ms) && r->hi > down)
-			down = r->hi;
-	}
 	/*
-	 * An outage inside the scale-in window: what the window would have seen
-	 * through it is unknown, so it counts as the count held all along. Scale-in
-	 * resumes only after a full window of fresh readings.
+	 * The answer is current clamped to [lowest, highest] of the windows, and
+	 * the recommendation lies inside that range: when it equals current
+	 * nothing in the history can move the answer, and otherwise only the
+	 * window on its side can. A scan stops once its bound reaches current.
 	 */
-	if (history->has_held && engine_in_window(history->held_ms, now_ms, in_ms) &&
-		current > down)
-		down = current;
-	if (result < up)
-		result = up;
-	if (result > down)
-		result = down;
-	return result;
+	if (recommendation > current) {
+		int32_t up = recommendation;
+
+		for (size_t i = 0; i < n && up > current; i++) {
+			const struct engine_rec *r = &history->recs[i];
+
+			if (engine_in_window(r->at_ms, now_ms, out_ms) && r->lo < up)
+				up = r->lo;
+		}
+		return up > current ? up : current;
+	}
+	if (recommendation < current) {
+		int32_t down = recommendation;
+
+		/*
+		 * An outage inside the scale-in window: what the window would have
+		 * seen through it is unknown, so it counts as the count held all
+		 * along. Scale-in resumes only after a full window of fresh readings.
+		 */
+		if (history->has_held && engine_in_window(history->held_ms, now_ms, in_ms))
+			return current;
+		for (size_t i = 0; i < n && down < current; i++) {
+			const struct engine_rec *r = &history->recs[i];
+
+			if (engine_in_window(r->at_ms, now_ms, in_ms) && r->hi > down)
+				down = r->hi;
+		}
+		return down < current ? down : current;
+	}
+	return current;
 }
 
 /*

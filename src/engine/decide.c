@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -408,78 +409,80 @@ int engine_decide(const struct engine_policy *policy, const struct engine_observ
 {
 	const struct engine_policy *p = policy;
 	const struct engine_observation *o = observation;
-	struct engine_trace t;
-	struct engine_decision d;
+	struct engine_decision *d = decision;
+	struct engine_trace *t;
 	int32_t burst_max;
 
 	if (p == NULL || o == NULL || history == NULL || decision == NULL || !policy_valid(p))
 		return -EINVAL;
-	memset(&d, 0, sizeof(d));
+	/*
+	 * From here on the decision always succeeds: it is built where the
+	 * caller wants it, the trace inside it, rather than built aside and
+	 * copied (two copies of a few hundred bytes per decision).
+	 */
+	memset(d, 0, offsetof(struct engine_decision, trace));
+	t = &d->trace;
 	burst_max = p->has_burst ? p->burst_max_tasks : 0;
-	trace_init(p, o, &t);
+	trace_init(p, o, t);
 
-	find_missing(p, o, now_ms, &t);
-	d.backlog = t.n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
-	if (t.n_missing > 0) {
-		hold(p, o, now_ms, burst_max, &t, &d);
+	find_missing(p, o, now_ms, t);
+	d->backlog = t->n_missing > 0 ? -1 : engine_backlog(p, &o->queue);
+	if (t->n_missing > 0) {
+		hold(p, o, now_ms, burst_max, t, d);
 		/* Only counts actually set make a scale event. */
-		d.current_total = sum_counts(d.update_local ? t.read_local : d.local_desired,
-			d.update_burst ? t.read_burst : d.burst_desired);
-		d.recommendation = d.current_total;
-		d.steady = d.current_total;
-		d.wanted = sum_counts(d.local_desired, d.burst_desired);
-		d.local_capacity = -1;
-		d.fit = -1;
-		d.flags = t.flags;
-		d.missing = t.missing_bits;
-		d.trace = t;
-		*decision = d;
+		d->current_total = sum_counts(d->update_local ? t->read_local : d->local_desired,
+			d->update_burst ? t->read_burst : d->burst_desired);
+		d->recommendation = d->current_total;
+		d->steady = d->current_total;
+		d->wanted = sum_counts(d->local_desired, d->burst_desired);
+		d->local_capacity = -1;
+		d->fit = -1;
+		d->flags = t->flags;
+		d->missing = t->missing_bits;
 		return 0;
 	}
 
-	t.backlog = d.backlog;
-	t.busy = engine_tasks_busy(p, &o->queue, p->utilization_percent);
-	t.busy_full = engine_tasks_busy(p, &o->queue, 100);
-	t.in_flight = t.busy >= 0 ? o->queue.in_flight : -1;
-	t.current_total = o->local.desired;
+	t->backlog = d->backlog;
+	t->busy = engine_tasks_busy(p, &o->queue, p->utilization_percent);
+	t->busy_full = engine_tasks_busy(p, &o->queue, 100);
+	t->in_flight = t->busy >= 0 ? o->queue.in_flight : -1;
+	t->current_total = o->local.desired;
 	if (p->has_burst) {
 		/* Burst kept last time for make before break is not part of the total. */
 		int32_t held = history->held_burst < o->burst.desired ? history->held_burst
 								      : o->burst.desired;
 
-		t.current_total += o->burst.desired - (held > 0 ? held : 0);
+		t->current_total += o->burst.desired - (held > 0 ? held : 0);
 	}
-	t.placed = o->local.running + o->local.pending;
-	t.local_running = o->local.running;
-	t.running = sum_counts(o->local.running, p->has_burst ? o->burst.running : 0);
-	t.pending = sum_counts(o->local.desired, p->has_burst ? o->burst.desired : 0) - t.running;
-	if (t.pending < 0)
-		t.pending = 0;
-	t.fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t.eligible);
+	t->placed = o->local.running + o->local.pending;
+	t->local_running = o->local.running;
+	t->running = sum_counts(o->local.running, p->has_burst ? o->burst.running : 0);
+	t->pending = sum_counts(o->local.desired, p->has_burst ? o->burst.desired : 0) - t->running;
+	if (t->pending < 0)
+		t->pending = 0;
+	t->fit = engine_cluster_fit(o->cluster, o->matches_filter, &o->task, p, &t->eligible);
 	{
-		int64_t cap = (int64_t)t.placed + t.fit;
+		int64_t cap = (int64_t)t->placed + t->fit;
 
-		t.capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
+		t->capacity = cap > p->local_max_tasks ? p->local_max_tasks : (int32_t)cap;
 	}
-	t.total = wanted_total(p, history, now_ms, &t);
-	split(p, o, burst_max, &t);
+	t->total = wanted_total(p, history, now_ms, t);
+	split(p, o, burst_max, t);
 
-	d.local_desired = t.local;
-	d.burst_desired = t.burst;
-	d.update_local = t.local != o->local.desired;
-	d.update_burst = p->has_burst && t.burst != o->burst.desired;
-	d.current_total = t.current_total;
-	d.recommendation = t.recommendation;
-	d.steady = t.steady;
-	d.record = true;
-	d.wanted = t.total;
-	d.held_burst = t.burst - t.burst_target;
-	d.local_capacity = t.capacity;
-	d.placed = t.placed;
-	d.fit = t.fit;
-	d.eligible_instances = t.eligible;
-	d.flags = t.flags;
-	d.trace = t;
-	*decision = d;
+	d->local_desired = t->local;
+	d->burst_desired = t->burst;
+	d->update_local = t->local != o->local.desired;
+	d->update_burst = p->has_burst && t->burst != o->burst.desired;
+	d->current_total = t->current_total;
+	d->recommendation = t->recommendation;
+	d->steady = t->steady;
+	d->record = true;
+	d->wanted = t->total;
+	d->held_burst = t->burst - t->burst_target;
+	d->local_capacity = t->capacity;
+	d->placed = t->placed;
+	d->fit = t->fit;
+	d->eligible_instances = t->eligible;
+	d->flags = t->flags;
 	return 0;
 }

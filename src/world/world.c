@@ -252,6 +252,12 @@ size_t world_cluster_count(const struct world *w)
 	return w->cluster_count;
 }
 
+/* Registered container instances of a cluster by index (0 past the last). */
+size_t world_cluster_instance_count(const struct world *w, size_t index)
+{
+	return index < w->cluster_count ? w->clusters[index].instance_count : 0;
+}
+
 /* "ACTIVE" / "DRAINING". */
 const char *world_instance_status_name(enum world_instance_status s)
 {

@@ -43,6 +43,10 @@ struct world_queue {
 	size_t rate_count;
 	enum scenario_shape shape;
 	size_t rate_cursor; /* the segment holding the current time */
+	/* rate_at(rate_end_piece, rate_end_ms), the last rate integrate took (none: UINT64_MAX) */
+	size_t rate_end_piece;
+	uint64_t rate_end_ms;
+	double rate_end;
 	double arrived_exact; /* ∫ rate dt since t=0, plus initial messages */
 	/* state: pool = visible (oldest first), then delayed; in flight is held by the services */
 	struct world_cohorts pool;
@@ -52,12 +56,14 @@ struct world_queue {
 	uint64_t in_flight; /* Σ held_count of the consumers */
 	size_t *consumers; /* indices of the services polling this queue */
 	size_t consumer_count;
-	/* the reporting lag: a ring of past readings */
-	struct world_snap snaps[WORLD_SNAPS];
+	/* the reporting lag (the scenario's, kept here: every step reads it) */
+	uint64_t lag_ms;
 	size_t snap_head; /* oldest */
 	size_t snap_len;
 	uint64_t snap_spacing_ms;
 	struct world_queue_stats stats;
+	/* the ring of past readings, last: a step touches only its ends */
+	struct world_snap snaps[WORLD_SNAPS];
 };
 
 enum world_task_state {

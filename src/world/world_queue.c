@@ -85,7 +85,29 @@ static void cohorts_push(struct world_cohorts *c, uint64_t t_ms, uint64_t count)
  */
 static double floor_nonneg(double x)
 {
-	return x >= 0.0 && x < 9.2e18 ? (double)(uint64_t)x : floor(x);
+	/* Below 2^63 the signed conversions are the unsigned ones, each one instruction. */
+	return x >= 0.0 && x < 9.2e18 ? (double)(int64_t)x : floor(x);
+}
+
+/* (uint64_t)x for a whole x >= 0, by the one-instruction signed conversion below 2^63. */
+static inline uint64_t whole_u64(double x)
+{
+	return x < 9.2e18 ? (uint64_t)(int64_t)x : (uint64_t)x;
+}
+
+/*
+ * a / b and a % b, in 32 bits when both fit: the same quotient, at a
+ * fraction of a 64-bit division's latency. The slices' arithmetic divides
+ * small numbers (a step's milliseconds and messages) several times a step.
+ */
+static inline uint64_t div_u64(uint64_t a, uint64_t b)
+{
+	return ((a | b) >> 32) == 0 ? (uint32_t)a / (uint32_t)b : a / b;
+}
+
+static inline uint64_t mod_u64(uint64_t a, uint64_t b)
+{
+	return ((a | b) >> 32) == 0 ? (uint32_t)a % (uint32_t)b : a % b;
 }
 
 static uint64_t round_nonneg(double x)
@@ -155,12 +177,14 @@ void world_queue_init(struct world *w, struct world_queue *q, const struct scena
 	q->sq = sq;
 	q->arn = xasprintf("arn:aws:sqs:%s:%s:%s", w->sc->region, w->sc->account_id, sq->name);
 	build_rates(q, &sq->arrivals);
+	q->rate_end_ms = UINT64_MAX;
 	cohorts_push(&q->pool, 0, sq->initial_messages);
 	q->pool_count = sq->initial_messages;
 	q->arrived_exact = (double)sq->initial_messages;
 	q->stats.arrived = sq->initial_messages;
 	q->stats.waiting = sq->initial_messages;
 	q->stats.max_waiting = sq->initial_messages;
+	q->lag_ms = sq->reporting_lag_ms;
 	q->snap_spacing_ms = sq->reporting_lag_ms / 128;
 	if (q->snap_spacing_ms == 0)
 		q->snap_spacing_ms = 1;
@@ -206,9 +230,18 @@ static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 
 		if (a >= t1)
 			break;
-		if (b > a)
-			sum += (rate_at(q, i, a) + rate_at(q, i, b)) * 0.5 * (double)(b - a) /
-				1000.0;
+		if (b > a) {
+			/* A step starts where the last one ended: its rate there is known. */
+			double ra = i == q->rate_end_piece && a == q->rate_end_ms
+				? q->rate_end
+				: rate_at(q, i, a);
+			double rb = rate_at(q, i, b);
+
+			q->rate_end_piece = i;
+			q->rate_end_ms = b;
+			q->rate_end = rb;
+			sum += (ra + rb) * 0.5 * (double)(b - a) / 1000.0;
+		}
 	}
 	return sum;
 }
@@ -332,7 +365,7 @@ struct spread {
 /* Start walking the slices of count messages over [t0, t0 + dt]. */
 static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t count)
 {
-	uint64_t n = (dt + ARRIVAL_SLICE_MS - 1) / ARRIVAL_SLICE_MS;
+	uint64_t n = div_u64(dt + ARRIVAL_SLICE_MS - 1, ARRIVAL_SLICE_MS);
 
 	sp->t0 = t0;
 	sp->dt = dt;
@@ -345,14 +378,14 @@ static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t co
 		return;
 	}
 	sp->n = n;
-	sp->per = count / n;
-	sp->extra = count % n;
+	sp->per = div_u64(count, n);
+	sp->extra = mod_u64(count, n);
 	sp->hi = 0;
 	sp->hi_rem = 0;
-	sp->step = 2 * dt / (2 * n);
-	sp->step_rem = 2 * dt % (2 * n);
-	sp->at = dt / (2 * n);
-	sp->at_rem = dt % (2 * n);
+	sp->step = div_u64(2 * dt, 2 * n);
+	sp->step_rem = mod_u64(2 * dt, 2 * n);
+	sp->at = div_u64(dt, 2 * n);
+	sp->at_rem = mod_u64(dt, 2 * n);
 }
 
 /* The next slice's time and count (possibly 0); false after the last. */
@@ -398,11 +431,11 @@ static uint64_t spread_skip(struct spread *sp, uint64_t j)
 	sp->i = j;
 	if (sp->n == 1)
 		return sp->count;
-	sp->hi = sp->per * j + sp->extra * j / sp->n;
-	sp->hi_rem = sp->extra * j % sp->n;
-	rem = sp->dt % two_n + sp->step_rem * j;
-	sp->at = sp->dt / two_n + sp->step * j + rem / two_n;
-	sp->at_rem = rem % two_n;
+	sp->hi = sp->per * j + div_u64(sp->extra * j, sp->n);
+	sp->hi_rem = mod_u64(sp->extra * j, sp->n);
+	rem = mod_u64(sp->dt, two_n) + sp->step_rem * j;
+	sp->at = div_u64(sp->dt, two_n) + sp->step * j + div_u64(rem, two_n);
+	sp->at_rem = mod_u64(rem, two_n);
 	return sp->hi;
 }
 
@@ -410,7 +443,7 @@ static uint64_t spread_skip(struct spread *sp, uint64_t j)
 static uint64_t spread_count_by(const struct spread *sp, uint64_t limit)
 {
 	/* (2i + 1) x dt / 2n, rounded down, <= limit  <=>  2i + 1 <= (2n(limit + 1) - 1) / dt */
-	uint64_t odd = (2 * sp->n * (limit + 1) - 1) / sp->dt;
+	uint64_t odd = div_u64(2 * sp->n * (limit + 1) - 1, sp->dt);
 	uint64_t j = (odd + 1) / 2;
 
 	return j < sp->n ? j : sp->n;
@@ -548,7 +581,7 @@ static void consume(
 		s->consume_credit += capacity;
 		/* The whole messages of credit, kept for the two uses below. */
 		s->take_whole = floor_nonneg(s->consume_credit + 1e-9);
-		s->take_want = (uint64_t)s->take_whole;
+		s->take_want = whole_u64(s->take_whole);
 		s->take_done = 0;
 		s->take_capacity = s->consume_credit > capacity ? s->consume_credit : capacity;
 		want += s->take_want;
@@ -607,7 +640,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 
 	/* arrivals: whole messages as the exact integral passes integers */
 	q->arrived_exact += integrate(q, t0, t1);
-	target = (uint64_t)floor_nonneg(q->arrived_exact + 1e-9);
+	target = whole_u64(floor_nonneg(q->arrived_exact + 1e-9));
 	if (target > q->stats.arrived)
 		fresh = target - q->stats.arrived;
 	q->stats.arrived += fresh;
@@ -648,18 +681,24 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		q->stats.backlog_message_seconds += (double)q->stats.waiting * (double)dt / 1000.0;
 }
 
-/* The true counts now. */
-void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
+/* The true counts now (inline here: every step's reading takes them). */
+static inline void counts_now(const struct world_queue *q, struct world_queue_counts *out)
 {
 	out->visible = q->pool_count;
 	out->in_flight = q->in_flight;
 	out->delayed = q->delayed_count;
 }
 
+/* The true counts now. */
+void world_queue_counts(const struct world_queue *q, struct world_queue_counts *out)
+{
+	counts_now(q, out);
+}
+
 /* Keep a reading for the lag line; drop those no longer needed. */
 void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 {
-	uint64_t lag = q->sq->reporting_lag_ms;
+	uint64_t lag = q->lag_ms;
 	struct world_snap *last;
 
 	if (lag == 0)
@@ -675,7 +714,7 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 		if (now_ms - last->t_ms < q->snap_spacing_ms && now_ms != last->t_ms)
 			return;
 		if (now_ms == last->t_ms) {
-			world_queue_counts(q, &last->counts);
+			counts_now(q, &last->counts);
 			return;
 		}
 	}
@@ -685,7 +724,7 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 	}
 	last = &q->snaps[(q->snap_head + q->snap_len) % WORLD_SNAPS];
 	last->t_ms = now_ms;
-	world_queue_counts(q, &last->counts);
+	counts_now(q, &last->counts);
 	q->snap_len++;
 }
 
@@ -693,11 +732,11 @@ void world_queue_snapshot(struct world_queue *q, uint64_t now_ms)
 void world_queue_reported(
 	const struct world_queue *q, uint64_t now_ms, struct world_queue_counts *out)
 {
-	uint64_t lag = q->sq->reporting_lag_ms;
+	uint64_t lag = q->lag_ms;
 	size_t best = q->snap_head;
 
 	if (lag == 0 || q->snap_len == 0) {
-		world_queue_counts(q, out);
+		counts_now(q, out);
 		return;
 	}
 	for (size_t i = 1; i < q->snap_len && now_ms >= lag; i++) {

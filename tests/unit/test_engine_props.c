@@ -5,10 +5,12 @@
  * burst only past local capacity, claims within the fit, determinism).
  */
 #include "engine_fixture.h"
+#include "engine_priv.h"
 
 #define CASES 20000
 #define SHARED_CASES 3000
 #define MAX_INSTANCES 8
+#define WINDOW_CASES 200000
 
 /* splitmix64: the tests' own generator, the same on every platform. */
 struct rng {
@@ -516,6 +518,76 @@ static void test_cluster_memo(void **state)
 	}
 }
 
+/*
+ * The stabilisation windows as first written: every record scanned for both
+ * bounds, then current clamped between them. The reference the engine's
+ * shortcuts must agree with.
+ */
+static int32_t stabilize_by_scan(const struct engine_history *h, uint64_t now_ms, uint64_t out_ms,
+	uint64_t in_ms, int32_t current, int32_t recommendation)
+{
+	int32_t up = recommendation, down = recommendation, result = current;
+
+	for (size_t i = 0; i < h->n_recs && i < ENGINE_HISTORY_SLOTS; i++) {
+		const struct engine_rec *rec = &h->recs[i];
+
+		if (engine_in_window(rec->at_ms, now_ms, out_ms) && rec->lo < up)
+			up = rec->lo;
+		if (engine_in_window(rec->at_ms, now_ms, in_ms) && rec->hi > down)
+			down = rec->hi;
+	}
+	if (h->has_held && engine_in_window(h->held_ms, now_ms, in_ms) && current > down)
+		down = current;
+	if (result < up)
+		result = up;
+	if (result > down)
+		result = down;
+	return result;
+}
+
+/*
+ * Random histories, in order or not, with times before and after now, and
+ * random windows (zero included): engine_stabilize_windows answers what
+ * scanning every record for both bounds answers.
+ */
+static void test_windows_match_scan(void **state)
+{
+	struct rng r = {0x57ab};
+
+	(void)state;
+	for (uint64_t n = 0; n < WINDOW_CASES; n++) {
+		struct engine_history h;
+		uint64_t now_ms = NOW_MS;
+		uint64_t out_ms = one_in(&r, 5) ? 0 : (uint64_t)between(&r, 1, 300) * 1000;
+		uint64_t in_ms = one_in(&r, 5) ? 0 : (uint64_t)between(&r, 1, 300) * 1000;
+		int32_t current = (int32_t)between(&r, 0, 40);
+		int32_t rec = one_in(&r, 4) ? current : (int32_t)between(&r, 0, 40);
+		bool ordered = !one_in(&r, 4);
+		uint64_t at = now_ms - (uint64_t)between(&r, 0, 400) * 1000;
+
+		engine_history_init(&h);
+		h.n_recs = (size_t)between(&r, 0, ENGINE_HISTORY_SLOTS + 4);
+		for (size_t i = 0; i < ENGINE_HISTORY_SLOTS; i++) {
+			struct engine_rec *e = &h.recs[i];
+
+			if (ordered)
+				at += (uint64_t)between(&r, 0, 20) * 1000;
+			else
+				at = now_ms - 400000 + (uint64_t)between(&r, 0, 420) * 1000;
+			e->at_ms = at;
+			e->first_ms = at - (uint64_t)between(&r, 0, 5) * 1000;
+			e->lo = (int32_t)between(&r, 0, 40);
+			e->hi = (int32_t)between(&r, 0, 40);
+		}
+		h.has_held = one_in(&r, 3);
+		h.held_ms = now_ms - (uint64_t)between(&r, 0, 400) * 1000;
+		if (engine_stabilize_windows(&h, now_ms, out_ms, in_ms, current, rec) !=
+			stabilize_by_scan(&h, now_ms, out_ms, in_ms, current, rec))
+			fail_msg("case %llu: the windows answer otherwise than a full scan",
+				(unsigned long long)n);
+	}
+}
+
 int main(void)
 {
 	struct fixture_suite s = {0};
@@ -528,5 +600,7 @@ int main(void)
 		test_shared_properties, NULL);
 	fixture_add(&s, "property", "3000 random clusters decide together as policy by policy",
 		test_cluster_memo, NULL);
+	fixture_add(&s, "property", "200000 random histories: the windows answer as a full scan",
+		test_windows_match_scan, NULL);
 	return fixture_run(&s, "engine_props");
 }
