@@ -1,12 +1,11 @@
 /*
- * Bounded JSON trees over yajl, for everything qscale parses from a peer:
- * AWS responses (aws/json.c) and requests to the emulator (emulate/). A
- * reader that needs a few fields of a large answer names them, and the tree
- * holds only those. The
- * checks before yajl_tree_parse bound what a hostile peer can make it do: a
- * capped size, a capped nesting depth (yajl frees its tree recursively), a
- * capped number of items per array or object (yajl grows an array with one
- * realloc per item) and no embedded NUL (the tree parser reads a C string).
+ * Bounded JSON trees over yajl, for every JSON document qscale reads: AWS
+ * responses (aws/json.c) and their error bodies (aws/error.c), credential
+ * documents (IMDS, container, credential_process, SSO) and requests to the
+ * emulator (emulate/). A reader that needs a few fields of a large answer
+ * names them, and the tree holds only those. A scan before yajl's parser
+ * bounds what a hostile peer can make it do: a capped size, a capped nesting
+ * depth, a capped number of items per array or object and no embedded NUL.
  */
 #ifndef QSCALE_JSON_TREE_H
 #define QSCALE_JSON_TREE_H
@@ -69,6 +68,9 @@ int json_tree_parse_keep(const char *body, size_t len, const struct json_limits 
 
 /* Free a tree json_tree_parse or json_tree_parse_keep made (NULL: nothing), all of it at once. */
 void json_tree_free(yajl_val tree);
+
+/* json_tree_free, every byte of the tree wiped first: for documents holding secrets. */
+void json_tree_free_wiped(yajl_val tree);
 
 /* The value of key in obj; NULL when obj is not an object, key is absent, or its value is null. */
 yajl_val json_tree_get(yajl_val obj, const char *key);

@@ -15,47 +15,26 @@
 
 #include "qscale/buf.h"
 #include "qscale/credentials.h"
+#include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 
 #define DOC_MAX (64u * 1024u)
 #define ARGV_MAX 256
 
-/* Parse a capped JSON object; NULL for anything else. */
+/* Parse a capped JSON object; NULL for anything else. Free with json_tree_free_wiped. */
 static yajl_val parse_object(const char *body, size_t len)
 {
-	if (body == NULL || len == 0 || len > DOC_MAX || memchr(body, '\0', len) != NULL)
-		return NULL;
-	char *text = xstrndup(body, len);
-	yajl_val root = yajl_tree_parse(text, NULL, 0);
-	secure_wipe(text, len);
-	free(text);
-	if (root != NULL && !YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return NULL;
-	}
-	return root;
-}
+	static const struct json_limits limits = {
+		.max_bytes = DOC_MAX,
+		.max_depth = 32,
+		.max_items = 1000,
+	};
+	char error[JSON_TREE_ERROR_MAX];
+	yajl_val root;
 
-/* Wipe every string in a tree, then free it. */
-static void free_wiped(yajl_val v)
-{
-	if (v == NULL)
-		return;
-	if (YAJL_IS_STRING(v)) {
-		secure_wipe(v->u.string, strlen(v->u.string));
-	} else if (YAJL_IS_OBJECT(v)) {
-		for (size_t i = 0; i < v->u.object.len; i++) {
-			yajl_val c = v->u.object.values[i];
-			if (YAJL_IS_STRING(c))
-				secure_wipe(c->u.string, strlen(c->u.string));
-			else if (YAJL_IS_OBJECT(c))
-				for (size_t k = 0; k < c->u.object.len; k++)
-					if (YAJL_IS_STRING(c->u.object.values[k]))
-						secure_wipe(c->u.object.values[k]->u.string,
-							strlen(c->u.object.values[k]->u.string));
-		}
-	}
-	yajl_tree_free(v);
+	if (body == NULL || len == 0 || json_tree_parse(body, len, &limits, &root, error) < 0)
+		return NULL;
+	return root;
 }
 
 /* A member of obj of type t, or NULL. */
@@ -110,7 +89,7 @@ int credentials_parse_process(
 		out->session_token = token != NULL ? xstrdup(token) : NULL;
 		out->expiry_wall_ms = expiry;
 	}
-	free_wiped(root);
+	json_tree_free_wiped(root);
 	return r;
 }
 
@@ -218,7 +197,7 @@ int credentials_parse_sso_cache(
 		*expires_wall_ms = expiry;
 		r = 0;
 	}
-	free_wiped(root);
+	json_tree_free_wiped(root);
 	return r;
 }
 
@@ -243,6 +222,6 @@ int credentials_parse_sso_role(const char *body, size_t len, struct credentials_
 		out->expiry_wall_ms = (uint64_t)YAJL_GET_INTEGER(exp);
 		r = 0;
 	}
-	free_wiped(root);
+	json_tree_free_wiped(root);
 	return r;
 }

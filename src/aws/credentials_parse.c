@@ -17,6 +17,7 @@
 
 #include "qscale/credentials.h"
 #include "qscale/file.h"
+#include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 
 #define CREDENTIALS_JSON_MAX (64u * 1024u)
@@ -202,13 +203,15 @@ static const char *member_string(yajl_val object, const char *key)
 /* See qscale/credentials.h. */
 int credentials_parse_json(const char *body, size_t len, struct credentials_set *out)
 {
-	if (body == NULL || len == 0 || len > CREDENTIALS_JSON_MAX || memchr(body, '\0', len))
-		return -EPROTO;
-	char *text = xstrndup(body, len);
-	yajl_val root = yajl_tree_parse(text, NULL, 0);
-	secure_wipe(text, len);
-	free(text);
-	if (root == NULL)
+	static const struct json_limits limits = {
+		.max_bytes = CREDENTIALS_JSON_MAX,
+		.max_depth = 32,
+		.max_items = 1000,
+	};
+	char error[JSON_TREE_ERROR_MAX];
+	yajl_val root;
+
+	if (body == NULL || len == 0 || json_tree_parse(body, len, &limits, &root, error) < 0)
 		return -EPROTO;
 	int r = -EPROTO;
 	const char *code = member_string(root, "Code");
@@ -227,14 +230,8 @@ int credentials_parse_json(const char *body, size_t len, struct credentials_set 
 		out->expiry_wall_ms = expiry;
 		r = 0;
 	}
-	/* Wipe the secrets the tree holds before it goes. */
-	if (YAJL_IS_OBJECT(root))
-		for (size_t i = 0; i < root->u.object.len; i++) {
-			yajl_val v = root->u.object.values[i];
-			if (YAJL_IS_STRING(v))
-				secure_wipe(v->u.string, strlen(v->u.string));
-		}
-	yajl_tree_free(root);
+	/* The tree holds the secrets: wiped as it goes. */
+	json_tree_free_wiped(root);
 	return r;
 }
 

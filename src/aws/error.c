@@ -11,6 +11,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "qscale/aws_error.h"
+#include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 
 /* Error bodies are small; anything larger is not parsed as JSON. */
@@ -165,17 +166,16 @@ static const char *member_string(yajl_val object, const char *key)
 /* Fill code and message from a JSON error body; false when it is not a JSON object. */
 static bool parse_json_body(const char *body, size_t body_len, struct aws_error *out)
 {
-	if (body_len == 0 || body_len > ERROR_BODY_PARSE_MAX || memchr(body, '\0', body_len))
+	static const struct json_limits limits = {
+		.max_bytes = ERROR_BODY_PARSE_MAX,
+		.max_depth = 32,
+		.max_items = 1000,
+	};
+	char error[JSON_TREE_ERROR_MAX];
+	yajl_val root;
+
+	if (body_len == 0 || json_tree_parse(body, body_len, &limits, &root, error) < 0)
 		return false;
-	char *text = xstrndup(body, body_len);
-	yajl_val root = yajl_tree_parse(text, NULL, 0);
-	free(text);
-	if (root == NULL)
-		return false;
-	if (!YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		return false;
-	}
 	const char *type = member_string(root, "__type");
 	if (type == NULL)
 		type = member_string(root, "code");
@@ -188,7 +188,7 @@ static bool parse_json_body(const char *body, size_t body_len, struct aws_error 
 		message = member_string(root, "Message");
 	if (message != NULL)
 		copy_clean(out->message, sizeof(out->message), message, strlen(message));
-	yajl_tree_free(root);
+	json_tree_free(root);
 	return true;
 }
 

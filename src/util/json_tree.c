@@ -175,12 +175,14 @@ static void *arena_grow(struct arena *a, void *old, size_t old_size, size_t size
 	return p;
 }
 
-/* Free every block of an arena. */
-static void arena_free(struct arena_block *blk)
+/* Free every block of an arena, wiping what was written in it first when asked. */
+static void arena_free(struct arena_block *blk, bool wipe)
 {
 	while (blk != NULL) {
 		struct arena_block *next = blk->next;
 
+		if (wipe)
+			secure_wipe(blk->data, blk->used);
 		free(blk);
 		blk = next;
 	}
@@ -472,18 +474,31 @@ static const yajl_callbacks callbacks = {
 /* Free what a failed parse built: the partial tree and keys still waiting. */
 static void builder_free(struct builder *b)
 {
-	arena_free(b->arena.blocks);
+	arena_free(b->arena.blocks, false);
+}
+
+/* The blocks of a tree json_tree_parse_keep made, found from its root. */
+static struct arena_block *tree_blocks(yajl_val tree)
+{
+	struct tree_head *head =
+		(struct tree_head *)(void *)((char *)tree - offsetof(struct tree_head, root));
+
+	return head->blocks;
 }
 
 /* See json_tree.h. */
 void json_tree_free(yajl_val tree)
 {
-	if (tree == NULL)
-		return;
-	struct tree_head *head =
-		(struct tree_head *)(void *)((char *)tree - offsetof(struct tree_head, root));
+	if (tree != NULL)
+		arena_free(tree_blocks(tree), false);
+}
 
-	arena_free(head->blocks);
+/* See json_tree.h. */
+void json_tree_free_wiped(yajl_val tree)
+{
+	/* The list is read before the block holding the head is wiped. */
+	if (tree != NULL)
+		arena_free(tree_blocks(tree), true);
 }
 
 /* See json_tree.h. */

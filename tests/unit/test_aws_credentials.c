@@ -277,6 +277,9 @@ static void test_credentials_json(void **state)
 		"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"Expiration\":\"tomorrow\"}",
 		"{\"AccessKeyId\":5,\"SecretAccessKey\":\"s\"}",
 		"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"",
+		/* nested deeper than the bounded reader's 32 levels */
+		"{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\",\"x\":"
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
 	};
 
 	(void)state;

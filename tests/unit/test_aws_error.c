@@ -126,6 +126,21 @@ static void test_parse_null_and_long(void **state)
 	/* An embedded NUL makes the body junk, not a crash. */
 	aws_error_parse(400, NULL, NULL, "{\"__type\":\"A\"}\0zz", 17, &e);
 	assert_string_equal(e.code, "");
+	/* Nesting past the bounded reader's 32 levels is junk too, however short the body. */
+	char deep[256];
+	size_t k = (size_t)snprintf(deep, sizeof(deep), "{\"__type\":\"B\",\"x\":");
+
+	for (int i = 0; i < 40; i++) {
+		deep[k + (size_t)i] = '[';
+		deep[k + 40 + 40 - 1 - (size_t)i] = ']';
+	}
+	memcpy(deep + k + 80, "}", 2);
+	aws_error_parse(400, NULL, NULL, deep, strlen(deep), &e);
+	assert_string_equal(e.code, "");
+	/* The same body 30 levels deep is read. */
+	memmove(deep + k + 30, deep + k + 50, strlen(deep + k + 50) + 1);
+	aws_error_parse(400, NULL, NULL, deep, strlen(deep), &e);
+	assert_string_equal(e.code, "B");
 }
 
 static const struct {
