@@ -177,6 +177,10 @@ void world_ecs_settle(struct world *w);
 uint64_t world_ecs_next_change_ms(const struct world *w);
 /* Integrate task-seconds over a step of dt_ms. */
 void world_ecs_account(struct world *w, uint64_t dt_ms);
+/* world_ecs_account(w, dt_ms) k times over, the same sums. */
+void world_ecs_account_steps(struct world *w, uint64_t dt_ms, uint64_t k);
+/* Whether settling would change nothing before the next change of itself. */
+bool world_ecs_quiet(const struct world *w);
 /* Set desired and act on it at once. */
 void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired);
 /* Start the scenario's initial tasks as already RUNNING at t=0. */
