@@ -38,7 +38,7 @@ int world_create(const struct scenario *sc, uint64_t start_wall_ms, struct world
 				continue;
 			q->consumers = xreallocarray(
 				q->consumers, q->consumer_count + 1, sizeof(*q->consumers));
-			q->consumers[q->consumer_count++] = s;
+			q->consumers[q->consumer_count++] = &w->services[s];
 		}
 	}
 	world_fault_init(w);
