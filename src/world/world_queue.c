@@ -575,9 +575,25 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 
 		s->stats.processed += done;
 		q->stats.processed += done;
-		while (spread_next(&sp, &t, &k)) {
-			cohorts_push(&s->held, t, k);
-			s->held_count += k;
+		if (s->held.cap >= ARRIVAL_SLICES_MAX(dt)) {
+			/*
+			 * The held ring is empty (direct) and the slices' times
+			 * strictly grow: each non-empty one is a cohort of its own,
+			 * written in order from the ring's start, as cohorts_push
+			 * would write it.
+			 */
+			s->held.head = 0;
+			while (spread_next(&sp, &t, &k)) {
+				if (k == 0)
+					continue;
+				s->held.items[s->held.len++] = (struct world_cohort){t, k};
+				s->held_count += k;
+			}
+		} else {
+			while (spread_next(&sp, &t, &k)) {
+				cohorts_push(&s->held, t, k);
+				s->held_count += k;
+			}
 		}
 		s->take_done = fresh;
 		q->stats.wait_hist[0] += fresh;
