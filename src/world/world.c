@@ -66,7 +66,7 @@ void world_destroy(struct world *w)
 /*
  * Steps of a whole STEP_MAX_MS each, k of them, queue by queue: what k
  * turns of the loop in world_advance do when ECS settles nothing in
- * between (world_ecs_quiet_until), in another order. Queues share nothing
+ * between (world_ecs_quiet), in another order. Queues share nothing
  * within a step (each service polls one queue), and every sum still adds
  * the same terms in the same order, so the results are the same numbers;
  * each queue's counters stay in cache over its k steps.
