@@ -76,6 +76,15 @@ struct cloud_sim {
 	struct completion *pending; /* a heap by (due_ms, seq) up to n_heap, then the newest */
 	size_t n_pending;
 	size_t n_heap;
+	/*
+	 * Completions taken in order after the last one here, oldest first: a
+	 * ring (cap a power of two) beside the heap. Most calls are due when
+	 * asked and arrive in order, so they never need the heap.
+	 */
+	struct completion *fifo;
+	size_t fifo_head;
+	size_t fifo_len;
+	size_t fifo_cap;
 	size_t cap_pending;
 	uint64_t seq;
 	uint64_t calls[CLOUD_SIM_CALLS];
@@ -455,7 +464,10 @@ void cloud_sim_destroy(struct cloud_sim *cs)
 		return;
 	for (size_t i = 0; i < cs->n_pending; i++)
 		completion_free(&cs->pending[i]);
+	for (size_t i = 0; i < cs->fifo_len; i++)
+		completion_free(&cs->fifo[(cs->fifo_head + i) & (cs->fifo_cap - 1)]);
 	free(cs->pending);
+	free(cs->fifo);
 	free(cs->updates);
 	free(cs->services);
 	free(cs->instances);
@@ -1006,29 +1018,86 @@ static void heap_down(struct completion *h, size_t n, size_t i)
 	}
 }
 
+/* The newest completion of the ring (fifo_len > 0). */
+static const struct completion *fifo_back(const struct cloud_sim *cs)
+{
+	return &cs->fifo[(cs->fifo_head + cs->fifo_len - 1) & (cs->fifo_cap - 1)];
+}
+
+/* Append a completion to the ring, growing it (and unwrapping) when full. */
+static void fifo_push(struct cloud_sim *cs, const struct completion *c)
+{
+	if (cs->fifo_len == cs->fifo_cap) {
+		size_t cap = cs->fifo_cap ? cs->fifo_cap * 2 : 64;
+		struct completion *items = xcalloc(cap, sizeof(*items));
+
+		for (size_t i = 0; i < cs->fifo_len; i++)
+			items[i] = cs->fifo[(cs->fifo_head + i) & (cs->fifo_cap - 1)];
+		free(cs->fifo);
+		cs->fifo = items;
+		cs->fifo_cap = cap;
+		cs->fifo_head = 0;
+	}
+	cs->fifo[(cs->fifo_head + cs->fifo_len) & (cs->fifo_cap - 1)] = *c;
+	cs->fifo_len++;
+}
+
+/*
+ * Take the completions pushed since the last time: each that comes after
+ * the ring's newest in (due_ms, seq) goes to the ring's end, which stays in
+ * that order; any other into the heap. The earliest of all is then the
+ * earlier of the ring's oldest and the heap's top: (due_ms, seq) orders
+ * every pair, so the answers come in the same order as from one heap.
+ */
+static void take_pushed(struct cloud_sim *cs)
+{
+	size_t n = cs->n_heap;
+
+	for (size_t i = cs->n_heap; i < cs->n_pending; i++) {
+		if (cs->fifo_len == 0 || earlier(fifo_back(cs), &cs->pending[i])) {
+			fifo_push(cs, &cs->pending[i]);
+			continue;
+		}
+		/* n <= i: the array is read ahead of where it is written */
+		if (n != i)
+			cs->pending[n] = cs->pending[i];
+		heap_up(cs->pending, n++);
+	}
+	cs->n_pending = cs->n_heap = n;
+}
+
 /*
  * Answer what is due, earliest first (ties in the order asked), callbacks
- * included that ask again. The calls wait in a heap, so that a cycle's
- * hundreds of calls are not each found by a scan of all the others;
- * completions are pushed at the end, and taken into the heap here, once
- * push's caller has set their due time.
+ * included that ask again. The calls wait in a ring when they come in
+ * order and in a heap when not, so that a cycle's hundreds of calls are not
+ * each found by a scan of all the others; completions are pushed at the
+ * end, and taken into the ring or the heap here, once push's caller has set
+ * their due time.
  */
 size_t cloud_sim_deliver(struct cloud_sim *cs, uint64_t now_ms)
 {
 	size_t delivered = 0;
 
 	for (;;) {
+		const struct completion *front;
 		struct completion c;
 
-		while (cs->n_heap < cs->n_pending)
-			heap_up(cs->pending, cs->n_heap++);
-		if (cs->n_pending == 0 || cs->pending[0].due_ms > now_ms)
+		take_pushed(cs);
+		front = cs->fifo_len > 0 ? &cs->fifo[cs->fifo_head] : NULL;
+		if (cs->n_heap > 0 && (front == NULL || earlier(&cs->pending[0], front)))
+			front = &cs->pending[0];
+		if (front == NULL || front->due_ms > now_ms)
 			break;
 		/* Out of the queue first: the callback may queue more. */
-		c = cs->pending[0];
-		cs->pending[0] = cs->pending[--cs->n_pending];
-		cs->n_heap = cs->n_pending;
-		heap_down(cs->pending, cs->n_heap, 0);
+		c = *front;
+		if (front == &cs->pending[0]) {
+			cs->pending[0] = cs->pending[--cs->n_pending];
+			cs->n_heap = cs->n_pending;
+			heap_down(cs->pending, cs->n_heap, 0);
+		} else {
+			cs->fifo_head = (cs->fifo_head + 1) & (cs->fifo_cap - 1);
+			cs->fifo_len--;
+		}
 		answer(cs, &c);
 		completion_free(&c);
 		delivered++;
@@ -1040,6 +1109,9 @@ uint64_t cloud_sim_next_due_ms(const struct cloud_sim *cs)
 {
 	uint64_t next = UINT64_MAX;
 
+	/* the ring's oldest is due first of the ring */
+	if (cs->fifo_len > 0)
+		next = cs->fifo[cs->fifo_head].due_ms;
 	for (size_t i = 0; i < cs->n_pending; i++) {
 		if (cs->pending[i].due_ms < next)
 			next = cs->pending[i].due_ms;
