@@ -44,6 +44,7 @@ struct world_snap {
 struct world_spread_geo {
 	uint64_t dt, n, step, step_rem, at, at_rem;
 	double room, room_one; /* 1 - n / dt, and 1 - 1 / dt */
+	uint64_t last_at; /* where the last slice is: (2n - 1) x dt / 2n, rounded down */
 	uint64_t done_limit, done_j, done_at, done_at_rem;
 };
 
@@ -118,6 +119,17 @@ struct world_service {
 	/* received and not yet deleted: cohorts by receipt time, oldest first */
 	struct world_cohorts held;
 	uint64_t held_count;
+	/*
+	 * Or, while held is empty, the slices a step received as they arrived
+	 * and left in flight: those after the first done ones of fresh messages
+	 * over [t0_ms, t0_ms + dt_ms], each slice between first_ms and last_ms.
+	 * Written into held only when something must be added behind them or
+	 * only some of them are done (world_queue.c, unheld).
+	 */
+	struct world_tail {
+		bool on;
+		uint64_t t0_ms, dt_ms, fresh, count, first_ms, last_ms;
+	} tail;
 	struct world_service_stats stats;
 };
 

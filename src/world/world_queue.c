@@ -246,6 +246,8 @@ static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 	return sum;
 }
 
+static void unheld(struct world_queue *q, struct world_service *s);
+
 /*
  * Service s receives k messages of cohort c during [t0, t0 + dt]: the
  * middle one of them when the service's capacity reaches it (t0 + dt x
@@ -264,6 +266,8 @@ static void receive(struct world *w, struct world_queue *q, struct world_service
 	if (at > t0 + dt)
 		at = t0 + dt;
 	world_stats_record_wait(w, &q->stats, at - c->t_ms, k);
+	if (s->tail.on)
+		unheld(q, s);
 	cohorts_push(&s->held, at, k);
 	s->held_count += k;
 	s->take_done += k;
@@ -334,6 +338,19 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 {
 	uint64_t pt = s->ss->processing_time_ms;
 
+	if (s->tail.on) {
+		/* the tail is all of held: done whole, not yet at all, or written out */
+		if (s->tail.last_ms + pt <= t) {
+			s->stats.processed += s->tail.count;
+			q->stats.processed += s->tail.count;
+			s->held_count -= s->tail.count;
+			s->tail.on = false;
+			return;
+		}
+		if (s->tail.first_ms + pt > t)
+			return;
+		unheld(q, s);
+	}
 	for (struct world_cohort *c; (c = cohorts_front(&s->held)) != NULL && c->t_ms + pt <= t;) {
 		s->stats.processed += c->count;
 		q->stats.processed += c->count;
@@ -385,6 +402,7 @@ static struct world_spread_geo *spread_geometry(struct world_queue *q, uint64_t 
 	g->at_rem = mod_u64(dt, 2 * n);
 	g->room = 1.0 - (double)n / (double)dt;
 	g->room_one = 1.0 - 1.0 / (double)dt;
+	g->last_at = div_u64((2 * n - 1) * dt, 2 * n);
 	g->done_limit = UINT64_MAX;
 	return g;
 }
@@ -517,6 +535,58 @@ static void push_spread(struct world_queue *q, uint64_t t0, uint64_t dt, uint64_
 }
 
 /*
+ * Skip the slices of a walk over dt ms that are done by its end: those
+ * received as they arrived and held for pt ms at most until then. Returns
+ * the messages they hold.
+ */
+static uint64_t skip_done(struct spread *sp, struct world_spread_geo *g, uint64_t dt, uint64_t pt)
+{
+	if (pt > dt)
+		return 0;
+	return sp->n > 1 ? spread_skip_by(sp, g, dt - pt)
+			 : spread_skip(sp, spread_count_by(sp, dt - pt));
+}
+
+/*
+ * The slices left in sp, received as they arrived, into s's empty held
+ * ring: the slices' times strictly grow, so each non-empty one is a cohort
+ * of its own, written in order from the ring's start as cohorts_push would
+ * write it.
+ */
+static void hold_rest(struct world_service *s, struct spread *sp, uint64_t dt)
+{
+	uint64_t t, k;
+
+	if (s->held.cap >= ARRIVAL_SLICES_MAX(dt)) {
+		s->held.head = 0;
+		while (spread_next(sp, &t, &k)) {
+			if (k != 0)
+				s->held.items[s->held.len++] = (struct world_cohort){t, k};
+		}
+	} else {
+		while (spread_next(sp, &t, &k))
+			cohorts_push(&s->held, t, k);
+	}
+}
+
+/*
+ * Write s's tail into its held ring (empty while there is a tail), as the
+ * step that left it would have: the same walk of the same slices. Its
+ * messages are in held_count already.
+ */
+static void unheld(struct world_queue *q, struct world_service *s)
+{
+	struct world_tail *tl = &s->tail;
+	struct world_spread_geo *g = spread_geometry(q, tl->dt_ms);
+	struct spread sp;
+
+	tl->on = false;
+	spread_init(&sp, g, tl->t0_ms, tl->fresh);
+	skip_done(&sp, g, tl->dt_ms, s->ss->processing_time_ms);
+	hold_rest(s, &sp, tl->dt_ms);
+}
+
+/*
  * The one service that receives all n messages this step, or NULL: the
  * others receive none. take gives such a service each cohort whole.
  */
@@ -549,12 +619,16 @@ static struct world_service *sole_taker(struct world *w, const struct world_queu
 static void receive_fresh(struct world *w, struct world_queue *q, struct world_service *s,
 	uint64_t fresh, uint64_t t0, uint64_t dt)
 {
-	struct world_spread_geo *g = spread_geometry(q, dt);
+	struct world_spread_geo *g;
 	struct spread sp;
 	uint64_t t, k, t1 = t0 + dt, pt = s->ss->processing_time_ms, zero = 0;
 	bool direct;
 
 	finish(q, s, t1);
+	if (s->tail.on)
+		unheld(q, s); /* some of it is still in flight: these go behind it */
+	/* after unheld, which may have taken the geometry of another step length */
+	g = spread_geometry(q, dt);
 	direct = s->held.len == 0;
 	spread_init(&sp, g, t0, fresh);
 	/* 1 - n / dt for the walk's n, from the geometry (the same double) */
@@ -569,31 +643,23 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 		 * the step; the rest are held. The same as the loop below, all at
 		 * once.
 		 */
-		uint64_t done = pt > dt ? 0
-			: sp.n > 1      ? spread_skip_by(&sp, g, dt - pt)
-					: spread_skip(&sp, spread_count_by(&sp, dt - pt));
+		uint64_t done = skip_done(&sp, g, dt, pt);
 
 		s->stats.processed += done;
 		q->stats.processed += done;
-		if (s->held.cap >= ARRIVAL_SLICES_MAX(dt)) {
+		if (fresh > done) {
 			/*
-			 * The held ring is empty (direct) and the slices' times
-			 * strictly grow: each non-empty one is a cohort of its own,
-			 * written in order from the ring's start, as cohorts_push
-			 * would write it.
+			 * The rest are held, as the tail: the slices from the one
+			 * sp is at to the last (one slice: the step's middle).
 			 */
-			s->held.head = 0;
-			while (spread_next(&sp, &t, &k)) {
-				if (k == 0)
-					continue;
-				s->held.items[s->held.len++] = (struct world_cohort){t, k};
-				s->held_count += k;
-			}
-		} else {
-			while (spread_next(&sp, &t, &k)) {
-				cohorts_push(&s->held, t, k);
-				s->held_count += k;
-			}
+			s->held_count += fresh - done;
+			s->tail = (struct world_tail){.on = true,
+				.t0_ms = t0,
+				.dt_ms = dt,
+				.fresh = fresh,
+				.count = fresh - done,
+				.first_ms = t0 + sp.at,
+				.last_ms = t0 + (sp.n == 1 ? sp.at : g->last_at)};
 		}
 		s->take_done = fresh;
 		q->stats.wait_hist[0] += fresh;
@@ -689,6 +755,11 @@ static void consume(
 		struct world_service *sole =
 			n == unpushed && n < SHARE_EXACT ? sole_taker(w, q, n) : NULL;
 
+		/* held's length decides below: a tail that might count is written out */
+		if (sole != NULL && sole->tail.on &&
+			ARRIVAL_SLICES_MAX(sole->tail.dt_ms) + ARRIVAL_SLICES_MAX(dt) >=
+				COHORTS_MAX)
+			unheld(q, sole);
 		if (sole != NULL && sole->held.len + ARRIVAL_SLICES_MAX(dt) < COHORTS_MAX) {
 			receive_fresh(w, q, sole, unpushed, t0, dt);
 			n = 0;
