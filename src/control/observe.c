@@ -277,6 +277,17 @@ static void fetch_task(struct ctl_cycle *c, const char *arn)
 		c->pending++;
 }
 
+/*
+ * Whether a status reads "ACTIVE": strcmp's answer, byte by byte up to the
+ * first difference, without a call for the one word nearly every service
+ * and instance of every cycle carries.
+ */
+static bool status_active(const char *s)
+{
+	return s != NULL && s[0] == 'A' && s[1] == 'C' && s[2] == 'T' && s[3] == 'I' &&
+		s[4] == 'V' && s[5] == 'E' && s[6] == '\0';
+}
+
 /* Check and copy one described service. */
 static void take_service(struct ctl_service *svc, const struct cloud_service *s, uint64_t now_ms)
 {
@@ -285,7 +296,7 @@ static void take_service(struct ctl_service *svc, const struct cloud_service *s,
 		snprintf(svc->error, sizeof(svc->error), "DescribeServices %s: MISSING", svc->name);
 		return;
 	}
-	if (s->status == NULL || strcmp(s->status, "ACTIVE") != 0) {
+	if (!status_active(s->status)) {
 		snprintf(svc->error, sizeof(svc->error), "DescribeServices %s: status %s",
 			svc->name, s->status != NULL ? s->status : "unknown");
 		return;
@@ -416,7 +427,7 @@ static void take_instance(struct engine_instance *in, struct ctl_instance_data *
 			(struct engine_port){s->taken_udp_ports[k], ENGINE_PROTO_UDP};
 	*ports += n_ports;
 	in->id = d->id;
-	in->active = s->status != NULL && strcmp(s->status, "ACTIVE") == 0;
+	in->active = status_active(s->status);
 	in->agent_connected = s->agent_connected;
 	in->matches_filter = true;
 	in->remaining_cpu_units = s->remaining_cpu_units;
