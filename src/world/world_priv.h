@@ -122,13 +122,14 @@ struct world_service {
 	/*
 	 * Or, while held is empty, the slices a step received as they arrived
 	 * and left in flight: those after the first done ones of fresh messages
-	 * over [t0_ms, t0_ms + dt_ms], each slice between first_ms and last_ms.
+	 * over [t0_ms, t0_ms + dt_ms], the first of them done (processing time
+	 * after its arrival) at first_done_ms, the last at last_done_ms.
 	 * Written into held only when something must be added behind them or
 	 * only some of them are done (world_queue.c, unheld).
 	 */
 	struct world_tail {
 		bool on;
-		uint64_t t0_ms, dt_ms, fresh, count, first_ms, last_ms;
+		uint64_t t0_ms, dt_ms, fresh, count, first_done_ms, last_done_ms;
 	} tail;
 	struct world_service_stats stats;
 };

@@ -340,14 +340,14 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 
 	if (s->tail.on) {
 		/* the tail is all of held: done whole, not yet at all, or written out */
-		if (s->tail.last_ms + pt <= t) {
+		if (s->tail.last_done_ms <= t) {
 			s->stats.processed += s->tail.count;
 			q->stats.processed += s->tail.count;
 			s->held_count -= s->tail.count;
 			s->tail.on = false;
 			return;
 		}
-		if (s->tail.first_ms + pt > t)
+		if (s->tail.first_done_ms > t)
 			return;
 		unheld(q, s);
 	}
@@ -357,6 +357,14 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 		s->held_count -= c->count;
 		cohorts_pop(&s->held);
 	}
+}
+
+/* finish, without the call when it has nothing to delete: nothing held, or no tail's slice done. */
+static inline void finish_held(struct world_queue *q, struct world_service *s, uint64_t t)
+{
+	if (s->tail.on ? s->tail.first_done_ms > t : s->held.len == 0)
+		return;
+	finish(q, s, t);
 }
 
 /*
@@ -548,6 +556,42 @@ static uint64_t skip_done(struct spread *sp, struct world_spread_geo *g, uint64_
 }
 
 /*
+ * What spread_init and skip_done give a walk of count messages over g's
+ * step: the messages in the slices done by its end, and where the first
+ * slice after them is (*next_at). Of more than one slice, from g's kept
+ * count of the slices done and the slices' shares alone, without the walk.
+ */
+static uint64_t fresh_done(
+	struct world_spread_geo *g, uint64_t count, uint64_t pt, uint64_t *next_at)
+{
+	uint64_t n = g->n, j, per;
+	struct spread sp;
+
+	if (n <= 1 || count <= 1 || pt > g->dt) {
+		uint64_t done;
+
+		spread_init(&sp, g, 0, count);
+		done = skip_done(&sp, g, g->dt, pt);
+		*next_at = sp.at;
+		return done;
+	}
+	if (g->done_limit != g->dt - pt) {
+		/* fills g's count of the slices done, for any count */
+		spread_init(&sp, g, 0, count);
+		spread_skip_by(&sp, g, g->dt - pt);
+	}
+	j = g->done_j;
+	if (j == 0) {
+		*next_at = g->at;
+		return 0;
+	}
+	/* spread_skip_by's sums: per x j + extra x j / n */
+	per = div_slices(count, n);
+	*next_at = g->done_at;
+	return per * j + div_slices((count - per * n) * j, n);
+}
+
+/*
  * The slices left in sp, received as they arrived, into s's empty held
  * ring: the slices' times strictly grow, so each non-empty one is a cohort
  * of its own, written in order from the ring's start as cohorts_push would
@@ -622,7 +666,7 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 	struct world_spread_geo *g;
 	struct spread sp;
 	uint64_t t, k, t1 = t0 + dt, pt = s->ss->processing_time_ms, zero = 0;
-	bool direct;
+	bool direct, one;
 
 	finish(q, s, t1);
 	if (s->tail.on)
@@ -630,11 +674,11 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 	/* after unheld, which may have taken the geometry of another step length */
 	g = spread_geometry(q, dt);
 	direct = s->held.len == 0;
-	spread_init(&sp, g, t0, fresh);
+	/* a walk of one slice when the step or the count is that small (spread_init) */
+	one = g->n <= 1 || fresh <= 1;
 	/* 1 - n / dt for the walk's n, from the geometry (the same double) */
 	if (direct && fresh < ((uint64_t)1 << 40) &&
-		(double)fresh <
-			s->take_capacity * (sp.n == 1 ? g->room_one : g->room) * (1.0 - 1e-9)) {
+		(double)fresh < s->take_capacity * (one ? g->room_one : g->room) * (1.0 - 1e-9)) {
 		/*
 		 * Slice i (at x_i = (2i + 1) dt / 2n, rounded down) is received
 		 * from dt x (its midpoint's rank, at most fresh x_i / dt) /
@@ -643,14 +687,14 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 		 * the step; the rest are held. The same as the loop below, all at
 		 * once.
 		 */
-		uint64_t done = skip_done(&sp, g, dt, pt);
+		uint64_t next_at, done = fresh_done(g, fresh, pt, &next_at);
 
 		s->stats.processed += done;
 		q->stats.processed += done;
 		if (fresh > done) {
 			/*
 			 * The rest are held, as the tail: the slices from the one
-			 * sp is at to the last (one slice: the step's middle).
+			 * at next_at to the last (one slice: the step's middle).
 			 */
 			s->held_count += fresh - done;
 			s->tail = (struct world_tail){.on = true,
@@ -658,14 +702,15 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 				.dt_ms = dt,
 				.fresh = fresh,
 				.count = fresh - done,
-				.first_ms = t0 + sp.at,
-				.last_ms = t0 + (sp.n == 1 ? sp.at : g->last_at)};
+				.first_done_ms = t0 + next_at + pt,
+				.last_done_ms = t0 + (one ? next_at : g->last_at) + pt};
 		}
 		s->take_done = fresh;
 		q->stats.wait_hist[0] += fresh;
 		q->pool_count -= fresh;
 		return;
 	}
+	spread_init(&sp, g, t0, fresh);
 	while (spread_next(&sp, &t, &k)) {
 		double work = (double)dt * ((double)s->take_done + (double)k / 2.0);
 		uint64_t at = t;
@@ -755,10 +800,13 @@ static void consume(
 		struct world_service *sole =
 			n == unpushed && n < SHARE_EXACT ? sole_taker(w, q, n) : NULL;
 
-		/* held's length decides below: a tail that might count is written out */
+		/*
+		 * held's length decides below, and a tail is at most
+		 * ARRIVAL_SLICES_MAX(its dt) of it: written out when that might
+		 * count (the two maxima add up to at most (dt + its dt) / slice + 4).
+		 */
 		if (sole != NULL && sole->tail.on &&
-			ARRIVAL_SLICES_MAX(sole->tail.dt_ms) + ARRIVAL_SLICES_MAX(dt) >=
-				COHORTS_MAX)
+			sole->tail.dt_ms + dt >= (uint64_t)(COHORTS_MAX - 4) * ARRIVAL_SLICE_MS)
 			unheld(q, sole);
 		if (sole != NULL && sole->held.len + ARRIVAL_SLICES_MAX(dt) < COHORTS_MAX) {
 			receive_fresh(w, q, sole, unpushed, t0, dt);
@@ -814,7 +862,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = q->consumers[k];
 
-		finish(q, s, t1);
+		finish_held(q, s, t1);
 		holding += s->held_count;
 	}
 	q->in_flight = holding;

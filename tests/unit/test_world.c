@@ -892,6 +892,55 @@ static void test_outpacing_tasks_each_step(void **state)
 	}
 }
 
+/*
+ * Held for longer than what is left of their step, a second's last slices
+ * stay in flight into the next ones and are deleted slice by slice as
+ * their time comes: at 10/s (one message a slice, 5 tasks at 5/s) what is
+ * in flight at a whole second is what arrived within the processing time
+ * before it, whether the world advances a second or five at a time.
+ */
+static void test_held_across_steps(void **state)
+{
+	static const char text[] =
+		"queues: [{name: q, arrivals: {segments: [{at: 0s, rate: 10/s}]}}]\n"
+		"clusters: [{name: c, instances: [{count: 2, cpu: 4096, memory: 8192}]}]\n"
+		"task_definitions: [{family: t, cpu: \"256\", memory: \"512\", "
+		"containers: [{name: a, memory: 512}]}]\n"
+		"services: [{name: s, cluster: c, task_definition: t, desired: 5, queue: q, "
+		"messages_per_task: 5/s, processing_time: %s}]\n";
+	static const struct {
+		const char *processing_time;
+		uint64_t in_flight;
+	} cases[] = {{"250ms", 2}, {"300ms", 3}, {"1s", 10}, {"1500ms", 15}, {"2s", 20}};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct world_queue_stats st;
+		struct world_queue_info q;
+		struct scenario *sc;
+		struct diag d;
+		struct world *w;
+		char yaml[1024];
+
+		snprintf(yaml, sizeof(yaml), text, cases[c].processing_time);
+		assert_int_equal(scenario_load_text("h.yaml", yaml, strlen(yaml), &sc, &d), 0);
+		assert_int_equal(world_create(sc, 0, &w), 0);
+		for (uint64_t t = 1000; t <= 120000; t += t < 30000 ? 1000 : 5000) {
+			assert_int_equal(world_advance(w, t), 0);
+			world_queue_get(w, "q", &q);
+			world_queue_stats(w, 0, &st);
+			assert_int_equal(q.actual.visible, 0);
+			if (t >= 3000)
+				assert_int_equal(q.actual.in_flight, cases[c].in_flight);
+			assert_int_equal(st.arrived, t / 100);
+			assert_int_equal(st.arrived, st.processed + st.waiting);
+			assert_int_equal(st.wait_hist[0], st.processed + q.actual.in_flight);
+		}
+		world_destroy(w);
+		scenario_destroy(sc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_wait_percentiles_exact),
 		cmocka_unit_test(test_processing_time),
 		cmocka_unit_test(test_outpacing_tasks_each_step),
+		cmocka_unit_test(test_held_across_steps),
 		cmocka_unit_test(test_consumers_share_the_queue),
 		cmocka_unit_test(test_long_backlog_merges_cohorts),
 		cmocka_unit_test(test_spike_bursts_and_drains),
