@@ -218,8 +218,22 @@ static double rate_at(const struct world_queue *q, size_t i, uint64_t t)
 static double integrate(struct world_queue *q, uint64_t t0, uint64_t t1)
 {
 	double sum = 0.0;
-	size_t i;
+	size_t i = q->rate_cursor;
 
+	if (i == q->rate_end_piece && t0 == q->rate_end_ms && t1 > t0 && q->rates[i].at_ms <= t0 &&
+		(i + 1 == q->rate_count || q->rates[i + 1].at_ms >= t1)) {
+		/*
+		 * The step starts where the last one ended and lies within its
+		 * piece (the common case): the loop below would do exactly this,
+		 * one piece from t0 to t1, the cursor staying where it is.
+		 */
+		double rb = rate_at(q, i, t1);
+
+		q->rate_end_ms = t1;
+		sum += (q->rate_end + rb) * 0.5 * (double)(t1 - t0) / 1000.0;
+		q->rate_end = rb;
+		return sum;
+	}
 	while (q->rate_cursor + 1 < q->rate_count && q->rates[q->rate_cursor + 1].at_ms <= t0)
 		q->rate_cursor++;
 	for (i = q->rate_cursor; i < q->rate_count; i++) {
