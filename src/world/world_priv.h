@@ -111,6 +111,11 @@ struct world_service {
 	uint32_t unplaced_counted; /* unplaced tasks already counted as placement failures */
 	double minimum_billed_s; /* Fargate: the one-minute minimum of tasks stopped sooner */
 	double consume_credit; /* fractional messages this service may still take */
+	/* what running tasks receive in a step of capacity_dt_ms, kept while both stay */
+	bool capacity_known;
+	uint32_t capacity_running;
+	uint64_t capacity_dt_ms;
+	double capacity;
 	/* this step's receiving (world_queue_step's scratch, no allocation) */
 	uint64_t take_want; /* messages it receives this step */
 	uint64_t take_done;

@@ -774,10 +774,21 @@ static void consume(
 
 	for (size_t k = 0; k < q->consumer_count; k++) {
 		struct world_service *s = q->consumers[k];
-		/* No running task: capacity is exactly 0 (0 x rate x dt / 1000), no division. */
-		double capacity = s->running == 0 && s->ss->messages_per_task_s >= 0
-			? 0.0
-			: (double)s->running * s->ss->messages_per_task_s * (double)dt / 1000.0;
+		double capacity;
+
+		if (!s->capacity_known || s->capacity_running != s->running ||
+			s->capacity_dt_ms != dt) {
+			/* No running task: capacity is exactly 0 (0 x rate x dt / 1000), no
+			 * division. */
+			s->capacity = s->running == 0 && s->ss->messages_per_task_s >= 0
+				? 0.0
+				: (double)s->running * s->ss->messages_per_task_s * (double)dt /
+					1000.0;
+			s->capacity_known = true;
+			s->capacity_running = s->running;
+			s->capacity_dt_ms = dt;
+		}
+		capacity = s->capacity;
 
 		s->consume_credit += capacity;
 		/* The whole messages of credit, kept for the two uses below. */
