@@ -347,13 +347,31 @@ static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0
 	}
 }
 
-/* Delete what service s has finished processing by t: held processing_time since receipt. */
+/*
+ * Delete what s has finished processing by t (held processing_time since
+ * receipt) from its held ring; a tail is finish_held's.
+ */
 static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 {
 	uint64_t pt = s->ss->processing_time_ms;
 
+	for (struct world_cohort *c; (c = cohorts_front(&s->held)) != NULL && c->t_ms + pt <= t;) {
+		s->stats.processed += c->count;
+		q->stats.processed += c->count;
+		s->held_count -= c->count;
+		cohorts_pop(&s->held);
+	}
+}
+
+/*
+ * finish for a service that may have a tail, which is then all it holds:
+ * deleted whole when its last slice is done, left while its first is not,
+ * and otherwise written out to be deleted cohort by cohort. Without the
+ * call when there is nothing to delete.
+ */
+static inline void finish_held(struct world_queue *q, struct world_service *s, uint64_t t)
+{
 	if (s->tail.on) {
-		/* the tail is all of held: done whole, not yet at all, or written out */
 		if (s->tail.last_done_ms <= t) {
 			s->stats.processed += s->tail.count;
 			q->stats.processed += s->tail.count;
@@ -364,20 +382,9 @@ static void finish(struct world_queue *q, struct world_service *s, uint64_t t)
 		if (s->tail.first_done_ms > t)
 			return;
 		unheld(q, s);
-	}
-	for (struct world_cohort *c; (c = cohorts_front(&s->held)) != NULL && c->t_ms + pt <= t;) {
-		s->stats.processed += c->count;
-		q->stats.processed += c->count;
-		s->held_count -= c->count;
-		cohorts_pop(&s->held);
-	}
-}
-
-/* finish, without the call when it has nothing to delete: nothing held, or no tail's slice done. */
-static inline void finish_held(struct world_queue *q, struct world_service *s, uint64_t t)
-{
-	if (s->tail.on ? s->tail.first_done_ms > t : s->held.len == 0)
+	} else if (s->held.len == 0) {
 		return;
+	}
 	finish(q, s, t);
 }
 
@@ -682,7 +689,7 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 	uint64_t t, k, t1 = t0 + dt, pt = s->ss->processing_time_ms, zero = 0;
 	bool direct, one;
 
-	finish(q, s, t1);
+	finish_held(q, s, t1);
 	if (s->tail.on)
 		unheld(q, s); /* some of it is still in flight: these go behind it */
 	/* after unheld, which may have taken the geometry of another step length */
