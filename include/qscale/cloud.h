@@ -25,6 +25,12 @@ struct cloud_queue_counts {
 
 struct cloud_service {
 	const char *name;
+	/*
+	 * true: the answer for the name asked at the same position, named by
+	 * that very text, so that a caller need not compare them; false: not
+	 * known (compare the names).
+	 */
+	bool as_asked;
 	bool found; /* false: the service came back in failures (MISSING) */
 	const char *arn;
 	const char *status; /* ACTIVE, DRAINING, INACTIVE */

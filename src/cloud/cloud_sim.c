@@ -45,6 +45,7 @@ struct completion {
 struct lookup {
 	size_t index;
 	bool found;
+	bool named; /* a service found by its name (that text), not its ARN */
 };
 
 /*
@@ -60,6 +61,7 @@ struct memo {
 	const char *interned; /* kind 'i': the interned copy of a */
 	size_t index;
 	bool found;
+	bool named; /* kind 's': as in struct lookup */
 };
 
 /* A category's bucket (ecs_throttle.h) and the virtual second its peak counts. */
@@ -263,8 +265,8 @@ static bool resolved(const struct cloud_sim *cs, char kind, const char *a, const
 	return true;
 }
 
-/* Remember how an interned name resolved. */
-static void remember(
+/* Remember how an interned name resolved; the memo, or NULL when not kept. */
+static struct memo *remember(
 	struct cloud_sim *cs, char kind, const char *a, const char *b, bool found, size_t index)
 {
 	struct memo *m = memo_put(cs, kind, a, b);
@@ -273,6 +275,7 @@ static void remember(
 		m->found = found;
 		m->index = index;
 	}
+	return m;
 }
 
 /* A queue's index by (interned) URL or name. */
@@ -343,28 +346,38 @@ static bool find_cluster(
 	return found;
 }
 
-/* A service's info by (interned) cluster and name (or ARNs). */
+/*
+ * A service's info by (interned) cluster and name (or ARNs), and whether it
+ * was found by its name: the name answered is then the very text asked.
+ */
 static bool find_service(struct cloud_sim *cs, const char *cluster, const char *service,
-	struct world_service_info *out)
+	struct world_service_info *out, bool *named)
 {
 	char key[LOOKUP_KEY_MAX];
+	const struct memo *m = memo_get(cs, 's', cluster, service);
 	const struct lookup *l;
+	struct memo *kept;
 	bool cacheable;
 	bool found;
-	size_t index;
 
-	if (resolved(cs, 's', cluster, service, &found, &index))
-		return found && world_service_at(cs->w, index, out) == WORLD_ECS_OK;
+	if (m != NULL) {
+		*named = m->named;
+		return m->found && world_service_at(cs->w, m->index, out) == WORLD_ECS_OK;
+	}
 	/* The key is built only for a name not remembered by its address. */
 	cacheable = lookup_key(key, 's', cluster, service);
 	if (cacheable && (l = lookup_get(cs, key)) != NULL) {
-		remember(cs, 's', cluster, service, l->found, l->index);
+		if ((kept = remember(cs, 's', cluster, service, l->found, l->index)) != NULL)
+			kept->named = l->named;
+		*named = l->named;
 		return l->found && world_service_at(cs->w, l->index, out) == WORLD_ECS_OK;
 	}
 	found = world_service_get(cs->w, cluster, service, out) == WORLD_ECS_OK;
+	*named = found && strcmp(out->name, service) == 0;
 	if (cacheable)
-		lookup_put(cs, key, found, found ? out->index : 0);
-	remember(cs, 's', cluster, service, found, found ? out->index : 0);
+		cs->lookups[lookup_put(cs, key, found, found ? out->index : 0)].named = *named;
+	if ((kept = remember(cs, 's', cluster, service, found, found ? out->index : 0)) != NULL)
+		kept->named = *named;
 	return found;
 }
 
@@ -716,12 +729,15 @@ static void answer_services(struct cloud_sim *cs, const struct completion *c)
 	for (size_t i = 0; i < c->n_names; i++) {
 		struct cloud_service *s = &cs->services[i];
 		struct world_service_info info;
+		bool named;
 
 		memset(s, 0, sizeof(*s));
-		if (!find_service(cs, c->subject, c->names[i], &info)) {
+		if (!find_service(cs, c->subject, c->names[i], &info, &named)) {
 			s->name = c->names[i];
+			s->as_asked = true;
 			continue;
 		}
+		s->as_asked = named;
 		s->found = true;
 		s->name = info.name;
 		s->arn = info.arn;
@@ -829,7 +845,8 @@ static void answer_update(struct cloud_sim *cs, const struct completion *c, bool
 	cloud_update_cb cb = (cloud_update_cb)c->cb;
 	struct world_service_info info, before;
 	struct cloud_service s;
-	bool known = cs->record && find_service(cs, c->subject, c->service, &before);
+	bool named;
+	bool known = cs->record && find_service(cs, c->subject, c->service, &before, &named);
 	enum world_ecs_error we =
 		world_service_set_desired(cs->w, c->subject, c->service, c->desired, &info);
 	struct aws_error e;

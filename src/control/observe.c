@@ -344,8 +344,11 @@ static void on_services(int err, const struct aws_error *error,
 				svc->name, err, error);
 			continue;
 		}
-		/* Answers come in the order asked: look there first, then everywhere. */
-		if (i < n_services && service_is(&services[i], svc->name))
+		/*
+		 * Answers come in the order asked: look there first (where the
+		 * cloud may say the answer is named as asked), then everywhere.
+		 */
+		if (i < n_services && (services[i].as_asked || service_is(&services[i], svc->name)))
 			take_service(svc, &services[i], now_ms);
 		for (size_t k = 0; k < n_services && !svc->seen; k++) {
 			if (service_is(&services[k], svc->name))
