@@ -419,9 +419,34 @@ uint64_t metrics_family_dropped(const struct metrics_family *f)
 	return f->dropped;
 }
 
+/* v in decimal, after a minus sign when negative, into out (at least 22 bytes). */
+static void format_count(uint64_t v, bool negative, char *out)
+{
+	char digits[20];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (negative)
+		*out++ = '-';
+	while (n > 0)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
 /* Shortest text that reads back as the same double; Prometheus spellings of Inf/NaN. */
 static void format_value(double v, char *out, size_t size)
 {
+	/*
+	 * Most samples are counts: a whole number below 10^15 is what "%.15g"
+	 * writes for it, its digits, without printf and the strtod check.
+	 */
+	if (v == floor(v) && fabs(v) < 1e15 && size >= 17 && !(v == 0 && signbit(v))) {
+		format_count((uint64_t)fabs(v), v < 0, out);
+		return;
+	}
 	if (isnan(v)) {
 		snprintf(out, size, "NaN");
 	} else if (isinf(v)) {
@@ -438,15 +463,16 @@ static int put_escaped(struct buf *out, const char *s, bool quotes)
 {
 	int r = 0;
 
-	for (; *s != '\0' && r == 0; s++) {
-		if (*s == '\\')
-			r = buf_puts(out, "\\\\");
-		else if (*s == '\n')
-			r = buf_puts(out, "\\n");
-		else if (quotes && *s == '"')
-			r = buf_puts(out, "\\\"");
-		else
-			r = buf_putc(out, *s);
+	while (*s != '\0' && r == 0) {
+		/* The run up to the next byte to escape goes in one piece. */
+		size_t n = strcspn(s, quotes ? "\\\n\"" : "\\\n");
+
+		r = buf_append(out, s, n);
+		s += n;
+		if (r != 0 || *s == '\0')
+			break;
+		r = buf_puts(out, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"");
+		s++;
 	}
 	return r;
 }
@@ -455,24 +481,41 @@ static int put_escaped(struct buf *out, const char *s, bool quotes)
 static int put_sample(struct buf *out, const struct metrics_family *f, const struct series *s,
 	const char *suffix, const char *le, const char *value)
 {
-	int r = buf_printf(out, "%s%s", f->name, suffix);
+	/* Pieces, not printf: a scrape writes thousands of these lines. */
+	int r = buf_puts(out, f->name);
 
+	if (r == 0)
+		r = buf_puts(out, suffix);
 	if (r == 0 && (f->labels_count > 0 || le != NULL)) {
 		r = buf_putc(out, '{');
 		for (size_t i = 0; r == 0 && i < f->labels_count; i++) {
-			r = buf_printf(out, "%s%s=\"", i ? "," : "", f->labels[i]);
+			if (i > 0)
+				r = buf_putc(out, ',');
+			if (r == 0)
+				r = buf_puts(out, f->labels[i]);
+			if (r == 0)
+				r = buf_puts(out, "=\"");
 			if (r == 0)
 				r = put_escaped(out, s->values[i], true);
 			if (r == 0)
 				r = buf_putc(out, '"');
 		}
-		if (r == 0 && le != NULL)
-			r = buf_printf(out, "%sle=\"%s\"", f->labels_count ? "," : "", le);
+		if (r == 0 && le != NULL) {
+			r = buf_puts(out, f->labels_count ? ",le=\"" : "le=\"");
+			if (r == 0)
+				r = buf_puts(out, le);
+			if (r == 0)
+				r = buf_putc(out, '"');
+		}
 		if (r == 0)
 			r = buf_putc(out, '}');
 	}
 	if (r == 0)
-		r = buf_printf(out, " %s\n", value);
+		r = buf_putc(out, ' ');
+	if (r == 0)
+		r = buf_puts(out, value);
+	if (r == 0)
+		r = buf_putc(out, '\n');
 	return r;
 }
 
@@ -486,10 +529,10 @@ static int put_histogram(struct buf *out, const struct metrics_family *f, const 
 	for (size_t i = 0; r == 0 && i < f->bounds_count; i++) {
 		cumulative += s->buckets[i];
 		format_value(f->bounds[i], le, sizeof(le));
-		snprintf(value, sizeof(value), "%llu", (unsigned long long)cumulative);
+		format_count(cumulative, false, value);
 		r = put_sample(out, f, s, "_bucket", le, value);
 	}
-	snprintf(value, sizeof(value), "%llu", (unsigned long long)s->count);
+	format_count(s->count, false, value);
 	if (r == 0)
 		r = put_sample(out, f, s, "_bucket", "+Inf", value);
 	format_value(s->sum, le, sizeof(le));
