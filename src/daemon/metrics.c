@@ -447,6 +447,30 @@ static void format_value(double v, char *out, size_t size)
 		format_count((uint64_t)fabs(v), v < 0, out);
 		return;
 	}
+	/*
+	 * Seconds to the millisecond (a success's wall time, a latency sum):
+	 * when v is the double nearest some m / 1000 with |m| < 10^15, "%.15g"
+	 * writes that decimal, its trailing zeros dropped.
+	 */
+	if (fabs(v) < 1e12 && size >= 18) {
+		double m = round(v * 1000);
+
+		if (m / 1000 == v && fmod(m, 1000) != 0) {
+			uint64_t whole = (uint64_t)fabs(m) / 1000, frac = (uint64_t)fabs(m) % 1000;
+			size_t n;
+
+			format_count(whole, v < 0, out);
+			n = strlen(out);
+			out[n++] = '.';
+			out[n++] = (char)('0' + frac / 100);
+			out[n++] = (char)('0' + frac / 10 % 10);
+			out[n++] = (char)('0' + frac % 10);
+			while (out[n - 1] == '0')
+				n--;
+			out[n] = '\0';
+			return;
+		}
+	}
 	if (isnan(v)) {
 		snprintf(out, size, "NaN");
 	} else if (isinf(v)) {
