@@ -272,8 +272,7 @@ static struct series *lookup(struct metrics_family *f, const char *const *values
 		return NULL;
 	}
 	for (size_t i = 0; i < f->labels_count; i++) {
-		if (values[i] == NULL || strlen(values[i]) > METRICS_LABEL_VALUE_MAX ||
-			!valid_utf8(values[i])) {
+		if (values[i] == NULL) {
 			*err = -EINVAL;
 			return NULL;
 		}
@@ -290,6 +289,16 @@ static struct series *lookup(struct metrics_family *f, const char *const *values
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	/*
+	 * Checked only for a new series: values equal to a stored series' passed
+	 * when it was made, and every decision updates a dozen existing ones.
+	 */
+	for (size_t i = 0; i < f->labels_count; i++) {
+		if (strlen(values[i]) > METRICS_LABEL_VALUE_MAX || !valid_utf8(values[i])) {
+			*err = -EINVAL;
+			return NULL;
+		}
 	}
 	if (f->series_count >= f->max_series) {
 		f->dropped++;
