@@ -84,6 +84,7 @@ static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
 	const struct ctl_queue *q = &c->queues[p->queue];
 	struct ctl_cluster *local = &c->clusters[p->local_cluster];
 	const struct ctl_service *svc = &local->services[p->local_service];
+	const char *task_definition = ctl_service_task_definition(svc);
 	struct ctl_task *task;
 
 	memset(&p->obs, 0, sizeof(p->obs));
@@ -97,19 +98,18 @@ static void assemble(struct ctl_cycle *c, struct ctl_policy *p, uint64_t now_ms)
 	if (p->policy->burst.present)
 		take_service_obs(p, &c->clusters[p->burst_cluster].services[p->burst_service],
 			&p->obs.burst, &p->burst_before, &p->unconfirmed_burst);
-	if (svc->obs.ok && svc->task_definition == NULL)
+	if (svc->obs.ok && task_definition == NULL)
 		ctl_policy_error(p, "DescribeServices: no task definition in response");
-	task = svc->obs.ok && svc->task_definition != NULL
-		? ctl_task_find(c->ctl, svc->task_definition)
-		: NULL;
+	task = svc->obs.ok && task_definition != NULL ? ctl_task_find(c->ctl, task_definition)
+						      : NULL;
 	if (task != NULL) {
 		/* A revision never changes: the cached copy is as fresh as now. */
 		p->obs.task = task->task;
 		p->obs.task.observed_ms = now_ms;
 		task->used_ms = now_ms;
-	} else if (svc->obs.ok && svc->task_definition != NULL) {
+	} else if (svc->obs.ok && task_definition != NULL) {
 		for (size_t i = 0; i < c->n_fetches; i++) {
-			if (strcmp(c->fetches[i]->arn, svc->task_definition) == 0)
+			if (strcmp(c->fetches[i]->arn, task_definition) == 0)
 				ctl_policy_error(p, c->fetches[i]->error);
 		}
 		ctl_policy_error(p, "DescribeTaskDefinition: no reservation known");

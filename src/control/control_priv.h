@@ -85,15 +85,32 @@ struct ctl_queue {
 	char error[CONTROLLER_ERROR_MAX]; /* last: plan zeroes what comes before it */
 };
 
+/* A task-definition ARN shorter than this is kept in its service, not on the heap. */
+#define CTL_TASK_DEFINITION_INLINE 128
+
 /* One service described this cycle. */
 struct ctl_service {
 	const char *name; /* borrowed from a policy */
 	bool local; /* the local service of a due or claiming policy */
 	bool seen;
-	char *task_definition;
+	bool has_task_definition;
+	char *task_definition_long; /* the ARN when it does not fit inline, else NULL */
 	struct engine_service_obs obs;
-	char error[CONTROLLER_ERROR_MAX]; /* last: plan zeroes what comes before it */
+	char error[CONTROLLER_ERROR_MAX]; /* plan zeroes what comes before it */
+	/*
+	 * The ARN when it fits (valid while has_task_definition): a copy per
+	 * service and cycle without an allocation and a free.
+	 */
+	char task_definition_text[CTL_TASK_DEFINITION_INLINE];
 };
+
+/* A described service's task-definition ARN, or NULL (owned by the service). */
+static inline const char *ctl_service_task_definition(const struct ctl_service *svc)
+{
+	if (svc->task_definition_long != NULL)
+		return svc->task_definition_long;
+	return svc->has_task_definition ? svc->task_definition_text : NULL;
+}
 
 /* What one instance's filter evaluation needs, in its cluster's blocks. */
 struct ctl_instance_data {

@@ -296,10 +296,18 @@ static void take_service(struct ctl_service *svc, const struct cloud_service *s,
 			"DescribeServices %s: task counts out of range", svc->name);
 		return;
 	}
-	free(svc->task_definition);
-	svc->task_definition = s->task_definition != NULL && s->task_definition[0] != '\0'
-		? xstrdup(s->task_definition)
-		: NULL;
+	free(svc->task_definition_long);
+	svc->task_definition_long = NULL;
+	svc->has_task_definition = false;
+	if (s->task_definition != NULL && s->task_definition[0] != '\0') {
+		size_t len = strlen(s->task_definition);
+
+		if (len < sizeof(svc->task_definition_text))
+			memcpy(svc->task_definition_text, s->task_definition, len + 1);
+		else
+			svc->task_definition_long = xstrdup(s->task_definition);
+		svc->has_task_definition = true;
+	}
 	svc->obs.ok = true;
 	svc->obs.observed_ms = now_ms;
 	svc->obs.desired = s->desired;
@@ -335,8 +343,8 @@ static void on_services(int err, const struct aws_error *error,
 		if (!svc->seen)
 			snprintf(svc->error, sizeof(svc->error),
 				"DescribeServices %s: not in the response", svc->name);
-		else if (svc->obs.ok && svc->task_definition != NULL && svc->local)
-			fetch_task(c, svc->task_definition);
+		else if (svc->obs.ok && svc->has_task_definition && svc->local)
+			fetch_task(c, ctl_service_task_definition(svc));
 	}
 	ctl_cycle_step(c);
 }
@@ -573,7 +581,7 @@ void ctl_observe_free(struct ctl_cycle *c)
 		struct ctl_cluster *cl = &c->clusters[i];
 
 		for (size_t k = 0; k < cl->n_services; k++)
-			free(cl->services[k].task_definition);
+			free(cl->services[k].task_definition_long);
 		free(cl->services);
 		free(cl->service_names);
 		instances_free(cl);

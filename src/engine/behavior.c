@@ -12,6 +12,7 @@
  * oldest part is. Compaction thus only ever slows scaling, by about
  * window / slots at most.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,6 +30,25 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 }
 
 /*
+ * What engine_in_window(at_ms, now_ms, keep_ms) says of every record, as a
+ * bound: a record stays exactly when its time is above *cutoff_ms. Returns
+ * false when every record stays (now_ms is within keep_ms of time 0).
+ */
+static bool expiry_cutoff(uint64_t now_ms, uint64_t keep_ms, uint64_t *cutoff_ms)
+{
+	if (keep_ms == 0) {
+		/* nothing is in an empty window, not even a record from the future */
+		*cutoff_ms = UINT64_MAX;
+		return true;
+	}
+	if (now_ms < keep_ms)
+		return false;
+	/* at > now stays (keep_ms > 0); else it stays while now - at < keep */
+	*cutoff_ms = now_ms - keep_ms;
+	return true;
+}
+
+/*
  * Drop recommendations no stabilisation window can see any more. Records
  * before the first one dropped stay where they are: most decisions drop
  * none, or only the oldest.
@@ -36,11 +56,14 @@ static uint64_t max_u64(uint64_t a, uint64_t b)
 static void expire_recs(struct engine_history *h, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
+	uint64_t cutoff;
 
-	while (kept < h->n_recs && engine_in_window(h->recs[kept].at_ms, now_ms, keep_ms))
+	if (!expiry_cutoff(now_ms, keep_ms, &cutoff))
+		return;
+	while (kept < h->n_recs && h->recs[kept].at_ms > cutoff)
 		kept++;
 	for (size_t i = kept + 1; i < h->n_recs; i++) {
-		if (engine_in_window(h->recs[i].at_ms, now_ms, keep_ms))
+		if (h->recs[i].at_ms > cutoff)
 			h->recs[kept++] = h->recs[i];
 	}
 	h->n_recs = kept;
@@ -50,11 +73,14 @@ static void expire_recs(struct engine_history *h, uint64_t now_ms, uint64_t keep
 static void expire_events(struct engine_event *events, size_t *n, uint64_t now_ms, uint64_t keep_ms)
 {
 	size_t kept = 0;
+	uint64_t cutoff;
 
-	while (kept < *n && engine_in_window(events[kept].at_ms, now_ms, keep_ms))
+	if (!expiry_cutoff(now_ms, keep_ms, &cutoff))
+		return;
+	while (kept < *n && events[kept].at_ms > cutoff)
 		kept++;
 	for (size_t i = kept + 1; i < *n; i++) {
-		if (engine_in_window(events[i].at_ms, now_ms, keep_ms))
+		if (events[i].at_ms > cutoff)
 			events[kept++] = events[i];
 	}
 	*n = kept;
@@ -73,11 +99,19 @@ static uint64_t span_ms(uint64_t a, uint64_t b)
 static size_t closest_recs(const struct engine_rec *recs, size_t n)
 {
 	size_t best = 0;
+	uint64_t best_span;
 
+	if (n < 3)
+		return 0;
+	/* the first pair's span, kept: the earliest of equal spans wins */
+	best_span = span_ms(recs[0].first_ms, recs[1].at_ms);
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (span_ms(recs[i].first_ms, recs[i + 1].at_ms) <
-			span_ms(recs[best].first_ms, recs[best + 1].at_ms))
+		uint64_t span = span_ms(recs[i].first_ms, recs[i + 1].at_ms);
+
+		if (span < best_span) {
 			best = i;
+			best_span = span;
+		}
 	}
 	return best;
 }
@@ -86,11 +120,18 @@ static size_t closest_recs(const struct engine_rec *recs, size_t n)
 static size_t closest_events(const struct engine_event *events, size_t n)
 {
 	size_t best = 0;
+	uint64_t best_span;
 
+	if (n < 3)
+		return 0;
+	best_span = span_ms(events[0].first_ms, events[1].at_ms);
 	for (size_t i = 1; i + 1 < n; i++) {
-		if (span_ms(events[i].first_ms, events[i + 1].at_ms) <
-			span_ms(events[best].first_ms, events[best + 1].at_ms))
+		uint64_t span = span_ms(events[i].first_ms, events[i + 1].at_ms);
+
+		if (span < best_span) {
 			best = i;
+			best_span = span;
+		}
 	}
 	return best;
 }

@@ -38,7 +38,7 @@ int world_create(const struct scenario *sc, uint64_t start_wall_ms, struct world
 				continue;
 			q->consumers = xreallocarray(
 				q->consumers, q->consumer_count + 1, sizeof(*q->consumers));
-			q->consumers[q->consumer_count++] = s;
+			q->consumers[q->consumer_count++] = &w->services[s];
 		}
 	}
 	world_fault_init(w);
@@ -63,6 +63,32 @@ void world_destroy(struct world *w)
 	free(w);
 }
 
+/*
+ * Steps of a whole STEP_MAX_MS each, k of them, queue by queue: what k
+ * turns of the loop in world_advance do when ECS settles nothing in
+ * between (world_ecs_quiet), in another order. Queues share nothing
+ * within a step (each service polls one queue), and every sum still adds
+ * the same terms in the same order, so the results are the same numbers;
+ * each queue's counters stay in cache over its k steps.
+ */
+static void advance_quiet(struct world *w, uint64_t k)
+{
+	uint64_t t0 = w->now_ms;
+
+	world_ecs_account_steps(w, STEP_MAX_MS, k);
+	for (size_t i = 0; i < w->queue_count; i++) {
+		struct world_queue *q = &w->queues[i];
+		uint64_t t = t0;
+
+		for (uint64_t j = 0; j < k; j++, t += STEP_MAX_MS) {
+			world_queue_step(w, q, t, t + STEP_MAX_MS);
+			world_queue_snapshot(q, t + STEP_MAX_MS);
+		}
+	}
+	w->now_ms = t0 + k * STEP_MAX_MS;
+	world_ecs_settle(w);
+}
+
 /* Step to t_ms. */
 int world_advance(struct world *w, uint64_t t_ms)
 {
@@ -70,7 +96,17 @@ int world_advance(struct world *w, uint64_t t_ms)
 		return -EINVAL;
 	while (w->now_ms < t_ms) {
 		uint64_t next = t_ms, change = world_ecs_next_change_ms(w);
+		uint64_t k = (t_ms - w->now_ms) / STEP_MAX_MS;
 
+		/* Settling at the ends of the first k - 1 steps would do nothing. */
+		if (change <= w->now_ms)
+			k = 0;
+		else if ((change - w->now_ms) / STEP_MAX_MS < k)
+			k = (change - w->now_ms) / STEP_MAX_MS;
+		if (k >= 2 && world_ecs_quiet(w)) {
+			advance_quiet(w, k);
+			continue;
+		}
 		if (next - w->now_ms > STEP_MAX_MS)
 			next = w->now_ms + STEP_MAX_MS;
 		if (change > w->now_ms && change < next)

@@ -400,6 +400,48 @@ void world_ecs_account(struct world *w, uint64_t dt_ms)
 	}
 }
 
+/*
+ * world_ecs_account(w, dt_ms) k times over: each service's sums take the
+ * same k terms in the same order, so they come out the same to the bit.
+ */
+void world_ecs_account_steps(struct world *w, uint64_t dt_ms, uint64_t k)
+{
+	double dt = (double)dt_ms / 1000.0;
+
+	for (size_t i = 0; i < w->service_count; i++) {
+		struct world_service *s = &w->services[i];
+		uint32_t placed = s->running + s->pending;
+		double task = (double)placed * dt, running = (double)s->running * dt;
+
+		for (uint64_t j = 0; j < k; j++) {
+			s->stats.task_seconds += task;
+			s->stats.running_task_seconds += running;
+		}
+		if (s->desired > placed) {
+			double unplaced = (double)(s->desired - placed) * dt;
+
+			for (uint64_t j = 0; j < k; j++)
+				s->stats.unplaced_task_seconds += unplaced;
+		}
+	}
+}
+
+/*
+ * Whether settling would change nothing until the next change (events and
+ * task starts, world_ecs_next_change_ms): no service has tasks it could not
+ * place, which only a settle retries.
+ */
+bool world_ecs_quiet(const struct world *w)
+{
+	for (size_t i = 0; i < w->service_count; i++) {
+		const struct world_service *s = &w->services[i];
+
+		if (s->running + s->pending < s->desired || s->unplaced_counted > 0)
+			return false;
+	}
+	return true;
+}
+
 /* UpdateService: the new desired count takes effect at once. */
 void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired)
 {

@@ -35,6 +35,18 @@ struct world_snap {
 
 #define WORLD_SNAPS 512
 
+/*
+ * What a step's arrival slices depend on besides their count (world_queue.c,
+ * spread_geometry): kept for the last step length, so that the divisions by
+ * it are done once, not every step. done_* is where a walk of those slices
+ * stands after the ones at or before done_limit ms (UINT64_MAX: none yet).
+ */
+struct world_spread_geo {
+	uint64_t dt, n, step, step_rem, at, at_rem;
+	double room, room_one; /* 1 - n / dt, and 1 - 1 / dt */
+	uint64_t done_limit, done_j, done_at, done_at_rem;
+};
+
 struct world_queue {
 	const struct scenario_queue *sq;
 	char *arn;
@@ -54,13 +66,15 @@ struct world_queue {
 	uint64_t pool_count;
 	uint64_t delayed_count;
 	uint64_t in_flight; /* Σ held_count of the consumers */
-	size_t *consumers; /* indices of the services polling this queue */
+	/* the services polling this queue (w->services never moves once built) */
+	struct world_service **consumers;
 	size_t consumer_count;
 	/* the reporting lag (the scenario's, kept here: every step reads it) */
 	uint64_t lag_ms;
 	size_t snap_head; /* oldest */
 	size_t snap_len;
 	uint64_t snap_spacing_ms;
+	struct world_spread_geo geo;
 	struct world_queue_stats stats;
 	/* the ring of past readings, last: a step touches only its ends */
 	struct world_snap snaps[WORLD_SNAPS];
@@ -177,6 +191,10 @@ void world_ecs_settle(struct world *w);
 uint64_t world_ecs_next_change_ms(const struct world *w);
 /* Integrate task-seconds over a step of dt_ms. */
 void world_ecs_account(struct world *w, uint64_t dt_ms);
+/* world_ecs_account(w, dt_ms) k times over, the same sums. */
+void world_ecs_account_steps(struct world *w, uint64_t dt_ms, uint64_t k);
+/* Whether settling would change nothing before the next change of itself. */
+bool world_ecs_quiet(const struct world *w);
 /* Set desired and act on it at once. */
 void world_ecs_set_desired(struct world *w, struct world_service *s, uint32_t desired);
 /* Start the scenario's initial tasks as already RUNNING at t=0. */

@@ -290,7 +290,7 @@ static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0
 			break;
 		m = c->count < n - taken ? c->count : n - taken;
 		for (size_t k = 0; k < q->consumer_count; k++) {
-			struct world_service *s = &w->services[q->consumers[k]];
+			struct world_service *s = q->consumers[k];
 			uint64_t due, share;
 
 			/* each service's share of the first taken + m messages, rounded down */
@@ -311,7 +311,7 @@ static void take(struct world *w, struct world_queue *q, uint64_t n, uint64_t t0
 		}
 		/* what rounding left goes, in service order, to those still owed */
 		for (size_t k = 0; k < q->consumer_count && given < m; k++) {
-			struct world_service *s = &w->services[q->consumers[k]];
+			struct world_service *s = q->consumers[k];
 			uint64_t owed = s->take_want - s->take_done;
 			uint64_t share = owed < m - given ? owed : m - given;
 
@@ -362,30 +362,58 @@ struct spread {
 	uint64_t step, step_rem, at, at_rem;
 };
 
-/* Start walking the slices of count messages over [t0, t0 + dt]. */
-static void spread_init(struct spread *sp, uint64_t t0, uint64_t dt, uint64_t count)
+/* a / n for a slice count n: ten, a whole second's, divides by a constant. */
+static inline uint64_t div_slices(uint64_t a, uint64_t n)
 {
-	uint64_t n = div_u64(dt + ARRIVAL_SLICE_MS - 1, ARRIVAL_SLICE_MS);
+	return n == 10 ? a / 10 : div_u64(a, n);
+}
+
+/* The slices' geometry for steps of dt ms, computed when dt changes. */
+static struct world_spread_geo *spread_geometry(struct world_queue *q, uint64_t dt)
+{
+	struct world_spread_geo *g = &q->geo;
+	uint64_t n;
+
+	if (g->dt == dt)
+		return g;
+	n = div_u64(dt + ARRIVAL_SLICE_MS - 1, ARRIVAL_SLICE_MS);
+	g->dt = dt;
+	g->n = n;
+	g->step = div_u64(2 * dt, 2 * n);
+	g->step_rem = mod_u64(2 * dt, 2 * n);
+	g->at = div_u64(dt, 2 * n);
+	g->at_rem = mod_u64(dt, 2 * n);
+	g->room = 1.0 - (double)n / (double)dt;
+	g->room_one = 1.0 - 1.0 / (double)dt;
+	g->done_limit = UINT64_MAX;
+	return g;
+}
+
+/* Start walking the slices of count messages over [t0, t0 + dt] (g: dt's geometry). */
+static void spread_init(
+	struct spread *sp, const struct world_spread_geo *g, uint64_t t0, uint64_t count)
+{
+	uint64_t n = g->n;
 
 	sp->t0 = t0;
-	sp->dt = dt;
+	sp->dt = g->dt;
 	sp->i = 0;
 	sp->count = count;
 	if (n <= 1 || count <= 1) {
 		/* one cohort in the middle of the step */
 		sp->n = 1;
-		sp->at = dt / 2;
+		sp->at = g->dt / 2;
 		return;
 	}
 	sp->n = n;
-	sp->per = div_u64(count, n);
-	sp->extra = mod_u64(count, n);
+	sp->per = div_slices(count, n);
+	sp->extra = count - sp->per * n;
 	sp->hi = 0;
 	sp->hi_rem = 0;
-	sp->step = div_u64(2 * dt, 2 * n);
-	sp->step_rem = mod_u64(2 * dt, 2 * n);
-	sp->at = div_u64(dt, 2 * n);
-	sp->at_rem = mod_u64(dt, 2 * n);
+	sp->step = g->step;
+	sp->step_rem = g->step_rem;
+	sp->at = g->at;
+	sp->at_rem = g->at_rem;
 }
 
 /* The next slice's time and count (possibly 0); false after the last. */
@@ -449,15 +477,43 @@ static uint64_t spread_count_by(const struct spread *sp, uint64_t limit)
 	return j < sp->n ? j : sp->n;
 }
 
+/*
+ * spread_skip(sp, spread_count_by(sp, limit)) for a walk of g's n slices,
+ * with what depends only on g and limit kept in g from the last time.
+ */
+static uint64_t spread_skip_by(struct spread *sp, struct world_spread_geo *g, uint64_t limit)
+{
+	uint64_t j;
+
+	if (g->done_limit != limit) {
+		struct spread probe = *sp;
+
+		g->done_j = spread_count_by(&probe, limit);
+		spread_skip(&probe, g->done_j);
+		g->done_at = probe.at;
+		g->done_at_rem = probe.at_rem;
+		g->done_limit = limit;
+	}
+	j = g->done_j;
+	if (j == 0)
+		return 0;
+	sp->i = j;
+	sp->hi = sp->per * j + div_slices(sp->extra * j, sp->n);
+	sp->hi_rem = sp->extra * j - div_slices(sp->extra * j, sp->n) * sp->n;
+	sp->at = g->done_at;
+	sp->at_rem = g->done_at_rem;
+	return sp->hi;
+}
+
 /* Push a step's arrivals into the pool, slice by slice. */
-static void push_spread(struct world_cohorts *pool, uint64_t t0, uint64_t dt, uint64_t count)
+static void push_spread(struct world_queue *q, uint64_t t0, uint64_t dt, uint64_t count)
 {
 	struct spread sp;
 	uint64_t t, k;
 
-	spread_init(&sp, t0, dt, count);
+	spread_init(&sp, spread_geometry(q, dt), t0, count);
 	while (spread_next(&sp, &t, &k))
-		cohorts_push(pool, t, k);
+		cohorts_push(&q->pool, t, k);
 }
 
 /*
@@ -469,7 +525,7 @@ static struct world_service *sole_taker(struct world *w, const struct world_queu
 	struct world_service *sole = NULL;
 
 	for (size_t k = 0; k < q->consumer_count; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 
 		if (s->take_want == 0)
 			continue;
@@ -493,16 +549,18 @@ static struct world_service *sole_taker(struct world *w, const struct world_queu
 static void receive_fresh(struct world *w, struct world_queue *q, struct world_service *s,
 	uint64_t fresh, uint64_t t0, uint64_t dt)
 {
+	struct world_spread_geo *g = spread_geometry(q, dt);
 	struct spread sp;
 	uint64_t t, k, t1 = t0 + dt, pt = s->ss->processing_time_ms, zero = 0;
 	bool direct;
 
 	finish(q, s, t1);
 	direct = s->held.len == 0;
-	spread_init(&sp, t0, dt, fresh);
+	spread_init(&sp, g, t0, fresh);
+	/* 1 - n / dt for the walk's n, from the geometry (the same double) */
 	if (direct && fresh < ((uint64_t)1 << 40) &&
 		(double)fresh <
-			s->take_capacity * (1.0 - (double)sp.n / (double)dt) * (1.0 - 1e-9)) {
+			s->take_capacity * (sp.n == 1 ? g->room_one : g->room) * (1.0 - 1e-9)) {
 		/*
 		 * Slice i (at x_i = (2i + 1) dt / 2n, rounded down) is received
 		 * from dt x (its midpoint's rank, at most fresh x_i / dt) /
@@ -511,13 +569,31 @@ static void receive_fresh(struct world *w, struct world_queue *q, struct world_s
 		 * the step; the rest are held. The same as the loop below, all at
 		 * once.
 		 */
-		uint64_t done = pt <= dt ? spread_skip(&sp, spread_count_by(&sp, dt - pt)) : 0;
+		uint64_t done = pt > dt ? 0
+			: sp.n > 1      ? spread_skip_by(&sp, g, dt - pt)
+					: spread_skip(&sp, spread_count_by(&sp, dt - pt));
 
 		s->stats.processed += done;
 		q->stats.processed += done;
-		while (spread_next(&sp, &t, &k)) {
-			cohorts_push(&s->held, t, k);
-			s->held_count += k;
+		if (s->held.cap >= ARRIVAL_SLICES_MAX(dt)) {
+			/*
+			 * The held ring is empty (direct) and the slices' times
+			 * strictly grow: each non-empty one is a cohort of its own,
+			 * written in order from the ring's start, as cohorts_push
+			 * would write it.
+			 */
+			s->held.head = 0;
+			while (spread_next(&sp, &t, &k)) {
+				if (k == 0)
+					continue;
+				s->held.items[s->held.len++] = (struct world_cohort){t, k};
+				s->held_count += k;
+			}
+		} else {
+			while (spread_next(&sp, &t, &k)) {
+				cohorts_push(&s->held, t, k);
+				s->held_count += k;
+			}
 		}
 		s->take_done = fresh;
 		q->stats.wait_hist[0] += fresh;
@@ -572,7 +648,7 @@ static void consume(
 	uint64_t want = 0, n, given = 0;
 
 	for (size_t k = 0; k < q->consumer_count; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 		/* No running task: capacity is exactly 0 (0 x rate x dt / 1000), no division. */
 		double capacity = s->running == 0 && s->ss->messages_per_task_s >= 0
 			? 0.0
@@ -588,7 +664,7 @@ static void consume(
 	}
 	n = want < q->pool_count ? want : q->pool_count;
 	for (size_t k = 0; k < q->consumer_count && n < want; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 		uint64_t whole = s->take_want;
 
 		/* fewer messages than capacity: shares by capacity, remainders in order below */
@@ -601,7 +677,7 @@ static void consume(
 		given += s->take_want;
 	}
 	for (size_t k = 0; k < q->consumer_count && n < want && given < n; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 
 		if ((double)s->take_want < s->take_whole) {
 			s->take_want++;
@@ -617,13 +693,13 @@ static void consume(
 			receive_fresh(w, q, sole, unpushed, t0, dt);
 			n = 0;
 		} else {
-			push_spread(&q->pool, t0, dt, unpushed);
+			push_spread(q, t0, dt, unpushed);
 		}
 	}
 	if (n > 0)
 		take(w, q, n, t0, dt);
 	for (size_t k = 0; k < q->consumer_count; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 		double whole = s->take_whole;
 
 		/* capacity that found no message is lost, as an idle poller's is */
@@ -652,7 +728,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 		unpushed = fresh;
 		q->pool_count = fresh;
 	} else {
-		push_spread(&q->pool, t0, dt, fresh);
+		push_spread(q, t0, dt, fresh);
 		q->pool_count += fresh;
 	}
 	/* delayed messages become visible delay_ms after they were sent */
@@ -665,7 +741,7 @@ void world_queue_step(struct world *w, struct world_queue *q, uint64_t t0, uint6
 	}
 	consume(w, q, t0, dt, unpushed);
 	for (size_t k = 0; k < q->consumer_count; k++) {
-		struct world_service *s = &w->services[q->consumers[k]];
+		struct world_service *s = q->consumers[k];
 
 		finish(q, s, t1);
 		holding += s->held_count;

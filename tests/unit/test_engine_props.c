@@ -588,6 +588,109 @@ static void test_windows_match_scan(void **state)
 	}
 }
 
+/* The history's expiry as first written: each record kept while engine_in_window says so. */
+static size_t expire_by_scan(struct engine_rec *recs, size_t n, uint64_t now_ms, uint64_t keep_ms)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (engine_in_window(recs[i].at_ms, now_ms, keep_ms))
+			recs[kept++] = recs[i];
+	return kept;
+}
+
+/* The closest neighbours as first written: each pair's span against the best one's, again. */
+static size_t closest_by_scan(const struct engine_rec *recs, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i + 1 < n; i++) {
+		uint64_t a = recs[i + 1].at_ms > recs[i].first_ms
+			? recs[i + 1].at_ms - recs[i].first_ms
+			: 0;
+		uint64_t b = recs[best + 1].at_ms > recs[best].first_ms
+			? recs[best + 1].at_ms - recs[best].first_ms
+			: 0;
+
+		if (a < b)
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * Random histories, in order or not, with times before and after now (and
+ * now within a window of time 0), random windows (zero included):
+ * engine_history_update drops the records the windows no longer see and,
+ * when the ring is full, merges the closest neighbours, as a plain scan
+ * of every record does.
+ */
+static void test_history_update_matches_scan(void **state)
+{
+	struct rng r = {0xe591};
+
+	(void)state;
+	for (uint64_t n = 0; n < WINDOW_CASES; n++) {
+		struct engine_policy p = random_policy(&r);
+		struct engine_history h, want;
+		struct engine_decision d;
+		uint64_t now_ms = one_in(&r, 10) ? (uint64_t)between(&r, 0, 200) * 1000 : NOW_MS;
+		uint64_t keep, base = now_ms > 400000 ? now_ms - 400000 : 0;
+		bool ordered = !one_in(&r, 4);
+		uint64_t at = base + (uint64_t)between(&r, 0, 200) * 1000;
+		size_t k;
+
+		p.scale_out.stabilization_ms =
+			one_in(&r, 5) ? 0 : (uint64_t)between(&r, 1, 300) * 1000;
+		p.scale_in.stabilization_ms =
+			one_in(&r, 5) ? 0 : (uint64_t)between(&r, 1, 300) * 1000;
+		keep = p.scale_out.stabilization_ms > p.scale_in.stabilization_ms
+			? p.scale_out.stabilization_ms
+			: p.scale_in.stabilization_ms;
+		engine_history_init(&h);
+		h.n_recs = (size_t)between(&r, 0, ENGINE_HISTORY_SLOTS);
+		for (size_t i = 0; i < ENGINE_HISTORY_SLOTS; i++) {
+			struct engine_rec *e = &h.recs[i];
+
+			if (ordered)
+				at += (uint64_t)between(&r, 0, 20) * 1000;
+			else
+				at = base + (uint64_t)between(&r, 0, 420) * 1000;
+			e->at_ms = at;
+			e->first_ms = at - (uint64_t)between(&r, 0, 5) * 1000;
+			e->lo = (int32_t)between(&r, 0, 40);
+			e->hi = (int32_t)between(&r, 0, 40);
+		}
+		want = h;
+		memset(&d, 0, sizeof(d));
+		d.record = one_in(&r, 2);
+		d.recommendation = (int32_t)between(&r, 0, 40);
+		d.steady = (int32_t)between(&r, 0, 40);
+		engine_history_update(&h, &p, &d, now_ms);
+		k = expire_by_scan(want.recs, want.n_recs, now_ms, keep);
+		if (d.record && keep > 0 && k == ENGINE_HISTORY_SLOTS) {
+			size_t i = closest_by_scan(want.recs, k);
+
+			want.recs[i + 1].first_ms = want.recs[i].first_ms;
+			if (want.recs[i].lo < want.recs[i + 1].lo)
+				want.recs[i + 1].lo = want.recs[i].lo;
+			if (want.recs[i].hi > want.recs[i + 1].hi)
+				want.recs[i + 1].hi = want.recs[i].hi;
+			memmove(&want.recs[i], &want.recs[i + 1],
+				(k - i - 1) * sizeof(want.recs[0]));
+			k--;
+		}
+		if (d.record && keep > 0)
+			k++; /* the new record, last */
+		if (h.n_recs != k)
+			fail_msg("case %llu: %zu records kept, not %zu", (unsigned long long)n,
+				h.n_recs, k);
+		for (size_t i = 0; i + (d.record && keep > 0) < k; i++)
+			if (memcmp(&h.recs[i], &want.recs[i], sizeof(h.recs[i])) != 0)
+				fail_msg("case %llu: record %zu differs", (unsigned long long)n, i);
+	}
+}
+
 int main(void)
 {
 	struct fixture_suite s = {0};
@@ -602,5 +705,8 @@ int main(void)
 		test_cluster_memo, NULL);
 	fixture_add(&s, "property", "200000 random histories: the windows answer as a full scan",
 		test_windows_match_scan, NULL);
+	fixture_add(&s, "property",
+		"200000 random histories: expiring and merging keep what a full scan keeps",
+		test_history_update_matches_scan, NULL);
 	return fixture_run(&s, "engine_props");
 }
