@@ -96,7 +96,7 @@ static int prescan(
 	size_t items[JSON_TREE_DEPTH_MAX + 1] = {0};
 	unsigned max_depth =
 		l->max_depth < JSON_TREE_DEPTH_MAX ? l->max_depth : JSON_TREE_DEPTH_MAX;
-	const char *first_nul = memchr(body, '\0', len);
+	const char *first_nul = len > 0 ? memchr(body, '\0', len) : NULL;
 	size_t nul = first_nul != NULL ? (size_t)(first_nul - body) : len;
 	size_t i = 0;
 
