@@ -19,6 +19,7 @@ usage: tls_bench.py QSCALE [--policies 1,100,1000] [--interval S] [--duration S]
        tls_bench.py QSCALE --callgrind OUT [--policies 100] [--duration 40]
        tls_bench.py QSCALE --strace OUT [--policies 100] [--duration 40]
        tls_bench.py QSCALE --perf-stat OUT [--policies 100] [--duration 40]
+       tls_bench.py QSCALE --phases [--policies 100] [--duration 60]
 
 --callgrind runs only `qscale run` (the first --policies value, the first
 transport) under `valgrind --tool=callgrind`, writes the profile to OUT and
@@ -32,6 +33,13 @@ the first cycle (start-up and the first cycle's handshakes left out) for
 about --duration, to halfway between two cycles, with no metrics scrape.
 --perf-stat does the same with `perf stat`: CPU time (task clock, user and
 kernel together), context switches and page faults per AWS request.
+
+--phases runs only `qscale run` (configured as for the comparison: metrics
+listening, log level info, but never scraped) and samples its user and
+system CPU in /proc every 20 ms against the requests the emulator has seen:
+the CPU of the start-up (until the first request), of the first cycle (until
+its requests are all answered: connections, handshakes, task definitions) and
+of each later cycle, and what the whole run adds up to.
 
 --breakdown runs only `qscale run` with N policies over TLS, once per
 aws.max_connections value, and prints where its resident memory is: per
@@ -393,6 +401,65 @@ def trace(args, perf):
         em.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
+def phases(args):
+    n = int(args.policies.split(",")[0])
+    tls = args.transports.split(",")[0] == "tls"
+    bound = sum(lower_bound(n).values())
+    folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
+    em = Emulator(args.qscale, folder, n, tls)
+    try:
+        config = scale_config(n, args.interval).replace('metrics: {listen: ""}',
+                                                        "metrics: {listen: 127.0.0.1:0}")
+        config = config.replace("log: {level: warn}", "log: {level: info}")
+        path = os.path.join(folder, "qscale.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(config)
+        with open(os.path.join(folder, "run.log"), "wb") as log:
+            start = time.monotonic()
+            proc = subprocess.Popen([args.qscale, "run", "-c", path],
+                                    env=client_env(em, folder), stderr=log)
+
+            def sample():
+                with open(f"/proc/{proc.pid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{proc.pid}/schedstat", encoding="ascii") as f:
+                    ns = int(f.read().split()[0])
+                return int(fields[11]) / TICK, int(fields[12]) / TICK, ns / 1e9
+
+            marks = {}
+            try:
+                while time.monotonic() - start < args.duration:
+                    cpu = sample()
+                    requests = em.counts()[0]
+                    if "startup" not in marks and requests > 0:
+                        marks["startup"] = cpu
+                    if "first" not in marks and requests >= bound:
+                        marks["first"] = cpu
+                    time.sleep(0.02)
+                total = sample()
+                requests = em.counts()[0]
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+        later = (requests - bound) / bound
+        print(f"policies={n} transport={'tls' if tls else 'plain'} duration_s={args.duration:g} "
+              f"requests={requests} later_cycles={later:.1f}")
+        print("| phase | CPU (s) | user (s) | system (s) |")
+        print("|---|---|---|---|")
+        prev = (0.0, 0.0, 0.0)
+        for name, key in (("start-up, to the first request", "startup"),
+                          ("first cycle", "first")):
+            cur = marks.get(key, prev)
+            print(f"| {name} | {cur[2] - prev[2]:.3f} | {cur[0] - prev[0]:.2f} | "
+                  f"{cur[1] - prev[1]:.2f} |")
+            prev = cur
+        each = [(total[i] - prev[i]) / max(later, 1) for i in range(3)]
+        print(f"| later cycles, each | {each[2]:.4f} | {each[0]:.3f} | {each[1]:.3f} |")
+        print(f"| whole run | {total[2]:.3f} | {total[0]:.2f} | {total[1]:.2f} |")
+    finally:
+        em.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -408,7 +475,11 @@ def main():
     ap.add_argument("--callgrind")
     ap.add_argument("--strace")
     ap.add_argument("--perf-stat")
+    ap.add_argument("--phases", action="store_true")
     args = ap.parse_args()
+    if args.phases:
+        phases(args)
+        return
     if args.breakdown:
         breakdown(args)
         return

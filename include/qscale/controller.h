@@ -67,6 +67,8 @@ struct controller_report {
 	const char *error;
 	/* Intervals skipped just before this cycle because the previous one ran long. */
 	uint64_t missed;
+	/* The policy's status, this decision already counted in it. */
+	const struct controller_policy_status *status;
 };
 
 /* A cycle has ended: every policy in it has been decided and acted upon. */

@@ -53,8 +53,22 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+/*
+ * Debug lines are off unless asked for, info lines too at log.level warn,
+ * and their arguments often quote values (LOG_Q clears and fills a buffer
+ * each): the level is checked before the arguments are evaluated, so they
+ * must have no side effects.
+ */
+#define log_info(...) \
+	do { \
+		if (log_enabled(LOG_LEVEL_INFO)) \
+			log_msg(LOG_LEVEL_INFO, __VA_ARGS__); \
+	} while (0)
+#define log_debug(...) \
+	do { \
+		if (log_enabled(LOG_LEVEL_DEBUG)) \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
+	} while (0)
 
 /*
  * Values in text lines. Whatever came from outside (a response header, an

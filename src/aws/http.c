@@ -31,6 +31,9 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include "qscale/buf.h"
 #include "qscale/clock.h"
@@ -72,6 +75,18 @@ struct http_client {
 	bool ca_bundle_warned; /* its last check failed, and that was logged */
 	bool ca_bundle_good; /* ca_bundle_st is the file its last check opened */
 	struct stat ca_bundle_st;
+	/*
+	 * The trust store every TLS connection shares (see ssl_ctx_cb): what
+	 * libcurl would load for each new connection, loaded once per version
+	 * of the file. Off (libcurl loads it) when an https proxy may be used,
+	 * whose connection libcurl sets up with its own trust settings.
+	 */
+	bool ca_shared;
+	const char *ca_file; /* the bundle, else libcurl's default; NULL: none */
+	const char *ca_path; /* libcurl's default directory; NULL: none */
+	X509_STORE *ca_store;
+	struct stat ca_store_st; /* ca_file when ca_store was loaded */
+	bool ca_store_warned;
 };
 
 struct http_request {
@@ -120,6 +135,7 @@ struct http_sock {
 };
 
 static void check_multi_info(struct http_client *client);
+static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *userp);
 
 /* Take req out of its origin's queue. */
 static void wait_remove(struct http_request *req)
@@ -592,6 +608,50 @@ bool http_header_is_secret(const char *name)
 		strcasecmp(name, "x-amz-sso_bearer_token") == 0;
 }
 
+/*
+ * Whether libcurl may reach an https origin through a proxy it speaks TLS
+ * to: one of the variables it reads for https names an https:// proxy.
+ * That connection's context is set up with libcurl's proxy trust settings,
+ * which the shared store must not replace.
+ */
+static bool https_proxy_configured(void)
+{
+	static const char *const names[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = getenv(names[i]);
+
+		while (v != NULL && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v != NULL && strncasecmp(v, "https:", 6) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Share one trust store between connections when libcurl's TLS is OpenSSL
+ * (whose SSL_CTX the callback is handed) and no https proxy may be used:
+ * the same file and directory libcurl would load, the bundle in place of
+ * its default file.
+ */
+static void ca_share_setup(struct http_client *client, const curl_version_info_data *info)
+{
+	CURL *probe;
+
+	if (info->ssl_version == NULL || strncmp(info->ssl_version, "OpenSSL/", 8) != 0 ||
+		https_proxy_configured())
+		return;
+	probe = curl_easy_init();
+	if (probe == NULL)
+		return;
+	client->ca_shared =
+		curl_easy_setopt(probe, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) == CURLE_OK;
+	curl_easy_cleanup(probe);
+	client->ca_file = client->ca_bundle != NULL ? client->ca_bundle : info->cainfo;
+	client->ca_path = info->capath;
+}
+
 /* See qscale/http.h. */
 int http_client_create(
 	struct event_base *base, const struct http_client_config *config, struct http_client **out)
@@ -656,6 +716,7 @@ int http_client_create(
 		client->ca_bundle_owned = xstrdup(ca);
 		client->ca_bundle = client->ca_bundle_owned;
 	}
+	ca_share_setup(client, info);
 	*out = client;
 	return 0;
 }
@@ -695,6 +756,7 @@ static void client_free(struct http_client *client)
 		free(o);
 	}
 	event_free(client->timer);
+	X509_STORE_free(client->ca_store);
 	free(client->ca_bundle_owned);
 	free(client);
 }
@@ -761,6 +823,74 @@ static int check_ca_bundle(struct http_client *client)
 	return r;
 }
 
+/*
+ * A new trust store from ca_file and ca_path, loaded as libcurl loads them
+ * for a connection (the file's certificates and CRLs, the directory as a
+ * hashed lookup, the same verification flags); NULL, logged once, when the
+ * file cannot be used.
+ */
+static X509_STORE *ca_store_load(struct http_client *client, struct stat *st)
+{
+	X509_STORE *store = X509_STORE_new();
+	char why[FILE_WHY_MAX] = "";
+	int fd;
+
+	if (store == NULL)
+		fatal("http: out of memory for a trust store");
+	memset(st, 0, sizeof(*st));
+	/* As check_ca_bundle: never open a FIFO or a device on the loop's thread. */
+	if (client->ca_file != NULL) {
+		if (file_open(client->ca_file, CA_BUNDLE_MAX_BYTES, &fd, st, why, sizeof(why)) != 0)
+			goto fail;
+		close(fd);
+		if (X509_STORE_load_file(store, client->ca_file) != 1) {
+			snprintf(why, sizeof(why), "holds no certificate that can be read");
+			goto fail;
+		}
+	}
+	if (client->ca_path != NULL && X509_STORE_load_path(store, client->ca_path) != 1) {
+		snprintf(why, sizeof(why), "the directory %s cannot be used", client->ca_path);
+		goto fail;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
+	client->ca_store_warned = false;
+	return store;
+fail:
+	ERR_clear_error();
+	X509_STORE_free(store);
+	if (!client->ca_store_warned)
+		log_warn("http=refused ca_bundle=%s error=%s", LOG_Q(client->ca_file), LOG_Q(why));
+	client->ca_store_warned = true;
+	return NULL;
+}
+
+/*
+ * CURLOPT_SSL_CTX_FUNCTION: a new TLS connection trusts the shared store.
+ * libcurl 7.88 would read and decode the CA file for every connection it
+ * opens (the cost of a small handshake again); the store is read again only
+ * when stat() finds the file changed, so a rotated bundle is still trusted
+ * from the next connection on. libcurl itself is given no file and no
+ * directory, so it adds nothing to the store after this.
+ */
+static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *userp)
+{
+	struct http_client *client = userp;
+	struct stat st;
+
+	(void)easy;
+	if (client->ca_store == NULL ||
+		(client->ca_file != NULL &&
+			(stat(client->ca_file, &st) != 0 ||
+				!same_file(&st, &client->ca_store_st)))) {
+		X509_STORE_free(client->ca_store);
+		client->ca_store = ca_store_load(client, &client->ca_store_st);
+	}
+	if (client->ca_store == NULL)
+		return CURLE_SSL_CACERT_BADFILE;
+	SSL_CTX_set1_cert_store(ssl_ctx, client->ca_store);
+	return CURLE_OK;
+}
+
 /* The easy handle of req, from what http_request_start kept. */
 static CURLcode make_easy(struct http_request *req)
 {
@@ -795,8 +925,22 @@ static CURLcode make_easy(struct http_request *req)
 	rc |= curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, client);
 	/* AWS request bodies are a few KiB: libcurl's 64 KiB default sits idle. */
 	rc |= curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER);
-	if (client->ca_bundle != NULL)
+	if (client->ca_shared && req->origin->tls) {
+		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		rc |= curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, client);
+#if LIBCURL_VERSION_NUM >= 0x075700
+		/*
+		 * Without a file or directory to name, libcurl's own cache would
+		 * keep the first connection's store for a day and put it in place
+		 * of ours: a changed bundle would reach no new connection.
+		 */
+		rc |= curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	} else if (client->ca_bundle != NULL) {
 		rc |= curl_easy_setopt(e, CURLOPT_CAINFO, client->ca_bundle);
+	}
 	/*
 	 * The timeout counts from http_request_start: time spent waiting for a
 	 * slot is taken off, so a caller's deadline holds. Past it, 1 ms lets

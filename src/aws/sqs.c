@@ -21,11 +21,52 @@ static const char *const count_names[] = {
 	"ApproximateNumberOfMessagesDelayed",
 };
 
+/* What the body holds after the queue URL: the same for every queue. */
+static const char counts_tail[] = "\",\"AttributeNames\":[\"ApproximateNumberOfMessages\","
+				  "\"ApproximateNumberOfMessagesNotVisible\","
+				  "\"ApproximateNumberOfMessagesDelayed\"]}";
+
+/*
+ * The body of a URL that JSON needs no escape for (printable ASCII without
+ * quote or backslash, as every queue URL is), written as yajl's generator
+ * writes it, without it: every policy sends one a cycle, and the generator
+ * cost 7 k instructions a body. NULL for any other URL.
+ */
+static char *counts_body_plain(const char *queue_url, size_t *out_len)
+{
+	static const char head[] = "{\"QueueUrl\":\"";
+	size_t n = 0;
+
+	for (; queue_url[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)queue_url[n];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return NULL;
+	}
+	size_t len = sizeof(head) - 1 + n + sizeof(counts_tail) - 1;
+	char *body = xmalloc(len + 1);
+
+	memcpy(body, head, sizeof(head) - 1);
+	memcpy(body + sizeof(head) - 1, queue_url, n);
+	memcpy(body + sizeof(head) - 1 + n, counts_tail, sizeof(counts_tail));
+	*out_len = len;
+	return body;
+}
+
 /* See sqs.h. */
 int sqs_queue_counts_request(const char *queue_url, char **out_body, size_t *out_len)
 {
+	char *plain;
+	size_t plain_len;
+
 	if (queue_url == NULL || queue_url[0] == '\0')
 		return -EINVAL;
+	plain = counts_body_plain(queue_url, &plain_len);
+	if (plain != NULL) {
+		*out_body = plain;
+		*out_len = plain_len;
+		return 0;
+	}
 	yajl_gen g = aws_json_gen_create();
 	int r = yajl_gen_map_open(g) == yajl_gen_status_ok ? 0 : -EINVAL;
 

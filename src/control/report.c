@@ -177,6 +177,7 @@ static void report_policy(struct controller *ctl, struct ctl_policy *p, uint64_t
 		.burst_before = p->burst_before,
 		.error = p->error[0] != '\0' ? p->error : NULL,
 		.missed = p->missed,
+		.status = &p->status,
 	};
 
 	effective(p, eff);

@@ -272,8 +272,7 @@ static struct series *lookup(struct metrics_family *f, const char *const *values
 		return NULL;
 	}
 	for (size_t i = 0; i < f->labels_count; i++) {
-		if (values[i] == NULL || strlen(values[i]) > METRICS_LABEL_VALUE_MAX ||
-			!valid_utf8(values[i])) {
+		if (values[i] == NULL) {
 			*err = -EINVAL;
 			return NULL;
 		}
@@ -290,6 +289,16 @@ static struct series *lookup(struct metrics_family *f, const char *const *values
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	/*
+	 * Checked only for a new series: values equal to a stored series' passed
+	 * when it was made, and every decision updates a dozen existing ones.
+	 */
+	for (size_t i = 0; i < f->labels_count; i++) {
+		if (strlen(values[i]) > METRICS_LABEL_VALUE_MAX || !valid_utf8(values[i])) {
+			*err = -EINVAL;
+			return NULL;
+		}
 	}
 	if (f->series_count >= f->max_series) {
 		f->dropped++;
@@ -419,9 +428,58 @@ uint64_t metrics_family_dropped(const struct metrics_family *f)
 	return f->dropped;
 }
 
+/* v in decimal, after a minus sign when negative, into out (at least 22 bytes). */
+static void format_count(uint64_t v, bool negative, char *out)
+{
+	char digits[20];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (negative)
+		*out++ = '-';
+	while (n > 0)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
 /* Shortest text that reads back as the same double; Prometheus spellings of Inf/NaN. */
 static void format_value(double v, char *out, size_t size)
 {
+	/*
+	 * Most samples are counts: a whole number below 10^15 is what "%.15g"
+	 * writes for it, its digits, without printf and the strtod check.
+	 */
+	if (v == floor(v) && fabs(v) < 1e15 && size >= 17 && !(v == 0 && signbit(v))) {
+		format_count((uint64_t)fabs(v), v < 0, out);
+		return;
+	}
+	/*
+	 * Seconds to the millisecond (a success's wall time, a latency sum):
+	 * when v is the double nearest some m / 1000 with |m| < 10^15, "%.15g"
+	 * writes that decimal, its trailing zeros dropped.
+	 */
+	if (fabs(v) < 1e12 && size >= 18) {
+		double m = round(v * 1000);
+
+		if (m / 1000 == v && fmod(m, 1000) != 0) {
+			uint64_t whole = (uint64_t)fabs(m) / 1000, frac = (uint64_t)fabs(m) % 1000;
+			size_t n;
+
+			format_count(whole, v < 0, out);
+			n = strlen(out);
+			out[n++] = '.';
+			out[n++] = (char)('0' + frac / 100);
+			out[n++] = (char)('0' + frac / 10 % 10);
+			out[n++] = (char)('0' + frac % 10);
+			while (out[n - 1] == '0')
+				n--;
+			out[n] = '\0';
+			return;
+		}
+	}
 	if (isnan(v)) {
 		snprintf(out, size, "NaN");
 	} else if (isinf(v)) {
@@ -438,15 +496,16 @@ static int put_escaped(struct buf *out, const char *s, bool quotes)
 {
 	int r = 0;
 
-	for (; *s != '\0' && r == 0; s++) {
-		if (*s == '\\')
-			r = buf_puts(out, "\\\\");
-		else if (*s == '\n')
-			r = buf_puts(out, "\\n");
-		else if (quotes && *s == '"')
-			r = buf_puts(out, "\\\"");
-		else
-			r = buf_putc(out, *s);
+	while (*s != '\0' && r == 0) {
+		/* The run up to the next byte to escape goes in one piece. */
+		size_t n = strcspn(s, quotes ? "\\\n\"" : "\\\n");
+
+		r = buf_append(out, s, n);
+		s += n;
+		if (r != 0 || *s == '\0')
+			break;
+		r = buf_puts(out, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"");
+		s++;
 	}
 	return r;
 }
@@ -455,24 +514,41 @@ static int put_escaped(struct buf *out, const char *s, bool quotes)
 static int put_sample(struct buf *out, const struct metrics_family *f, const struct series *s,
 	const char *suffix, const char *le, const char *value)
 {
-	int r = buf_printf(out, "%s%s", f->name, suffix);
+	/* Pieces, not printf: a scrape writes thousands of these lines. */
+	int r = buf_puts(out, f->name);
 
+	if (r == 0)
+		r = buf_puts(out, suffix);
 	if (r == 0 && (f->labels_count > 0 || le != NULL)) {
 		r = buf_putc(out, '{');
 		for (size_t i = 0; r == 0 && i < f->labels_count; i++) {
-			r = buf_printf(out, "%s%s=\"", i ? "," : "", f->labels[i]);
+			if (i > 0)
+				r = buf_putc(out, ',');
+			if (r == 0)
+				r = buf_puts(out, f->labels[i]);
+			if (r == 0)
+				r = buf_puts(out, "=\"");
 			if (r == 0)
 				r = put_escaped(out, s->values[i], true);
 			if (r == 0)
 				r = buf_putc(out, '"');
 		}
-		if (r == 0 && le != NULL)
-			r = buf_printf(out, "%sle=\"%s\"", f->labels_count ? "," : "", le);
+		if (r == 0 && le != NULL) {
+			r = buf_puts(out, f->labels_count ? ",le=\"" : "le=\"");
+			if (r == 0)
+				r = buf_puts(out, le);
+			if (r == 0)
+				r = buf_putc(out, '"');
+		}
 		if (r == 0)
 			r = buf_putc(out, '}');
 	}
 	if (r == 0)
-		r = buf_printf(out, " %s\n", value);
+		r = buf_putc(out, ' ');
+	if (r == 0)
+		r = buf_puts(out, value);
+	if (r == 0)
+		r = buf_putc(out, '\n');
 	return r;
 }
 
@@ -486,10 +562,10 @@ static int put_histogram(struct buf *out, const struct metrics_family *f, const 
 	for (size_t i = 0; r == 0 && i < f->bounds_count; i++) {
 		cumulative += s->buckets[i];
 		format_value(f->bounds[i], le, sizeof(le));
-		snprintf(value, sizeof(value), "%llu", (unsigned long long)cumulative);
+		format_count(cumulative, false, value);
 		r = put_sample(out, f, s, "_bucket", le, value);
 	}
-	snprintf(value, sizeof(value), "%llu", (unsigned long long)s->count);
+	format_count(s->count, false, value);
 	if (r == 0)
 		r = put_sample(out, f, s, "_bucket", "+Inf", value);
 	format_value(s->sum, le, sizeof(le));

@@ -118,19 +118,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void on_decision(const struct controller_report *report, void *arg)
 {
 	struct run *r = arg;
-	const struct controller_policy_status *st = NULL;
 	bool ok = report->outcome == CONTROLLER_SCALED || report->outcome == CONTROLLER_UNCHANGED;
 
-	for (size_t i = 0; i < controller_policy_count(r->ctl); i++) {
-		if (controller_policy_status(r->ctl, i)->policy == report->policy)
-			st = controller_policy_status(r->ctl, i);
-	}
 	/* A policy removed by a reload while its cycle ran leaves no series behind. */
 	if (!readiness_tracks(r->readiness, report->policy->name))
 		return;
 	readiness_cycle(r->readiness, report->policy->name, ok, report->now_ms);
-	if (st != NULL)
-		run_metrics_decision(r->rm, report, st);
+	run_metrics_decision(r->rm, report, report->status);
 }
 
 /* The leases are released: leave the loop. */

@@ -23,13 +23,12 @@
 #include "qscale/json_tree.h"
 #include "qscale/xalloc.h"
 
-/* What the scan does with a byte: most bytes, inside strings above all, it passes over. */
-enum scan_class { SCAN_PASS, SCAN_NUL, SCAN_QUOTE, SCAN_ESCAPE, SCAN_OPEN, SCAN_CLOSE, SCAN_COMMA };
+/* What the scan does with a byte between strings: most it passes over. */
+enum scan_class { SCAN_PASS, SCAN_NUL, SCAN_QUOTE, SCAN_OPEN, SCAN_CLOSE, SCAN_COMMA };
 
 static const unsigned char scan_classes[256] = {
 	['\0'] = SCAN_NUL,
 	['"'] = SCAN_QUOTE,
-	['\\'] = SCAN_ESCAPE,
 	['{'] = SCAN_OPEN,
 	['['] = SCAN_OPEN,
 	['}'] = SCAN_CLOSE,
@@ -44,9 +43,50 @@ static enum scan_class scan_class(const char *body, size_t i)
 }
 
 /*
+ * Whether the byte at i is escaped: an odd run of backslashes before it.
+ * Inside a string only; the string's opening quote ends any run.
+ */
+static bool escaped(const char *body, size_t i)
+{
+	size_t k = 0;
+
+	while (k < i && body[i - k - 1] == '\\')
+		k++;
+	return k % 2 == 1;
+}
+
+/*
+ * The end of a string whose first byte is at i: its closing quote, a NUL
+ * that ends the scan, or len when it runs to the end of the body. Quotes
+ * are found with memchr, not byte by byte (strings are most of an answer):
+ * a quote or NUL after an odd run of backslashes is passed over, as an
+ * escape passes over the next byte. *nul is the first NUL at or after i
+ * (len: none), moved past a NUL passed over.
+ */
+static size_t string_end(const char *body, size_t len, size_t i, size_t *nul)
+{
+	for (;;) {
+		const char *q = memchr(body + i, '"', *nul - i);
+
+		if (q != NULL) {
+			i = (size_t)(q - body);
+			if (!escaped(body, i))
+				return i;
+			i++;
+			continue;
+		}
+		if (*nul == len || !escaped(body, *nul))
+			return *nul;
+		i = *nul + 1;
+		q = i < len ? memchr(body + i, '\0', len - i) : NULL;
+		*nul = q != NULL ? (size_t)(q - body) : len;
+	}
+}
+
+/*
  * Check nesting depth, items per array or object and NUL bytes; 0 or
- * -EPROTO. Every response passes here, so the loop over a string's bytes
- * is one table look-up each.
+ * -EPROTO. Every response passes here: the bytes between strings are one
+ * table look-up each, a string's bytes are skipped by string_end.
  */
 static int prescan(
 	const char *body, size_t len, const struct json_limits *l, char error[JSON_TREE_ERROR_MAX])
@@ -56,6 +96,8 @@ static int prescan(
 	size_t items[JSON_TREE_DEPTH_MAX + 1] = {0};
 	unsigned max_depth =
 		l->max_depth < JSON_TREE_DEPTH_MAX ? l->max_depth : JSON_TREE_DEPTH_MAX;
+	const char *first_nul = len > 0 ? memchr(body, '\0', len) : NULL;
+	size_t nul = first_nul != NULL ? (size_t)(first_nul - body) : len;
 	size_t i = 0;
 
 	while (i < len) {
@@ -64,14 +106,8 @@ static int prescan(
 		if (c == SCAN_NUL)
 			break;
 		if (c == SCAN_QUOTE) {
-			for (i++; i < len; i++) {
-				c = scan_class(body, i);
-				if (c == SCAN_ESCAPE)
-					i++; /* the escaped byte cannot end the string */
-				else if (c == SCAN_QUOTE || c == SCAN_NUL)
-					break;
-			}
-			if (i < len && c == SCAN_NUL)
+			i = string_end(body, len, i + 1, &nul);
+			if (i < len && body[i] == '\0')
 				break;
 		} else if (c == SCAN_OPEN) {
 			if (++depth > max_depth) {

@@ -91,13 +91,22 @@ static void test_escaping_and_values(void **state)
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){""}, INFINITY), 0);
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"neg"}, -INFINITY), 0);
 	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"third"}, 1.0 / 3), 0);
+	/* Seconds to the millisecond, whole numbers, a negative zero: as "%.15g" writes them. */
+	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"wall"}, 1796194045.12), 0);
+	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"ms"}, -0.005), 0);
+	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"big"}, 999999999999999.0), 0);
+	assert_int_equal(metrics_gauge_set(f, (const char *const[]){"zero"}, -0.0), 0);
 	assert_render(m,
 		"# HELP x back\\\\slash \"q\"\\nnext\n"
 		"# TYPE x gauge\n"
 		"x{reason=\"\"} +Inf\n"
 		"x{reason=\"a\\\\b \\\"c\\\"\\nd\"} 0.1\n"
+		"x{reason=\"big\"} 999999999999999\n"
+		"x{reason=\"ms\"} -0.005\n"
 		"x{reason=\"neg\"} -Inf\n"
-		"x{reason=\"third\"} 0.33333333333333331\n");
+		"x{reason=\"third\"} 0.33333333333333331\n"
+		"x{reason=\"wall\"} 1796194045.12\n"
+		"x{reason=\"zero\"} -0\n");
 	metrics_destroy(m);
 }
 

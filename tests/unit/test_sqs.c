@@ -168,6 +168,22 @@ static void test_counts_request(void **state)
 		"\"ApproximateNumberOfMessages\",\"ApproximateNumberOfMessagesNotVisible\","
 		"\"ApproximateNumberOfMessagesDelayed\"]}");
 	free(body);
+	/* Every other printable byte is written as it is, as yajl writes it. */
+	assert_int_equal(
+		sqs_queue_counts_request(" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~", &body, &len), 0);
+	assert_string_equal(body,
+		"{\"QueueUrl\":\" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~\",\"AttributeNames\":["
+		"\"ApproximateNumberOfMessages\",\"ApproximateNumberOfMessagesNotVisible\","
+		"\"ApproximateNumberOfMessagesDelayed\"]}");
+	assert_int_equal(len, strlen(body));
+	free(body);
+	/* A backslash, a control byte and UTF-8 take yajl's escapes. */
+	assert_int_equal(sqs_queue_counts_request("a\\b\tc\xc3\xa9", &body, &len), 0);
+	assert_string_equal(body,
+		"{\"QueueUrl\":\"a\\\\b\\tc\xc3\xa9\",\"AttributeNames\":["
+		"\"ApproximateNumberOfMessages\",\"ApproximateNumberOfMessagesNotVisible\","
+		"\"ApproximateNumberOfMessagesDelayed\"]}");
+	free(body);
 	assert_int_equal(sqs_queue_counts_request(NULL, &body, &len), -EINVAL);
 	assert_int_equal(sqs_queue_counts_request("", &body, &len), -EINVAL);
 	assert_int_equal(sqs_queue_counts_request("bad\xc3", &body, &len), -EINVAL);

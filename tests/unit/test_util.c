@@ -298,6 +298,11 @@ static void test_json_tree_limits(void **state)
 		{"{\"a\":[[1]]}", 11, "nests deeper than 2 levels"},
 		{"{\"a\":\"\\\"]]]\"}", 13, NULL}, /* an escaped quote does not end the string */
 		{"{\"a\":1}\0", 8, "NUL byte"},
+		{"{\"a\":\"x\0y\"}", 11, "NUL byte"}, /* in a string too */
+		/* An escaped backslash does not escape the quote after it. */
+		{"{\"a\":\"\\\\\",\"b\":[[1]]}", 20, "nests deeper than 2 levels"},
+		/* An escape passes over the byte after it, even a NUL. */
+		{"{\"a\":\"\\\0\",\"b\":[1,2,3,4]}", 24, "more than 3 items"},
 		{"[1]", 3, "is not a JSON object"},
 		{"{\"a\":", 5, "is malformed JSON"},
 		{"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":1}", 66,
