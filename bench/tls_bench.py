@@ -176,13 +176,19 @@ def measure(proc, em, interval, duration, progress):
             "connections_per_cycle": (conn1 - conn0) / later}
 
 
-def run_qscale(qscale, em, folder, n, interval, duration):
+def write_run_config(folder, n, interval):
+    """The comparison's qscale.yaml: metrics listening and log level info, as a daemon runs."""
     config = scale_config(n, interval).replace('metrics: {listen: ""}',
                                                "metrics: {listen: 127.0.0.1:0}")
     config = config.replace("log: {level: warn}", "log: {level: info}")
     path = os.path.join(folder, "qscale.yaml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(config)
+    return path
+
+
+def run_qscale(qscale, em, folder, n, interval, duration):
+    path = write_run_config(folder, n, interval)
     log_path = os.path.join(folder, "run.log")
     log = open(log_path, "wb")
     proc = subprocess.Popen([qscale, "run", "-c", path], env=client_env(em, folder), stderr=log)
@@ -335,12 +341,7 @@ def trace(args, perf):
     folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
     em = Emulator(args.qscale, folder, n, tls)
     try:
-        config = scale_config(n, args.interval).replace('metrics: {listen: ""}',
-                                                        "metrics: {listen: 127.0.0.1:0}")
-        config = config.replace("log: {level: warn}", "log: {level: info}")
-        path = os.path.join(folder, "qscale.yaml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(config)
+        path = write_run_config(folder, n, args.interval)
         log_path = os.path.join(folder, "run.log")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen([args.qscale, "run", "-c", path],
@@ -408,12 +409,7 @@ def phases(args):
     folder = tempfile.mkdtemp(prefix="qscale-tlsbench-")
     em = Emulator(args.qscale, folder, n, tls)
     try:
-        config = scale_config(n, args.interval).replace('metrics: {listen: ""}',
-                                                        "metrics: {listen: 127.0.0.1:0}")
-        config = config.replace("log: {level: warn}", "log: {level: info}")
-        path = os.path.join(folder, "qscale.yaml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(config)
+        path = write_run_config(folder, n, args.interval)
         with open(os.path.join(folder, "run.log"), "wb") as log:
             start = time.monotonic()
             proc = subprocess.Popen([args.qscale, "run", "-c", path],
