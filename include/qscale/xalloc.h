@@ -17,6 +17,14 @@ char *xstrndup(const char *s, size_t n);
 /* Formatted string in fresh memory; the caller frees it. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Grow a ring of items of size bytes each (cap a power of two, or 0; len
+ * items from index head, wrapping): its items in order at the start of a
+ * new zeroed block of new_cap items (new_cap >= len); the old block is
+ * freed.
+ */
+void *xring_grow(void *items, size_t size, size_t cap, size_t head, size_t len, size_t new_cap);
+
 /* Overwrite len bytes at ptr in a way the compiler cannot drop. */
 void secure_wipe(void *ptr, size_t len);
 

@@ -1046,12 +1046,9 @@ static void fifo_push(struct cloud_sim *cs, const struct completion *c)
 {
 	if (cs->fifo_len == cs->fifo_cap) {
 		size_t cap = cs->fifo_cap ? cs->fifo_cap * 2 : 64;
-		struct completion *items = xcalloc(cap, sizeof(*items));
 
-		for (size_t i = 0; i < cs->fifo_len; i++)
-			items[i] = cs->fifo[(cs->fifo_head + i) & (cs->fifo_cap - 1)];
-		free(cs->fifo);
-		cs->fifo = items;
+		cs->fifo = xring_grow(cs->fifo, sizeof(*cs->fifo), cs->fifo_cap, cs->fifo_head,
+			cs->fifo_len, cap);
 		cs->fifo_cap = cap;
 		cs->fifo_head = 0;
 	}

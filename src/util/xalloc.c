@@ -84,6 +84,21 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* See xalloc.h. */
+void *xring_grow(void *items, size_t size, size_t cap, size_t head, size_t len, size_t new_cap)
+{
+	char *grown = xcalloc(new_cap, size);
+	size_t first = cap - head < len ? cap - head : len;
+
+	if (len > 0) {
+		/* from head to the block's end, then what wrapped to its start */
+		memcpy(grown, (char *)items + head * size, first * size);
+		memcpy(grown + first * size, items, (len - first) * size);
+	}
+	free(items);
+	return grown;
+}
+
 void secure_wipe(void *ptr, size_t len)
 {
 	if (ptr != NULL)

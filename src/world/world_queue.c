@@ -42,12 +42,9 @@ static void cohorts_push(struct world_cohorts *c, uint64_t t_ms, uint64_t count)
 		if (c->cap < COHORTS_MAX) {
 			/* grow and unwrap */
 			size_t cap = c->cap ? c->cap * 2 : 64;
-			struct world_cohort *items = xcalloc(cap, sizeof(*items));
 
-			for (size_t i = 0; i < c->len; i++)
-				items[i] = c->items[(c->head + i) & (c->cap - 1)];
-			free(c->items);
-			c->items = items;
+			c->items = xring_grow(
+				c->items, sizeof(*c->items), c->cap, c->head, c->len, cap);
 			c->cap = cap;
 			c->head = 0;
 		} else {

@@ -283,6 +283,36 @@ static void test_xalloc(void **state)
 	secure_free_str(NULL);
 }
 
+/* A grown ring keeps its items in order from the start, wrapped or not, the rest zeroed. */
+static void test_xring_grow(void **state)
+{
+	/* a ring of 4 holding 3 items from index 3: 30, then 40 and 50 wrapped to the start */
+	int *ring = xcalloc(4, sizeof(*ring)), *grown;
+
+	(void)state;
+	ring[3] = 30;
+	ring[0] = 40;
+	ring[1] = 50;
+	ring[2] = -1; /* not an item */
+	grown = xring_grow(ring, sizeof(*ring), 4, 3, 3, 8);
+	assert_int_equal(grown[0], 30);
+	assert_int_equal(grown[1], 40);
+	assert_int_equal(grown[2], 50);
+	for (size_t i = 3; i < 8; i++)
+		assert_int_equal(grown[i], 0);
+	/* full and unwrapped */
+	grown[3] = 60;
+	grown = xring_grow(grown, sizeof(*grown), 8, 0, 4, 16);
+	assert_int_equal(grown[0], 30);
+	assert_int_equal(grown[3], 60);
+	assert_int_equal(grown[4], 0);
+	free(grown);
+	/* the first growth of an empty ring */
+	grown = xring_grow(NULL, sizeof(*grown), 0, 0, 0, 64);
+	assert_int_equal(grown[63], 0);
+	free(grown);
+}
+
 /* The bounded JSON tree refuses what its limits forbid, naming the reason. */
 static void test_json_tree_limits(void **state)
 {
@@ -591,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_duration_overflow),
 		cmocka_unit_test(test_duration_format),
 		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_xring_grow),
 		cmocka_unit_test(test_json_tree_limits),
 		cmocka_unit_test(test_json_tree_like_yajl),
 		cmocka_unit_test(test_json_tree_keep),
